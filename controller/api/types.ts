@@ -1,0 +1,288 @@
+// The Fleetward resource model (DESIGN.md section 3): API group fleetward.dev, version v1alpha1.
+// The JSON Schemas in ./schemas.ts are the source of truth for validation and for crds/;
+// these types mirror them for the compiler. Keep both in step (test/unit/api-schemas.test.ts checks examples against both).
+
+export const API_GROUP = 'fleetward.dev';
+export const API_VERSION_NAME = 'v1alpha1';
+export const API_VERSION = `${API_GROUP}/${API_VERSION_NAME}` as const;
+
+export const KINDS = [
+  'DeviceGroup',
+  'UpdatePhase',
+  'Ring',
+  'MaintenanceWindow',
+  'ProvisioningBatch',
+  'SoftwareUpdate',
+  'FleetPolicy',
+  'SoftwareRelease',
+] as const;
+export type Kind = (typeof KINDS)[number];
+
+/** Graph `teamworkSoftwareType` values (seed 003). */
+export const COMPONENTS = ['teamsClient', 'firmware', 'adminAgent', 'companyPortal', 'operatingSystem', 'partnerAgent'] as const;
+export type Component = (typeof COMPONENTS)[number];
+/** Only these two update automatically (seed 000); the rest only through a SoftwareUpdate. */
+export const AUTO_UPDATE_COMPONENTS = ['firmware', 'teamsClient'] as const satisfies readonly Component[];
+export type AutoUpdateComponent = (typeof AUTO_UPDATE_COMPONENTS)[number];
+
+/** Graph `teamworkDeviceType` values. */
+export const DEVICE_TYPES = [
+  'ipPhone', 'lowCostPhone', 'teamsRoom', 'collaborationBar', 'teamsPanel', 'teamsDisplay', 'touchConsole', 'surfaceHub', 'sip',
+] as const;
+export type DeviceType = (typeof DEVICE_TYPES)[number];
+
+export const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'] as const;
+/** Index + 1 is luxon's weekday number (Monday = 1). */
+export type Weekday = (typeof WEEKDAYS)[number];
+
+/** `30d`, `12h`, `90m`, `45s`, or combinations such as `1d12h`. See ./duration.ts. */
+export type Duration = string;
+/** ISO-8601 instant, UTC at every boundary (`2026-11-23T15:00:00Z`). */
+export type Instant = string;
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  generation?: number;
+  resourceVersion?: string;
+  uid?: string;
+  creationTimestamp?: string;
+}
+
+export type ConditionType = 'Ready' | 'Reconciling' | 'Stalled';
+export interface Condition {
+  type: ConditionType;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  observedGeneration?: number;
+  lastTransitionTime: Instant;
+}
+
+export interface CommonStatus {
+  conditions?: Condition[];
+  observedGeneration?: number;
+  lastAppliedRevision?: string;
+}
+
+export interface Resource<K extends Kind, Spec, Status extends CommonStatus = CommonStatus> {
+  apiVersion: typeof API_VERSION;
+  kind: K;
+  metadata: ObjectMeta;
+  spec: Spec;
+  status?: Status;
+}
+
+// ---- DeviceGroup -------------------------------------------------------------------------
+
+export interface DeviceSelector {
+  deviceTypes?: DeviceType[];
+  manufacturers?: string[];
+  models?: string[];
+  matchLabels?: Record<string, string>;
+  /** Device ids or MAC addresses. */
+  devices?: string[];
+}
+
+export interface DeviceGroupSpec {
+  selector: DeviceSelector;
+  /** Name of an UpdatePhase (built-in: Validation, General, Final). Exclusive with `ring`. */
+  updatePhase?: string;
+  /** Name of a Ring (built-in: Staging, General, Executive). Exclusive with `updatePhase`. */
+  ring?: string;
+  /** Name of a MaintenanceWindow; default Sunday 01:00–04:00 device-local. */
+  maintenanceWindow?: string;
+  autoUpdate?: { components?: AutoUpdateComponent[] };
+  /** component → version: hold the group's devices on that version. */
+  pin?: Partial<Record<Component, string>>;
+  /** The highest priority wins when several groups claim a device (ties broken by name, and reported). */
+  priority?: number;
+  suspend?: boolean;
+}
+export interface DeviceGroupStatus extends CommonStatus {
+  devices?: number;
+}
+export type DeviceGroup = Resource<'DeviceGroup', DeviceGroupSpec, DeviceGroupStatus>;
+
+// ---- UpdatePhase -------------------------------------------------------------------------
+
+export interface UpdatePhaseSpec {
+  /** Per component, counted from the release's `releasedAt`. */
+  deferrals?: Partial<Record<AutoUpdateComponent, Duration>>;
+  /** Devices in the phase are spread over this (default 21d). */
+  rolloutDuration?: Duration;
+  /** 1 = stay one verified version behind the newest (seed 002, N-1). */
+  lagVersions?: number;
+}
+export type UpdatePhase = Resource<'UpdatePhase', UpdatePhaseSpec>;
+
+// ---- Ring --------------------------------------------------------------------------------
+
+export interface RingSpec {
+  /** 1 is first, 9 is last (seed 001). */
+  order: number;
+  deferment?: Duration;
+  rolloutDuration?: Duration;
+  testPeriod?: Duration;
+  /** Days on which a release may enter this ring when it is first (default [Wednesday]). */
+  startDays?: Weekday[];
+  /** Percentage (0–100) of the ring's targeted devices that may fail before the release pauses. */
+  failureThreshold?: number;
+}
+export type Ring = Resource<'Ring', RingSpec>;
+
+// ---- MaintenanceWindow ---------------------------------------------------------------------
+
+export interface MaintenanceWindowSpec {
+  /** `HH:MM`, local to `timeZone`. */
+  start: string;
+  /** `HH:MM`; earlier than `start` means the window crosses midnight. */
+  end: string;
+  /** Days the window opens (the day `start` falls on). Default [Sunday]. */
+  days?: Weekday[];
+  /** `device` (the device's own zone, default) or an IANA zone name. */
+  timeZone?: string;
+}
+export type MaintenanceWindow = Resource<'MaintenanceWindow', MaintenanceWindowSpec>;
+
+// ---- ProvisioningBatch ---------------------------------------------------------------------
+
+export interface ProvisioningDevice {
+  macAddress: string;
+  location?: string;
+  signIn?: { user: string };
+}
+export interface ProvisioningBatchSpec {
+  devices?: ProvisioningDevice[];
+  /** CSV file relative to the config directory (columns: macAddress, location, user). */
+  devicesFile?: string;
+  /** Change this value to regenerate every code of the batch. */
+  regenerateCodes?: string;
+}
+export type ProvisioningBatch = Resource<'ProvisioningBatch', ProvisioningBatchSpec>;
+
+// ---- SoftwareUpdate --------------------------------------------------------------------------
+
+export type UpdateSchedule = 'now' | 'nextMaintenanceWindow' | { at: string; timeZone?: string };
+export interface SoftwareUpdateSpec {
+  target: { group?: string; devices?: string[] };
+  component: Component;
+  /** A version string, or `latest` (the newest release the device may take). */
+  version: string;
+  schedule?: UpdateSchedule;
+  /** Bypasses deferrals, rings, pauses and busy devices. Every forced update is recorded. */
+  force?: boolean;
+  suspend?: boolean;
+}
+export type SoftwareUpdate = Resource<'SoftwareUpdate', SoftwareUpdateSpec>;
+
+// ---- FleetPolicy -----------------------------------------------------------------------------
+
+export type Cloud = 'commercial' | 'gcch' | 'dod';
+export interface FleetPolicySpec {
+  autoUpdates?: { pausedAt?: Instant };
+  cloud?: Cloud;
+  retry?: { maxAttempts?: number; backoff?: Duration; maxBackoff?: Duration };
+  /** Default ring failure threshold, percent. */
+  failureThreshold?: number;
+  /** An operation running longer than this counts as failed (default 4h). */
+  operationTimeout?: Duration;
+  lifecycle?: { supportPeriod?: Duration; maxNewerReleases?: number };
+}
+export type FleetPolicy = Resource<'FleetPolicy', FleetPolicySpec>;
+
+// ---- SoftwareRelease -------------------------------------------------------------------------
+
+export type ReleaseLabel = 'verified' | 'preview';
+export interface SoftwareReleaseSpec {
+  component: Component;
+  version: string;
+  /** When empty, the release applies to every model (of `manufacturer`, if set). */
+  manufacturer?: string;
+  models?: string[];
+  releasedAt: Instant;
+  label: ReleaseLabel;
+  /** A device must run at least this version to take the release (step-wise updates, seed 000). */
+  minimumVersion?: string;
+  /** Bypasses the ring start day (seed 001). */
+  critical?: boolean;
+  blocked?: { reason: string };
+}
+export type SoftwareRelease = Resource<'SoftwareRelease', SoftwareReleaseSpec>;
+
+export type FleetwardObject =
+  | DeviceGroup
+  | UpdatePhase
+  | Ring
+  | MaintenanceWindow
+  | ProvisioningBatch
+  | SoftwareUpdate
+  | FleetPolicy
+  | SoftwareRelease;
+
+// ---- Observed state (the fleet file, DESIGN.md section 5, and what drivers report) ----------
+
+export type ActivityState = 'idle' | 'busy' | 'offline' | 'unknown';
+export type HealthStatus = 'healthy' | 'nonUrgent' | 'critical' | 'offline' | 'unknown';
+
+export interface FleetDevice {
+  id: string;
+  macAddress?: string;
+  deviceType: DeviceType;
+  manufacturer: string;
+  model: string;
+  /** IANA zone, e.g. Europe/Paris. */
+  timeZone: string;
+  displayName?: string;
+  serialNumber?: string;
+  labels?: Record<string, string>;
+  online?: boolean;
+  activityState?: ActivityState;
+  healthStatus?: HealthStatus;
+  software: Partial<Record<Component, string>>;
+}
+
+export interface FleetFile {
+  devices: FleetDevice[];
+  releases: SoftwareReleaseSpec[];
+}
+
+/** Graph `teamworkDeviceOperation` status values. */
+export type OperationStatus = 'queued' | 'scheduled' | 'inProgress' | 'successful' | 'cancelled' | 'failed';
+export const IN_FLIGHT_STATUSES: readonly OperationStatus[] = ['queued', 'scheduled', 'inProgress'];
+
+export interface DeviceOperation {
+  id: string;
+  deviceId: string;
+  operationType: 'softwareUpdate' | 'deviceDiagnostics' | 'remoteSignIn' | 'other';
+  component?: Component;
+  fromVersion?: string;
+  toVersion?: string;
+  status: OperationStatus;
+  createdAt: Instant;
+  startedAt?: Instant;
+  completedAt?: Instant;
+  error?: { code: string; message: string };
+  /** Set on operations Fleetward issued with `force` (seed 001: every force is recorded). */
+  forced?: boolean;
+  /** Link to logs, for diagnostics operations (seed 000 FAQ). */
+  logsUrl?: string;
+}
+
+/** Everything the planner is told about the world. */
+export interface ObservedState {
+  devices: FleetDevice[];
+  /** The release catalog: the driver's, plus committed SoftwareRelease objects. */
+  releases: SoftwareReleaseSpec[];
+  /** History and in-flight operations, all devices. */
+  operations: DeviceOperation[];
+}
+
+/** A validated revision of the config: every object at one commit / content hash. */
+export interface Revision {
+  /** Commit SHA, content hash or Kubernetes resourceVersion. */
+  id: string;
+  objects: FleetwardObject[];
+}

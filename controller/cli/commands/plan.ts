@@ -1,0 +1,13 @@
+import type { Command } from 'commander';
+import { UsageError } from '../errors.ts';
+
+// Placeholder until its issue lands.
+export function register(program: Command): void {
+  program
+    .command('plan')
+    .description('(not yet implemented)')
+    .allowUnknownOption()
+    .action(() => {
+      throw new UsageError('plan is not implemented yet');
+    });
+}

@@ -1,0 +1,13 @@
+import type { Command } from 'commander';
+import { UsageError } from '../errors.ts';
+
+// Placeholder until its issue lands.
+export function register(program: Command): void {
+  program
+    .command('provision')
+    .description('(not yet implemented)')
+    .allowUnknownOption()
+    .action(() => {
+      throw new UsageError('provision is not implemented yet');
+    });
+}

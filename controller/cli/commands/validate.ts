@@ -1,0 +1,13 @@
+import type { Command } from 'commander';
+import { UsageError } from '../errors.ts';
+
+// Placeholder until its issue lands.
+export function register(program: Command): void {
+  program
+    .command('validate')
+    .description('(not yet implemented)')
+    .allowUnknownOption()
+    .action(() => {
+      throw new UsageError('validate is not implemented yet');
+    });
+}

@@ -1,0 +1,77 @@
+// The planner's output: what `fleetward plan -o json` prints and what the reconciler acts on (DESIGN.md section 5).
+// Field names here are a public contract; add fields, do not rename them.
+import type { Component, Instant } from '../api/types.ts';
+
+export type ComponentState = 'UpToDate' | 'Due' | 'Scheduled' | 'InProgress' | 'Held' | 'Failed' | 'Blocked';
+
+/** Seed 001 release states. */
+export type ReleaseState =
+  | 'Scheduled' | 'InProgress' | 'CompletedWithFailures' | 'Completed' | 'Deprecated' | 'Paused' | 'NotRequired';
+
+/** What would be issued now. */
+export interface PlannedOperation {
+  deviceId: string;
+  component: Component;
+  fromVersion: string | null;
+  toVersion: string;
+  reason: string;
+  /** Set when a SoftwareUpdate with `force: true` caused it (seed 001: every force is recorded). */
+  forced?: boolean;
+  /** Name of the SoftwareUpdate behind a manual operation. */
+  softwareUpdate?: string;
+}
+
+export interface ComponentPlan {
+  component: Component;
+  currentVersion: string | null;
+  targetVersion: string | null;
+  state: ComponentState;
+  /** A code from ./reasons.ts. */
+  reason: string;
+  message?: string;
+  /** The earliest instant (ISO UTC) an operation for it may start; null when none is planned. */
+  notBefore: Instant | null;
+  /** Seed 001 lifecycle: the current version is past its support. */
+  unsupported?: boolean;
+}
+
+export interface DevicePlan {
+  id: string;
+  group: string | null;
+  phase: string | null;
+  ring: string | null;
+  maintenanceWindow: string;
+  components: ComponentPlan[];
+}
+
+export interface ReleasePlan {
+  component: Component;
+  version: string;
+  state: ReleaseState;
+  reason?: string;
+  /** Per ring (room systems) or phase (phones): when it starts and ends, and device counts. */
+  stages: { name: string; kind: 'ring' | 'phase'; startsAt: Instant | null; endsAt: Instant | null; state: ReleaseState; devices: number; updated: number; failed: number }[];
+  failedDevices?: string[];
+}
+
+/** Seed 000's "Software auto-updates" widget. */
+export interface UpdatePath {
+  manufacturer: string;
+  model: string;
+  component: Component;
+  currentVersion: string;
+  newVersion: string;
+  eligibleDevices: number;
+  activeStage: string | null;
+}
+
+export interface Plan {
+  at: Instant;
+  revision: string | null;
+  operations: PlannedOperation[];
+  devices: DevicePlan[];
+  releases: ReleasePlan[];
+  updatePaths: UpdatePath[];
+  /** Things a person should know that are not errors (priority ties, unsupported versions, …). */
+  findings: { code: string; message: string; objects?: string[] }[];
+}
