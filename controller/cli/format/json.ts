@@ -1,0 +1,42 @@
+// Stable JSON for `-o json`: the same value gives the same bytes whatever order its objects' keys
+// were built in (DESIGN.md section 5: the same inputs give byte-identical JSON).
+// Keys a reader looks for first (`id`, `component`, versions, `state`) come first in a fixed order;
+// every other key follows alphabetically. Arrays keep their order: the planner's order is meaningful.
+
+const LEADING_KEYS = [
+  'at', 'from', 'revision', 'before', 'after', 'summary',
+  'id', 'deviceId', 'name', 'kind', 'component', 'version', 'release',
+  'field', 'change',
+  'group', 'phase', 'ring', 'maintenanceWindow',
+  'currentVersion', 'fromVersion', 'targetVersion', 'toVersion',
+  'state', 'reason', 'message', 'notBefore', 'shiftMs',
+  'startsAt', 'endsAt', 'devices', 'share',
+];
+const RANK = new Map(LEADING_KEYS.map((k, i) => [k, i]));
+
+function compareKeys(a: string, b: string): number {
+  const ra = RANK.get(a) ?? LEADING_KEYS.length;
+  const rb = RANK.get(b) ?? LEADING_KEYS.length;
+  if (ra !== rb) return ra - rb;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Rebuilds plain objects with their keys in the stable order; drops `undefined` as JSON does. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map((v) => (v === undefined ? null : canonical(v)));
+  if (value !== null && typeof value === 'object') {
+    if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return canonical((value as { toJSON(): unknown }).toJSON());
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort(compareKeys)) {
+      const v = (value as Record<string, unknown>)[key];
+      if (v !== undefined && typeof v !== 'function') out[key] = canonical(v);
+    }
+    return out;
+  }
+  return value;
+}
+
+/** Two-space indented, newline-terminated, keys in the stable order. */
+export function stableStringify(value: unknown): string {
+  return JSON.stringify(canonical(value), null, 2) + '\n';
+}

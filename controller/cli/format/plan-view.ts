@@ -1,0 +1,80 @@
+// What both the terminal table and the markdown comment show of a Plan, computed once:
+// the counts by state, and the devices grouped by group / phase or ring / window.
+import { COMPONENTS } from '../../api/types.ts';
+import type { Component } from '../../api/types.ts';
+import type { ComponentState, DevicePlan, Plan } from '../../planner/types.ts';
+
+export const STATES: readonly ComponentState[] = ['UpToDate', 'Due', 'Scheduled', 'InProgress', 'Held', 'Failed', 'Blocked'];
+
+export interface StateCounts {
+  /** Components present in the plan, in the canonical order. */
+  components: Component[];
+  /** state → component → number of devices. Only states with at least one device. */
+  rows: { state: ComponentState; counts: number[]; total: number }[];
+}
+
+export function stateCounts(plan: Plan): StateCounts {
+  const seen = new Set<Component>();
+  for (const d of plan.devices) for (const c of d.components) seen.add(c.component);
+  const components = COMPONENTS.filter((c) => seen.has(c));
+  const tally = new Map<string, number>();
+  for (const d of plan.devices) {
+    for (const c of d.components) tally.set(`${c.state}/${c.component}`, (tally.get(`${c.state}/${c.component}`) ?? 0) + 1);
+  }
+  const rows = STATES.map((state) => {
+    const counts = components.map((component) => tally.get(`${state}/${component}`) ?? 0);
+    return { state, counts, total: counts.reduce((a, b) => a + b, 0) };
+  }).filter((r) => r.total > 0);
+  return { components, rows };
+}
+
+export interface DeviceSection {
+  group: string | null;
+  /** `ring General` or `phase Validation`, or null. */
+  stage: string | null;
+  maintenanceWindow: string;
+  devices: DevicePlan[];
+}
+
+export function sectionTitle(s: DeviceSection): string {
+  return [s.group === null ? 'no group' : `group ${s.group}`, s.stage, `window ${s.maintenanceWindow}`]
+    .filter((x) => x !== null).join(' · ');
+}
+
+const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Devices grouped by group, phase/ring and window; named groups first by name, then devices no group claims. */
+export function deviceSections(plan: Plan): DeviceSection[] {
+  const sections = new Map<string, DeviceSection>();
+  for (const d of plan.devices) {
+    const stage = d.ring !== null ? `ring ${d.ring}` : d.phase !== null ? `phase ${d.phase}` : null;
+    const key = JSON.stringify([d.group, stage, d.maintenanceWindow]);
+    let s = sections.get(key);
+    if (!s) sections.set(key, (s = { group: d.group, stage, maintenanceWindow: d.maintenanceWindow, devices: [] }));
+    s.devices.push(d);
+  }
+  const list = [...sections.values()];
+  for (const s of list) s.devices.sort((a, b) => byString(a.id, b.id));
+  return list.sort((a, b) =>
+    (a.group === null ? 1 : 0) - (b.group === null ? 1 : 0)
+    || byString(a.group ?? '', b.group ?? '')
+    || byString(a.stage ?? '', b.stage ?? '')
+    || byString(a.maintenanceWindow, b.maintenanceWindow));
+}
+
+export function isUpToDate(d: DevicePlan): boolean {
+  return d.components.every((c) => c.state === 'UpToDate');
+}
+
+/**
+ * At most `limit` devices of a section, preferring those with something pending (a reader cares
+ * about them more than about devices already up to date), shown in id order.
+ */
+export function pickDevices(devices: DevicePlan[], limit: number): { shown: DevicePlan[]; hidden: number; hiddenUpToDate: number } {
+  if (devices.length <= limit) return { shown: devices, hidden: 0, hiddenUpToDate: 0 };
+  const pending = devices.filter((d) => !isUpToDate(d));
+  const chosen = new Set([...pending, ...devices.filter(isUpToDate)].slice(0, limit));
+  const shown = devices.filter((d) => chosen.has(d));
+  const hiddenList = devices.filter((d) => !chosen.has(d));
+  return { shown, hidden: hiddenList.length, hiddenUpToDate: hiddenList.filter(isUpToDate).length };
+}
