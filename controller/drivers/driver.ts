@@ -1,31 +1,87 @@
 // The device back end, behind one interface (DESIGN.md section 1). Shaped to fit Graph's teamwork/devices
 // (seed 003) and other management back ends (the phone makers' portals) alike: nothing here is Graph-specific.
+// docs/drivers.md describes the contract for people writing a driver; test/contract/driver-contract.ts
+// is the suite every driver must pass.
 import type { Component, DeviceOperation, FleetDevice, SoftwareReleaseSpec } from '../api/types.ts';
+import type { ProvisioningDriver } from '../provisioning/driver.ts';
 
 export interface StartOperationRequest {
   deviceId: string;
   component: Component;
   version: string;
+  /** Recorded on the operation (seed 001: every force is recorded); drivers do not change behaviour on it. */
   forced?: boolean;
 }
 
 export type StartOperationResult =
   | { accepted: true; operation: DeviceOperation }
-  /** The back end already has an operation for this device queued or running (Graph's 409): not an error. */
+  /**
+   * The back end already has a software update for this device queued or running (Graph's 409): not an error.
+   * `operation` is that in-flight operation when the driver could find it (best effort).
+   */
   | { accepted: false; reason: 'AlreadyInFlight'; operation?: DeviceOperation };
 
+/** Why a driver call failed. Drivers throw only this for failures a caller can act on. */
+export type DriverErrorCode =
+  /** No such device (Graph 404). */
+  | 'DeviceNotFound'
+  /** The back end refused the request as malformed: unknown component, bad version text (Graph 400). */
+  | 'InvalidRequest'
+  /** The credentials were refused (Graph 401/403). */
+  | 'Unauthorized'
+  /** The back end could not be reached or kept failing after retries (5xx, 429, timeouts). Transient. */
+  | 'Unavailable';
+
+export class DriverError extends Error {
+  readonly code: DriverErrorCode;
+  constructor(code: DriverErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DriverError';
+    this.code = code;
+  }
+}
+
 export interface Driver {
+  /** `simulator`, `graph`, …: shown in status and logs. */
   readonly name: string;
-  /** Every device the back end manages, with the software versions it reports. */
+  /**
+   * Every device the back end manages, with the software versions it reports now (versions, online,
+   * activityState, healthStatus). A device that rolled itself back reports its old version here even
+   * though its last operation says `successful`: callers trust inventory over operation history.
+   */
   inventory(): Promise<FleetDevice[]>;
-  /** The release catalog the back end offers. */
+  /** The release catalog the back end offers (committed SoftwareRelease objects are added by the caller). */
   catalog(): Promise<SoftwareReleaseSpec[]>;
-  /** History and in-flight operations (all devices, or one). */
+  /**
+   * History and in-flight operations, of every device or of one, oldest first. Software updates and
+   * diagnostics alike; an operation whose status is in IN_FLIGHT_STATUSES is still running.
+   * Throws DriverError('DeviceNotFound') for an unknown `deviceId`.
+   */
   operations(deviceId?: string): Promise<DeviceOperation[]>;
-  /** Start a software update; idempotent per device (a repeat answers AlreadyInFlight). */
+  /**
+   * Start a software update. At most one software update per device is in flight: while one is
+   * queued or in progress, a second start answers `{ accepted: false, reason: 'AlreadyInFlight' }`
+   * (whatever its component or version) and changes nothing. When this resolves with `accepted: true`
+   * the back end has durably recorded the operation (a crash right after does not lose it).
+   * Throws DriverError: DeviceNotFound, InvalidRequest (unknown component, malformed version), Unavailable.
+   */
   startUpdate(req: StartOperationRequest): Promise<StartOperationResult>;
+  /** One operation of one device, or undefined when the device has no such operation. */
   operation(deviceId: string, operationId: string): Promise<DeviceOperation | undefined>;
-  /** Run the back end's diagnostics on a device (seed 000 FAQ: logs linked from history). */
+  /**
+   * Run the back end's diagnostics on a device (seed 000 FAQ: device logs are linked to the diagnostics
+   * operation run with the software update). Returns a `deviceDiagnostics` operation whose `logsUrl`
+   * points at the logs (they may only be complete once the operation is `successful`). Diagnostics do
+   * not block software updates, and a second call while one is in flight returns that one.
+   */
   runDiagnostics(deviceId: string): Promise<DeviceOperation>;
+  /**
+   * The text behind an operation's `logsUrl`, fetched with the driver's credentials; undefined when the
+   * back end has none. Optional: callers may simply link `logsUrl`.
+   */
+  readLogs?(operation: DeviceOperation): Promise<string | undefined>;
+  /** Remote provisioning (seed 004), for back ends that support it; the interface lives with provisioning. */
+  readonly provisioning?: ProvisioningDriver;
+  /** Release connections and flush state; the driver is unusable afterwards. */
   close?(): Promise<void>;
 }
