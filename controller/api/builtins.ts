@@ -96,14 +96,37 @@ export const DEFAULT_LIFECYCLE = { supportPeriod: '365d', maxNewerReleases: 2 } 
 
 export const VERIFICATION_CODE_VALIDITY: Duration = '24h';
 
+// ---- Names ----------------------------------------------------------------------------------
+// Kubernetes object names are lowercase, so a Ring named `general` must be able to override the
+// built-in `General`: built-in names match case-insensitively, in object names and in references
+// (`ring: executive` and `ring: Executive` are the same ring). Custom names are case-sensitive.
+
+function builtinSpelling<N extends string>(names: readonly N[], name: string): N | undefined {
+  const lower = name.toLowerCase();
+  return names.find((n) => n.toLowerCase() === lower);
+}
+/** `Staging` / `General` / `Executive` when `name` is one of them in any case, else undefined. */
+export const builtinRingName = (name: string) => builtinSpelling(BUILTIN_RING_NAMES, name);
+/** `Validation` / `General` / `Final` when `name` is one of them in any case, else undefined. */
+export const builtinPhaseName = (name: string) => builtinSpelling(BUILTIN_PHASE_NAMES, name);
+/** The name a ring or phase reference resolves to: the built-in spelling, or the name unchanged. */
+export const canonicalRingName = (name: string): string => builtinRingName(name) ?? name;
+export const canonicalPhaseName = (name: string): string => builtinPhaseName(name) ?? name;
+/** `default` in any case is the default window; a MaintenanceWindow of that name replaces it. */
+export const canonicalWindowName = (name: string): string =>
+  name.toLowerCase() === DEFAULT_WINDOW_NAME ? DEFAULT_WINDOW_NAME : name;
+
 // ---- Resolution: built-ins merged with the user's objects -------------------------------------
 
 interface Named<S> { metadata: { name: string }; spec: S }
 
-/** Every phase in force: the built-ins (overridden field by field by user objects of the same name) plus custom ones. */
+/**
+ * Every phase in force, keyed by canonical name: the built-ins (overridden field by field by user objects of
+ * the same name, any case) plus custom ones. Look a group's `updatePhase` up with canonicalPhaseName().
+ */
 export function resolvePhases(userPhases: readonly Named<UpdatePhaseSpec>[]): Map<string, ResolvedPhase> {
   const out = new Map<string, ResolvedPhase>();
-  const user = new Map(userPhases.map((p) => [p.metadata.name, p.spec] as const));
+  const user = new Map(userPhases.map((p) => [canonicalPhaseName(p.metadata.name), p.spec] as const));
   for (const name of BUILTIN_PHASE_NAMES) {
     const b = BUILTIN_PHASES[name];
     const u = user.get(name);
@@ -126,10 +149,13 @@ export function resolvePhases(userPhases: readonly Named<UpdatePhaseSpec>[]): Ma
   return out;
 }
 
-/** Every ring in force, sorted by order then name: built-ins (overridable by name) plus custom rings. */
+/**
+ * Every ring in force, sorted by order then name: built-ins (overridable by a Ring of the same name, any case)
+ * plus custom rings. Built-ins appear under their built-in spelling; look a group's `ring` up with canonicalRingName().
+ */
 export function resolveRings(userRings: readonly Named<Partial<RingSpec>>[]): ResolvedRing[] {
   const out: ResolvedRing[] = [];
-  const user = new Map(userRings.map((r) => [r.metadata.name, r.spec] as const));
+  const user = new Map(userRings.map((r) => [canonicalRingName(r.metadata.name), r.spec] as const));
   for (const name of BUILTIN_RING_NAMES) {
     const b = BUILTIN_RINGS[name];
     const u = user.get(name);
