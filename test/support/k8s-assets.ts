@@ -1,0 +1,172 @@
+// The real Kubernetes binaries the k8s suites run against: kube-apiserver, etcd, kubectl and helm.
+//
+// envtest-style: an explicit path wins (TEST_ASSET_KUBE_APISERVER, TEST_ASSET_ETCD, TEST_ASSET_KUBECTL,
+// TEST_ASSET_HELM, or a KUBEBUILDER_ASSETS directory holding binaries of those names). Otherwise each
+// binary is built once with `go build` from its upstream Go module, pinned below, into a cache
+// directory and reused from then on. Nothing is downloaded but Go modules through the module proxy.
+//
+// Run directly to build whatever is missing (CI does this before `npm test`, outside any test timeout):
+//   node_modules/.bin/node test/support/k8s-assets.ts
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export const KUBERNETES_VERSION = 'v1.37.2';
+/** k8s.io/kubernetes requires its staging modules at v0.0.0 and replaces them with ./staging; a consumer maps them to the published v0.x tags. */
+const STAGING_VERSION = 'v0.37.2';
+export const ETCD_VERSION = 'v3.7.3';
+export const HELM_VERSION = 'v3.22.0';
+
+export type AssetName = 'kube-apiserver' | 'etcd' | 'kubectl' | 'helm';
+export type K8sAssets = Record<AssetName, string>;
+
+const ENV_OVERRIDE: Record<AssetName, string> = {
+  'kube-apiserver': 'TEST_ASSET_KUBE_APISERVER',
+  etcd: 'TEST_ASSET_ETCD',
+  kubectl: 'TEST_ASSET_KUBECTL',
+  helm: 'TEST_ASSET_HELM',
+};
+
+/** The modules each binary is built from, grouped by the throwaway module that builds them. */
+interface BuildModule { dir: string; requires: string[]; replaces: string[]; packages: Partial<Record<AssetName, string>> }
+
+const STAGING_MODULES = [
+  'api', 'apiextensions-apiserver', 'apimachinery', 'apiserver', 'cli-runtime', 'client-go', 'cloud-provider',
+  'cluster-bootstrap', 'code-generator', 'component-base', 'component-helpers', 'controller-manager', 'cri-api',
+  'cri-client', 'cri-streaming', 'csi-translation-lib', 'dynamic-resource-allocation', 'endpointslice', 'externaljwt',
+  'kms', 'kube-aggregator', 'kube-controller-manager', 'kube-proxy', 'kube-scheduler', 'kubectl', 'kubelet', 'metrics',
+  'mount-utils', 'pod-security-admission', 'sample-apiserver', 'sample-cli-plugin', 'sample-controller', 'streaming',
+];
+
+const MODULES: BuildModule[] = [
+  {
+    dir: 'kubernetes',
+    requires: [`k8s.io/kubernetes ${KUBERNETES_VERSION}`],
+    replaces: STAGING_MODULES.map((m) => `k8s.io/${m} => k8s.io/${m} ${STAGING_VERSION}`),
+    packages: { 'kube-apiserver': 'k8s.io/kubernetes/cmd/kube-apiserver', kubectl: 'k8s.io/kubernetes/cmd/kubectl' },
+  },
+  { dir: 'etcd', requires: [`go.etcd.io/etcd/server/v3 ${ETCD_VERSION}`], replaces: [], packages: { etcd: 'go.etcd.io/etcd/server/v3' } },
+  { dir: 'helm', requires: [`helm.sh/helm/v3 ${HELM_VERSION}`], replaces: [], packages: { helm: 'helm.sh/helm/v3/cmd/helm' } },
+];
+
+const ASSETS: AssetName[] = ['kube-apiserver', 'etcd', 'kubectl', 'helm'];
+
+/** `$FLEETWARD_ASSET_CACHE/<version>`, else under the user's cache dir: outside the work tree, so a fresh clone (as CI makes) reuses the build. */
+export function assetCacheDir(): string {
+  const base = process.env.FLEETWARD_ASSET_CACHE
+    ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'fleetward', 'k8s-assets');
+  return join(base, `${KUBERNETES_VERSION}-etcd${ETCD_VERSION}-helm${HELM_VERSION}`);
+}
+
+function isExecutable(path: string): boolean {
+  try { return statSync(path).isFile() && (statSync(path).mode & 0o111) !== 0; } catch { return false; }
+}
+
+/** Where each binary is, or would be after a build; `missing` lists the ones not there. */
+export function locateK8sAssets(): { assets: K8sAssets; missing: string[] } {
+  const assets = {} as K8sAssets;
+  const missing: string[] = [];
+  for (const name of ASSETS) {
+    const explicit = process.env[ENV_OVERRIDE[name]];
+    const fromKubebuilder = process.env.KUBEBUILDER_ASSETS ? join(process.env.KUBEBUILDER_ASSETS, name) : undefined;
+    const cached = join(assetCacheDir(), 'bin', name);
+    const path = explicit ?? (fromKubebuilder && isExecutable(fromKubebuilder) ? fromKubebuilder : cached);
+    assets[name] = path;
+    if (!isExecutable(path)) {
+      missing.push(explicit ? `${name} (${ENV_OVERRIDE[name]}=${explicit} is not an executable file)` : `${name} (looked in ${path})`);
+    }
+  }
+  return { assets, missing };
+}
+
+export interface BuildRecord { asset: AssetName; seconds: number; ok: boolean; error?: string }
+
+function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): { ok: boolean; output: string } {
+  const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const output = `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}`;
+  return { ok: r.status === 0, output };
+}
+
+function goEnv(): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    GOTOOLCHAIN: 'local', // never fetch another toolchain; the modules' `toolchain` lines are only suggestions
+    GOFLAGS: `${process.env.GOFLAGS ?? ''} -mod=mod`.trim(),
+    CGO_ENABLED: '0',
+    GOMAXPROCS: process.env.GOMAXPROCS ?? '2',
+  };
+}
+
+/** Writes the throwaway module that pins one upstream module (and its staging replacements) and resolves its graph. */
+function prepareModule(mod: BuildModule, root: string, log: (s: string) => void): void {
+  const dir = join(root, 'src', mod.dir);
+  mkdirSync(dir, { recursive: true });
+  const goMod = [
+    'module fleetward.test/k8s-assets',
+    '',
+    'go 1.26.0',
+    '',
+    `require (\n${mod.requires.map((r) => `\t${r}`).join('\n')}\n)`,
+    mod.replaces.length ? `\nreplace (\n${mod.replaces.map((r) => `\t${r}`).join('\n')}\n)` : '',
+    `\ntool (\n${Object.values(mod.packages).map((p) => `\t${p}`).join('\n')}\n)`,
+    '',
+  ].join('\n');
+  const goModPath = join(dir, 'go.mod');
+  if (existsSync(goModPath) && readFileSync(goModPath, 'utf8') === goMod && existsSync(join(dir, 'go.sum'))) return;
+  writeFileSync(goModPath, goMod);
+  log(`[k8s-assets] resolving modules for ${mod.requires.join(', ')}`);
+  const tidy = run('go', ['mod', 'tidy'], dir, goEnv());
+  if (!tidy.ok) throw new Error(`go mod tidy in ${dir} failed:\n${tidy.output}`);
+}
+
+function buildOne(mod: BuildModule, asset: AssetName, root: string, log: (s: string) => void): BuildRecord {
+  const pkg = mod.packages[asset]!;
+  const started = process.hrtime.bigint();
+  const out = join(root, 'bin', asset);
+  const tmp = `${out}.partial`;
+  log(`[k8s-assets] building ${asset} from ${pkg} (this takes minutes on a small machine)`);
+  try {
+    prepareModule(mod, root, log);
+    const r = run('nice', ['-n', '10', 'go', 'build', '-trimpath', '-ldflags=-s -w', '-o', tmp, pkg], join(root, 'src', mod.dir), goEnv());
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    if (!r.ok) return { asset, seconds, ok: false, error: `go build ${pkg} failed:\n${r.output}` };
+    renameSync(tmp, out);
+    return { asset, seconds, ok: true };
+  } catch (err) {
+    return { asset, seconds: Number(process.hrtime.bigint() - started) / 1e9, ok: false, error: (err as Error).message };
+  }
+}
+
+/** Returns every binary's path, building (once) those that are neither given nor cached. Throws naming exactly what failed. */
+export function ensureK8sAssets(log: (s: string) => void = (s) => process.stderr.write(`${s}\n`)): K8sAssets {
+  const { assets, missing } = locateK8sAssets();
+  if (missing.length === 0) return assets;
+  const root = assetCacheDir();
+  mkdirSync(join(root, 'bin'), { recursive: true });
+  const timesPath = join(root, 'build-times.json');
+  const records: BuildRecord[] = existsSync(timesPath) ? JSON.parse(readFileSync(timesPath, 'utf8')) as BuildRecord[] : [];
+  const failures: string[] = [];
+  for (const name of ASSETS) {
+    if (isExecutable(assets[name])) continue;
+    if (process.env[ENV_OVERRIDE[name]]) { failures.push(`${name}: ${ENV_OVERRIDE[name]} points at ${assets[name]}, which is not an executable file`); continue; }
+    const mod = MODULES.find((m) => m.packages[name])!;
+    const rec = buildOne(mod, name, root, log);
+    records.push(rec);
+    writeFileSync(timesPath, JSON.stringify(records, null, 2) + '\n');
+    log(`[k8s-assets] ${name}: ${rec.ok ? 'built' : 'FAILED'} in ${rec.seconds.toFixed(0)} s`);
+    if (!rec.ok) failures.push(`${name}: ${rec.error}`);
+  }
+  if (failures.length) throw new Error(`could not provide the Kubernetes test binaries:\n${failures.join('\n')}`);
+  return locateK8sAssets().assets;
+}
+
+if (import.meta.main) {
+  try {
+    const assets = ensureK8sAssets();
+    for (const name of ASSETS) process.stdout.write(`${name}\t${assets[name]}\n`);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}
