@@ -213,6 +213,9 @@ export function summarizeDiff(diff: Omit<PlanDiff, 'summary'>): string {
   clauses.push(...moveClauses.map((c) => c.text));
 
   // Next updates, per component: earlier / later / newly planned / no longer planned / new target / new state.
+  // Clauses about more devices come first; ties keep the component order.
+  const updateClauses: { n: number; text: string }[] = [];
+  const say = (n: number, text: string): void => { updateClauses.push({ n, text }); };
   for (const component of COMPONENTS) {
     const list = diff.updates.filter((u) => u.component === component);
     if (list.length === 0) continue;
@@ -223,23 +226,25 @@ export function summarizeDiff(diff: Omit<PlanDiff, 'summary'>): string {
     const sameTime = list.filter((u) => u.before.notBefore === u.after.notBefore);
     const retargeted = sameTime.filter((u) => u.before.targetVersion !== u.after.targetVersion);
     const restated = sameTime.filter((u) => u.before.targetVersion === u.after.targetVersion);
-    if (earlier.length) clauses.push(`next ${component} update for ${devices(earlier.length)} moves earlier ${spanRange(earlier.map((u) => u.shiftMs!))}`);
-    if (later.length) clauses.push(`next ${component} update for ${devices(later.length)} moves later ${spanRange(later.map((u) => u.shiftMs!))}`);
-    if (planned.length) clauses.push(`${component} update newly planned for ${devices(planned.length)}`);
-    if (unplanned.length) clauses.push(`${component} update no longer planned for ${devices(unplanned.length)}`);
+    if (earlier.length) say(earlier.length, `next ${component} update for ${devices(earlier.length)} moves earlier ${spanRange(earlier.map((u) => u.shiftMs!))}`);
+    if (later.length) say(later.length, `next ${component} update for ${devices(later.length)} moves later ${spanRange(later.map((u) => u.shiftMs!))}`);
+    if (planned.length) say(planned.length, `${component} update newly planned for ${devices(planned.length)}`);
+    if (unplanned.length) say(unplanned.length, `${component} update no longer planned for ${devices(unplanned.length)}`);
     if (retargeted.length) {
       const targets = [...new Set(retargeted.map((u) => u.after.targetVersion ?? 'none'))];
-      clauses.push(`${component} target changes for ${devices(retargeted.length)}` + (targets.length === 1 ? ` (now ${targets[0]})` : ''));
+      say(retargeted.length, `${component} target changes for ${devices(retargeted.length)}` + (targets.length === 1 ? ` (now ${targets[0]})` : ''));
     }
     for (const [state, group] of groupBy(restated, (u) => u.after.state)) {
-      clauses.push(`${component} becomes ${state} for ${devices(group.length)}`);
+      say(group.length, `${component} becomes ${state} for ${devices(group.length)}`);
     }
   }
+  updateClauses.sort((x, y) => y.n - x.n);
+  clauses.push(...updateClauses.map((c) => c.text));
 
   const added = diff.operations.filter((o) => o.change === 'added').length;
   const removed = diff.operations.filter((o) => o.change === 'removed').length;
-  if (added) clauses.push(`${plural(added, 'operation', 'operations')} now that ${added === 1 ? 'was' : 'were'} not planned`);
-  if (removed) clauses.push(`${plural(removed, 'operation', 'operations')} no longer issued now`);
+  if (added) clauses.push(`${added} more ${added === 1 ? 'operation starts' : 'operations start'} now`);
+  if (removed) clauses.push(`${plural(removed, 'operation', 'operations')} no longer ${removed === 1 ? 'starts' : 'start'} now`);
   if (diff.devicesAdded.length) clauses.push(`${devices(diff.devicesAdded.length)} only in the new plan`);
   if (diff.devicesRemoved.length) clauses.push(`${devices(diff.devicesRemoved.length)} only in the old plan`);
 

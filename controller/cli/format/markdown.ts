@@ -6,7 +6,7 @@ import { formatShift } from '../../planner/diff.ts';
 import type { PlanDiff } from '../../planner/diff.ts';
 import type { Plan } from '../../planner/types.ts';
 import { deviceSections, pickDevices, sectionTitle, stateCounts } from './plan-view.ts';
-import { formatInstant, formatRelative, plural } from './text.ts';
+import { shortRevision, formatInstant, formatRelative, plural } from './text.ts';
 
 export interface MarkdownOptions {
   /** Rows per table before the rest are counted instead (default 100). */
@@ -35,7 +35,9 @@ function table(headers: string[], rows: string[][], align?: ('l' | 'r')[]): stri
 }
 
 function details(summary: string, body: string[]): string[] {
-  return ['<details>', `<summary>${summary}</summary>`, '', ...body, '', '</details>', ''];
+  const lines = [...body];
+  while (lines.at(-1) === '') lines.pop();
+  return ['<details>', `<summary>${summary}</summary>`, '', ...lines, '', '</details>', ''];
 }
 
 const more = (hidden: number, what: string): string[] =>
@@ -46,7 +48,7 @@ export function formatPlanMarkdown(plan: Plan, opts: MarkdownOptions = {}): stri
   let deviceBudget = opts.maxDeviceRows ?? 300;
   const out: string[] = [];
 
-  out.push(`### Fleetward plan at ${formatInstant(plan.at)}` + (plan.revision ? ` (revision ${code(plan.revision)})` : ''));
+  out.push(`### Fleetward plan at ${formatInstant(plan.at)}` + (plan.revision ? ` (revision ${code(shortRevision(plan.revision))})` : ''));
   out.push('');
   out.push(`**${plural(plan.devices.length, 'device')}**, **${plural(plan.operations.length, 'operation')}** to start now.`);
   out.push('');
@@ -123,7 +125,7 @@ export function formatDiffMarkdown(diff: PlanDiff, opts: MarkdownOptions & { bef
   const maxRows = opts.maxRows ?? 100;
   const out: string[] = [];
   const label = (name: string | undefined, rev: string | null): string =>
-    [name ? code(name) : null, rev ? `revision ${code(rev)}` : null].filter(Boolean).join(' ') || 'config';
+    [name ? code(name) : null, rev ? `(${code(shortRevision(rev))})` : null].filter(Boolean).join(' ') || 'config';
   out.push(`### Fleetward plan diff at ${formatInstant(diff.after.at)}`);
   out.push('');
   out.push(`${label(opts.beforeLabel, diff.before.revision)} → ${label(opts.afterLabel, diff.after.revision)}`);

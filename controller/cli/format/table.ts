@@ -5,7 +5,7 @@ import { formatShift } from '../../planner/diff.ts';
 import type { PlanDiff, UpdateChange } from '../../planner/diff.ts';
 import type { ComponentPlan, Plan } from '../../planner/types.ts';
 import { deviceSections, pickDevices, sectionTitle, stateCounts } from './plan-view.ts';
-import { STATE_STYLE, formatInstant, formatRelative, paint, plural, renderColumns } from './text.ts';
+import { STATE_STYLE, shortRevision, formatInstant, formatRelative, paint, plural, renderColumns } from './text.ts';
 import type { CellInput } from './text.ts';
 
 export interface TableOptions {
@@ -45,7 +45,7 @@ export function formatPlanTable(plan: Plan, opts: TableOptions): string {
   const out: string[] = [];
   const h = (text: string): string => paint(text, 'bold', color);
 
-  out.push(h(`Plan at ${formatInstant(plan.at)}`) + (plan.revision ? `  revision ${plan.revision}` : ''));
+  out.push(h(`Plan at ${formatInstant(plan.at)}`) + (plan.revision ? `  revision ${shortRevision(plan.revision)}` : ''));
   out.push(`${plural(plan.devices.length, 'device')}, ${plural(plan.operations.length, 'operation')} to start now`);
   out.push('');
 
@@ -144,7 +144,8 @@ export function formatDiffTable(diff: PlanDiff, opts: TableOptions & { beforeLab
   const maxRows = opts.maxRows ?? 50;
   const h = (text: string): string => paint(text, 'bold', color);
   const out: string[] = [];
-  const label = (name: string | undefined, rev: string | null): string => [name, rev ? `revision ${rev}` : null].filter(Boolean).join(', ') || 'config';
+  const label = (name: string | undefined, rev: string | null): string =>
+    name && rev ? `${name} (${shortRevision(rev)})` : name ?? (rev ? shortRevision(rev) : 'config');
   out.push(h(`Plan diff at ${formatInstant(diff.after.at)}`) + `  ${label(opts.beforeLabel, diff.before.revision)} → ${label(opts.afterLabel, diff.after.revision)}`);
   out.push(diff.summary);
 

@@ -85,3 +85,8 @@ export function formatRelative(iso: string | null, at: string): string {
 }
 
 export const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+
+/** Git commit ids and content hashes are shown by their first 12 characters; JSON keeps them whole. */
+export function shortRevision(rev: string): string {
+  return /^[0-9a-f]{13,}$/i.test(rev) ? rev.slice(0, 12) : rev;
+}
