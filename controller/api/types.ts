@@ -285,4 +285,9 @@ export interface Revision {
   /** Commit SHA, content hash or Kubernetes resourceVersion. */
   id: string;
   objects: FleetwardObject[];
+  /**
+   * Per ProvisioningBatch name, its devices from `spec.devices` and `spec.devicesFile` together, MACs normalised
+   * (AA-BB-CC-DD-EE-FF) and unique across batches; `source` is `file:line` of the entry. Set by the loader.
+   */
+  provisioningDevices?: Record<string, { macAddress: string; location?: string; user?: string; source: string }[]>;
 }

@@ -1,0 +1,313 @@
+// Rules beyond the schema (issue 2, item 4): each a small pure function over the whole revision,
+// returning issues with a message a person can act on. They run on objects that passed the schema,
+// so fields have the right types; references may point at objects that failed it (those still exist).
+import { IANAZone, DateTime } from 'luxon';
+import type {
+  DeviceGroup, FleetwardObject, Kind, MaintenanceWindow, SoftwareRelease, SoftwareUpdate,
+} from './types.ts';
+import {
+  BUILTIN_PHASE_NAMES, BUILTIN_RING_NAMES, DEFAULT_WINDOW_NAME, DEVICE_TIME_ZONE, FLEET_POLICY_NAME,
+  MAX_RING_TOTAL_DAYS, MIN_WINDOW_MINUTES, builtinPhaseName, builtinRingName, canonicalWindowName, resolveRings,
+} from './builtins.ts';
+import { formatDuration, parseDuration } from './duration.ts';
+import { compareVersions } from './version.ts';
+import { normalizeMac } from './mac.ts';
+import { LOCAL_DATE_TIME_PATTERN } from './schemas.ts';
+import { closest, typeName, type FieldPath } from './validate.ts';
+
+/** One object of the revision, by its position in the input. */
+export interface RuleObject { index: number; obj: FleetwardObject }
+export interface RuleInput {
+  /** Objects that passed the schema. */
+  valid: RuleObject[];
+  /** Every name declared per kind, valid objects or not (references to a broken object are not "missing"). */
+  declared: Map<Kind, Set<string>>;
+  /** Where an object is, for messages that name another object: `config/a.yaml:3`, or '' when unknown. */
+  where: (index: number) => string;
+}
+export interface RuleIssue { index: number; path: FieldPath; message: string }
+export type Rule = (input: RuleInput) => RuleIssue[];
+
+const DAY_MS = 86_400_000;
+const of = <K extends Kind>(input: RuleInput, kind: K) =>
+  input.valid.filter((o): o is { index: number; obj: Extract<FleetwardObject, { kind: K }> } => o.obj.kind === kind);
+const ref = (kind: Kind, name: string) => `${kind}/${name}`;
+const at = (where: string) => (where ? ` (${where})` : '');
+
+// ---- Maintenance windows (seed 000: at least 3 hours; may cross midnight) -------------------
+
+export function minutesOf(hhmm: string): number {
+  const [h, m] = hhmm.split(':').map(Number);
+  return h! * 60 + m!;
+}
+/** Length of a window in minutes; a window ending at or before its start crosses midnight. */
+export function windowMinutes(start: string, end: string): number {
+  return (minutesOf(end) - minutesOf(start) + 1440) % 1440;
+}
+
+export const windowAtLeastThreeHours: Rule = (input) =>
+  of(input, 'MaintenanceWindow').flatMap(({ index, obj }: { index: number; obj: MaintenanceWindow }) => {
+    const { start, end } = obj.spec;
+    const len = windowMinutes(start, end);
+    if (len >= MIN_WINDOW_MINUTES) return [];
+    const what = len === 0 ? `start and end are both ${start}, so the window is empty`
+      : `the window ${start}–${end} lasts ${formatDuration(len * 60_000)}`;
+    return [{ index, path: ['spec', 'end'], message: `${what}; a maintenance window must last at least 3 hours (seed 000)` }];
+  });
+
+// ---- Time zones ----------------------------------------------------------------------------
+
+let zoneNames: string[] | undefined;
+export function timeZoneProblem(zone: string, allowDevice: boolean): string | undefined {
+  if (allowDevice && zone === DEVICE_TIME_ZONE) return undefined;
+  if (IANAZone.isValidZone(zone)) return undefined;
+  zoneNames ??= Intl.supportedValuesOf('timeZone');
+  const near = closest(zone, zoneNames);
+  return `${JSON.stringify(zone)} is not an IANA time zone${near ? ` (did you mean ${near}?)` : ''}; write ${allowDevice ? 'device or ' : ''}a name such as Europe/Paris`;
+}
+
+export const timeZonesExist: Rule = (input) => {
+  const out: RuleIssue[] = [];
+  for (const { index, obj } of of(input, 'MaintenanceWindow')) {
+    const p = obj.spec.timeZone !== undefined ? timeZoneProblem(obj.spec.timeZone, true) : undefined;
+    if (p) out.push({ index, path: ['spec', 'timeZone'], message: p });
+  }
+  return out;
+};
+
+// ---- Rings (seed 001) -------------------------------------------------------------------------
+
+/** The sum over rings of deferment + rollout + test period may not exceed 60 days; the message names each share. */
+export const ringsWithinSixtyDays: Rule = (input) => {
+  const rings = of(input, 'Ring');
+  if (rings.length === 0) return [];
+  const resolved = resolveRings(rings.map((r) => r.obj));
+  let total = 0;
+  const shares = resolved.map((r) => {
+    const parts = [r.deferment, r.rolloutDuration, r.testPeriod].map((d) => parseDuration(d) ?? 0);
+    const sum = parts[0]! + parts[1]! + parts[2]!;
+    total += sum;
+    return `${r.name} ${fmt(sum)} (${fmt(parts[0]!)} + ${fmt(parts[1]!)} + ${fmt(parts[2]!)})`;
+  });
+  if (total <= MAX_RING_TOTAL_DAYS * DAY_MS) return [];
+  // Reported on the user ring that comes last, the one most likely just added or lengthened.
+  const last = [...rings].sort((a, b) => a.obj.spec.order - b.obj.spec.order || a.index - b.index).at(-1)!;
+  return [{
+    index: last.index, path: ['spec'],
+    message: `rings take ${fmt(total)} in total, more than the ${MAX_RING_TOTAL_DAYS} days allowed (seed 001); ` +
+      `each ring's deferment + rolloutDuration + testPeriod: ${shares.join(', ')}`,
+  }];
+};
+const fmt = (ms: number) => (ms % DAY_MS === 0 ? `${ms / DAY_MS}d` : formatDuration(ms));
+
+/** Each ring needs its own order; built-in rings keep theirs unless overridden by name. */
+export const ringOrdersUnique: Rule = (input) => {
+  const out: RuleIssue[] = [];
+  const rings = of(input, 'Ring');
+  const overridden = new Set(rings.map((r) => builtinRingName(r.obj.metadata.name)).filter(Boolean));
+  const taken = new Map<number, string>();
+  for (const name of BUILTIN_RING_NAMES) {
+    if (!overridden.has(name)) taken.set(resolveRings([]).find((r) => r.name === name)!.order, `the built-in ring ${name}`);
+  }
+  const seenName = new Map<string, number>();
+  for (const { index, obj } of [...rings].sort((a, b) => a.index - b.index)) {
+    const builtin = builtinRingName(obj.metadata.name);
+    if (builtin) {
+      const first = seenName.get(builtin);
+      if (first !== undefined) {
+        out.push({ index, path: ['metadata', 'name'], message: `${ref('Ring', obj.metadata.name)} and ${ref('Ring', (input.valid.find((o) => o.index === first)!.obj).metadata.name)}${at(input.where(first))} both override the built-in ring ${builtin}; keep one` });
+        continue;
+      }
+      seenName.set(builtin, index);
+    }
+    const holder = taken.get(obj.spec.order);
+    if (holder !== undefined) {
+      const advice = holder.startsWith('the built-in ring') ? ` (or override ${holder.slice('the built-in ring '.length)} with a Ring of that name)` : '';
+      out.push({ index, path: ['spec', 'order'], message: `order ${obj.spec.order} is already used by ${holder}; give each ring its own order from 1 to 9${advice}` });
+    } else {
+      taken.set(obj.spec.order, `${ref('Ring', obj.metadata.name)}${at(input.where(index))}`);
+    }
+  }
+  return out;
+};
+
+// ---- Device groups -------------------------------------------------------------------------
+
+export const groupPhaseOrRing: Rule = (input) =>
+  of(input, 'DeviceGroup').flatMap(({ index, obj }: { index: number; obj: DeviceGroup }) =>
+    obj.spec.updatePhase !== undefined && obj.spec.ring !== undefined
+      ? [{ index, path: ['spec', 'ring'], message: 'set either updatePhase or ring, not both (phones follow update phases, room systems follow rings)' }]
+      : []);
+
+function known(input: RuleInput, kind: Kind, name: string): boolean {
+  return input.declared.get(kind)?.has(name) ?? false;
+}
+function declaredList(input: RuleInput, kind: Kind, builtins: readonly string[]): string {
+  const names = [...builtins, ...[...(input.declared.get(kind) ?? [])].filter((n) => !builtins.some((b) => b.toLowerCase() === n.toLowerCase())).sort()];
+  return names.join(', ') || 'none';
+}
+
+export const groupReferencesExist: Rule = (input) => {
+  const out: RuleIssue[] = [];
+  for (const { index, obj } of of(input, 'DeviceGroup')) {
+    const { updatePhase, ring, maintenanceWindow } = obj.spec;
+    if (updatePhase !== undefined && !builtinPhaseName(updatePhase) && !known(input, 'UpdatePhase', updatePhase)) {
+      out.push({ index, path: ['spec', 'updatePhase'], message: `UpdatePhase ${JSON.stringify(updatePhase)} does not exist; declared or built in: ${declaredList(input, 'UpdatePhase', BUILTIN_PHASE_NAMES)}` });
+    }
+    if (ring !== undefined && !builtinRingName(ring) && !known(input, 'Ring', ring)) {
+      out.push({ index, path: ['spec', 'ring'], message: `Ring ${JSON.stringify(ring)} does not exist; declared or built in: ${declaredList(input, 'Ring', BUILTIN_RING_NAMES)}` });
+    }
+    if (maintenanceWindow !== undefined && canonicalWindowName(maintenanceWindow) !== DEFAULT_WINDOW_NAME && !known(input, 'MaintenanceWindow', maintenanceWindow)) {
+      out.push({ index, path: ['spec', 'maintenanceWindow'], message: `MaintenanceWindow ${JSON.stringify(maintenanceWindow)} does not exist; declared or built in: ${declaredList(input, 'MaintenanceWindow', [DEFAULT_WINDOW_NAME])}` });
+    }
+  }
+  for (const { index, obj } of of(input, 'SoftwareUpdate')) {
+    const g = obj.spec.target.group;
+    if (g !== undefined && !known(input, 'DeviceGroup', g)) {
+      out.push({ index, path: ['spec', 'target', 'group'], message: `DeviceGroup ${JSON.stringify(g)} does not exist; declared: ${declaredList(input, 'DeviceGroup', [])}` });
+    }
+  }
+  return out;
+};
+
+// ---- SoftwareUpdate ----------------------------------------------------------------------------
+
+export const updateTargetExactlyOne: Rule = (input) =>
+  of(input, 'SoftwareUpdate').flatMap(({ index, obj }: { index: number; obj: SoftwareUpdate }) => {
+    const t = obj.spec.target;
+    if ((t.group === undefined) === (t.devices === undefined)) {
+      return [{ index, path: ['spec', 'target'], message: 'set exactly one of group or devices' }];
+    }
+    if (t.devices !== undefined && t.devices.length === 0) return [{ index, path: ['spec', 'target', 'devices'], message: 'must list at least 1 device' }];
+    return [];
+  });
+
+const LOCAL_DATE_TIME = new RegExp(LOCAL_DATE_TIME_PATTERN);
+const SCHEDULE_SHAPE = 'write now, nextMaintenanceWindow, or {at: YYYY-MM-DDTHH:MM, timeZone: device or an IANA zone}';
+
+/** `schedule` has two shapes, which a structural schema cannot say: this is its whole validation. */
+export const scheduleWellFormed: Rule = (input) => {
+  const out: RuleIssue[] = [];
+  for (const { index, obj } of of(input, 'SoftwareUpdate')) {
+    const s: unknown = obj.spec.schedule;
+    const path = ['spec', 'schedule'];
+    if (s === undefined) continue;
+    if (typeof s === 'string') {
+      if (s !== 'now' && s !== 'nextMaintenanceWindow') out.push({ index, path, message: `${JSON.stringify(s)} is not a schedule; ${SCHEDULE_SHAPE}` });
+      continue;
+    }
+    if (s === null || typeof s !== 'object' || Array.isArray(s)) {
+      out.push({ index, path, message: `must be text or a mapping (got ${typeName(s)}); ${SCHEDULE_SHAPE}` });
+      continue;
+    }
+    const o = s as Record<string, unknown>;
+    for (const k of Object.keys(o)) {
+      if (k !== 'at' && k !== 'timeZone') out.push({ index, path: [...path, k], message: `unknown field; a schedule has at and timeZone` });
+    }
+    let zone = 'UTC';
+    if (o.timeZone !== undefined) {
+      if (typeof o.timeZone !== 'string') out.push({ index, path: [...path, 'timeZone'], message: `must be text (got ${typeName(o.timeZone)})` });
+      else {
+        const p = timeZoneProblem(o.timeZone, true);
+        if (p) out.push({ index, path: [...path, 'timeZone'], message: p });
+        else if (o.timeZone !== DEVICE_TIME_ZONE) zone = o.timeZone;
+      }
+    }
+    if (o.at === undefined) out.push({ index, path: [...path, 'at'], message: 'is required' });
+    else if (typeof o.at !== 'string' || !LOCAL_DATE_TIME.test(o.at) || !DateTime.fromISO(o.at, { zone }).isValid) {
+      out.push({ index, path: [...path, 'at'], message: `${JSON.stringify(o.at)} is not a local date and time; write YYYY-MM-DDTHH:MM (the zone is timeZone)` });
+    }
+  }
+  return out;
+};
+
+// ---- FleetPolicy, ProvisioningBatch, SoftwareRelease -------------------------------------------
+
+export const fleetPolicyNamedDefault: Rule = (input) =>
+  of(input, 'FleetPolicy').flatMap(({ index, obj }) =>
+    obj.metadata.name === FLEET_POLICY_NAME ? [] : [{
+      index, path: ['metadata', 'name'],
+      message: `a FleetPolicy must be named ${FLEET_POLICY_NAME} (there is one per fleet; got ${JSON.stringify(obj.metadata.name)})`,
+    }]);
+
+export const batchHasDevices: Rule = (input) =>
+  of(input, 'ProvisioningBatch').flatMap(({ index, obj }) =>
+    obj.spec.devices === undefined && obj.spec.devicesFile === undefined
+      ? [{ index, path: ['spec'], message: 'list devices, a devicesFile, or both' }]
+      : []);
+
+export const releaseMinimumNotAbove: Rule = (input) =>
+  of(input, 'SoftwareRelease').flatMap(({ index, obj }: { index: number; obj: SoftwareRelease }) => {
+    const { minimumVersion: min, version } = obj.spec;
+    return min !== undefined && compareVersions(min, version) > 0
+      ? [{ index, path: ['spec', 'minimumVersion'], message: `${min} is newer than the release itself (${version}); a release cannot require a newer version than it installs` }]
+      : [];
+  });
+
+/** The rules over objects, in the order their messages are most useful. */
+export const RULES: readonly Rule[] = [
+  fleetPolicyNamedDefault,
+  groupPhaseOrRing,
+  groupReferencesExist,
+  windowAtLeastThreeHours,
+  timeZonesExist,
+  ringOrdersUnique,
+  ringsWithinSixtyDays,
+  updateTargetExactlyOne,
+  scheduleWellFormed,
+  batchHasDevices,
+  releaseMinimumNotAbove,
+];
+
+export function runRules(input: RuleInput): RuleIssue[] {
+  return RULES.flatMap((r) => r(input));
+}
+
+// ---- Duplicate Kind/name ----------------------------------------------------------------------
+
+export interface Identified { index: number; kind: Kind; name: string; namespace: string }
+/** A kind/name declared twice (per namespace): an issue on every later one, naming the first. */
+export function duplicateNames(objects: Identified[], where: (index: number) => string): RuleIssue[] {
+  const first = new Map<string, number>();
+  const out: RuleIssue[] = [];
+  for (const o of objects) {
+    const key = `${o.namespace}\u0000${o.kind}\u0000${o.name}`;
+    const f = first.get(key);
+    if (f === undefined) first.set(key, o.index);
+    else out.push({ index: o.index, path: ['metadata', 'name'], message: `${ref(o.kind, o.name)} is declared twice; the first is${at(where(f)) || ' another object'}` });
+  }
+  return out;
+}
+
+// ---- MAC addresses (seed 004: normalised, validated, de-duplicated, also across batches) -------
+
+export interface MacEntry<W> {
+  batch: string;
+  raw: string;
+  /** Where to report a problem with this entry (the loader's location type). */
+  where: W;
+  /** How another entry's message names this one: `ProvisioningBatch/lobby (config/lobby.csv:4)`. */
+  describe: string;
+}
+export interface MacIssue<W> { where: W; message: string }
+
+/** Malformed and duplicate MACs; a duplicate is reported on the later entry, naming the first. */
+export function checkMacs<W>(entries: readonly MacEntry<W>[]): { issues: MacIssue<W>[]; normalized: (string | undefined)[] } {
+  const issues: MacIssue<W>[] = [];
+  const firstByMac = new Map<string, MacEntry<W>>();
+  const normalized = entries.map((e) => {
+    const mac = normalizeMac(e.raw);
+    if (mac === undefined) {
+      issues.push({ where: e.where, message: `${JSON.stringify(e.raw)} is not a MAC address; write 12 hex digits such as AA-BB-CC-DD-EE-FF` });
+      return undefined;
+    }
+    const first = firstByMac.get(mac);
+    if (first === undefined) firstByMac.set(mac, e);
+    else if (first.batch === e.batch) issues.push({ where: e.where, message: `${mac} is listed twice in this batch; the first is ${first.describe}` });
+    else issues.push({ where: e.where, message: `${mac} is also in ${first.describe}; a device belongs to one batch only` });
+    return mac;
+  });
+  return { issues, normalized };
+}
+
+export { ref as objectRef };

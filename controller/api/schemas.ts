@@ -1,0 +1,317 @@
+// JSON Schemas for the eight kinds and for the fleet file: the single source of truth for
+// validation (./validate.ts, ajv) and for the CRDs (./gen-crds.ts writes crds/ from these).
+//
+// The schemas are written in the subset that is both JSON Schema (draft-07, as ajv reads it) and a
+// Kubernetes structural schema: every node typed, no $ref, no patternProperties, no const.
+// Two things differ between the targets, and gen-crds.ts translates them:
+//   - `additionalProperties: false` next to `properties` (ajv reports unknown fields; a CRD may not say
+//     it, the API server prunes unknown fields instead);
+//   - `uniqueItems: true` (becomes `x-kubernetes-list-type: set` in a CRD).
+// Cross-field constraints are `x-kubernetes-validations` (CEL, enforced by the API server); ajv ignores
+// them and ./rules.ts checks the same things with the same messages.
+import {
+  API_VERSION, AUTO_UPDATE_COMPONENTS, COMPONENTS, DEVICE_TYPES, KINDS, WEEKDAYS, type Kind,
+} from './types.ts';
+import { DURATION_PATTERN } from './duration.ts';
+import { VENDOR_VERSION_PATTERN } from './version.ts';
+
+export type Schema = { [key: string]: unknown };
+
+// ---- Patterns (validate.ts turns each into a sentence a person can act on) -------------------
+
+export { DURATION_PATTERN, VENDOR_VERSION_PATTERN };
+/** `HH:MM`, 00:00–23:59. */
+export const TIME_PATTERN = '^([01][0-9]|2[0-3]):[0-5][0-9]$';
+/** `device` or something shaped like an IANA zone name; rules.ts checks the zone exists. */
+export const TIME_ZONE_PATTERN = '^(device|UTC|[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,3})$';
+/** The MAC forms controller/api/mac.ts accepts. */
+export const MAC_PATTERN =
+  '^ *([0-9A-Fa-f]{2}[-:.]){5}[0-9A-Fa-f]{2} *$|^ *[0-9A-Fa-f]{4}[-:.][0-9A-Fa-f]{4}[-:.][0-9A-Fa-f]{4} *$|^ *[0-9A-Fa-f]{12} *$';
+/** A release version, or `latest`. */
+export const TARGET_VERSION_PATTERN = '^(latest|[0-9]+(\\.[0-9]+){0,5})$';
+/** Local date-time without offset, for `schedule.at` (the zone is `schedule.timeZone`). */
+export const LOCAL_DATE_TIME_PATTERN = '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?$';
+/**
+ * Object names. Kubernetes requires lowercase DNS subdomains; standalone configs also accept capitals so that
+ * a Ring named `General` can override the built-in ring (see builtins.ts: built-in names match case-insensitively).
+ */
+export const NAME_PATTERN = '^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$';
+
+// ---- Building blocks -------------------------------------------------------------------------
+
+const str = (extra: Schema = {}): Schema => ({ type: 'string', ...extra });
+const duration = (description: string): Schema => str({ description, pattern: DURATION_PATTERN, minLength: 1, maxLength: 32 });
+const vendorVersion = (description: string): Schema => str({ description, pattern: VENDOR_VERSION_PATTERN, maxLength: 64 });
+const name = (description: string): Schema => str({ description, pattern: NAME_PATTERN, minLength: 1, maxLength: 253 });
+const instant = (description: string): Schema => str({ description, format: 'date-time', maxLength: 64 });
+const bool = (description: string): Schema => ({ type: 'boolean', description });
+const int = (description: string, minimum: number, maximum: number): Schema => ({ type: 'integer', description, minimum, maximum });
+const weekdays = (description: string): Schema => ({
+  type: 'array', description, minItems: 1, maxItems: 7, uniqueItems: true, items: str({ enum: [...WEEKDAYS] }),
+});
+const stringList = (description: string, maxItems: number, item: Schema = str({ minLength: 1, maxLength: 253 })): Schema => ({
+  type: 'array', description, maxItems, items: item,
+});
+const stringMap = (description: string): Schema => ({
+  type: 'object', description, maxProperties: 64, additionalProperties: str({ maxLength: 253 }),
+});
+/** An object with a closed set of fields (unknown fields are errors for ajv, pruned by the API server). */
+function obj(description: string, properties: Record<string, Schema>, required: string[] = [], extra: Schema = {}): Schema {
+  const s: Schema = { type: 'object', description, properties, additionalProperties: false, ...extra };
+  if (required.length > 0) s.required = required;
+  return s;
+}
+const componentVersions = (description: string): Schema =>
+  obj(description, Object.fromEntries(COMPONENTS.map((c) => [c, vendorVersion(`${c} version`)])));
+
+// ---- Specs -----------------------------------------------------------------------------------
+
+export const SELECTOR_SCHEMA = obj('Which devices the group claims; every listed criterion must match.', {
+  deviceTypes: {
+    type: 'array', description: 'Graph teamworkDeviceType values.', maxItems: DEVICE_TYPES.length, uniqueItems: true,
+    items: str({ enum: [...DEVICE_TYPES] }),
+  },
+  manufacturers: stringList('Manufacturer names, compared case-insensitively.', 100),
+  models: stringList('Model names, compared case-insensitively.', 500),
+  matchLabels: stringMap('Labels a device must carry, all of them.'),
+  devices: stringList('Device ids or MAC addresses.', 10_000),
+});
+
+const SPECS: Record<Kind, Schema> = {
+  DeviceGroup: obj('Selects devices and assigns their update policy.', {
+    selector: SELECTOR_SCHEMA,
+    updatePhase: name('An UpdatePhase (built-in: Validation, General, Final). Exclusive with ring.'),
+    ring: name('A Ring (built-in: Staging, General, Executive). Exclusive with updatePhase.'),
+    maintenanceWindow: name('A MaintenanceWindow; default Sunday 01:00–04:00 in the device\'s zone.'),
+    autoUpdate: obj('Automatic updates.', {
+      components: {
+        type: 'array', description: 'Components updated automatically (only firmware and teamsClient can be).',
+        maxItems: AUTO_UPDATE_COMPONENTS.length, uniqueItems: true, items: str({ enum: [...AUTO_UPDATE_COMPONENTS] }),
+      },
+    }),
+    pin: componentVersions('component → version: holds the group\'s devices on that version.'),
+    priority: int('The highest priority wins when several groups claim a device.', -1000, 1000),
+    suspend: bool('Stops all automatic work for the group\'s devices.'),
+  }, ['selector'], {
+    'x-kubernetes-validations': [
+      { rule: '!(has(self.updatePhase) && has(self.ring))', message: 'set either updatePhase or ring, not both' },
+    ],
+  }),
+
+  UpdatePhase: obj('Time-based deferral of automatic updates (phones, seed 000).', {
+    deferrals: obj('Per component, counted from the release\'s releasedAt.', {
+      firmware: duration('Firmware deferral, e.g. 30d.'),
+      teamsClient: duration('Teams app deferral, e.g. 15d.'),
+    }),
+    rolloutDuration: duration('Devices in the phase are spread over this (default 21d).'),
+    lagVersions: int('1 keeps devices one verified version behind the newest (seed 002).', 0, 3),
+  }),
+
+  Ring: obj('Progression-based rollout (room systems, seed 001).', {
+    order: int('1 is first, 9 is last.', 1, 9),
+    deferment: duration('Delay after the previous ring finished its rollout and test period.'),
+    rolloutDuration: duration('Time over which the ring\'s devices are updated.'),
+    testPeriod: duration('Time to validate the update before the next ring starts.'),
+    startDays: weekdays('Days a release may enter the ring when it is first (default Wednesday).'),
+    failureThreshold: int('Percent of targeted devices that may fail before the release pauses.', 0, 100),
+  }, ['order']),
+
+  MaintenanceWindow: obj('When work may start on a device.', {
+    start: str({ description: 'HH:MM, local to timeZone.', pattern: TIME_PATTERN }),
+    end: str({ description: 'HH:MM; earlier than start means the window crosses midnight.', pattern: TIME_PATTERN }),
+    days: weekdays('Days the window opens (the day start falls on). Default Sunday.'),
+    timeZone: str({ description: '`device` (the device\'s own zone, default) or an IANA zone name.', pattern: TIME_ZONE_PATTERN, maxLength: 64 }),
+  }, ['start', 'end']),
+
+  ProvisioningBatch: obj('Remote provisioning of devices by MAC address (seed 004).', {
+    devices: {
+      type: 'array', description: 'Devices to provision.', maxItems: 10_000,
+      items: obj('One device.', {
+        macAddress: str({ description: 'MAC address, e.g. AA-BB-CC-DD-EE-FF.', pattern: MAC_PATTERN, maxLength: 32 }),
+        location: str({ description: 'Where the device is.', maxLength: 256 }),
+        signIn: obj('Remote sign-in.', { user: str({ description: 'The account to sign in (UPN).', minLength: 1, maxLength: 320 }) }, ['user']),
+      }, ['macAddress']),
+    },
+    devicesFile: str({ description: 'CSV file relative to the config directory (columns macAddress, location, user).', minLength: 1, maxLength: 1024 }),
+    regenerateCodes: str({ description: 'Change this value to regenerate every code of the batch.', maxLength: 253 }),
+  }, [], {
+    'x-kubernetes-validations': [
+      { rule: 'has(self.devices) || has(self.devicesFile)', message: 'list devices, a devicesFile, or both' },
+    ],
+  }),
+
+  SoftwareUpdate: obj('A manual or forced update, declared.', {
+    target: obj('The devices to update: a group or a list of devices.', {
+      group: name('A DeviceGroup.'),
+      devices: stringList('Device ids or MAC addresses.', 10_000),
+    }, [], {
+      'x-kubernetes-validations': [
+        { rule: 'has(self.group) != has(self.devices)', message: 'set exactly one of group or devices' },
+      ],
+    }),
+    component: str({ description: 'The component to update.', enum: [...COMPONENTS] }),
+    version: str({ description: 'A version, or `latest`.', pattern: TARGET_VERSION_PATTERN, maxLength: 64 }),
+    // `now`, `nextMaintenanceWindow` or {at, timeZone}: one field, two shapes. A structural schema cannot say
+    // that, so the node keeps unknown fields and rules.ts (checkSchedule) validates it.
+    schedule: { description: '`now`, `nextMaintenanceWindow`, or {at: YYYY-MM-DDTHH:MM, timeZone}.', 'x-kubernetes-preserve-unknown-fields': true },
+    force: bool('Bypasses deferrals, rings, pauses and busy devices. Every forced update is recorded.'),
+    suspend: bool('Holds the update.'),
+  }, ['target', 'component', 'version']),
+
+  FleetPolicy: obj('Tenant-wide settings; a singleton named `default`.', {
+    autoUpdates: obj('Automatic updates for the whole fleet.', {
+      pausedAt: instant('Pauses automatic updates; they resume by themselves 15 days later (seed 000).'),
+    }),
+    cloud: str({ description: 'commercial, or gcch / dod (manual updates only).', enum: ['commercial', 'gcch', 'dod'] }),
+    retry: obj('Retries of failed operations.', {
+      maxAttempts: int('Attempts per operation, the first included.', 0, 20),
+      backoff: duration('First delay between attempts.'),
+      maxBackoff: duration('Longest delay between attempts.'),
+    }),
+    failureThreshold: int('Default ring failure threshold, percent.', 0, 100),
+    operationTimeout: duration('An operation running longer than this counts as failed (default 4h).'),
+    lifecycle: obj('When a version stops being supported (seed 001).', {
+      supportPeriod: duration('Support after release (default 365d).'),
+      maxNewerReleases: int('Unsupported once this many newer releases exist (default 2).', 1, 10),
+    }),
+  }),
+
+  SoftwareRelease: obj('A version of a component.', {
+    component: str({ description: 'The component.', enum: [...COMPONENTS] }),
+    version: vendorVersion('The version.'),
+    manufacturer: str({ description: 'When set, the release applies to this manufacturer\'s devices only.', maxLength: 253 }),
+    models: stringList('Models it applies to; empty means every model.', 500),
+    releasedAt: instant('When it was published; deferrals count from here.'),
+    label: str({ description: 'verified, or preview (reached only manually).', enum: ['verified', 'preview'] }),
+    minimumVersion: vendorVersion('A device must run at least this version to take the release (step-wise).'),
+    critical: bool('Bypasses the ring start day (seed 001).'),
+    blocked: obj('Blocks the release fleet-wide.', { reason: str({ description: 'Why.', minLength: 1, maxLength: 1024 }) }, ['reason']),
+  }, ['component', 'version', 'releasedAt', 'label']),
+};
+
+// ---- Status (written by Fleetward, never by users) -------------------------------------------
+
+export const CONDITION_SCHEMA = obj('Flux-style condition.', {
+  type: str({ description: 'Ready, Reconciling or Stalled.', maxLength: 316 }),
+  status: str({ description: 'True, False or Unknown.', enum: ['True', 'False', 'Unknown'] }),
+  reason: str({ description: 'A CamelCase reason code.', maxLength: 1024 }),
+  message: str({ description: 'A sentence a person can act on.', maxLength: 32768 }),
+  observedGeneration: { type: 'integer', description: 'The generation the condition was set for.', minimum: 0 },
+  lastTransitionTime: instant('When status last changed.'),
+}, ['type', 'status', 'lastTransitionTime']);
+
+const COMMON_STATUS: Record<string, Schema> = {
+  conditions: { type: 'array', description: 'Ready, Reconciling, Stalled.', maxItems: 16, items: CONDITION_SCHEMA },
+  observedGeneration: { type: 'integer', description: 'The last generation processed.', minimum: 0 },
+  lastAppliedRevision: str({ description: 'The config revision last applied.', maxLength: 256 }),
+};
+const count = (description: string): Schema => ({ type: 'integer', description, minimum: 0 });
+
+const STATUS_EXTRA: Record<Kind, Record<string, Schema>> = {
+  DeviceGroup: { devices: count('Devices the group claims.') },
+  UpdatePhase: { devices: count('Devices in the phase.') },
+  Ring: { devices: count('Devices in the ring.') },
+  MaintenanceWindow: { nextOpen: instant('When the window next opens (device-local windows: not set).') },
+  ProvisioningBatch: {
+    total: count('Devices in the batch.'),
+    signedIn: count('Devices signed in.'),
+    devices: {
+      type: 'array', description: 'Per device provisioning state. Codes are never stored here, only their hash.', maxItems: 10_000,
+      items: obj('One device.', {
+        macAddress: str({ maxLength: 32 }),
+        state: str({ enum: ['AwaitingActivation', 'AwaitingSignIn', 'SignedIn', 'Expired', 'FirmwareTooOld'] }),
+        codeHash: str({ description: 'Hash of the verification code.', maxLength: 256 }),
+        codeExpiresAt: instant('When the code expires (24 hours after it was made).'),
+        deviceId: str({ maxLength: 253 }),
+        message: str({ maxLength: 1024 }),
+      }, ['macAddress']),
+    },
+  },
+  SoftwareUpdate: {
+    devices: count('Devices targeted.'),
+    succeeded: count('Devices updated.'),
+    failed: count('Devices whose update failed.'),
+  },
+  FleetPolicy: { autoUpdatesResumeAt: instant('When a pause lifts by itself.') },
+  SoftwareRelease: {
+    state: str({ description: 'Seed 001 release state.', enum: ['Scheduled', 'InProgress', 'CompletedWithFailures', 'Completed', 'Deprecated', 'Paused', 'NotRequired'] }),
+    reason: str({ maxLength: 1024 }),
+    failedDevices: stringList('Devices whose update failed.', 10_000),
+  },
+};
+
+export function statusSchema(kind: Kind): Schema {
+  return obj(`Observed state of the ${kind}.`, { ...COMMON_STATUS, ...STATUS_EXTRA[kind] });
+}
+
+export function specSchema(kind: Kind): Schema {
+  return SPECS[kind];
+}
+
+/** The whole object as ajv checks it (metadata as Fleetward needs it; status ignored by the loader). */
+export function objectSchema(kind: Kind): Schema {
+  return obj(kind, {
+    apiVersion: str({ enum: [API_VERSION] }),
+    kind: str({ enum: [kind] }),
+    metadata: obj('Standard object metadata.', {
+      name: name('The object\'s name, unique per kind.'),
+      namespace: name('Namespace (Kubernetes).'),
+      labels: stringMap('Labels.'),
+      annotations: { type: 'object', additionalProperties: str({ maxLength: 65536 }) },
+      generation: { type: 'integer' },
+      resourceVersion: str(),
+      uid: str(),
+      creationTimestamp: str(),
+      generateName: str(),
+      managedFields: { type: 'array' },
+      finalizers: { type: 'array', items: str() },
+      ownerReferences: { type: 'array' },
+      deletionTimestamp: str(),
+      deletionGracePeriodSeconds: { type: 'integer' },
+    }, ['name']),
+    spec: SPECS[kind],
+    status: { type: 'object' },
+  }, ['apiVersion', 'kind', 'metadata', 'spec']);
+}
+
+// ---- The fleet file (DESIGN.md section 5) -----------------------------------------------------
+
+export const RELEASE_SPEC_SCHEMA = SPECS.SoftwareRelease;
+
+export const FLEET_FILE_SCHEMA: Schema = obj('A simulated or observed fleet.', {
+  devices: {
+    type: 'array', description: 'The devices.', maxItems: 100_000,
+    items: obj('One device.', {
+      id: str({ minLength: 1, maxLength: 253 }),
+      macAddress: str({ pattern: MAC_PATTERN, maxLength: 32 }),
+      deviceType: str({ enum: [...DEVICE_TYPES] }),
+      manufacturer: str({ minLength: 1, maxLength: 253 }),
+      model: str({ minLength: 1, maxLength: 253 }),
+      timeZone: str({ pattern: TIME_ZONE_PATTERN, maxLength: 64 }),
+      displayName: str({ maxLength: 253 }),
+      serialNumber: str({ maxLength: 253 }),
+      labels: stringMap('Labels.'),
+      online: bool('Whether the device is online.'),
+      activityState: str({ enum: ['idle', 'busy', 'offline', 'unknown'] }),
+      healthStatus: str({ enum: ['healthy', 'nonUrgent', 'critical', 'offline', 'unknown'] }),
+      software: componentVersions('component → current version.'),
+    }, ['id', 'deviceType', 'manufacturer', 'model', 'timeZone', 'software']),
+  },
+  releases: { type: 'array', description: 'The release catalog.', maxItems: 100_000, items: RELEASE_SPEC_SCHEMA },
+}, ['devices', 'releases']);
+
+// ---- Names for CRDs ---------------------------------------------------------------------------
+
+export interface KindNames { plural: string; singular: string; shortNames: string[] }
+export const KIND_NAMES: Record<Kind, KindNames> = {
+  DeviceGroup: { plural: 'devicegroups', singular: 'devicegroup', shortNames: ['dg'] },
+  UpdatePhase: { plural: 'updatephases', singular: 'updatephase', shortNames: ['uphase'] },
+  Ring: { plural: 'rings', singular: 'ring', shortNames: ['fwring'] },
+  MaintenanceWindow: { plural: 'maintenancewindows', singular: 'maintenancewindow', shortNames: ['mw'] },
+  ProvisioningBatch: { plural: 'provisioningbatches', singular: 'provisioningbatch', shortNames: ['pb'] },
+  SoftwareUpdate: { plural: 'softwareupdates', singular: 'softwareupdate', shortNames: ['swu'] },
+  FleetPolicy: { plural: 'fleetpolicies', singular: 'fleetpolicy', shortNames: ['fp'] },
+  SoftwareRelease: { plural: 'softwarereleases', singular: 'softwarerelease', shortNames: ['swr'] },
+};
+
+export { KINDS };
