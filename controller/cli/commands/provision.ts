@@ -1,13 +1,113 @@
+// `fleetward provision …`: the technician's side of remote provisioning (seed 004).
+//   template                    the devicesFile CSV header (macAddress,location,user)
+//   export BATCH                the batch's current codes as CSV (macAddress,location,code,expiresAt): the only
+//                               place a plaintext code is ever printed
+//   regenerate BATCH [--device MAC]   ask the next reconcile pass for new codes
+//   status [BATCH]              per batch counts per state; per device state, location, code expiry
 import type { Command } from 'commander';
+import { writeFile } from 'node:fs/promises';
+import { stringify } from 'csv-stringify/sync';
+import { normalizeMac } from '../../api/mac.ts';
+import { systemClock } from '../../util/clock.ts';
 import { UsageError } from '../errors.ts';
+import { FileCodeSecretStore } from '../../provisioning/secrets.ts';
+import { FileProvisioningStatusStore, formatProvisioningStatus, type ProvisioningBatchStatus } from '../../provisioning/status.ts';
+import { FileRegenerationRequests } from '../../provisioning/requests.ts';
 
-// Placeholder until its issue lands.
+export const DEFAULT_STATE_DIR = '.fleetward';
+const stateDirOf = (opts: { stateDir?: string }): string => opts.stateDir ?? process.env.FLEETWARD_STATE_DIR ?? DEFAULT_STATE_DIR;
+const STATE_DIR_HELP = `state directory of \`fleetward run\` (default $FLEETWARD_STATE_DIR or ${DEFAULT_STATE_DIR})`;
+
+/** The devicesFile columns (controller/provisioning/csv.ts reads them). */
+export const TEMPLATE_COLUMNS = ['macAddress', 'location', 'user'] as const;
+export const EXPORT_COLUMNS = ['macAddress', 'location', 'code', 'expiresAt'] as const;
+
+export interface ExportedCode { macAddress: string; location: string; code: string; expiresAt: string }
+
+/** The batch's codes a technician can still use at `now`: issued, unexpired and not yet used to activate. */
+export async function exportCodes(stateDir: string, batch: string, now: Date): Promise<{ rows: ExportedCode[]; status: ProvisioningBatchStatus }> {
+  const status = (await new FileProvisioningStatusStore(stateDir).loadAll()).find((s) => s.batch === batch);
+  if (!status) throw new UsageError(`no provisioning batch ${JSON.stringify(batch)} in ${stateDir}: has \`fleetward run\` reconciled it yet?`);
+  const codes = await new FileCodeSecretStore(stateDir).load(batch);
+  const rows: ExportedCode[] = [];
+  for (const d of status.devices) {
+    const c = codes[d.macAddress];
+    if (!c || !d.codeHash || c.codeHash !== d.codeHash || !(now.getTime() < Date.parse(c.expiresAt))) continue;
+    rows.push({ macAddress: d.macAddress, location: d.location ?? '', code: c.code, expiresAt: c.expiresAt });
+  }
+  return { rows, status };
+}
+
 export function register(program: Command): void {
-  program
+  const provision = program
     .command('provision')
-    .description('(not yet implemented)')
-    .allowUnknownOption()
-    .action(() => {
-      throw new UsageError('provision is not implemented yet');
+    .description('Remote provisioning (seed 004): CSV template, code export for technicians, code regeneration, status');
+
+  provision
+    .command('template')
+    .description('print the CSV template for a ProvisioningBatch devicesFile')
+    .option('--example', 'add two example rows')
+    .action((opts: { example?: boolean }) => {
+      const rows: string[][] = [[...TEMPLATE_COLUMNS]];
+      if (opts.example) {
+        rows.push(['AA-BB-CC-DD-EE-01', 'Paris, 3rd floor, desk 12', 'ada@contoso.com']);
+        rows.push(['AA-BB-CC-DD-EE-02', 'Lobby', '']);
+      }
+      process.stdout.write(stringify(rows, { record_delimiter: 'unix' }));
+    });
+
+  provision
+    .command('export')
+    .description('print the current verification codes of a batch as CSV (macAddress,location,code,expiresAt); the output is secret')
+    .argument('<batch>', 'ProvisioningBatch name')
+    .option('--state-dir <dir>', STATE_DIR_HELP)
+    .option('--output <file>', 'write to this file (mode 0600) instead of standard output')
+    .action(async (batch: string, opts: { stateDir?: string; output?: string }) => {
+      const { rows, status } = await exportCodes(stateDirOf(opts), batch, systemClock.now());
+      const csv = stringify(rows, { header: true, columns: [...EXPORT_COLUMNS], record_delimiter: 'unix' });
+      if (opts.output) {
+        await writeFile(opts.output, csv, { mode: 0o600 });
+      } else {
+        process.stdout.write(csv);
+      }
+      const without = status.devices.length - rows.length;
+      process.stderr.write(`${rows.length} code(s) exported from ProvisioningBatch/${batch}` +
+        (without ? `; ${without} device(s) have no usable code (activated, signed in, or awaiting a new code on the next pass)` : '') +
+        '. Share this file with the technicians only, and delete it after use.\n');
+    });
+
+  provision
+    .command('regenerate')
+    .description('ask the next reconcile pass for new codes: for one device (--device) or every device of the batch awaiting activation')
+    .argument('<batch>', 'ProvisioningBatch name')
+    .option('--device <mac>', 'one device, by MAC address')
+    .option('--state-dir <dir>', STATE_DIR_HELP)
+    .action(async (batch: string, opts: { device?: string; stateDir?: string }) => {
+      const stateDir = stateDirOf(opts);
+      let mac: string | undefined;
+      if (opts.device !== undefined) {
+        mac = normalizeMac(opts.device);
+        if (!mac) throw new UsageError(`--device ${JSON.stringify(opts.device)} is not a MAC address (write it as AA-BB-CC-DD-EE-FF)`);
+      }
+      const status = (await new FileProvisioningStatusStore(stateDir).loadAll()).find((s) => s.batch === batch);
+      if (!status) throw new UsageError(`no provisioning batch ${JSON.stringify(batch)} in ${stateDir}: has \`fleetward run\` reconciled it yet?`);
+      if (mac && !status.devices.some((d) => d.macAddress === mac)) throw new UsageError(`ProvisioningBatch/${batch} has no device ${mac}`);
+      await new FileRegenerationRequests(stateDir).add({ batch, ...(mac ? { macAddress: mac } : {}), requestedAt: systemClock.now().toISOString() });
+      process.stdout.write(`New code${mac ? ` for ${mac}` : 's for every device awaiting activation'} in ProvisioningBatch/${batch} will be issued on the next reconcile pass; then run \`fleetward provision export ${batch}\`.\n`);
+    });
+
+  provision
+    .command('status')
+    .description('per batch, devices per state; per device, state, location and code expiry (never the code)')
+    .argument('[batch]', 'only this ProvisioningBatch')
+    .option('--state-dir <dir>', STATE_DIR_HELP)
+    .option('-o, --output <format>', 'text or json', 'text')
+    .action(async (batch: string | undefined, opts: { stateDir?: string; output: string }) => {
+      if (opts.output !== 'text' && opts.output !== 'json') throw new UsageError(`-o ${opts.output}: choose text or json`);
+      const stateDir = stateDirOf(opts);
+      const all = (await new FileProvisioningStatusStore(stateDir).loadAll()).filter((s) => batch === undefined || s.batch === batch);
+      if (batch !== undefined && all.length === 0) throw new UsageError(`no provisioning batch ${JSON.stringify(batch)} in ${stateDir}`);
+      if (opts.output === 'json') process.stdout.write(JSON.stringify(all, null, 2) + '\n');
+      else process.stdout.write(formatProvisioningStatus(all) || `no provisioning batches in ${stateDir}\n`);
     });
 }
