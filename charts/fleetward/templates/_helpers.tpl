@@ -1,0 +1,74 @@
+{{/* Chart name, truncated to the 63 characters a label value allows. */}}
+{{- define "fleetward.name" -}}
+{{- .Chart.Name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Full name: the release name, with the chart name appended unless the release already contains it. */}}
+{{- define "fleetward.fullname" -}}
+{{- if contains .Chart.Name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+
+{{- define "fleetward.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{ include "fleetward.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- define "fleetward.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "fleetward.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "fleetward.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "fleetward.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* The Fleetward resource plurals, for RBAC rules. */}}
+{{- define "fleetward.allKinds" -}}
+- devicegroups
+- updatephases
+- rings
+- maintenancewindows
+- provisioningbatches
+- softwareupdates
+- fleetpolicies
+- softwarereleases
+{{- end }}
+
+{{- define "fleetward.allStatuses" -}}
+- devicegroups/status
+- updatephases/status
+- rings/status
+- maintenancewindows/status
+- provisioningbatches/status
+- softwareupdates/status
+- fleetpolicies/status
+- softwarereleases/status
+{{- end }}
+
+{{/* What the operator may do with the Fleetward kinds, wherever it watches them. */}}
+{{- define "fleetward.operatorWatchRules" -}}
+- apiGroups: ["fleetward.dev"]
+  resources:
+    {{- include "fleetward.allKinds" . | nindent 4 }}
+  verbs: ["get", "list", "watch"]
+- apiGroups: ["fleetward.dev"]
+  resources:
+    {{- include "fleetward.allStatuses" . | nindent 4 }}
+  verbs: ["get", "update", "patch"]
+- apiGroups: [""]
+  resources: ["events"]
+  verbs: ["create", "patch"]
+- apiGroups: ["events.k8s.io"]
+  resources: ["events"]
+  verbs: ["create", "patch"]
+{{- end }}
