@@ -9,6 +9,8 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { FLEET_PATH, REFERENCE_DATE, generateExampleFleet, renderExampleFleet } from '../../scripts/gen-example-fleet.ts';
 import { compareVersions, isVendorVersion } from '../../controller/api/version.ts';
 import { normalizeMac } from '../../controller/api/mac.ts';
+import { formatConfigError, loadConfigDir } from '../../controller/sources/load.ts';
+import { fleetFileIssues } from '../../controller/api/validate.ts';
 import type { FleetDevice, FleetFile, FleetwardObject, ProvisioningBatch, SoftwareReleaseSpec } from '../../controller/api/types.ts';
 
 /** Seed 004's table, as the fleet spells the models. */
@@ -130,6 +132,19 @@ test('the fleet shows every case the planner handles: unknown, preview, far behi
 });
 
 // ---- The config repo --------------------------------------------------------------------------------
+
+test('examples/config validates clean, and its provisioning CSV rows are part of the revision', async () => {
+  const result = await loadConfigDir(CONFIG_DIR);
+  assert.ok(result.ok, result.ok ? '' : result.errors.map(formatConfigError).join('\n'));
+  assert.is(result.revision.objects.length, objects.length);
+  const paris = result.revision.provisioningDevices?.['paris-floor-4'] ?? [];
+  assert.is(paris.length, 12, 'ten CSV rows and two inline devices');
+  assert.ok(paris.some((d) => d.macAddress === '00-90-8F-F4-00-08'), 'the colon-separated lowercase MAC is normalised');
+});
+
+test('examples/fleet.yaml passes the fleet file schema', () => {
+  assert.equal(fleetFileIssues(fleet), []);
+});
 
 test('every config object is fleetward.dev/v1alpha1 with a unique kind and name', () => {
   assert.ok(objects.length >= 20, String(objects.length));
