@@ -27,6 +27,8 @@ export const LIMITS = {
   maxDepth: 64,
   /** Alias expansions per document (yaml's maxAliasCount). */
   maxAliasCount: 100,
+  /** A fleet file (controller/sources/fleet-file.ts) may describe tens of thousands of devices. */
+  maxFleetFileBytes: 64 * 1024 * 1024,
 };
 const MIB = 1024 * 1024;
 
@@ -47,9 +49,9 @@ export interface ParsedDoc {
 }
 
 /** Size, text and nesting checks shared by every file read from an untrusted repo. */
-export function textProblem(text: string): { line: number; message: string } | undefined {
+export function textProblem(text: string, maxBytes = LIMITS.maxFileBytes): { line: number; message: string } | undefined {
   const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > LIMITS.maxFileBytes) return { line: 0, message: `the file is ${(bytes / MIB).toFixed(1)} MiB; a config file may be at most ${LIMITS.maxFileBytes / MIB} MiB` };
+  if (bytes > maxBytes) return { line: 0, message: `the file is ${(bytes / MIB).toFixed(1)} MiB; a ${maxBytes === LIMITS.maxFileBytes ? 'config' : 'fleet'} file may be at most ${maxBytes / MIB} MiB` };
   const bad = text.search(/[\u0000\uFFFD]/);
   if (bad >= 0) return { line: lineAt(text, bad), message: 'not a text file (it holds NUL bytes or is not valid UTF-8); config files must be UTF-8 YAML' };
   return undefined;
@@ -97,8 +99,8 @@ function nodeDepthExceeded(root: unknown): Node | undefined {
 const firstLine = (m: string) => m.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
 
 /** Parses one untrusted YAML file into its documents, or the errors that stop it. */
-export function parseYaml(file: string, text: string): { docs: ParsedDoc[]; errors: ConfigError[] } {
-  const tp = textProblem(text);
+export function parseYaml(file: string, text: string, maxBytes = LIMITS.maxFileBytes): { docs: ParsedDoc[]; errors: ConfigError[] } {
+  const tp = textProblem(text, maxBytes);
   if (tp) return { docs: [], errors: [{ file, line: tp.line, message: tp.message }] };
   const deep = flowDepthProblem(text);
   if (deep !== undefined) return { docs: [], errors: [{ file, line: lineAt(text, deep), message: `nesting deeper than ${LIMITS.maxDepth} levels; a config file never needs that` }] };

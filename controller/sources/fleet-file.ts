@@ -1,0 +1,80 @@
+// The fleet file (DESIGN.md section 5): `devices[]` and `releases[]`, the input of `fleetward plan --fleet`
+// and of the simulator. Untrusted like the config: the same size, alias and nesting limits, schema-validated,
+// every error reported at once as `file:line: field.path: message`.
+import { readFile, stat } from 'node:fs/promises';
+import type { FleetFile } from '../api/types.ts';
+import { fleetFileIssues, formatPath } from '../api/validate.ts';
+import { timeZoneProblem } from '../api/rules.ts';
+import { compareVersions } from '../api/version.ts';
+import { normalizeMac } from '../api/mac.ts';
+import { LIMITS, formatConfigError, parseYaml, type ConfigError } from './load.ts';
+
+export class FleetFileError extends Error {
+  readonly errors: ConfigError[];
+  constructor(errors: ConfigError[]) {
+    super(errors.map(formatConfigError).join('\n'));
+    this.name = 'FleetFileError';
+    this.errors = errors;
+  }
+}
+
+export function parseFleetFile(text: string, fileName: string): FleetFile {
+  const { docs, errors } = parseYaml(fileName, text, LIMITS.maxFleetFileBytes);
+  if (errors.length) throw new FleetFileError(errors);
+  if (docs.length !== 1) {
+    throw new FleetFileError([{ file: fileName, line: 1, message: `a fleet file is one YAML document with devices and releases (found ${docs.length})` }]);
+  }
+  const { value, lineOf } = docs[0]!;
+  const out: ConfigError[] = [];
+  const at = (path: (string | number)[], message: string) => {
+    const e: ConfigError = { file: fileName, line: lineOf(path), message };
+    if (path.length) e.path = formatPath(path);
+    out.push(e);
+  };
+  for (const i of fleetFileIssues(value)) at(i.path, i.message);
+  if (out.length) throw new FleetFileError(out);
+
+  const fleet = value as FleetFile;
+  const ids = new Map<string, number>();
+  const macs = new Map<string, number>();
+  fleet.devices.forEach((d, i) => {
+    const first = ids.get(d.id);
+    if (first !== undefined) at(['devices', i, 'id'], `device id ${JSON.stringify(d.id)} is used twice; the first is devices[${first}] (line ${lineOf(['devices', first, 'id'])})`);
+    else ids.set(d.id, i);
+    const zone = timeZoneProblem(d.timeZone, false);
+    if (zone) at(['devices', i, 'timeZone'], zone);
+    if (d.macAddress !== undefined) {
+      const mac = normalizeMac(d.macAddress)!;
+      const firstMac = macs.get(mac);
+      if (firstMac !== undefined) at(['devices', i, 'macAddress'], `${mac} is also the MAC of devices[${firstMac}] (line ${lineOf(['devices', firstMac, 'macAddress'])})`);
+      else macs.set(mac, i);
+    }
+  });
+  fleet.releases.forEach((r, i) => {
+    if (r.minimumVersion !== undefined && compareVersions(r.minimumVersion, r.version) > 0) {
+      at(['releases', i, 'minimumVersion'], `${r.minimumVersion} is newer than the release itself (${r.version})`);
+    }
+  });
+  if (out.length) throw new FleetFileError(out);
+  return fleet;
+}
+
+export async function loadFleetFile(path: string): Promise<FleetFile> {
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch {
+    throw new FleetFileError([{ file: path, line: 0, message: 'no such file' }]);
+  }
+  if (size > LIMITS.maxFleetFileBytes) {
+    throw new FleetFileError([{ file: path, line: 0, message: `the file is ${(size / 1024 / 1024).toFixed(1)} MiB; a fleet file may be at most ${LIMITS.maxFleetFileBytes / 1024 / 1024} MiB` }]);
+  }
+  const bytes = await readFile(path);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new FleetFileError([{ file: path, line: 0, message: 'not a text file (not valid UTF-8); a fleet file is UTF-8 YAML' }]);
+  }
+  return parseFleetFile(text, path);
+}
