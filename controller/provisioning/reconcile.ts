@@ -183,15 +183,7 @@ export async function reconcileProvisioning(input: ReconcileProvisioningInput): 
       }
       if (token !== undefined) st.regenerateToken = token;
 
-      if (b?.state === 'LockedOut') {
-        st.state = 'LockedOut';
-        if (b.lockedUntil) st.lockedUntil = b.lockedUntil;
-        st.message = 'too many wrong activation codes; attempts are refused until the lock lapses';
-      } else if (!firmware.ok) {
-        st.state = 'FirmwareTooOld';
-        st.requiredFirmware = firmware.required;
-        st.message = `${firmware.row.manufacturer} ${st.model} needs firmware ${firmware.required} or newer; it runs ${st.firmwareVersion}`;
-      }
+      holdIfNeeded(st, b);
     }
 
     // Issue the new codes: the plaintext goes to the secret store before its verifier reaches the back end,
@@ -223,7 +215,12 @@ export async function reconcileProvisioning(input: ReconcileProvisioningInput): 
         (x.reason !== undefined || !b || b.codeExpiresAt !== st.codeExpiresAt || (b.location ?? '') !== (st.location ?? ''));
       if (needsRegister) {
         try {
-          await driver.register({ macAddress: st.macAddress, ...(st.location ? { location: st.location } : {}), codeHash: st.codeHash!, codeExpiresAt: st.codeExpiresAt! });
+          const rec = await driver.register({ macAddress: st.macAddress, ...(st.location ? { location: st.location } : {}), codeHash: st.codeHash!, codeExpiresAt: st.codeExpiresAt! });
+          // A device that powered on before it was registered is known only now.
+          if (rec.manufacturer) st.manufacturer = rec.manufacturer;
+          if (rec.model) st.model = rec.model;
+          if (rec.firmwareVersion) st.firmwareVersion = rec.firmwareVersion;
+          holdIfNeeded(st, rec);
         } catch (err) {
           st.message = `registering the code with the back end failed: ${(err as Error).message}`;
           if (x.reason === 'Expired') st.state = 'Expired';
@@ -260,6 +257,22 @@ export async function reconcileProvisioning(input: ReconcileProvisioningInput): 
   }
   for (const name of await secrets.batches()) if (!declaredBatches.has(name)) await secrets.save(name, {});
   return results;
+}
+
+/** A device not yet activated is held while locked out or while its firmware is below the seed's minimum. */
+function holdIfNeeded(st: ProvisioningDeviceStatus, b: BackendProvisioningRecord | undefined): void {
+  delete st.lockedUntil; delete st.requiredFirmware; delete st.message;
+  st.state = 'AwaitingActivation';
+  const firmware = st.model && st.firmwareVersion ? checkFirmware(st.manufacturer, st.model, st.firmwareVersion) : { ok: true as const };
+  if (b?.state === 'LockedOut') {
+    st.state = 'LockedOut';
+    if (b.lockedUntil) st.lockedUntil = b.lockedUntil;
+    st.message = 'too many wrong activation codes; attempts are refused until the lock lapses';
+  } else if (!firmware.ok) {
+    st.state = 'FirmwareTooOld';
+    st.requiredFirmware = firmware.required;
+    st.message = `${firmware.row.manufacturer} ${st.model} needs firmware ${firmware.required} or newer; it runs ${st.firmwareVersion}`;
+  }
 }
 
 async function forget(
