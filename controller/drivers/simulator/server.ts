@@ -1,0 +1,394 @@
+// The simulator behind an HTTP API shaped like Microsoft Graph beta `teamwork/devices` (seed 003), so
+// the graph driver is exercised over real HTTP. node:http only. Routes (all need `Authorization: Bearer`):
+//
+//   GET  /beta/teamwork/devices[?$top=N&$expand=health]     {value:[teamworkDevice], @odata.nextLink}
+//   GET  /beta/teamwork/devices/{id}                         teamworkDevice
+//   GET  /beta/teamwork/devices/{id}/health                  teamworkDeviceHealth
+//   POST /beta/teamwork/devices/{id}/updateSoftware          {softwareType, softwareVersion} → 202 + Location
+//   POST /beta/teamwork/devices/{id}/runDiagnostics          → 202 + Location (operation has fleetward.logsUrl)
+//   GET  /beta/teamwork/devices/{id}/operations[?$top=N]     {value:[teamworkDeviceOperation]}
+//   GET  /beta/teamwork/devices/{id}/operations/{opId}       teamworkDeviceOperation
+//   GET  /beta/fleetward/releases                            not Graph: the release catalog
+//   GET  /beta/fleetward/operations[?$top=N]                 not Graph: every device's operations, paged
+//   GET  /beta/fleetward/logs/{opId}                         not Graph: diagnostics log text
+//   GET  /beta/fleetward/clock                               not Graph: {now} — the simulated instant
+//
+// Errors use Graph's `{error:{code,message}}`. A POST repeated with the same `client-request-id` header
+// gets the first answer again (no second operation). Fault injection (429 + Retry-After, 5xx, slow
+// answers) is seeded. More routes can be mounted (`routes` option, `server.mount`) — provisioning adds
+// its activation and sign-in routes that way.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { COMPONENTS, type Component } from '../../api/types.ts';
+import { DriverError } from '../driver.ts';
+import { toGraphDevice, toGraphHealth, toGraphOperation, type GraphError } from '../graph/shapes.ts';
+import { SeededStream } from './random.ts';
+import type { Simulator } from './simulator.ts';
+
+export interface FaultOptions {
+  /** Share of requests answered 429 with Retry-After (0–1). */
+  rate429?: number;
+  /** Seconds in the Retry-After header of injected 429s. Default 1. */
+  retryAfterSeconds?: number;
+  /** Share of requests answered 500/502/503/504 without being processed (0–1). */
+  rate5xx?: number;
+  /** Delay added to slow answers, after the request was processed (a client that times out has already changed state). */
+  slowMs?: number;
+  /** Share of requests that are slow (0–1). Default 1 when slowMs is set. */
+  slowRate?: number;
+  /** Seed of the fault draws. Default 7. */
+  seed?: number;
+}
+
+export interface RouteContext {
+  req: IncomingMessage;
+  /** Named segments of the route path (`:id` → params.id), URL-decoded. */
+  params: Record<string, string>;
+  query: URLSearchParams;
+  /** The parsed JSON body (POST/PUT/PATCH), or undefined. */
+  body: unknown;
+  simulator: Simulator;
+  /** `http://127.0.0.1:PORT`, for absolute links. */
+  baseUrl: string;
+}
+
+export interface RouteResult {
+  status: number;
+  /** Objects are sent as JSON; strings as text/plain. */
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface RouteDefinition {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** A path such as `/beta/teamwork/devices/:id/health`. */
+  path: string;
+  /** No bearer token needed (e.g. a device activating itself). Default false. */
+  public?: boolean;
+  handler(ctx: RouteContext): RouteResult | Promise<RouteResult>;
+}
+
+export interface SimulatorServerOptions {
+  simulator: Simulator;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  host?: string;
+  /** The bearer token every request must carry. */
+  token: string;
+  faults?: FaultOptions;
+  /** Extra routes, tried before the built-in ones. */
+  routes?: RouteDefinition[];
+}
+
+export interface SimulatorServer {
+  url: string;
+  /** Adds a route (tried before the built-in ones). */
+  mount(route: RouteDefinition): void;
+  close(): Promise<void>;
+}
+
+export function graphError(status: number, code: string, message: string, headers?: Record<string, string>): RouteResult {
+  const body: GraphError = { error: { code, message } };
+  return { status, body, ...(headers ? { headers } : {}) };
+}
+
+interface CompiledRoute extends RouteDefinition {
+  re: RegExp;
+  names: string[];
+}
+
+function compile(route: RouteDefinition): CompiledRoute {
+  const names: string[] = [];
+  const pattern = route.path
+    .split('/')
+    .map((seg) => (seg.startsWith(':') ? (names.push(seg.slice(1)), '([^/]+)') : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('/');
+  return { ...route, re: new RegExp(`^${pattern}/?$`), names };
+}
+
+const PAGE_DEFAULT = 100;
+const PAGE_MAX = 999;
+const BODY_LIMIT = 1 << 20;
+
+/** `$top`/`$skiptoken` paging; nextLink keeps the other query parameters. */
+function page<T>(items: T[], ctx: RouteContext, path: string): RouteResult {
+  const top = ctx.query.has('$top') ? Number(ctx.query.get('$top')) : PAGE_DEFAULT;
+  if (!Number.isInteger(top) || top < 1 || top > PAGE_MAX) return graphError(400, 'BadRequest', `$top must be an integer from 1 to ${PAGE_MAX}`);
+  const skip = ctx.query.has('$skiptoken') ? Number(ctx.query.get('$skiptoken')) : 0;
+  if (!Number.isInteger(skip) || skip < 0) return graphError(400, 'BadRequest', 'invalid $skiptoken');
+  const value = items.slice(skip, skip + top);
+  const body: Record<string, unknown> = { value };
+  if (skip + top < items.length) {
+    const next = new URLSearchParams(ctx.query);
+    next.set('$top', String(top));
+    next.set('$skiptoken', String(skip + top));
+    body['@odata.nextLink'] = `${ctx.baseUrl}${path}?${next.toString()}`;
+  }
+  return { status: 200, body };
+}
+
+function builtInRoutes(): RouteDefinition[] {
+  const devices = '/beta/teamwork/devices';
+  const opLocation = (ctx: RouteContext, deviceId: string, opId: string) =>
+    `${ctx.baseUrl}${devices}/${encodeURIComponent(deviceId)}/operations/${encodeURIComponent(opId)}`;
+  const withHealth = (ctx: RouteContext) => (ctx.query.get('$expand') ?? '').split(',').map((s) => s.trim()).includes('health');
+  return [
+    {
+      method: 'GET', path: devices,
+      handler(ctx) {
+        const sim = ctx.simulator;
+        const now = sim.now().toISOString();
+        const releases = sim.catalog();
+        const expand = withHealth(ctx);
+        const all = sim.inventory().map((d) => ({ ...toGraphDevice(d), ...(expand ? { health: toGraphHealth(d, releases, now) } : {}) }));
+        return page(all, ctx, devices);
+      },
+    },
+    {
+      method: 'GET', path: `${devices}/:id`,
+      handler(ctx) {
+        const d = ctx.simulator.device(ctx.params.id!);
+        if (!d) return notFound(ctx.params.id!);
+        return { status: 200, body: { ...toGraphDevice(d), ...(withHealth(ctx) ? { health: toGraphHealth(d, ctx.simulator.catalog(), ctx.simulator.now().toISOString()) } : {}) } };
+      },
+    },
+    {
+      method: 'GET', path: `${devices}/:id/health`,
+      handler(ctx) {
+        const d = ctx.simulator.device(ctx.params.id!);
+        if (!d) return notFound(ctx.params.id!);
+        return { status: 200, body: toGraphHealth(d, ctx.simulator.catalog(), ctx.simulator.now().toISOString()) };
+      },
+    },
+    {
+      method: 'POST', path: `${devices}/:id/updateSoftware`,
+      async handler(ctx) {
+        const body = ctx.body as { softwareType?: unknown; softwareVersion?: unknown; fleetwardForced?: unknown } | undefined;
+        if (!body || typeof body !== 'object' || Array.isArray(body)) return graphError(400, 'BadRequest', 'the request body must be a JSON object {softwareType, softwareVersion}');
+        if (typeof body.softwareType !== 'string' || !(COMPONENTS as readonly string[]).includes(body.softwareType)) {
+          return graphError(400, 'BadRequest', `softwareType ${JSON.stringify(body.softwareType)} is not valid; valid types are: ${COMPONENTS.join(', ')}`);
+        }
+        if (typeof body.softwareVersion !== 'string' || body.softwareVersion === '') return graphError(400, 'BadRequest', 'softwareVersion must be a non-empty string');
+        const result = await ctx.simulator.startUpdate({
+          deviceId: ctx.params.id!,
+          component: body.softwareType as Component,
+          version: body.softwareVersion,
+          ...(body.fleetwardForced === true ? { forced: true } : {}),
+        });
+        if (!result.accepted) {
+          const e = graphError(409, 'Conflict', `an operation is already queued or in progress for device ${ctx.params.id}`);
+          (e.body as GraphError).error.innerError = { operationId: result.operation?.id };
+          return e;
+        }
+        return { status: 202, headers: { location: opLocation(ctx, ctx.params.id!, result.operation.id) }, body: toGraphOperation(result.operation) };
+      },
+    },
+    {
+      method: 'POST', path: `${devices}/:id/runDiagnostics`,
+      async handler(ctx) {
+        const op = await ctx.simulator.runDiagnostics(ctx.params.id!);
+        return { status: 202, headers: { location: opLocation(ctx, ctx.params.id!, op.id) }, body: toGraphOperation(op) };
+      },
+    },
+    {
+      method: 'GET', path: `${devices}/:id/operations`,
+      handler(ctx) {
+        return page(ctx.simulator.operations(ctx.params.id!).map(toGraphOperation), ctx, `${devices}/${encodeURIComponent(ctx.params.id!)}/operations`);
+      },
+    },
+    {
+      method: 'GET', path: `${devices}/:id/operations/:opId`,
+      handler(ctx) {
+        if (!ctx.simulator.device(ctx.params.id!)) return notFound(ctx.params.id!);
+        const op = ctx.simulator.operation(ctx.params.id!, ctx.params.opId!);
+        if (!op) return graphError(404, 'NotFound', `device ${ctx.params.id} has no operation ${ctx.params.opId}`);
+        return { status: 200, body: toGraphOperation(op) };
+      },
+    },
+    {
+      method: 'GET', path: '/beta/fleetward/releases',
+      handler: (ctx) => ({ status: 200, body: { value: ctx.simulator.catalog() } }),
+    },
+    {
+      method: 'GET', path: '/beta/fleetward/operations',
+      handler: (ctx) => page(ctx.simulator.operations().map(toGraphOperation), ctx, '/beta/fleetward/operations'),
+    },
+    {
+      method: 'GET', path: '/beta/fleetward/logs/:opId',
+      handler(ctx) {
+        const text = ctx.simulator.logs(ctx.params.opId!);
+        if (text === undefined) return graphError(404, 'NotFound', `no diagnostics logs for operation ${ctx.params.opId}`);
+        return { status: 200, body: text };
+      },
+    },
+    {
+      method: 'GET', path: '/beta/fleetward/clock',
+      handler: (ctx) => ({ status: 200, body: { now: ctx.simulator.now().toISOString() } }),
+    },
+  ];
+}
+
+function notFound(id: string): RouteResult {
+  return graphError(404, 'NotFound', `no teamwork device ${JSON.stringify(id)}`);
+}
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const m = /^Bearer (.+)$/i.exec(header ?? '');
+  if (!m) return false;
+  const a = Buffer.from(m[1]!);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > BODY_LIMIT) {
+        reject(Object.assign(new Error('body too large'), { tooLarge: true }));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** Remembers the answers to POSTs by client-request-id, so a retried request does not act twice. */
+class ReplayCache {
+  #map = new Map<string, RouteResult>();
+  readonly #max: number;
+  constructor(max = 200_000) {
+    this.#max = max;
+  }
+  get(key: string): RouteResult | undefined {
+    return this.#map.get(key);
+  }
+  set(key: string, value: RouteResult): void {
+    if (this.#map.size >= this.#max) this.#map.delete(this.#map.keys().next().value!);
+    this.#map.set(key, value);
+  }
+}
+
+export async function startSimulatorServer(options: SimulatorServerOptions): Promise<SimulatorServer> {
+  if (!options.token) throw new Error('the simulator server needs a bearer token');
+  const { simulator, token } = options;
+  const faults = options.faults ?? {};
+  const rng = new SeededStream(faults.seed ?? 7);
+  const slowRate = faults.slowMs ? (faults.slowRate ?? 1) : 0;
+  const extra: CompiledRoute[] = (options.routes ?? []).map(compile);
+  const builtIn = builtInRoutes().map(compile);
+  const replays = new ReplayCache();
+  let baseUrl = '';
+
+  async function handle(req: IncomingMessage): Promise<RouteResult> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const method = req.method ?? 'GET';
+    let matched: { route: CompiledRoute; params: Record<string, string> } | undefined;
+    let pathKnown = false;
+    for (const route of [...extra, ...builtIn]) {
+      const m = route.re.exec(url.pathname);
+      if (!m) continue;
+      pathKnown = true;
+      if (route.method !== method) continue;
+      const params: Record<string, string> = {};
+      route.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1]!)));
+      matched = { route, params };
+      break;
+    }
+    if (!matched) return pathKnown ? graphError(405, 'MethodNotAllowed', `${method} is not supported on ${url.pathname}`) : graphError(404, 'NotFound', `no route ${url.pathname}`);
+    if (!matched.route.public && !tokenMatches(req.headers.authorization, token)) {
+      return graphError(401, 'InvalidAuthenticationToken', 'Access token is empty or invalid.', { 'www-authenticate': 'Bearer' });
+    }
+    // Injected faults, before any processing.
+    if (faults.rate429 && rng.next() < faults.rate429) {
+      return graphError(429, 'TooManyRequests', 'Too many requests (injected).', { 'retry-after': String(faults.retryAfterSeconds ?? 1) });
+    }
+    if (faults.rate5xx && rng.next() < faults.rate5xx) {
+      const status = [500, 502, 503, 504][Math.floor(rng.next() * 4)]!;
+      return graphError(status, status === 503 ? 'ServiceUnavailable' : 'InternalServerError', `Injected server error ${status}.`);
+    }
+    let body: unknown;
+    if (method !== 'GET' && method !== 'DELETE') {
+      let text: string;
+      try {
+        text = await readBody(req);
+      } catch (err) {
+        if ((err as { tooLarge?: boolean }).tooLarge) return graphError(413, 'RequestEntityTooLarge', `the body is larger than ${BODY_LIMIT} bytes`);
+        throw err;
+      }
+      if (text.trim() !== '') {
+        try {
+          body = JSON.parse(text);
+        } catch (err) {
+          return graphError(400, 'BadRequest', `malformed JSON body: ${(err as Error).message}`);
+        }
+      }
+    }
+    const replayKey = method === 'POST' && typeof req.headers['client-request-id'] === 'string' ? `${url.pathname} ${req.headers['client-request-id']}` : undefined;
+    const replay = replayKey ? replays.get(replayKey) : undefined;
+    if (replay) return replay;
+    let result: RouteResult;
+    try {
+      result = await matched.route.handler({ req, params: matched.params, query: url.searchParams, body, simulator, baseUrl });
+    } catch (err) {
+      if (err instanceof DriverError) {
+        if (err.code === 'DeviceNotFound') result = graphError(404, 'NotFound', err.message);
+        else if (err.code === 'InvalidRequest') result = graphError(400, 'BadRequest', err.message);
+        else result = graphError(503, 'ServiceUnavailable', err.message);
+      } else throw err;
+    }
+    if (replayKey && result.status < 500) replays.set(replayKey, result);
+    return result;
+  }
+
+  const server = createServer((req, res: ServerResponse) => {
+    const requestId = randomUUID();
+    handle(req)
+      .catch((err) => {
+        process.stderr.write(`simulator server: ${req.method} ${req.url}: ${(err as Error)?.stack ?? err}\n`);
+        return graphError(500, 'InternalServerError', 'the simulator failed on this request (see its log)');
+      })
+      .then(async (result) => {
+        if (slowRate && rng.next() < slowRate) await new Promise((r) => setTimeout(r, faults.slowMs));
+        const headers: Record<string, string> = { 'request-id': requestId, ...(result.headers ?? {}) };
+        const clientRequestId = req.headers['client-request-id'];
+        if (typeof clientRequestId === 'string') headers['client-request-id'] = clientRequestId;
+        let payload = '';
+        if (typeof result.body === 'string') {
+          headers['content-type'] = 'text/plain; charset=utf-8';
+          payload = result.body;
+        } else if (result.body !== undefined) {
+          headers['content-type'] = 'application/json';
+          payload = JSON.stringify(result.body);
+        }
+        if (res.destroyed) return;
+        res.writeHead(result.status, headers);
+        res.end(payload);
+      });
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  baseUrl = `http://${host}:${addr.port}`;
+  simulator.logsBaseUrl = `${baseUrl}/beta/fleetward/logs/`;
+  return {
+    url: baseUrl,
+    mount(route) {
+      extra.push(compile(route));
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,525 @@
+// The simulated fleet (DESIGN.md section 1, issue 4): devices from a fleet file, software updates that
+// queue, run and succeed or fail, devices that go offline and come back, rooms that are busy during
+// local business-hour meetings, and devices that silently roll back a "successful" update.
+//
+// State advances lazily: every call first brings the fleet to `clock.now()`, event by event (operations
+// start when their device is online, finish after their install duration, rollbacks fire later). Nothing
+// runs in the background, so a ManualClock or ScaledClock can move a month of rollout in seconds.
+//
+// Randomness is seeded (./random.ts). Whether a device is offline or in a meeting is a pure function of
+// (seed, device, time slot); what an operation will do (duration, outcome) is drawn when it is accepted
+// and recorded with it, so replaying the journal after a restart gives the same history.
+import { DateTime } from 'luxon';
+import type { Clock } from '../../util/clock.ts';
+import type {
+  ActivityState, Component, DeviceOperation, FleetDevice, FleetFile, HealthStatus, SoftwareReleaseSpec,
+} from '../../api/types.ts';
+import { COMPONENTS } from '../../api/types.ts';
+import { isVendorVersion } from '../../api/version.ts';
+import { DriverError, type StartOperationRequest, type StartOperationResult } from '../driver.ts';
+import { resolveBehaviour, type ResolvedBehaviour, type SimulatorBehaviour } from './behaviour.ts';
+import { chance, seededUuid } from './random.ts';
+import { Journal, type JournalEntry } from './journal.ts';
+import { diagnosticsLog } from './logs.ts';
+
+export interface SimulatorOptions {
+  fleet: FleetFile;
+  /** Seed of every random draw. Default 1. */
+  seed?: number;
+  clock: Clock;
+  /** Where state survives restarts (snapshot + journal). Without it, state lives in memory only. */
+  stateDir?: string;
+  behaviour?: SimulatorBehaviour;
+  /** Journal entries between two snapshots. Default 20 000. */
+  compactEvery?: number;
+}
+
+/** An operation with what the simulator decided about it when it was accepted. */
+interface SimOperation {
+  op: DeviceOperation;
+  /** ms: earliest start (acceptance + queue delay). */
+  readyAt: number;
+  durationMs: number;
+  outcome: 'successful' | 'failed' | 'rolledBack';
+  error?: { code: string; message: string };
+  /** ms, once started. */
+  completeAt?: number;
+}
+
+interface DeviceState {
+  base: FleetDevice;
+  /** Added at run time (provisioning), not from the fleet file. */
+  added: boolean;
+  software: Partial<Record<Component, string>>;
+  onlineOverride?: boolean;
+  activityOverride?: ActivityState;
+  ops: SimOperation[];
+  update?: SimOperation;
+  diagnostics?: SimOperation;
+}
+
+interface Rollback {
+  at: number;
+  deviceId: string;
+  component: Component;
+  toVersion: string;
+  fromVersion: string | undefined;
+  operationId: string;
+}
+
+interface Snapshot {
+  format: 1;
+  seq: number;
+  lastAdvanced: number;
+  devices: { id: string; software: Partial<Record<Component, string>>; onlineOverride?: boolean; activityOverride?: ActivityState; added?: FleetDevice }[];
+  operations: SimOperation[];
+  rollbacks: Rollback[];
+  interruptions: Interruption[];
+}
+
+/** A meeting interrupted by an operation that started while the device was busy. */
+export interface Interruption {
+  deviceId: string;
+  operationId: string;
+  at: string;
+}
+
+const ERRORS = [
+  { code: 'DownloadFailed', message: 'The package could not be downloaded from the update service.' },
+  { code: 'InstallFailed', message: 'The package was downloaded but failed to install.' },
+  { code: 'DeviceRebootTimeout', message: 'The device did not come back after restarting to apply the update.' },
+] as const;
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+const clone = <T>(v: T): T => structuredClone(v);
+
+export class Simulator {
+  readonly seed: number;
+  readonly clock: Clock;
+  readonly behaviour: ResolvedBehaviour;
+  /** Base of diagnostics `logsUrl`s; the HTTP server points it at its own logs route. */
+  logsBaseUrl = 'simulator:logs/';
+  readonly #releases: SoftwareReleaseSpec[];
+  readonly #devices = new Map<string, DeviceState>();
+  readonly #operations = new Map<string, SimOperation>();
+  /** Every operation, in the order accepted. */
+  readonly #history: SimOperation[] = [];
+  readonly #inFlight = new Set<SimOperation>();
+  #rollbacks: Rollback[] = [];
+  #interruptions: Interruption[] = [];
+  #lastAdvanced = -Infinity;
+  #seq = 0;
+  readonly #journal: Journal | undefined;
+  readonly #compactEvery: number;
+  #zoneOffsets = new Map<string, { hour: number; offsetMs: number }>();
+
+  constructor(options: SimulatorOptions) {
+    this.seed = options.seed ?? 1;
+    this.clock = options.clock;
+    this.behaviour = resolveBehaviour(options.behaviour);
+    this.#compactEvery = options.compactEvery ?? 20_000;
+    this.#releases = clone(options.fleet.releases ?? []);
+    for (const d of options.fleet.devices ?? []) {
+      if (this.#devices.has(d.id)) throw new Error(`fleet: device ${d.id} appears twice`);
+      this.#devices.set(d.id, { base: clone(d), added: false, software: { ...d.software }, ops: [] });
+    }
+    if (options.stateDir) {
+      const { journal, loaded } = Journal.openSync<Snapshot>(options.stateDir);
+      this.#journal = journal;
+      if (loaded.snapshot) this.#restore(loaded.snapshot);
+      for (const entry of loaded.entries) {
+        this.#advanceTo(entry.at);
+        this.#apply(entry);
+      }
+      if (!loaded.snapshot) journal.writeSnapshotSync(this.#snapshot());
+    }
+  }
+
+  // ---- reading ------------------------------------------------------------------------------
+
+  /** The simulated instant the fleet has been brought to (never goes backwards). */
+  now(): Date {
+    return new Date(this.#tick());
+  }
+
+  inventory(): FleetDevice[] {
+    const t = this.#tick();
+    return [...this.#devices.values()].map((d) => this.#view(d, t));
+  }
+
+  device(id: string): FleetDevice | undefined {
+    const t = this.#tick();
+    const d = this.#devices.get(id);
+    return d && this.#view(d, t);
+  }
+
+  catalog(): SoftwareReleaseSpec[] {
+    return clone(this.#releases);
+  }
+
+  /** Oldest first; all devices, or one (throws DeviceNotFound). */
+  operations(deviceId?: string): DeviceOperation[] {
+    this.#tick();
+    const list = deviceId === undefined ? this.#history : this.#need(deviceId).ops;
+    return list.map((s) => this.#public(s));
+  }
+
+  operation(deviceId: string, operationId: string): DeviceOperation | undefined {
+    this.#tick();
+    const s = this.#operations.get(operationId);
+    return s && s.op.deviceId === deviceId ? this.#public(s) : undefined;
+  }
+
+  /** Log text of a diagnostics operation (what its `logsUrl` serves), or undefined. */
+  logs(operationId: string): string | undefined {
+    const t = this.#tick();
+    const s = this.#operations.get(operationId);
+    if (!s || s.op.operationType !== 'deviceDiagnostics') return undefined;
+    const d = this.#devices.get(s.op.deviceId)!;
+    const created = Date.parse(s.op.createdAt);
+    return diagnosticsLog({
+      operation: this.#public(s),
+      device: this.#view(d, Math.min(t, created)),
+      history: d.ops.filter((o) => o.op.operationType === 'softwareUpdate' && Date.parse(o.op.createdAt) <= created).map((o) => this.#public(o)),
+      seed: this.seed,
+    });
+  }
+
+  /** Operations that started while their device was in a meeting (the planner should make this empty). */
+  interruptions(): Interruption[] {
+    this.#tick();
+    return clone(this.#interruptions);
+  }
+
+  // ---- acting -------------------------------------------------------------------------------
+
+  async startUpdate(req: StartOperationRequest): Promise<StartOperationResult> {
+    const t = this.#tick();
+    const d = this.#need(req.deviceId);
+    if (!(COMPONENTS as readonly string[]).includes(req.component)) {
+      throw new DriverError('InvalidRequest', `unknown softwareType ${JSON.stringify(req.component)}; valid types are ${COMPONENTS.join(', ')}`);
+    }
+    if (typeof req.version !== 'string' || !isVendorVersion(req.version)) {
+      throw new DriverError('InvalidRequest', `softwareVersion ${JSON.stringify(req.version)} is not a version such as 1.0.96.22`);
+    }
+    if (d.update) return { accepted: false, reason: 'AlreadyInFlight', operation: this.#public(d.update) };
+    const id = seededUuid(this.seed, d.base.id, d.ops.length, t);
+    const rates = { ...this.behaviour.rates, ...this.behaviour.devices[d.base.id] };
+    const b = this.behaviour;
+    let outcome: SimOperation['outcome'] = 'successful';
+    let error: SimOperation['error'];
+    if (chance(this.seed, 'fail', id) < rates.failureRate) {
+      outcome = 'failed';
+      error = { ...ERRORS[Math.floor(chance(this.seed, 'error', id) * ERRORS.length)]! };
+    } else if (chance(this.seed, 'rollback', id) < rates.rollbackRate) {
+      outcome = 'rolledBack';
+    }
+    const sim: SimOperation = {
+      op: {
+        id,
+        deviceId: d.base.id,
+        operationType: 'softwareUpdate',
+        component: req.component,
+        fromVersion: d.software[req.component],
+        toVersion: req.version,
+        status: 'queued',
+        createdAt: iso(t),
+        ...(req.forced ? { forced: true } : {}),
+      },
+      readyAt: t + b.queueDelayMs,
+      durationMs: Math.round((b.installMinMs + chance(this.seed, 'duration', id) * (b.installMaxMs - b.installMinMs)) / 1000) * 1000,
+      outcome,
+      ...(error ? { error } : {}),
+    };
+    await this.#record({ type: 'start', operation: sim }, t);
+    return { accepted: true, operation: this.#public(this.#operations.get(id)!) };
+  }
+
+  async runDiagnostics(deviceId: string): Promise<DeviceOperation> {
+    const t = this.#tick();
+    const d = this.#need(deviceId);
+    if (d.diagnostics) return this.#public(d.diagnostics);
+    const id = seededUuid(this.seed, d.base.id, d.ops.length, t);
+    const sim: SimOperation = {
+      op: { id, deviceId: d.base.id, operationType: 'deviceDiagnostics', status: 'queued', createdAt: iso(t) },
+      readyAt: t + this.behaviour.queueDelayMs,
+      durationMs: this.behaviour.diagnosticsMs,
+      outcome: 'successful',
+    };
+    await this.#record({ type: 'start', operation: sim }, t);
+    return this.#public(this.#operations.get(id)!);
+  }
+
+  /** Forces a device online (true) or offline (false) from now on; undefined returns it to its simulated outages. */
+  async setOnline(deviceId: string, online: boolean | undefined): Promise<void> {
+    const t = this.#tick();
+    this.#need(deviceId);
+    await this.#record({ type: 'online', deviceId, online: online ?? null }, t);
+  }
+
+  /** Forces a device's activity state from now on; undefined returns it to its simulated meetings. */
+  async setActivity(deviceId: string, activity: ActivityState | undefined): Promise<void> {
+    const t = this.#tick();
+    this.#need(deviceId);
+    await this.#record({ type: 'activity', deviceId, activity: activity ?? null }, t);
+  }
+
+  /** Adds a device at run time (remote provisioning brings new devices in); it survives restarts. */
+  async addDevice(device: FleetDevice): Promise<void> {
+    const t = this.#tick();
+    if (this.#devices.has(device.id)) throw new DriverError('InvalidRequest', `device ${device.id} already exists`);
+    await this.#record({ type: 'addDevice', device: clone(device) }, t);
+  }
+
+  /** Writes a snapshot now (also done every `compactEvery` journal entries). */
+  async compact(): Promise<void> {
+    if (this.#journal) await this.#journal.compact(this.#snapshot());
+  }
+
+  /** Flushes the journal; the simulator must not be used afterwards. */
+  async close(): Promise<void> {
+    if (this.#journal) {
+      await this.#journal.compact(this.#snapshot());
+      await this.#journal.close();
+    }
+  }
+
+  // ---- time ---------------------------------------------------------------------------------
+
+  /** Brings the fleet to the clock's instant (or keeps it where it is if the clock is behind). */
+  #tick(): number {
+    const t = this.clock.now().getTime();
+    this.#advanceTo(t);
+    return Math.max(t, this.#lastAdvanced);
+  }
+
+  #advanceTo(t: number): void {
+    if (!(t > this.#lastAdvanced)) return;
+    const from = this.#lastAdvanced;
+    for (const s of [...this.#inFlight]) this.#progress(s, from, t);
+    if (this.#rollbacks.length > 0) {
+      this.#rollbacks.sort((a, b) => a.at - b.at);
+      while (this.#rollbacks.length > 0 && this.#rollbacks[0]!.at <= t) {
+        const r = this.#rollbacks.shift()!;
+        const d = this.#devices.get(r.deviceId);
+        // Only if nothing newer replaced the version meanwhile.
+        if (d && d.software[r.component] === r.toVersion) {
+          if (r.fromVersion === undefined) delete d.software[r.component];
+          else d.software[r.component] = r.fromVersion;
+        }
+      }
+    }
+    this.#lastAdvanced = t;
+  }
+
+  #progress(s: SimOperation, from: number, to: number): void {
+    const d = this.#devices.get(s.op.deviceId)!;
+    if (s.op.status === 'queued') {
+      const start = this.#firstOnline(d, Math.max(s.readyAt, from), to);
+      if (start === undefined) return;
+      s.op.status = 'inProgress';
+      s.op.startedAt = iso(start);
+      s.completeAt = start + s.durationMs;
+      if (s.op.operationType === 'softwareUpdate' && this.#activity(d, start) === 'busy') {
+        this.#interruptions.push({ deviceId: d.base.id, operationId: s.op.id, at: iso(start) });
+      }
+    }
+    if (s.op.status === 'inProgress' && s.completeAt! <= to) this.#complete(d, s);
+  }
+
+  #complete(d: DeviceState, s: SimOperation): void {
+    const at = s.completeAt!;
+    s.op.completedAt = iso(at);
+    this.#inFlight.delete(s);
+    if (s.op.operationType === 'deviceDiagnostics') {
+      s.op.status = 'successful';
+      d.diagnostics = undefined;
+      return;
+    }
+    d.update = undefined;
+    if (s.outcome === 'failed') {
+      s.op.status = 'failed';
+      s.op.error = s.error ? { ...s.error } : { code: 'InstallFailed', message: 'The update failed.' };
+      return;
+    }
+    s.op.status = 'successful';
+    const component = s.op.component!;
+    d.software[component] = s.op.toVersion!;
+    if (s.outcome === 'rolledBack') {
+      this.#rollbacks.push({
+        at: at + this.behaviour.rollbackAfterMs, deviceId: d.base.id, component, toVersion: s.op.toVersion!, fromVersion: s.op.fromVersion, operationId: s.op.id,
+      });
+    }
+  }
+
+  // ---- simulated facts as functions of time -------------------------------------------------------
+
+  #forcedOnline(d: DeviceState): boolean | undefined {
+    return d.onlineOverride ?? (d.base.online === false ? false : undefined);
+  }
+
+  /** The first instant in [from, to] at which the device is online, or undefined. */
+  #firstOnline(d: DeviceState, from: number, to: number): number | undefined {
+    if (from > to) return undefined;
+    const forced = this.#forcedOnline(d);
+    if (forced !== undefined) return forced ? from : undefined;
+    const rate = this.behaviour.devices[d.base.id]?.offlineRate ?? this.behaviour.rates.offlineRate;
+    if (rate <= 0) return from;
+    if (rate >= 1) return undefined;
+    const slotMs = this.behaviour.offlineSlotMs;
+    for (let slot = Math.floor(from / slotMs), n = 0; slot * slotMs <= to && n < 100_000; slot++, n++) {
+      if (chance(this.seed, 'offline', d.base.id, slot) >= rate) return Math.max(from, slot * slotMs);
+    }
+    return undefined;
+  }
+
+  #online(d: DeviceState, t: number): boolean {
+    return this.#firstOnline(d, t, t) !== undefined;
+  }
+
+  #activity(d: DeviceState, t: number): ActivityState {
+    if (!this.#online(d, t)) return 'offline';
+    if (d.activityOverride) return d.activityOverride;
+    if (d.base.activityState === 'busy' || d.base.activityState === 'unknown') return d.base.activityState;
+    return this.#inMeeting(d, t) ? 'busy' : 'idle';
+  }
+
+  #inMeeting(d: DeviceState, t: number): boolean {
+    const rate = this.behaviour.devices[d.base.id]?.busyDuringMeetings ?? this.behaviour.rates.busyDuringMeetings;
+    if (rate <= 0) return false;
+    const local = t + this.#offset(d.base.timeZone, t);
+    const day = new Date(local);
+    const minute = day.getUTCHours() * 60 + day.getUTCMinutes();
+    const b = this.behaviour;
+    if (!b.businessDays.has(day.getUTCDay()) || minute < b.businessStart || minute >= b.businessEnd) return false;
+    return chance(this.seed, 'meeting', d.base.id, Math.floor(local / b.meetingSlotMs)) < rate;
+  }
+
+  /** The zone's UTC offset at t, cached per zone and hour (inventory of 100k devices stays cheap). */
+  #offset(zone: string, t: number): number {
+    const hour = Math.floor(t / 3_600_000);
+    const hit = this.#zoneOffsets.get(zone);
+    if (hit && hit.hour === hour) return hit.offsetMs;
+    const dt = DateTime.fromMillis(t, { zone });
+    const offsetMs = dt.isValid ? dt.offset * 60_000 : 0;
+    this.#zoneOffsets.set(zone, { hour, offsetMs });
+    return offsetMs;
+  }
+
+  #view(d: DeviceState, t: number): FleetDevice {
+    const online = this.#online(d, t);
+    const lastUpdate = d.ops.findLast((o) => o.op.operationType === 'softwareUpdate' && o.op.status !== 'queued' && o.op.status !== 'inProgress');
+    let healthStatus: HealthStatus = d.base.healthStatus ?? 'healthy';
+    if (!online) healthStatus = 'offline';
+    else if (lastUpdate?.op.status === 'failed' && healthStatus === 'healthy') healthStatus = 'nonUrgent';
+    return { ...clone(d.base), software: { ...d.software }, online, activityState: this.#activity(d, t), healthStatus };
+  }
+
+  #public(s: SimOperation): DeviceOperation {
+    const op = clone(s.op);
+    if (op.operationType === 'deviceDiagnostics') op.logsUrl = `${this.logsBaseUrl}${op.id}`;
+    return op;
+  }
+
+  #need(deviceId: string): DeviceState {
+    const d = this.#devices.get(deviceId);
+    if (!d) throw new DriverError('DeviceNotFound', `no device ${JSON.stringify(deviceId)}`);
+    return d;
+  }
+
+  // ---- state changes, journal and snapshot ----------------------------------------------------------
+
+  /** Applies a change in memory at once (so a concurrent second start sees it), then makes it durable. */
+  async #record(change: { type: string; [key: string]: unknown }, at: number): Promise<void> {
+    const entry: JournalEntry = { seq: ++this.#seq, at, ...change };
+    this.#apply(entry);
+    if (!this.#journal) return;
+    const durable = this.#journal.append(entry);
+    if (this.#journal.sinceSnapshot >= this.#compactEvery) void this.#journal.compact(this.#snapshot()).catch(() => {});
+    await durable;
+  }
+
+  #apply(entry: JournalEntry): void {
+    this.#seq = Math.max(this.#seq, entry.seq);
+    switch (entry.type) {
+      case 'start': {
+        const sim = clone(entry.operation as SimOperation);
+        const d = this.#devices.get(sim.op.deviceId);
+        if (!d) return; // removed from the fleet file since
+        this.#track(d, sim);
+        return;
+      }
+      case 'online': {
+        const d = this.#devices.get(entry.deviceId as string);
+        if (d) d.onlineOverride = (entry.online as boolean | null) ?? undefined;
+        return;
+      }
+      case 'activity': {
+        const d = this.#devices.get(entry.deviceId as string);
+        if (d) d.activityOverride = (entry.activity as ActivityState | null) ?? undefined;
+        return;
+      }
+      case 'addDevice': {
+        const device = entry.device as FleetDevice;
+        if (!this.#devices.has(device.id)) this.#devices.set(device.id, { base: clone(device), added: true, software: { ...device.software }, ops: [] });
+        return;
+      }
+      default:
+        throw new Error(`simulator journal: unknown entry type ${JSON.stringify(entry.type)} (seq ${entry.seq})`);
+    }
+  }
+
+  #track(d: DeviceState, sim: SimOperation): void {
+    d.ops.push(sim);
+    this.#history.push(sim);
+    this.#operations.set(sim.op.id, sim);
+    const inFlight = sim.op.status === 'queued' || sim.op.status === 'inProgress';
+    if (inFlight) {
+      this.#inFlight.add(sim);
+      if (sim.op.operationType === 'deviceDiagnostics') d.diagnostics = sim;
+      else d.update = sim;
+    }
+  }
+
+  #snapshot(): Snapshot {
+    return {
+      format: 1,
+      seq: this.#seq,
+      lastAdvanced: this.#lastAdvanced,
+      devices: [...this.#devices.values()].map((d) => ({
+        id: d.base.id,
+        software: d.software,
+        ...(d.onlineOverride !== undefined ? { onlineOverride: d.onlineOverride } : {}),
+        ...(d.activityOverride !== undefined ? { activityOverride: d.activityOverride } : {}),
+        ...(d.added ? { added: d.base } : {}),
+      })),
+      operations: this.#history,
+      rollbacks: this.#rollbacks,
+      interruptions: this.#interruptions,
+    };
+  }
+
+  /** Device metadata comes from the fleet file; versions, overrides and history from the snapshot. */
+  #restore(s: Snapshot): void {
+    if (s.format !== 1) throw new Error(`simulator state: unknown snapshot format ${s.format}`);
+    this.#seq = s.seq;
+    this.#lastAdvanced = s.lastAdvanced ?? -Infinity;
+    for (const saved of s.devices) {
+      let d = this.#devices.get(saved.id);
+      if (!d && saved.added) {
+        d = { base: saved.added, added: true, software: {}, ops: [] };
+        this.#devices.set(saved.id, d);
+      }
+      if (!d) continue;
+      d.software = { ...saved.software };
+      d.onlineOverride = saved.onlineOverride;
+      d.activityOverride = saved.activityOverride;
+    }
+    for (const sim of s.operations) {
+      const d = this.#devices.get(sim.op.deviceId);
+      if (d) this.#track(d, sim);
+    }
+    this.#rollbacks = s.rollbacks.filter((r) => this.#devices.has(r.deviceId));
+    this.#interruptions = s.interruptions ?? [];
+  }
+}
