@@ -1,0 +1,68 @@
+// Failures (seed 000 FAQ "updates are automatically retried"; seed 001 "Retry all failed"): derived
+// from the observed operation history, never from memory —
+//  - an operation queued / scheduled / in progress is in flight: the component is InProgress and
+//    nothing is planned for it (the driver would answer 409, seed 003);
+//  - an operation in progress longer than FleetPolicy.operationTimeout counts as failed at that
+//    instant (a hanging device must not stall a rollout);
+//  - a failed hop is retried after a backoff that doubles per failed attempt (retry.backoff, capped by
+//    retry.maxBackoff), up to retry.maxAttempts attempts;
+//  - after maxAttempts failures of the same hop an automatic update is Held, and reported, until a
+//    person acts: a SoftwareUpdate for it, or a newer release (a different hop).
+import type { ComponentInput, Decision, HopFailures, PlanContext } from './gather.ts';
+import { Finding, Reason } from './reasons.ts';
+
+export function inFlight(ci: ComponentInput): Decision | null {
+  const op = ci.history.inFlight;
+  if (!op) return null;
+  return {
+    state: 'InProgress', reason: Reason.OperationInFlight, target: op.toVersion ?? null, notBefore: null,
+    message: `operation ${op.id} is ${op.status}`,
+  };
+}
+
+/** Backoff before attempt n+1 after n failed attempts: backoff × 2^(n-1), at most maxBackoff. */
+export function backoffMs(ctx: PlanContext, failedAttempts: number): number {
+  const b = ctx.policy.backoffMs * 2 ** Math.max(0, failedAttempts - 1);
+  return Math.min(b, ctx.policy.maxBackoffMs);
+}
+
+export interface RetryBound {
+  at: number;
+  reason: Reason;
+}
+
+/** Failed attempts of the hop to `version` that count against this update (a manual one gets its own budget). */
+export function failuresOf(ci: ComponentInput, version: string, ctx: PlanContext, manual: boolean): HopFailures | undefined {
+  const f = ci.history.failures.get(version);
+  if (!f || !manual) return f;
+  const times = ci.history.failureTimes.get(version) ?? [];
+  const m = ci.manual;
+  let counted: number[];
+  if (m?.createdAt != null) counted = times.filter((t) => t >= m.createdAt!);
+  // Without a creation time, the attempts that led to the hold are not the manual update's.
+  else counted = f.count >= ctx.policy.maxAttempts ? times.slice(ctx.policy.maxAttempts) : times;
+  if (!counted.length) return undefined;
+  return { count: counted.length, lastAt: Math.max(...counted), timedOut: f.timedOut };
+}
+
+/**
+ * After failures of the hop to `version`: Held / Failed once maxAttempts is reached, otherwise the
+ * instant the retry may start (state Failed until then).
+ */
+export function retryAfterFailures(ci: ComponentInput, version: string, ctx: PlanContext, manual: boolean): Decision | RetryBound | null {
+  const f = failuresOf(ci, version, ctx, manual);
+  if (!f) return null;
+  if (f.count >= ctx.policy.maxAttempts) {
+    if (manual) {
+      return { state: 'Failed', reason: Reason.RetriesExhausted, target: version, notBefore: null, message: `${f.count} attempts failed` };
+    }
+    const d = ci.d.device;
+    ctx.findings.add(Finding.DevicesHeld,
+      `{count} device{s} held after ${f.count} failed attempts of ${ci.component} ${ci.current ?? '(none)'} → ${version} (${d.manufacturer} ${d.model}); a SoftwareUpdate or a newer release releases them`);
+    return {
+      state: 'Held', reason: Reason.FailureHold, target: version, notBefore: null,
+      message: `${f.count} attempts of ${version} failed; held until a person acts`,
+    };
+  }
+  return { at: f.lastAt + backoffMs(ctx, f.count), reason: f.timedOut ? Reason.OperationTimedOut : Reason.RetryBackoff };
+}

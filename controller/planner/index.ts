@@ -1,0 +1,177 @@
+// plan(desired, observed, now) → Plan: pure and deterministic (DESIGN.md section 1). The gather step
+// builds one input per device; each component then goes through a chain of small checks (one file
+// per family of rules, reason codes in ./reasons.ts). The first check that decides wins; then the
+// target is chosen, and the bounds push its start until nothing moves it (windows last).
+// Adding a rule means adding a check to one of these lists, with a table of cases.
+import type { DesiredState } from '../api/desired.ts';
+import { COMPONENTS, type Component, type ObservedState } from '../api/types.ts';
+import { compile, cmp, deviceInput, historyOf, manualFor, type ComponentInput, type Decision, type DeviceInput, type PlanContext } from './gather.ts';
+import { autoUpdateDisabled, assignGroup, groupSuspended } from './groups.ts';
+import { inFlight, retryAfterFailures } from './failures.ts';
+import { catchUpAvailability, isUnsupported, reportUnsupported } from './lifecycle.ts';
+import { manualUpdate } from './manual.ts';
+import { phaseAvailability } from './phases.ts';
+import { Finding, Reason } from './reasons.ts';
+import { census, releasePlans, ringFailures, UpdatePaths, type StageFailures } from './releases.ts';
+import { computeRingPauses, releasePaused, ringAvailability } from './rings.ts';
+import { cloudManualOnly, componentManualOnly, tenantPause } from './tenant.ts';
+import type { ComponentPlan, DevicePlan, Plan, PlannedOperation } from './types.ts';
+import { chooseTarget, newestVerified, unknownVersion, type Choice } from './versions.ts';
+import { activityHold, noWindow } from './windows.ts';
+
+type Gate = (ci: ComponentInput, ctx: PlanContext) => Decision | null;
+type TargetCheck = (ci: ComponentInput, choice: Choice, ctx: PlanContext) => Decision | null;
+type Bound = (ci: ComponentInput, choice: Choice, t: number, ctx: PlanContext) => { at: number; reason: Reason } | null;
+
+/** Decide before any target is chosen: in flight, a manual update, then what rules out automatic updates. */
+const GATES: Gate[] = [inFlight, manualUpdate];
+const AUTO_GATES: Gate[] = [componentManualOnly, cloudManualOnly, groupSuspended, autoUpdateDisabled, unknownVersion, (ci) => noWindow(ci.d)];
+/** Decide once the target is known. */
+const TARGET_CHECKS: TargetCheck[] = [
+  releasePaused,
+  (ci, c, ctx) => { const r = retryAfterFailures(ci, c.release.version, ctx, false); return r && 'state' in r ? r : null; },
+];
+/** Push the start later; applied until nothing moves, then aligned to the maintenance window. */
+const BOUNDS: Bound[] = [
+  (ci, c, _t, ctx) => { const r = retryAfterFailures(ci, c.release.version, ctx, false); return r && !('state' in r) ? r : null; },
+  (ci, _c, t, ctx) => tenantPause(ci, t, ctx),
+];
+
+function decide(ci: ComponentInput, ctx: PlanContext, unsupported: boolean): Decision {
+  for (const gate of GATES) {
+    const d = gate(ci, ctx);
+    if (d) return d;
+  }
+  for (const gate of AUTO_GATES) {
+    const d = gate(ci, ctx);
+    if (d) return d.target !== null || d.reason === Reason.UnknownVersion ? d : withNewest(ci, d);
+  }
+  const ring = ci.d.stage.kind === 'ring';
+  const avail = unsupported ? catchUpAvailability : ring ? ringAvailability : phaseAvailability;
+  const choice = chooseTarget(ci, ctx, avail, ring && !unsupported);
+  if (!('release' in choice)) return choice;
+  for (const check of TARGET_CHECKS) {
+    const d = check(ci, choice, ctx);
+    if (d) return d;
+  }
+  return schedule(ci, choice, ctx);
+}
+
+/** An automatic update ruled out: report what it would have installed, or UpToDate when nothing is newer. */
+function withNewest(ci: ComponentInput, d: Decision): Decision {
+  const newest = newestVerified(ci);
+  return newest ? { ...d, target: newest.version } : { state: 'UpToDate', reason: Reason.UpToDate, target: null, notBefore: null };
+}
+
+function schedule(ci: ComponentInput, choice: Choice, ctx: PlanContext): Decision {
+  const now = ctx.now;
+  const failing = ci.history.failures.has(choice.release.version);
+  let t = Math.max(choice.at, now);
+  let reason: Reason | null = choice.at > now ? choice.waitReason : null;
+  for (let round = 0; round < 8; round++) {
+    let moved = false;
+    for (const bound of BOUNDS) {
+      const b = bound(ci, choice, t, ctx);
+      if (b && b.at > t) { t = b.at; reason = b.reason; moved = true; }
+    }
+    const w = ci.d.calendar.nextStart(t);
+    if (Number.isNaN(w)) return { state: 'Blocked', reason: Reason.NoWindow, target: choice.release.version, notBefore: null };
+    if (w > t) { t = w; reason ??= Reason.OutsideWindow; moved = true; }
+    if (!moved) break;
+  }
+  const base = { target: choice.release.version, stageStart: choice.stageStart, stageName: choice.stageName };
+  if (t > now) return { ...base, state: failing ? 'Failed' : 'Scheduled', reason: reason ?? Reason.OutsideWindow, notBefore: t };
+  const hold = activityHold(ci.d, false);
+  if (hold) return { ...base, state: 'Scheduled', reason: hold, notBefore: now };
+  return { ...base, state: 'Due', reason: failing ? Reason.RetryAfterFailure : choice.dueReason, notBefore: now };
+}
+
+export function plan(desired: DesiredState, observed: ObservedState, now: Date, opts: { revision?: string } = {}): Plan {
+  const ctx = compile(desired, observed, now);
+  const fleet = [...observed.devices].sort((a, b) => cmp(a.id, b.id));
+
+  // 1. gather, and count every device into the census (ring failure thresholds need it first).
+  const inputs: DeviceInput[] = new Array(fleet.length);
+  const failures: StageFailures = new Map();
+  for (let i = 0; i < fleet.length; i++) {
+    const device = fleet[i]!;
+    const d = deviceInput(ctx, device, assignGroup(ctx, device));
+    census(ctx, d, ctx.catalog.forModel(device.manufacturer, device.model), failures);
+    inputs[i] = d;
+  }
+  computeRingPauses(ctx, ringFailures(ctx, failures));
+
+  // 2. decide, device by device, component by component.
+  const isoCache = new Map<number, string>();
+  const iso = (t: number | null): string | null => {
+    if (t === null) return null;
+    let s = isoCache.get(t);
+    if (s === undefined) isoCache.set(t, (s = new Date(t).toISOString()));
+    return s;
+  };
+  const operations: PlannedOperation[] = [];
+  const paths = new UpdatePaths();
+  const devices: DevicePlan[] = new Array(inputs.length);
+  const hasManual = ctx.manualByDevice.size > 0 || ctx.manualByGroup.size > 0;
+  for (let i = 0; i < inputs.length; i++) {
+    const d = inputs[i]!;
+    const device = d.device;
+    const row = ctx.catalog.forModel(device.manufacturer, device.model);
+    const components: ComponentPlan[] = [];
+    for (let c = 0; c < COMPONENTS.length; c++) {
+      const component: Component = COMPONENTS[c]!;
+      const current = device.software[component] ?? null;
+      const manual = hasManual ? manualFor(ctx, d, component) : null;
+      if (current === null && !manual) continue;
+      const entry = row[c];
+      const ci: ComponentInput = {
+        d, component, current, entry,
+        currentRelease: current === null ? undefined : entry?.versions.get(current),
+        history: historyOf(ctx, d, component),
+        manual,
+      };
+      const unsupported = isUnsupported(ci, ctx);
+      if (unsupported) reportUnsupported(ci, ctx);
+      const dec = decide(ci, ctx, unsupported);
+      if (dec.reason === Reason.UnknownVersion) {
+        ctx.findings.add(Finding.UnknownVersion, `{count} device{s} (${device.manufacturer} ${device.model}) run ${component} ${current}, which the catalog does not know: no automatic update`);
+      }
+      const cp: ComponentPlan = {
+        component, currentVersion: current, targetVersion: dec.target, state: dec.state, reason: dec.reason, notBefore: iso(dec.notBefore),
+      };
+      if (dec.message) cp.message = dec.message;
+      if (unsupported) cp.unsupported = true;
+      components.push(cp);
+      if (dec.state === 'Due' && dec.target !== null) {
+        const op: PlannedOperation = { deviceId: device.id, component, fromVersion: current, toVersion: dec.target, reason: dec.reason };
+        if (dec.forced) op.forced = true;
+        if (dec.softwareUpdate) op.softwareUpdate = dec.softwareUpdate;
+        operations.push(op);
+        if (dec.forced) ctx.findings.add(Finding.ForcedUpdate, `SoftwareUpdate ${dec.softwareUpdate} forces {count} operation{s} now (recorded on each operation)`, [`SoftwareUpdate/${dec.softwareUpdate}`]);
+      }
+      if (!dec.softwareUpdate) paths.add(d, component, current, dec, ctx.now);
+    }
+    devices[i] = {
+      id: device.id,
+      group: d.group?.name ?? null,
+      phase: d.stage.kind === 'phase' ? d.stage.name : null,
+      ring: d.stage.kind === 'ring' ? d.stage.name : null,
+      maintenanceWindow: d.window.name,
+      components,
+    };
+  }
+
+  if (ctx.policy.pauseUntil > ctx.now && ctx.policy.pauseFrom !== Infinity) {
+    ctx.findings.add(Finding.TenantPaused, `automatic updates are paused from ${iso(ctx.policy.pauseFrom)} until ${iso(ctx.policy.pauseUntil)} (15 days; remove autoUpdates.pausedAt to resume earlier)`, ['FleetPolicy/default']);
+  }
+
+  return {
+    at: now.toISOString(),
+    revision: opts.revision ?? null,
+    operations,
+    devices,
+    releases: releasePlans(ctx, failures),
+    updatePaths: paths.list(),
+    findings: ctx.findings.list(),
+  };
+}

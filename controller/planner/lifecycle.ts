@@ -1,0 +1,31 @@
+// Lifecycle (seed 001 "update lifecycle policy"): support ends twelve months after a version's
+// release or once MORE than two newer releases exist (FleetPolicy.lifecycle.supportPeriod and
+// maxNewerReleases). Such devices are reported, and get a "catch-up" update outside the ring order
+// ("attempts are made to ensure that rooms are not past due", seed 001) — for phones too, outside
+// their phase deferral: the release only has to be out (phase) or to have entered the first ring.
+import type { CompiledRelease, ComponentInput, PlanContext } from './gather.ts';
+import { Finding, Reason } from './reasons.ts';
+import { ringStart } from './rings.ts';
+import type { Availability } from './versions.ts';
+
+export function isUnsupported(ci: ComponentInput, ctx: PlanContext): boolean {
+  const r = ci.currentRelease;
+  if (!r || !ci.entry) return false;
+  if (r.releasedAt + ctx.policy.supportMs <= ctx.now) return true;
+  return (ci.entry.newerVerified.get(r.version) ?? 0) > ctx.policy.maxNewerReleases;
+}
+
+export function reportUnsupported(ci: ComponentInput, ctx: PlanContext): void {
+  const d = ci.d.device;
+  ctx.findings.add(Finding.UnsupportedVersion,
+    `{count} device{s} (${d.manufacturer} ${d.model}) run ${ci.component} ${ci.current}, which is past its support (12 months, or more than ${ctx.policy.maxNewerReleases} newer releases)`);
+}
+
+/** Catch-up: available as soon as the release is out (phases) or has entered the first ring (rings); no slot. */
+export function catchUpAvailability(ci: ComponentInput, r: CompiledRelease, ctx: PlanContext): Availability {
+  const stageStart = ci.d.stage.kind === 'ring' ? ringStart(ctx, r, 0) : r.releasedAt;
+  return {
+    at: stageStart, stageStart, stageName: ci.d.stage.name,
+    waitReason: Reason.CatchUpUnsupported, dueReason: Reason.CatchUpUnsupported,
+  };
+}

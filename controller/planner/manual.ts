@@ -1,0 +1,101 @@
+// Manual updates (seed 000 "Manually update remote devices"; seed 002 deferral cap; seed 001 force):
+// a SoftwareUpdate names a version (or `latest`: the newest verified release) for a group or devices.
+//  - `schedule: now` starts at once, outside any window; `nextMaintenanceWindow` waits for the
+//    device's next window; `{at, timeZone}` waits for that local time (the device's zone by default);
+//  - for firmware on a phase device, a date later than the phase's deferral cap is pulled back to the
+//    cap (seed 002: "la date et l'heure prévues sont ignorées");
+//  - manual updates work for unknown versions, preview releases, gcch / dod tenants, paused tenants and
+//    held devices (a person acted); they still go step-wise through minimumVersion, never to a
+//    blocked release, and never downgrade;
+//  - a busy device is not interrupted unless the update is `force` with `schedule: now`; every forced
+//    operation carries `forced: true` (seed 001: every force is recorded).
+import { compareVersions } from '../api/version.ts';
+import { scheduledAt, type CompiledRelease, type ComponentInput, type Decision, type PlanContext } from './gather.ts';
+import { retryAfterFailures } from './failures.ts';
+import { phaseStart } from './phases.ts';
+import { Reason } from './reasons.ts';
+import { meetsMinimum } from './versions.ts';
+import { activityHold } from './windows.ts';
+
+const atCache = new Map<string, number>();
+function at(text: string, zone: string): number {
+  const key = `${text}\u0000${zone}`;
+  let t = atCache.get(key);
+  if (t === undefined) atCache.set(key, (t = scheduledAt(text, zone)));
+  return t;
+}
+
+function requestedRelease(ci: ComponentInput): CompiledRelease | undefined {
+  const list = ci.entry?.releases;
+  if (!list) return undefined;
+  if (ci.manual!.version !== 'latest') return ci.entry!.versions.get(ci.manual!.version);
+  for (let i = list.length - 1; i >= 0; i--) if (list[i]!.verified && !list[i]!.blocked) return list[i];
+  return undefined;
+}
+
+/** The hop toward `requested`: itself when its minimum is met, else the newest release below it whose minimum is. */
+function hopToward(ci: ComponentInput, requested: CompiledRelease): CompiledRelease | undefined {
+  if (meetsMinimum(ci.current, requested)) return requested;
+  const list = ci.entry!.releases;
+  for (let i = list.indexOf(requested) - 1; i >= 0; i--) {
+    const r = list[i]!;
+    if (ci.current !== null && compareVersions(r.version, ci.current) <= 0) return undefined;
+    if (!r.blocked && r.verified && meetsMinimum(ci.current, r)) return r;
+  }
+  return undefined;
+}
+
+export function manualUpdate(ci: ComponentInput, ctx: PlanContext): Decision | null {
+  const m = ci.manual;
+  if (!m) return null;
+  const base = { softwareUpdate: m.name };
+  const requested = requestedRelease(ci);
+  if (!requested) {
+    return { ...base, state: 'Blocked', reason: Reason.ManualVersionUnknown, target: m.version === 'latest' ? null : m.version, notBefore: null,
+      message: `SoftwareUpdate ${m.name}: no ${m.version} release of ${ci.component} for ${ci.d.device.manufacturer} ${ci.d.device.model}` };
+  }
+  if (requested.blocked) {
+    return { ...base, state: 'Blocked', reason: Reason.ReleaseBlocked, target: requested.version, notBefore: null, message: `${requested.version} is blocked: ${requested.blocked}` };
+  }
+  if (ci.current !== null && compareVersions(ci.current, requested.version) >= 0) {
+    return { ...base, state: 'UpToDate', reason: Reason.ManualApplied, target: null, notBefore: null };
+  }
+  const target = hopToward(ci, requested);
+  if (!target) {
+    return { ...base, state: 'Blocked', reason: Reason.NoUpdatePath, target: requested.version, notBefore: null,
+      message: `${requested.version} needs at least ${requested.minimumVersion} and no release in between is available` };
+  }
+  const retry = retryAfterFailures(ci, target.version, ctx, true);
+  if (retry && 'state' in retry) return { ...retry, ...base };
+
+  const now = ctx.now;
+  const d = ci.d;
+  let t = now;
+  let reason: Reason = m.force ? Reason.ForcedUpdate : Reason.ManualUpdate;
+  const s = m.schedule;
+  if (s === 'nextMaintenanceWindow') {
+    t = d.calendar.nextStart(now);
+  } else if (typeof s === 'object') {
+    t = at(s.at, s.timeZone ?? d.device.timeZone);
+    reason = Reason.ManualScheduled;
+    const phase = d.stage.phase;
+    if (ci.component === 'firmware' && phase) {
+      const cap = phaseStart(phase, target);
+      if (t > cap) { t = cap; reason = Reason.ManualScheduleCapped; }
+    }
+    t = Math.max(t, now);
+  }
+  let waiting: 'Scheduled' | 'Failed' = 'Scheduled';
+  if (retry && retry.at > t) {
+    t = s === 'nextMaintenanceWindow' ? d.calendar.nextStart(retry.at) : retry.at;
+    reason = retry.reason;
+    waiting = 'Failed';
+  }
+  if (Number.isNaN(t)) return { ...base, state: 'Blocked', reason: Reason.NoWindow, target: target.version, notBefore: null };
+  const forced = m.force ? { forced: true } : {};
+  if (t > now) return { ...base, ...forced, state: waiting, reason, target: target.version, notBefore: t };
+  const hold = activityHold(d, m.force && s === 'now');
+  if (hold) return { ...base, ...forced, state: 'Scheduled', reason: hold, target: target.version, notBefore: now };
+  const due = m.force ? Reason.ForcedUpdate : retry ? Reason.RetryAfterFailure : reason === Reason.ManualScheduleCapped ? reason : Reason.ManualUpdate;
+  return { ...base, ...forced, state: 'Due', reason: due, target: target.version, notBefore: now };
+}

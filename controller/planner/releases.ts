@@ -1,0 +1,168 @@
+// Fleet-wide reports: the stage census (devices per stage, model and current version), each
+// release's seed-001 state with its stages, and seed 000's "Software auto-updates" widget (update
+// paths). Counting works on histograms, never by walking the fleet once per release.
+import { AUTO_UPDATE_COMPONENTS, COMPONENTS } from '../api/types.ts';
+import { compareVersions } from '../api/version.ts';
+import type { ReleasePlan, ReleaseState, UpdatePath } from './types.ts';
+import { cmp, type CatalogEntry, type CompiledRelease, type Decision, type DeviceInput, type PlanContext, historyOf } from './gather.ts';
+import { phaseEnd, phaseStart } from './phases.ts';
+import { ringEnd, ringStart } from './rings.ts';
+import { Reason } from './reasons.ts';
+
+/** release id → stage index → device ids whose last attempts of that release failed. */
+export type StageFailures = Map<number, Map<number, string[]>>;
+
+const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
+
+/** Counts one device into the census, and its failed hops into `failures`. */
+export function census(ctx: PlanContext, d: DeviceInput, row: (CatalogEntry | undefined)[], failures: StageFailures): void {
+  const sw = d.device.software;
+  for (let i = 0; i < COMPONENTS.length; i++) {
+    const entry = row[i];
+    if (!entry) continue;
+    const c = COMPONENTS[i]!;
+    const v = sw[c];
+    if (v === undefined) continue;
+    const m = entry.census[d.stage.index]!;
+    m.set(v, (m.get(v) ?? 0) + 1);
+    if (!d.ops) continue;
+    const h = historyOf(ctx, d, c);
+    for (const [to] of h.failures) {
+      const r = entry.versions.get(to);
+      if (!r || compareVersions(v, to) >= 0) continue;
+      let byStage = failures.get(r.id);
+      if (!byStage) failures.set(r.id, (byStage = new Map()));
+      let ids = byStage.get(d.stage.index);
+      if (!ids) byStage.set(d.stage.index, (ids = []));
+      ids.push(d.device.id);
+    }
+  }
+}
+
+/** Ring failures only (stage index = ring index, since rings come first in ctx.stages). */
+export function ringFailures(ctx: PlanContext, failures: StageFailures): StageFailures {
+  const out: StageFailures = new Map();
+  for (const [id, byStage] of failures) {
+    for (const [s, ids] of byStage) {
+      if (ctx.stages[s]!.kind !== 'ring') continue;
+      let m = out.get(id);
+      if (!m) out.set(id, (m = new Map()));
+      m.set(ctx.stages[s]!.ring!.index, ids);
+    }
+  }
+  return out;
+}
+
+type Stages = ReleasePlan['stages'];
+
+export function stageTimes(ctx: PlanContext, r: CompiledRelease, stageIndex: number): { start: number | null; end: number | null } {
+  if (!(AUTO_UPDATE_COMPONENTS as readonly string[]).includes(r.component)) return { start: null, end: null };
+  const s = ctx.stages[stageIndex]!;
+  if (s.ring) return { start: ringStart(ctx, r, s.ring.index), end: ringEnd(ctx, r, s.ring.index) };
+  return { start: phaseStart(s.phase!, r), end: phaseEnd(s.phase!, r) };
+}
+
+export function releasePlans(ctx: PlanContext, failures: StageFailures): ReleasePlan[] {
+  const entriesOf = new Map<number, CatalogEntry[]>();
+  for (const e of ctx.catalog.entries()) {
+    for (const r of e.releases) {
+      let l = entriesOf.get(r.id);
+      if (!l) entriesOf.set(r.id, (l = []));
+      l.push(e);
+    }
+  }
+  const now = ctx.now;
+  const out: ReleasePlan[] = [];
+  const releases = [...ctx.releases].sort((a, b) =>
+    COMPONENTS.indexOf(a.component) - COMPONENTS.indexOf(b.component) || compareVersions(a.version, b.version) || a.id - b.id);
+  for (const r of releases) {
+    const entries = entriesOf.get(r.id) ?? [];
+    const paused = ctx.ringPausedFrom.get(r.id);
+    const perStage = ctx.stages.map((s) => {
+      let devices = 0, updated = 0;
+      for (const e of entries) {
+        for (const [v, n] of e.census[s.index]!) {
+          devices += n;
+          if (compareVersions(v, r.version) >= 0) updated += n;
+        }
+      }
+      const failedIds = failures.get(r.id)?.get(s.index) ?? [];
+      return { s, devices, updated, failed: failedIds.length, failedIds };
+    });
+    const kinds = new Set(perStage.filter((x) => x.devices > 0).map((x) => x.s.kind));
+    const stages: Stages = [];
+    let needing = 0, failed = 0, devices = 0, started = false, allEnded = true;
+    const failedDevices: string[] = [];
+    for (const x of perStage) {
+      if (!kinds.has(x.s.kind)) continue;
+      const { start, end } = stageTimes(ctx, r, x.s.index);
+      let state: ReleaseState;
+      const isPaused = paused !== undefined && x.s.ring !== null && x.s.ring.index >= paused.ring;
+      if (x.devices === 0 || start === null || !r.verified || r.blocked) state = 'NotRequired';
+      else if (isPaused) state = 'Paused';
+      else if (now < start) state = 'NotRequired';
+      else if (x.devices === x.updated && x.failed === 0) state = 'Completed';
+      else if (end !== null && now >= end) state = x.failed > 0 ? 'CompletedWithFailures' : 'InProgress';
+      else state = x.updated === 0 && x.failed === 0 ? 'Scheduled' : 'InProgress';
+      if (start !== null && now >= start && x.devices > 0) started = true;
+      if (end === null || now < end) allEnded = false;
+      needing += x.devices - x.updated;
+      failed += x.failed;
+      devices += x.devices;
+      failedDevices.push(...x.failedIds);
+      stages.push({ name: x.s.name, kind: x.s.kind, startsAt: iso(start), endsAt: iso(end), state, devices: x.devices, updated: x.updated, failed: x.failed });
+    }
+    stages.sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'ring' ? -1 : 1) || cmp(a.startsAt ?? '', b.startsAt ?? '') || cmp(a.name, b.name));
+    const superseded = entries.length > 0 && entries.every((e) => e.releases.some((o) => o !== r && o.verified && !o.blocked && compareVersions(o.version, r.version) > 0));
+    let state: ReleaseState;
+    let reason: string | undefined;
+    if (r.blocked) { state = 'Paused'; reason = Reason.ReleaseBlocked; }
+    else if (devices === 0) state = 'NotRequired';
+    else if (needing === 0 && failed === 0) state = 'Completed';
+    // Seed 001: a superseded release is no longer deployed through the rings; phases (seed 000) still step through it.
+    else if (superseded && !kinds.has('phase')) state = 'Deprecated';
+    else if (!(AUTO_UPDATE_COMPONENTS as readonly string[]).includes(r.component)) { state = 'NotRequired'; reason = Reason.ManualOnlyComponent; }
+    else if (!r.verified) { state = 'NotRequired'; reason = Reason.PreviewManualOnly; }
+    else if (paused) { state = 'Paused'; reason = Reason.ReleasePaused; }
+    else if (now >= ctx.policy.pauseFrom && now < ctx.policy.pauseUntil) { state = 'Paused'; reason = Reason.TenantPaused; }
+    else if (!started) state = 'Scheduled';
+    else if (allEnded && failed > 0) state = 'CompletedWithFailures';
+    else state = 'InProgress';
+    const plan: ReleasePlan = { component: r.component, version: r.version, state, stages };
+    if (reason) plan.reason = reason;
+    if (failedDevices.length) plan.failedDevices = [...new Set(failedDevices)].sort(cmp);
+    out.push(plan);
+  }
+  return out;
+}
+
+/** Seed 000's widget: devices ready to be updated (their stage has opened), per model and current → new version. */
+export class UpdatePaths {
+  readonly #paths = new Map<string, UpdatePath & { stageStart: number }>();
+  add(d: DeviceInput, component: UpdatePath['component'], current: string | null, dec: Decision, now: number): void {
+    if (dec.stageStart === undefined || dec.stageStart > now || dec.target === null || current === null) return;
+    if (dec.state !== 'Due' && dec.state !== 'Scheduled' && dec.state !== 'Failed') return;
+    const dev = d.device;
+    const key = `${dev.manufacturer}\u0000${dev.model}\u0000${component}\u0000${current}\u0000${dec.target}`;
+    const p = this.#paths.get(key);
+    if (p) {
+      p.eligibleDevices++;
+      if (dec.stageStart > p.stageStart || (dec.stageStart === p.stageStart && cmp(dec.stageName ?? '', p.activeStage ?? '') > 0)) {
+        p.stageStart = dec.stageStart;
+        p.activeStage = dec.stageName ?? null;
+      }
+    } else {
+      this.#paths.set(key, {
+        manufacturer: dev.manufacturer, model: dev.model, component, currentVersion: current, newVersion: dec.target,
+        eligibleDevices: 1, activeStage: dec.stageName ?? null, stageStart: dec.stageStart,
+      });
+    }
+  }
+  list(): UpdatePath[] {
+    return [...this.#paths.values()]
+      .map(({ stageStart: _, ...p }) => p)
+      .sort((a, b) => cmp(a.manufacturer, b.manufacturer) || cmp(a.model, b.model)
+        || COMPONENTS.indexOf(a.component) - COMPONENTS.indexOf(b.component)
+        || compareVersions(a.currentVersion, b.currentVersion) || compareVersions(a.newVersion, b.newVersion));
+  }
+}

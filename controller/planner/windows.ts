@@ -1,0 +1,157 @@
+// Maintenance windows (seed 000 "Configure Maintenance window", seed 001 "nightly maintenance window"):
+// an operation may only START inside a window; windows are local to the device's zone (or a fixed
+// zone), open on given days, may cross midnight, and follow DST. Default: Sunday 01:00–04:00.
+//
+// luxon is slow per call, so a WindowCalendar computes the openings of one (window, zone) pair one
+// UTC week at a time, once, and answers every later question with arithmetic on those numbers.
+import { DateTime } from 'luxon';
+import { DEFAULT_WINDOW, DEFAULT_WINDOW_NAME, DEVICE_TIME_ZONE } from '../api/builtins.ts';
+import { WEEKDAYS, type MaintenanceWindowSpec } from '../api/types.ts';
+import { Reason } from './reasons.ts';
+import type { Decision, DeviceInput } from './gather.ts';
+
+export interface CompiledWindow {
+  name: string;
+  startMin: number;
+  endMin: number;
+  /** Indexed by luxon weekday (1 = Monday … 7 = Sunday). */
+  days: boolean[];
+  /** A fixed IANA zone, or null for "the device's own zone". */
+  zone: string | null;
+}
+
+function minutes(hhmm: string): number {
+  const m = /^(\d{1,2}):(\d{2})$/.exec(hhmm);
+  if (!m) throw new Error(`invalid time ${JSON.stringify(hhmm)} (validation should have caught it)`);
+  return Number(m[1]) * 60 + Number(m[2]);
+}
+
+export function compileWindow(name: string, spec: MaintenanceWindowSpec): CompiledWindow {
+  const days = new Array<boolean>(8).fill(false);
+  for (const d of spec.days ?? DEFAULT_WINDOW.days) days[WEEKDAYS.indexOf(d) + 1] = true;
+  const zone = spec.timeZone && spec.timeZone !== DEVICE_TIME_ZONE ? spec.timeZone : null;
+  return { name, startMin: minutes(spec.start), endMin: minutes(spec.end), days, zone };
+}
+
+export const DEFAULT_COMPILED_WINDOW: CompiledWindow = compileWindow(DEFAULT_WINDOW_NAME, DEFAULT_WINDOW);
+
+const DAY = 86_400_000;
+const WEEK = 7 * DAY;
+/** 1970-01-05 was a Monday. */
+const MONDAY0 = Date.UTC(1970, 0, 5);
+
+/** The openings of one window in one zone: [open, close) pairs in UTC ms, computed a week at a time. */
+export class WindowCalendar {
+  readonly window: CompiledWindow;
+  readonly zone: string;
+  readonly #weeks = new Map<number, number[]>();
+  readonly #never: boolean;
+  #lastT = NaN;
+  #lastAnswer = NaN;
+
+  constructor(window: CompiledWindow, zone: string) {
+    this.window = window;
+    this.zone = zone;
+    this.#never = !window.days.some(Boolean);
+  }
+
+  /** [open0, close0, open1, close1, …] of the windows that OPEN in UTC week `w`, sorted. */
+  #week(w: number): number[] {
+    let iv = this.#weeks.get(w);
+    if (iv) return iv;
+    iv = [];
+    const base = MONDAY0 + w * WEEK;
+    const { startMin, endMin, days } = this.window;
+    const crosses = endMin <= startMin;
+    // Local calendar days that can hold an opening inside this UTC week (zones are within ±14 h).
+    let day = DateTime.fromMillis(base - DAY, { zone: this.zone }).startOf('day');
+    for (let i = 0; i < 10; i++, day = day.plus({ days: 1 })) {
+      if (!days[day.weekday]) continue;
+      const open = DateTime.fromObject(
+        { year: day.year, month: day.month, day: day.day, hour: Math.floor(startMin / 60), minute: startMin % 60 },
+        { zone: this.zone },
+      ).toMillis();
+      if (open < base || open >= base + WEEK) continue;
+      const endDay = crosses ? day.plus({ days: 1 }) : day;
+      const close = DateTime.fromObject(
+        { year: endDay.year, month: endDay.month, day: endDay.day, hour: Math.floor(endMin / 60), minute: endMin % 60 },
+        { zone: this.zone },
+      ).toMillis();
+      if (close > open) iv.push(open, close);
+    }
+    this.#weeks.set(w, iv);
+    return iv;
+  }
+
+  /** The earliest instant at or after `t` inside a window (t itself when a window is open at t); NaN if it never opens. */
+  nextStart(t: number): number {
+    if (t === this.#lastT) return this.#lastAnswer;
+    let answer = NaN;
+    if (!this.#never) {
+      let w = Math.floor((t - MONDAY0) / WEEK) - 1;
+      search: for (let n = 0; n < 10; n++, w++) {
+        const iv = this.#week(w);
+        for (let k = 0; k < iv.length; k += 2) {
+          if (iv[k + 1]! > t) { answer = iv[k]! > t ? iv[k]! : t; break search; }
+        }
+      }
+    }
+    this.#lastT = t;
+    this.#lastAnswer = answer;
+    return answer;
+  }
+
+  isOpen(t: number): boolean {
+    return this.nextStart(t) === t;
+  }
+
+  /** When the window open at `t` closes (t must be inside one). */
+  closeAfter(t: number): number {
+    let w = Math.floor((t - MONDAY0) / WEEK) - 1;
+    for (let n = 0; n < 3; n++, w++) {
+      const iv = this.#week(w);
+      for (let k = 0; k < iv.length; k += 2) if (iv[k]! <= t && iv[k + 1]! > t) return iv[k + 1]!;
+    }
+    return NaN;
+  }
+}
+
+/** One calendar per (window, zone), shared by every device of that zone. */
+export class Calendars {
+  readonly #byKey = new Map<string, WindowCalendar>();
+  get(window: CompiledWindow, deviceZone: string): WindowCalendar {
+    const zone = window.zone ?? deviceZone;
+    const key = `${window.name}\u0000${zone}`;
+    let c = this.#byKey.get(key);
+    if (!c) {
+      c = new WindowCalendar(window, zone);
+      this.#byKey.set(key, c);
+    }
+    return c;
+  }
+}
+
+// ---- checks ------------------------------------------------------------------------------------
+
+/** An operation only starts inside a window: move `t` to the next opening (OutsideWindow). */
+export function windowStart(input: DeviceInput, t: number): number {
+  return input.calendar.nextStart(t);
+}
+
+/** A window that never opens blocks automatic work (validation normally refuses it). */
+export function noWindow(input: DeviceInput): Decision | null {
+  if (!Number.isNaN(input.calendar.nextStart(input.now))) return null;
+  return { state: 'Blocked', reason: Reason.NoWindow, target: null, notBefore: null };
+}
+
+/**
+ * A device in a meeting is not interrupted, and an offline device waits until it is back
+ * (seed 001 "when next the room is available", seed 000 FAQ). Returns the reason that keeps a due
+ * operation from being issued now, or null. `force` with `schedule: now` overrides busy.
+ */
+export function activityHold(input: DeviceInput, overrideBusy: boolean): Reason | null {
+  const d = input.device;
+  if (d.online === false || d.activityState === 'offline') return Reason.DeviceOffline;
+  if (d.activityState === 'busy' && !overrideBusy) return Reason.DeviceBusy;
+  return null;
+}
