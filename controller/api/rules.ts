@@ -274,7 +274,7 @@ export function duplicateNames(objects: Identified[], where: (index: number) => 
     const key = `${o.namespace}\u0000${o.kind}\u0000${o.name}`;
     const f = first.get(key);
     if (f === undefined) first.set(key, o.index);
-    else out.push({ index: o.index, path: ['metadata', 'name'], message: `${ref(o.kind, o.name)} is declared twice; the first is${at(where(f)) || ' another object'}` });
+    else out.push({ index: o.index, path: ['metadata', 'name'], message: `${ref(o.kind, o.name)} is declared twice${where(f) ? `; the first is at ${where(f)}` : ''}` });
   }
   return out;
 }

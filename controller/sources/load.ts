@@ -345,9 +345,8 @@ export function loadDocuments(
   const readCsv: CsvReader | undefined = read && ((rel) => {
     const text = read(rel);
     if (text === undefined) return { error: `${JSON.stringify(rel)} does not exist in the config` };
-    const tp = textProblem(text);
-    if (tp) return { error: `${rel}: ${tp.message}` };
-    return { text, display: rel };
+    const problem = csvProblem(rel, Buffer.byteLength(text, 'utf8'), text);
+    return problem ? { error: problem } : { text, display: rel };
   });
   return loadParsed(yamlFiles.map((f) => ({ display: f.path, text: f.text })), () => opts.revisionId, readCsv, early);
 }
@@ -450,10 +449,18 @@ function readInside(root: string, dir: string, rel: string, hashed: { rel: strin
   if (!inside(root, target)) return { error: `${JSON.stringify(rel)} is a symlink that leads outside the config directory; a devicesFile must stay inside it` };
   const st = statSync(target);
   if (!st.isFile()) return { error: `${JSON.stringify(rel)} is not a file` };
-  if (st.size > LIMITS.maxFileBytes) return { error: `${JSON.stringify(rel)} is ${(st.size / MIB).toFixed(1)} MiB; a devicesFile may be at most ${LIMITS.maxFileBytes / MIB} MiB` };
+  const early = csvProblem(rel, st.size, '');
+  if (early) return { error: early };
   const bytes = readFileSync(target);
   hashed.push({ rel, bytes });
   const text = decodeUtf8(bytes);
-  if (text === undefined || text.includes('\0')) return { error: `${JSON.stringify(rel)} is not a text file (NUL bytes or not UTF-8); a devicesFile is a UTF-8 CSV` };
-  return { text, display: join(dir, rel) };
+  const problem = csvProblem(rel, bytes.length, text);
+  return problem ? { error: problem } : { text: text!, display: join(dir, rel) };
+}
+
+/** Size and text checks of a devicesFile; `text` undefined means it was not valid UTF-8. */
+function csvProblem(rel: string, bytes: number, text: string | undefined): string | undefined {
+  if (bytes > LIMITS.maxFileBytes) return `${JSON.stringify(rel)} is ${(bytes / MIB).toFixed(1)} MiB; a devicesFile may be at most ${LIMITS.maxFileBytes / MIB} MiB`;
+  if (text === undefined || /[\u0000\uFFFD]/.test(text)) return `${JSON.stringify(rel)} is not a text file (NUL bytes or not UTF-8); a devicesFile is a UTF-8 CSV`;
+  return undefined;
 }

@@ -102,7 +102,7 @@ test('a batch with neither devices nor a devicesFile is refused', () => {
 
 test('a binary devicesFile is refused', () => {
   assertRefused(loadFiles({ 'a.yaml': yamlOf(aBatch('b', { devicesFile: 'b.csv' })), 'b.csv': 'macAddress\n\u0000\u0001' }), [
-    'a.yaml:6: ProvisioningBatch/b spec.devicesFile: b.csv: not a text file (it holds NUL bytes or is not valid UTF-8); config files must be UTF-8 YAML',
+    'a.yaml:6: ProvisioningBatch/b spec.devicesFile: "b.csv" is not a text file (NUL bytes or not UTF-8); a devicesFile is a UTF-8 CSV',
   ]);
 });
 
