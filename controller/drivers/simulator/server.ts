@@ -44,6 +44,9 @@ export interface FaultOptions {
 
 export interface RouteContext {
   req: IncomingMessage;
+  method: string;
+  /** The URL path, without the query string. */
+  path: string;
   /** Named segments of the route path (`:id` → params.id), URL-decoded. */
   params: Record<string, string>;
   query: URLSearchParams;
@@ -62,12 +65,17 @@ export interface RouteResult {
 }
 
 export interface RouteDefinition {
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-  /** A path such as `/beta/teamwork/devices/:id/health`. */
+  /** `*` matches every method (the handler then answers 405 itself, or undefined). */
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | '*';
+  /**
+   * A path such as `/beta/teamwork/devices/:id/health` (`:name` is one segment, in `params`), or a
+   * prefix ending in `/*` (`/beta/teamwork/provisioning/*` matches that folder and everything under it).
+   */
   path: string;
   /** No bearer token needed (e.g. a device activating itself). Default false. */
   public?: boolean;
-  handler(ctx: RouteContext): RouteResult | Promise<RouteResult>;
+  /** Answers, or undefined to let the next matching route (then the built-in ones) answer. */
+  handler(ctx: RouteContext): RouteResult | undefined | Promise<RouteResult | undefined>;
 }
 
 export interface SimulatorServerOptions {
@@ -101,6 +109,10 @@ interface CompiledRoute extends RouteDefinition {
 
 function compile(route: RouteDefinition): CompiledRoute {
   const names: string[] = [];
+  if (route.path.endsWith('/*')) {
+    const prefix = route.path.slice(0, -2).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    return { ...route, re: new RegExp(`^${prefix}(?:/.*)?$`), names };
+  }
   const pattern = route.path
     .split('/')
     .map((seg) => (seg.startsWith(':') ? (names.push(seg.slice(1)), '([^/]+)') : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
@@ -288,20 +300,21 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
   async function handle(req: IncomingMessage): Promise<RouteResult> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
-    let matched: { route: CompiledRoute; params: Record<string, string> } | undefined;
+    const candidates: { route: CompiledRoute; params: Record<string, string> }[] = [];
     let pathKnown = false;
     for (const route of [...extra, ...builtIn]) {
       const m = route.re.exec(url.pathname);
       if (!m) continue;
       pathKnown = true;
-      if (route.method !== method) continue;
+      if (route.method !== method && route.method !== '*') continue;
       const params: Record<string, string> = {};
       route.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1]!)));
-      matched = { route, params };
-      break;
+      candidates.push({ route, params });
     }
-    if (!matched) return pathKnown ? graphError(405, 'MethodNotAllowed', `${method} is not supported on ${url.pathname}`) : graphError(404, 'NotFound', `no route ${url.pathname}`);
-    if (!matched.route.public && !tokenMatches(req.headers.authorization, token)) {
+    if (candidates.length === 0) {
+      return pathKnown ? graphError(405, 'MethodNotAllowed', `${method} is not supported on ${url.pathname}`) : graphError(404, 'NotFound', `no route ${url.pathname}`);
+    }
+    if (!candidates[0]!.route.public && !tokenMatches(req.headers.authorization, token)) {
       return graphError(401, 'InvalidAuthenticationToken', 'Access token is empty or invalid.', { 'www-authenticate': 'Bearer' });
     }
     // Injected faults, before any processing.
@@ -313,7 +326,7 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
       return graphError(status, status === 503 ? 'ServiceUnavailable' : 'InternalServerError', `Injected server error ${status}.`);
     }
     let body: unknown;
-    if (method !== 'GET' && method !== 'DELETE') {
+    if (method !== 'GET' && method !== 'DELETE' && method !== 'HEAD') {
       let text: string;
       try {
         text = await readBody(req);
@@ -332,16 +345,20 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
     const replayKey = method === 'POST' && typeof req.headers['client-request-id'] === 'string' ? `${url.pathname} ${req.headers['client-request-id']}` : undefined;
     const replay = replayKey ? replays.get(replayKey) : undefined;
     if (replay) return replay;
-    let result: RouteResult;
-    try {
-      result = await matched.route.handler({ req, params: matched.params, query: url.searchParams, body, simulator, baseUrl });
-    } catch (err) {
-      if (err instanceof DriverError) {
+    let result: RouteResult | undefined;
+    for (const { route, params } of candidates) {
+      try {
+        result = await route.handler({ req, method, path: url.pathname, params, query: url.searchParams, body, simulator, baseUrl });
+      } catch (err) {
+        if (!(err instanceof DriverError)) throw err;
         if (err.code === 'DeviceNotFound') result = graphError(404, 'NotFound', err.message);
         else if (err.code === 'InvalidRequest') result = graphError(400, 'BadRequest', err.message);
+        else if (err.code === 'Unauthorized') result = graphError(403, 'Forbidden', err.message);
         else result = graphError(503, 'ServiceUnavailable', err.message);
-      } else throw err;
+      }
+      if (result) break;
     }
+    if (!result) return graphError(404, 'NotFound', `no route ${method} ${url.pathname}`);
     if (replayKey && result.status < 500) replays.set(replayKey, result);
     return result;
   }

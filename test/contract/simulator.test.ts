@@ -1,0 +1,18 @@
+// The in-process simulator driver passes the driver contract.
+import { ManualClock } from '../../controller/util/clock.ts';
+import { SimulatorDriver } from '../../controller/drivers/simulator/driver.ts';
+import { driverContract } from './driver-contract.ts';
+
+driverContract('simulator (in process)', async ({ fleet, failing }) => {
+  const clock = new ManualClock('2026-11-23T02:00:00Z');
+  const driver = new SimulatorDriver({
+    fleet,
+    clock,
+    seed: 11,
+    behaviour: {
+      failureRate: 0, offlineRate: 0, rollbackRate: 0, busyDuringMeetings: 0,
+      devices: Object.fromEntries(failing.map((id) => [id, { failureRate: 1 }])),
+    },
+  });
+  return { driver, advance: (ms) => clock.advance(ms), close: () => driver.close() };
+}).run();
