@@ -258,7 +258,8 @@ const SOFTWARE: Family[] = [
     ],
   },
   {
-    // The Teams Rooms app on Windows. 5.4.63.0 fixes a sign-in token leak: critical, so it enters the first ring at once.
+    // The Teams Rooms app on Windows. 5.4.63.0 fixes a sign-in token leak: critical, so it enters the first ring at
+    // once; rooms older than 5.3.22.0 reach it in two hops.
     key: 'teams-rooms-windows', manufacturer: '', models: WINDOWS_ROOM_MODELS, component: 'teamsClient',
     releases: [
       { version: '5.1.25.0', daysAgo: 429 },
@@ -266,7 +267,7 @@ const SOFTWARE: Family[] = [
       { version: '5.3.22.0', daysAgo: 243, minimumVersion: '5.1.25.0' },
       { version: '5.3.45.0', daysAgo: 152 },
       { version: '5.4.56.0', daysAgo: 62, minimumVersion: '5.2.115.0' },
-      { version: '5.4.63.0', daysAgo: 6, critical: true },
+      { version: '5.4.63.0', daysAgo: 6, critical: true, minimumVersion: '5.3.22.0' },
     ],
   },
   {
