@@ -7,18 +7,19 @@
 //   POST   /beta/teamwork/provisioning/devices/{mac}/signIn         { user } → 200 record | 409 NotAwaitingSignIn | 404
 //   POST   /beta/teamwork/provisioning/devices/{mac}/activate       { code } → 200 | 400 WrongCode | 410 CodeExpired
 //                                                                   | 429 LockedOut (Retry-After) | 409 | 412 FirmwareTooOld
-//   POST   /simulator/provisioning/devices/{mac}/powerOn            { model, manufacturer?, firmwareVersion } → 204
-//   POST   /simulator/provisioning/devices/{mac}/firmware           { firmwareVersion } → 204
+//   POST   /beta/fleetward/provisioning/devices/{mac}/powerOn       not Graph, simulator only: { model, manufacturer?, firmwareVersion } → 204
+//   POST   /beta/fleetward/provisioning/devices/{mac}/firmware      not Graph, simulator only: { firmwareVersion } → 204
 //
 // `activate` is the device's side: it carries a plaintext code, so neither side ever logs a request body.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DriverError } from '../drivers/driver.ts';
+import { HttpClient, type HttpClientOptions } from '../drivers/graph/http.ts';
 import { normalizeMac } from '../api/mac.ts';
 import type { BackendProvisioningRecord, ProvisioningDriver, RegisterProvisioningRequest, SignInResult } from './driver.ts';
 import type { ActivationResult, SimulatedProvisioningBackend } from './simulated-backend.ts';
 
 export const PROVISIONING_PATH = '/beta/teamwork/provisioning/devices';
-export const SIMULATOR_PROVISIONING_PATH = '/simulator/provisioning/devices';
+export const SIMULATOR_PROVISIONING_PATH = '/beta/fleetward/provisioning/devices';
 
 export interface RouteRequest {
   method: string;
@@ -146,88 +147,59 @@ export function activationResultFrom(status: number, body: unknown, headers: Hea
 
 // ---- the client: a ProvisioningDriver over that API ----------------------------------------------
 
-export interface HttpProvisioningDriverOptions {
-  /** e.g. `http://127.0.0.1:8080` (without `/beta`). */
-  baseUrl: string;
-  token: string;
-  timeoutMs?: number;
-  /** Attempts for 429 / 5xx / network errors. */
-  maxAttempts?: number;
-  /** Waits between attempts; tests pass a clock's sleep. */
-  sleep?: (ms: number) => Promise<void>;
+/** The graph driver's HTTP client (controller/drivers/graph/http.ts) fits: bearer auth, retries, Retry-After. */
+export interface ProvisioningTransport {
+  request(method: string, path: string, options?: { body?: unknown; clientRequestId?: string }): Promise<{ status: number; json?: unknown; text: string }>;
 }
 
-export class HttpProvisioningDriver implements ProvisioningDriver {
-  readonly #base: string;
-  readonly #token: string;
-  readonly #timeoutMs: number;
-  readonly #maxAttempts: number;
-  readonly #sleep: (ms: number) => Promise<void>;
+const API = PROVISIONING_PATH.slice(1);
 
-  constructor(opts: HttpProvisioningDriverOptions) {
-    this.#base = opts.baseUrl.replace(/\/+$/, '');
-    this.#token = opts.token;
-    this.#timeoutMs = opts.timeoutMs ?? 10_000;
-    this.#maxAttempts = opts.maxAttempts ?? 4;
-    this.#sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+export class HttpProvisioningDriver implements ProvisioningDriver {
+  readonly #http: ProvisioningTransport;
+
+  constructor(http: ProvisioningTransport) {
+    this.#http = http;
   }
 
-  async #call(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
-    let lastError = '';
-    for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
-      let res: Response;
-      try {
-        res = await fetch(this.#base + path, {
-          method,
-          headers: { authorization: `Bearer ${this.#token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-          signal: AbortSignal.timeout(this.#timeoutMs),
-        });
-      } catch (err) {
-        lastError = (err as Error).message;
-        await this.#sleep(Math.min(5_000, 100 * 2 ** attempt));
-        continue;
-      }
-      const text = await res.text();
-      const parsed: unknown = text ? safeJson(text) : undefined;
-      if (res.status === 401 || res.status === 403) throw new DriverError('Unauthorized', `${method} ${path}: the back end refused the credentials (${res.status})`);
-      if (res.status === 429 || res.status >= 500) {
-        lastError = `HTTP ${res.status}`;
-        const retryAfter = Number(res.headers.get('retry-after'));
-        await this.#sleep(Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(60, retryAfter) * 1000 : Math.min(5_000, 100 * 2 ** attempt));
-        continue;
-      }
-      return { status: res.status, body: parsed };
-    }
-    throw new DriverError('Unavailable', `${method} ${path}: ${lastError} after ${this.#maxAttempts} attempts`);
+  /** Over a fresh graph HTTP client, for callers that have only a URL and a token. */
+  static fromUrl(baseUrl: string, token: string, options: Partial<HttpClientOptions> = {}): HttpProvisioningDriver {
+    return new HttpProvisioningDriver(new HttpClient({ ...options, baseUrl: baseUrl.replace(/\/beta\/?$/, ''), token }));
   }
 
   async register(req: RegisterProvisioningRequest): Promise<BackendProvisioningRecord> {
     const { macAddress, ...rest } = req;
-    const r = await this.#call('PUT', `${PROVISIONING_PATH}/${encodeURIComponent(macAddress)}`, rest);
-    if (r.status !== 200) throw new DriverError('InvalidRequest', `registering ${macAddress}: ${errorText(r)}`);
-    return r.body as BackendProvisioningRecord;
+    const r = await this.#http.request('PUT', `${API}/${encodeURIComponent(macAddress)}`, { body: rest });
+    if (r.status !== 200) throw failure(r, `register ${macAddress} for provisioning`);
+    return r.json as BackendProvisioningRecord;
   }
 
   async list(): Promise<BackendProvisioningRecord[]> {
-    const r = await this.#call('GET', PROVISIONING_PATH);
-    const value = (r.body as { value?: unknown })?.value;
-    if (r.status !== 200 || !Array.isArray(value)) throw new DriverError('Unavailable', `listing provisioning devices: ${errorText(r)}`);
+    const r = await this.#http.request('GET', API);
+    const value = (r.json as { value?: unknown })?.value;
+    if (r.status !== 200 || !Array.isArray(value)) throw failure(r, 'list provisioning devices');
     return value as BackendProvisioningRecord[];
   }
 
   async signIn(macAddress: string, user: string): Promise<SignInResult> {
-    const r = await this.#call('POST', `${PROVISIONING_PATH}/${encodeURIComponent(macAddress)}/signIn`, { user });
-    if (r.status === 200) return { accepted: true, record: r.body as BackendProvisioningRecord };
+    const r = await this.#http.request('POST', `${API}/${encodeURIComponent(macAddress)}/signIn`, { body: { user } });
+    if (r.status === 200) return { accepted: true, record: r.json as BackendProvisioningRecord };
     if (r.status === 404) return { accepted: false, reason: 'UnknownDevice' };
     if (r.status === 409) return { accepted: false, reason: 'NotAwaitingSignIn' };
-    throw new DriverError('InvalidRequest', `signing in ${macAddress}: ${errorText(r)}`);
+    throw failure(r, `sign in ${macAddress}`);
   }
 
   async unregister(macAddress: string): Promise<void> {
-    const r = await this.#call('DELETE', `${PROVISIONING_PATH}/${encodeURIComponent(macAddress)}`);
-    if (r.status !== 204 && r.status !== 404) throw new DriverError('InvalidRequest', `removing ${macAddress}: ${errorText(r)}`);
+    const r = await this.#http.request('DELETE', `${API}/${encodeURIComponent(macAddress)}`);
+    if (r.status !== 204 && r.status !== 404) throw failure(r, `remove ${macAddress} from provisioning`);
   }
+}
+
+function failure(r: { status: number; json?: unknown; text: string }, what: string): DriverError {
+  const e = (r.json as { error?: { code?: string; message?: string } })?.error;
+  const message = `${what}: ${r.status}${e?.code ? ` ${e.code}` : ''}${e?.message ? `: ${e.message}` : ''}`;
+  if (r.status === 400 || r.status === 422) return new DriverError('InvalidRequest', message);
+  if (r.status === 401 || r.status === 403) return new DriverError('Unauthorized', message);
+  return new DriverError('Unavailable', message);
 }
 
 function safeJson(text: string): unknown {
@@ -236,10 +208,6 @@ function safeJson(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-function errorText(r: { status: number; body: unknown }): string {
-  const e = (r.body as { error?: { code?: string; message?: string } })?.error;
-  return `HTTP ${r.status}${e?.code ? ` ${e.code}` : ''}${e?.message ? `: ${e.message}` : ''}`;
 }
 
 // ---- a node:http adapter, for servers without a router of their own ------------------------------

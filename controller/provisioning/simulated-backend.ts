@@ -69,6 +69,10 @@ export class SimulatedProvisioningBackend implements ProvisioningDriver {
     this.#windowMs = opts.attemptWindowMs ?? ACTIVATION_WINDOW_MS;
   }
 
+  now(): Date {
+    return this.#clock.now();
+  }
+
   // ---- the device side ---------------------------------------------------------------------------
 
   /** A device is plugged in and reaches the back end; firmware and model become known. */

@@ -6,6 +6,7 @@ import type { DeviceOperation, FleetDevice, SoftwareReleaseSpec } from '../../ap
 import { IN_FLIGHT_STATUSES } from '../../api/types.ts';
 import { DriverError, type Driver, type StartOperationRequest, type StartOperationResult } from '../driver.ts';
 import { HttpClient, type HttpClientOptions, type HttpResponse, type HttpStats } from './http.ts';
+import { HttpProvisioningDriver } from '../../provisioning/http.ts';
 import { fromGraphDevice, fromGraphOperation, type GraphDevice, type GraphDeviceHealth, type GraphOperation } from './shapes.ts';
 
 export interface GraphDriverOptions extends HttpClientOptions {
@@ -22,10 +23,13 @@ export class GraphDriver implements Driver {
   readonly #http: HttpClient;
   readonly #pageSize: number;
   readonly #defaultTimeZone: string;
+  /** Remote provisioning (seed 004) over the same client: `beta/teamwork/provisioning/devices`. */
+  readonly provisioning: HttpProvisioningDriver;
 
   constructor(options: GraphDriverOptions) {
     // Paths carry the version (`beta/…`): accept a base URL given with or without it.
     this.#http = new HttpClient({ ...options, baseUrl: options.baseUrl.replace(/\/beta\/?$/, "") });
+    this.provisioning = new HttpProvisioningDriver(this.#http);
     this.#pageSize = options.pageSize ?? 100;
     this.#defaultTimeZone = options.defaultTimeZone ?? 'UTC';
   }

@@ -2,6 +2,8 @@
 import type { DeviceOperation, FleetDevice, SoftwareReleaseSpec } from '../../api/types.ts';
 import type { Driver, StartOperationRequest, StartOperationResult } from '../driver.ts';
 import { Simulator, type SimulatorOptions } from './simulator.ts';
+import { provisioningBackendFor } from '../../provisioning/simulator.ts';
+import type { SimulatedProvisioningBackend } from '../../provisioning/simulated-backend.ts';
 
 export class SimulatorDriver implements Driver {
   readonly name = 'simulator';
@@ -13,6 +15,11 @@ export class SimulatorDriver implements Driver {
   constructor(simulator: Simulator | SimulatorOptions) {
     this.#owns = !(simulator instanceof Simulator);
     this.simulator = simulator instanceof Simulator ? simulator : new Simulator(simulator);
+  }
+
+  /** Remote provisioning (seed 004): the simulator's back end, shared with its HTTP server. */
+  get provisioning(): SimulatedProvisioningBackend {
+    return provisioningBackendFor(this.simulator);
   }
 
   async inventory(): Promise<FleetDevice[]> {
