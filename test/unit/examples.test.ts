@@ -153,6 +153,11 @@ test('every config object is fleetward.dev/v1alpha1 with a unique kind and name'
   assert.is(new Set(keys).size, keys.length);
 });
 
+test('every object name is a lowercase Kubernetes name, so examples/config can be kubectl-applied as is', () => {
+  const dns1123 = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+  for (const o of objects) assert.ok(dns1123.test(o.metadata.name), `${o.kind}/${o.metadata.name}`);
+});
+
 test('lobby phones are in Validation, executive phones in Final, executive rooms on the Executive ring', () => {
   const groups = new Map(ofKind('DeviceGroup').map((g) => [g.metadata.name, g.spec]));
   assert.is(groups.get('lobby-phones')?.updatePhase, 'Validation');
