@@ -1,13 +1,137 @@
+// `fleetward operator`: the reconcile loop against Kubernetes (docs/kubernetes.md). Desired state comes from
+// the Fleetward objects in the cluster; status goes to their status subresource; only the holder of the
+// leader Lease acts.
 import type { Command } from 'commander';
+import { durationMs } from '../../api/duration.ts';
+import { createDriver, DRIVER_NAMES, type DriverName } from '../../drivers/index.ts';
+import type { Driver } from '../../drivers/driver.ts';
+import { KubeClient, loadKubeConfig } from '../../operator/kube.ts';
+import { Operator } from '../../operator/operator.ts';
+import { credentialsEnv } from '../../operator/secrets.ts';
+import { createLogger } from '../../reconciler/log.ts';
+import { Metrics } from '../../server/metrics.ts';
+import { startServer } from '../../server/server.ts';
+import { loadFleetFile } from '../../sources/fleet-file.ts';
+import { systemClock } from '../../util/clock.ts';
 import { UsageError } from '../errors.ts';
 
-// Placeholder until its issue lands.
+interface OperatorFlags {
+  kubeconfig?: string;
+  namespace?: string;
+  watchNamespace: string[];
+  shard?: string;
+  driver: string;
+  fleet?: string;
+  simulatorSeed?: string;
+  graphUrl?: string;
+  graphTenant?: string;
+  credentialsSecret?: string;
+  codesSecret: string;
+  leaderElect: string;
+  leaseName: string;
+  leaseDuration: string;
+  renewDeadline: string;
+  retryPeriod: string;
+  resync: string;
+  healthPort: string;
+  logLevel: string;
+  stateDir?: string;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function duration(flag: string, value: string): number {
+  // Go-style `15s` / `1m` as in the chart's values, and Fleetward's `1d12h`.
+  const ms = /^[0-9]+ms$/.test(value) ? Number(value.slice(0, -2)) : durationMs(value, '');
+  if (!Number.isFinite(ms) || ms <= 0) throw new UsageError(`--${flag} must be a duration such as 15s, 2m or 1h (got ${JSON.stringify(value)})`);
+  return ms;
+}
+
 export function register(program: Command): void {
   program
     .command('operator')
-    .description('(not yet implemented)')
-    .allowUnknownOption()
-    .action(() => {
-      throw new UsageError('operator is not implemented yet');
+    .description('run the reconcile loop against Kubernetes: Fleetward objects in, status and Events out')
+    .option('--kubeconfig <path>', 'kubeconfig file (default: KUBECONFIG, ~/.kube/config, or in-cluster)')
+    .option('--namespace <ns>', 'the operator\'s own namespace, for its Lease and Secrets (default: POD_NAMESPACE, else default)')
+    .option('--watch-namespace <ns>', 'watch only this namespace (repeatable; default: all)', collect, [])
+    .option('--shard <name>', 'reconcile only objects labelled fleetward.dev/shard=<name> (and the shared kinds)')
+    .option('--driver <name>', `device back end: ${DRIVER_NAMES.join(' | ')}`, 'simulator')
+    .option('--fleet <file>', 'simulator: the fleet file to simulate', 'examples/fleet.yaml')
+    .option('--simulator-seed <n>', 'simulator: seed of every random draw')
+    .option('--graph-url <url>', 'graph: API base URL (else FLEETWARD_GRAPH_URL)')
+    .option('--graph-tenant <id>', 'graph: tenant id (informational)')
+    .option('--credentials-secret <name>', 'Secret in the operator namespace holding the driver credentials (key: token)')
+    .option('--codes-secret <name>', 'Secret in the operator namespace receiving provisioning verification codes', 'fleetward-provisioning-codes')
+    .option('--leader-elect <bool>', 'take part in leader election (true|false)', 'true')
+    .option('--lease-name <name>', 'name of the leader Lease', 'fleetward-leader')
+    .option('--lease-duration <d>', 'Lease duration', '15s')
+    .option('--renew-deadline <d>', 'leader steps down after failing to renew this long', '10s')
+    .option('--retry-period <d>', 'how often to try to acquire or renew', '2s')
+    .option('--resync <d>', 'time between passes without any change', '1m')
+    .option('--health-port <port>', 'port for /healthz, /readyz, /metrics (0: any free port, -1: none)', '8080')
+    .option('--log-level <level>', 'trace | debug | info | warn | error', 'info')
+    .option('--state-dir <dir>', 'local scratch state (per-device history cache); default: a temp dir')
+    .action(async (flags: OperatorFlags) => {
+      if (!(DRIVER_NAMES as readonly string[]).includes(flags.driver)) {
+        throw new UsageError(`--driver must be one of ${DRIVER_NAMES.join(', ')} (got ${JSON.stringify(flags.driver)})`);
+      }
+      if (flags.leaderElect !== 'true' && flags.leaderElect !== 'false') throw new UsageError('--leader-elect must be true or false');
+      const namespace = flags.namespace ?? process.env.POD_NAMESPACE ?? 'default';
+      const logger = createLogger({ level: flags.logLevel });
+      const client = new KubeClient(loadKubeConfig(flags.kubeconfig));
+      const clock = systemClock;
+      const leaseDurationMs = duration('lease-duration', flags.leaseDuration);
+      const renewDeadlineMs = duration('renew-deadline', flags.renewDeadline);
+      const retryPeriodMs = duration('retry-period', flags.retryPeriod);
+      if (!(retryPeriodMs < renewDeadlineMs && renewDeadlineMs < leaseDurationMs)) {
+        throw new UsageError('lease timings must satisfy retry-period < renew-deadline < lease-duration');
+      }
+
+      let driver: Driver;
+      if (flags.driver === 'simulator') {
+        const fleet = await loadFleetFile(flags.fleet!).catch((err: Error) => { throw new UsageError(`--fleet: ${err.message}`); });
+        driver = createDriver('simulator', { simulator: { fleet, clock, ...(flags.simulatorSeed ? { seed: Number(flags.simulatorSeed) } : {}) } });
+      } else {
+        // Credentials never come from flags: from the Secret, else from the environment the driver reads.
+        const env = flags.credentialsSecret ? await credentialsEnv(client, namespace, flags.credentialsSecret) : {};
+        if (flags.graphUrl) env.FLEETWARD_GRAPH_URL = flags.graphUrl;
+        Object.assign(process.env, env);
+        driver = createDriver(flags.driver as DriverName);
+      }
+
+      const metrics = new Metrics({ defaultMetrics: true });
+      const operator = new Operator({
+        client, driver, clock, logger, metrics, namespace,
+        watchNamespaces: flags.watchNamespace,
+        ...(flags.shard ? { shard: flags.shard } : {}),
+        ...(process.env.POD_NAME ? { identity: process.env.POD_NAME } : {}),
+        leaderElection: { enabled: flags.leaderElect === 'true', leaseName: flags.leaseName, leaseDurationMs, renewDeadlineMs, retryPeriodMs },
+        resyncMs: duration('resync', flags.resync),
+        ...(flags.stateDir ? { stateDir: flags.stateDir } : {}),
+      });
+      const port = Number(flags.healthPort);
+      const server = port >= 0 ? await startServer(port, '0.0.0.0', { metrics, logger, ready: () => operator.ready() }) : undefined;
+      if (server) logger.info({ port: server.port }, 'serving /healthz /readyz /metrics');
+
+      let stopping = false;
+      const stop = async (code: number) => {
+        if (stopping) return;
+        stopping = true;
+        await operator.stop();
+        await server?.close();
+        await driver.close?.();
+        process.exit(code);
+      };
+      process.once('SIGTERM', () => void stop(0));
+      process.once('SIGINT', () => void stop(0));
+      await operator.start();
+      logger.info({ identity: operator.identity, namespace, shard: flags.shard ?? null }, 'operator started');
+      // A replica that lost the lease exits, as controller-runtime does: its pod restarts as a fresh candidate.
+      if (operator.elector) {
+        const timer = setInterval(() => {
+          if (operator.lostLeadership) { clearInterval(timer); logger.warn({}, 'leadership lost: exiting'); void stop(1); }
+        }, 500);
+      }
+      await new Promise<never>(() => { /* runs until a signal */ });
     });
 }

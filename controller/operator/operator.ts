@@ -1,0 +1,232 @@
+// `fleetward operator`: the reconcile loop of `fleetward run`, with Kubernetes as the source of desired state
+// and as the status sink.
+//
+//   informers (every kind, restarted on error/staleness) ──► KubernetesSource (validate the whole revision)
+//        │ change: kick                                         │
+//        ▼                                                      ▼
+//   ReconcileLoop ── Reconciler: load → validate → observe (driver) → plan → act → record
+//                                                                                 │
+//                          status subresource (only when changed) + Events ◄──────┘
+//
+// Only the leader (coordination.k8s.io Lease) runs the loop; a replica that loses the lease stops acting
+// at once, and every driver start is checked against leadership first.
+import { hostname } from 'node:os';
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { Driver, StartOperationRequest, StartOperationResult } from '../drivers/driver.ts';
+import { DriverError } from '../drivers/driver.ts';
+import { plan as planFleet } from '../planner/index.ts';
+import type { Plan } from '../planner/types.ts';
+import { Reconciler, type PassResult, type PlanFn } from '../reconciler/reconciler.ts';
+import { ReconcileLoop } from '../reconciler/loop.ts';
+import type { Metrics } from '../server/metrics.ts';
+import type { Clock } from '../util/clock.ts';
+import { ResilientInformers } from './informers.ts';
+import { KubeClient } from './kube.ts';
+import { KubernetesEventRecorder } from './events.ts';
+import { LeaderElector } from './leader.ts';
+import { KubernetesSource, SHARD_LABEL, inShard } from './source.ts';
+import { KubernetesStatusStore } from './status.ts';
+
+export interface OperatorOptions {
+  client: KubeClient;
+  driver: Driver;
+  clock: Clock;
+  logger: Logger;
+  metrics?: Metrics;
+  /** Namespaces to watch; empty: all. */
+  watchNamespaces?: string[];
+  shard?: string;
+  /** The operator's own namespace (Lease, Secrets). */
+  namespace: string;
+  identity?: string;
+  leaderElection?: { enabled: boolean; leaseName: string; leaseDurationMs?: number; renewDeadlineMs?: number; retryPeriodMs?: number };
+  /** Time between passes without any change, in the clock's ms. Default 60 s. */
+  resyncMs?: number;
+  stateDir?: string;
+  /** Informer staleness limit, wall ms. Default 10 min. */
+  staleAfterMs?: number;
+  /** Called after each pass (tests, demo). */
+  afterPass?: (r: PassResult) => void;
+}
+
+export class Operator {
+  readonly #o: OperatorOptions;
+  readonly informers: ResilientInformers;
+  readonly source: KubernetesSource;
+  readonly store: KubernetesStatusStore;
+  readonly events: KubernetesEventRecorder;
+  readonly elector: LeaderElector | undefined;
+  readonly identity: string;
+  #reconciler: Reconciler | undefined;
+  #loop: ReconcileLoop | undefined;
+  #loopDone: Promise<void> | undefined;
+  #lastPlan: Plan | undefined;
+  /** Paused releases already reported by this process (the Event name dedups across processes). */
+  readonly #pausedSeen = new Set<string>();
+  #stopped = false;
+  /** Set when the lease was lost while running (not on stop): the process should exit and start afresh. */
+  lostLeadership = false;
+
+  constructor(opts: OperatorOptions) {
+    this.#o = opts;
+    const log = opts.logger;
+    this.identity = opts.identity ?? `${hostname()}_${process.pid}`;
+    const selector = opts.shard ? undefined : `!${SHARD_LABEL}`;
+    // A sharded operator also reads the unlabelled tenant-wide kinds, so it lists without a selector and
+    // filters (inShard); an unsharded one ignores every labelled object at the server.
+    this.informers = new ResilientInformers(opts.client.watchTargets(opts.watchNamespaces ?? [], selector), {
+      kubeConfig: opts.client.kubeConfig, logger: log, onChange: () => this.source.changed(),
+      ...(opts.staleAfterMs ? { staleAfterMs: opts.staleAfterMs } : {}),
+    });
+    const objects = (): KubernetesObject[] => [...this.informers.objects().values()].flat();
+    const scopes = opts.watchNamespaces?.length ? `namespaces ${opts.watchNamespaces.join(',')}` : 'all namespaces';
+    this.source = new KubernetesSource({
+      objects, synced: () => this.informers.synced, ...(opts.shard ? { shard: opts.shard } : {}),
+      description: `kubernetes:${scopes}${opts.shard ? ` shard=${opts.shard}` : ''}`,
+    });
+    this.events = new KubernetesEventRecorder({ client: opts.client, clock: opts.clock, logger: log, instance: this.identity });
+    this.store = new KubernetesStatusStore({
+      stateDir: opts.stateDir ?? mkdtempSync(join(tmpdir(), 'fleetward-operator-')),
+      client: opts.client, source: this.source, events: this.events, logger: log,
+      objects: () => objects().filter((o) => inShard(o, opts.shard).owns),
+    });
+    const le = opts.leaderElection;
+    this.elector = le?.enabled
+      ? new LeaderElector({
+        client: opts.client, namespace: opts.namespace, name: le.leaseName, identity: this.identity, logger: log,
+        ...(le.leaseDurationMs ? { leaseDurationMs: le.leaseDurationMs } : {}),
+        ...(le.renewDeadlineMs ? { renewDeadlineMs: le.renewDeadlineMs } : {}),
+        ...(le.retryPeriodMs ? { retryPeriodMs: le.retryPeriodMs } : {}),
+        onStartedLeading: () => this.#startLoop(),
+        onStoppedLeading: () => {
+          if (!this.#stopped) this.lostLeadership = true;
+          void this.#stopLoop();
+        },
+      })
+      : undefined;
+  }
+
+  get isLeader(): boolean {
+    return this.elector ? this.elector.isLeader : !this.#stopped;
+  }
+
+  /** Informers synced, and (when leading) the last pass observed the driver with a revision in force. */
+  ready(): boolean {
+    if (!this.informers.synced) return false;
+    return this.#reconciler && this.isLeader ? this.#reconciler.ready : true;
+  }
+
+  async start(): Promise<void> {
+    await this.informers.start();
+    if (this.elector) this.elector.start();
+    else this.#startLoop();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#stopLoop();
+    await this.elector?.stop();
+    await this.informers.stop();
+    await this.source.close();
+  }
+
+  #startLoop(): void {
+    if (this.#loop || this.#stopped) return;
+    const o = this.#o;
+    const plan: PlanFn = (desired, observed, now, opts) => {
+      let p = planFleet(desired, observed, now, opts);
+      if (o.shard) {
+        // A shard acts only on the devices its own DeviceGroups claim; the rest belong to other shards.
+        p = { ...p, operations: p.operations.filter((op) => p.devices.find((d) => d.id === op.deviceId)?.group != null) };
+      }
+      this.#lastPlan = p;
+      return p;
+    };
+    this.#reconciler = new Reconciler({
+      source: this.source, driver: new LeaderGuardedDriver(o.driver, () => this.isLeader), store: this.store,
+      clock: o.clock, plan, logger: o.logger, ...(o.metrics ? { metrics: o.metrics } : {}),
+    });
+    this.#loop = new ReconcileLoop(this.#reconciler, {
+      clock: o.clock,
+      intervalMs: o.resyncMs ?? 60_000,
+      afterPass: async (r) => {
+        await this.#afterPass();
+        o.afterPass?.(r);
+        return !this.isLeader;
+      },
+    });
+    this.source.watch(this.#loop.kick);
+    this.#loopDone = this.#loop.start();
+  }
+
+  async #stopLoop(): Promise<void> {
+    const loop = this.#loop;
+    this.#loop = undefined;
+    if (loop) await loop.stop();
+    await this.#loopDone;
+    await this.store.flush();
+  }
+
+  /** Status writes of the pass, then the Events for paused releases. */
+  async #afterPass(): Promise<void> {
+    await this.store.flush();
+    const p = this.#lastPlan;
+    if (!p) return;
+    for (const rel of p.releases) {
+      if (rel.state !== 'Paused') continue;
+      const key = `${rel.component}/${rel.version}`;
+      if (this.#pausedSeen.has(key)) continue;
+      const target = this.#releaseObject(rel.component, rel.version);
+      if (!target) continue;
+      this.#pausedSeen.add(key);
+      const failed = rel.failedDevices?.length ? ` Failed devices: ${rel.failedDevices.slice(0, 10).join(', ')}${rel.failedDevices.length > 10 ? ', …' : ''}.` : '';
+      await this.events.emit(target, {
+        type: 'Warning', reason: 'ReleasePaused',
+        message: `${rel.component} ${rel.version} paused: ${rel.reason ?? 'failures beyond the threshold'}.${failed} Retry or force it with a declared change.`,
+        dedupKey: `paused/${key}`,
+      });
+    }
+  }
+
+  /** The SoftwareRelease object for a release, else the FleetPolicy: where a paused release is reported. */
+  #releaseObject(component: string, version: string) {
+    const objects = [...this.informers.objects().values()].flat() as (KubernetesObject & { spec?: { component?: string; version?: string } })[];
+    const rel = objects.find((o) => o.kind === 'SoftwareRelease' && o.spec?.component === component && o.spec?.version === version);
+    const fp = objects.find((o) => o.kind === 'FleetPolicy' && o.metadata?.name === 'default');
+    const hit = rel ?? fp;
+    if (!hit?.metadata?.name) return undefined;
+    const where = this.source.lookup(hit.kind!, hit.metadata.name);
+    if (!where?.owns) return undefined;
+    return { ...where.ref, ...(hit.metadata.uid ? { uid: hit.metadata.uid } : {}) };
+  }
+}
+
+/** Fencing: a replica that is no longer leader starts nothing, even in the middle of a pass. */
+export class LeaderGuardedDriver implements Driver {
+  readonly #d: Driver;
+  readonly #leading: () => boolean;
+  readonly name: string;
+  constructor(d: Driver, leading: () => boolean) {
+    this.#d = d;
+    this.#leading = leading;
+    this.name = d.name;
+  }
+  inventory() { return this.#d.inventory(); }
+  catalog() { return this.#d.catalog(); }
+  operations(deviceId?: string) { return this.#d.operations(deviceId); }
+  operation(deviceId: string, operationId: string) { return this.#d.operation(deviceId, operationId); }
+  async startUpdate(req: StartOperationRequest): Promise<StartOperationResult> {
+    if (!this.#leading()) throw new DriverError('Unavailable', 'not the leader any more: operation not started');
+    return this.#d.startUpdate(req);
+  }
+  async runDiagnostics(deviceId: string) {
+    if (!this.#leading()) throw new DriverError('Unavailable', 'not the leader any more: diagnostics not started');
+    return this.#d.runDiagnostics(deviceId);
+  }
+  get provisioning() { return this.#d.provisioning; }
+  async close() { await this.#d.close?.(); }
+}

@@ -1,0 +1,126 @@
+// The operator's Source: every Fleetward object the informers hold, as one revision validated as a whole
+// (the same checks `fleetward validate` runs on a directory). An invalid revision is never applied in part.
+//
+// Revision id: `k8s-` + a hash of each object's kind, namespace, name and generation. Status writes and
+// annotation changes do not move it (they do not bump generation), so writing status does not make a new
+// revision; a spec change does.
+import { createHash } from 'node:crypto';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { FleetwardObject, Kind, Revision } from '../api/types.ts';
+import { formatConfigError, validateObjects } from '../sources/load.ts';
+import type { Source, SourceResult } from '../sources/source.ts';
+
+export const SHARD_LABEL = 'fleetward.dev/shard';
+/** Flux's convention: changing this annotation asks for a reconcile now. */
+export const REQUESTED_AT_ANNOTATION = 'reconcile.fleetward.dev/requestedAt';
+
+/** Kinds that partition the fleet. The others are tenant-wide definitions every shard reads. */
+export const SHARDED_KINDS: readonly Kind[] = ['DeviceGroup', 'SoftwareUpdate', 'ProvisioningBatch'];
+
+export interface ObjectRef { kind: Kind; namespace?: string; name: string }
+
+/** Which objects an operator reconciles (reads) and which it owns (writes status on). */
+export function inShard(obj: KubernetesObject & { kind?: string }, shard: string | undefined): { reads: boolean; owns: boolean } {
+  const label = obj.metadata?.labels?.[SHARD_LABEL];
+  if (!shard) return { reads: label === undefined, owns: label === undefined };
+  if (label === shard) return { reads: true, owns: true };
+  if (label === undefined && !SHARDED_KINDS.includes(obj.kind as Kind)) return { reads: true, owns: false };
+  return { reads: false, owns: false };
+}
+
+/** The object as Fleetward reads it: no status, no server-managed metadata. */
+export function toFleetwardObject(o: KubernetesObject & { spec?: unknown }): FleetwardObject {
+  const m = o.metadata ?? {};
+  const metadata: Record<string, unknown> = { name: m.name };
+  if (m.namespace) metadata.namespace = m.namespace;
+  if (m.labels) metadata.labels = m.labels;
+  if (m.annotations) {
+    const kept = Object.fromEntries(Object.entries(m.annotations).filter(([k]) => k !== 'kubectl.kubernetes.io/last-applied-configuration'));
+    if (Object.keys(kept).length) metadata.annotations = kept;
+  }
+  if (m.generation !== undefined) metadata.generation = m.generation;
+  if (m.uid) metadata.uid = m.uid;
+  return { apiVersion: o.apiVersion, kind: o.kind, metadata, spec: o.spec ?? {} } as unknown as FleetwardObject;
+}
+
+export interface KubernetesSourceOptions {
+  /** Every cached object, of every kind. */
+  objects: () => KubernetesObject[];
+  /** False until every informer has listed once: until then no revision is offered. */
+  synced: () => boolean;
+  shard?: string;
+  description: string;
+}
+
+export class KubernetesSource implements Source {
+  readonly description: string;
+  readonly #o: KubernetesSourceOptions;
+  #kick: (() => void) | undefined;
+  /** Where each object of the last loaded revision lives (status writes need the namespace). */
+  #index = new Map<string, { ref: ObjectRef; owns: boolean; requestedAt?: string }>();
+
+  constructor(opts: KubernetesSourceOptions) {
+    this.#o = opts;
+    this.description = opts.description;
+  }
+
+  async load(): Promise<SourceResult> {
+    if (!this.#o.synced()) return { ok: false, reason: 'unavailable', message: 'the Kubernetes caches have not synced yet' };
+    const raw = this.#o.objects();
+    const index = new Map<string, { ref: ObjectRef; owns: boolean; requestedAt?: string }>();
+    const objects: FleetwardObject[] = [];
+    const errors: string[] = [];
+    const seen = new Map<string, string>();
+    for (const o of raw) {
+      const scope = inShard(o, this.#o.shard);
+      if (!scope.reads) continue;
+      const obj = toFleetwardObject(o as KubernetesObject & { spec?: unknown });
+      const key = `${obj.kind}/${obj.metadata.name}`;
+      const where = obj.metadata.namespace ?? '(cluster)';
+      const other = seen.get(key);
+      if (other !== undefined) {
+        // The config is one fleet: references between objects are by name, so a name must be unique per kind.
+        errors.push(`${key}: declared in namespace ${other} and in namespace ${where}; names must be unique per kind across the namespaces one operator watches`);
+        continue;
+      }
+      seen.set(key, where);
+      objects.push(obj);
+      const requestedAt = o.metadata?.annotations?.[REQUESTED_AT_ANNOTATION];
+      index.set(key, {
+        ref: { kind: obj.kind, name: obj.metadata.name, ...(obj.metadata.namespace ? { namespace: obj.metadata.namespace } : {}) },
+        owns: scope.owns,
+        ...(requestedAt !== undefined ? { requestedAt } : {}),
+      });
+    }
+    objects.sort((a, b) => (a.kind + '/' + a.metadata.name < b.kind + '/' + b.metadata.name ? -1 : 1));
+    const id = revisionId(objects);
+    errors.push(...validateObjects(objects).map((e) => formatConfigError(e)));
+    this.#index = index;
+    if (errors.length) return { ok: false, reason: 'invalid', revisionId: id, errors };
+    return { ok: true, revision: { id, objects } };
+  }
+
+  /** The namespace and ownership of an object of the last loaded revision. */
+  lookup(kind: string, name: string): { ref: ObjectRef; owns: boolean; requestedAt?: string } | undefined {
+    return this.#index.get(`${kind}/${name}`);
+  }
+
+  watch(kick: () => void): void {
+    this.#kick = kick;
+  }
+
+  /** Called by the informers on every change. */
+  changed(): void {
+    this.#kick?.();
+  }
+
+  async close(): Promise<void> {
+    this.#kick = undefined;
+  }
+}
+
+export function revisionId(objects: readonly FleetwardObject[]): string {
+  const h = createHash('sha256');
+  for (const o of objects) h.update(`${o.kind}\0${o.metadata.namespace ?? ''}\0${o.metadata.name}\0${o.metadata.uid ?? ''}\0${o.metadata.generation ?? 0}\n`);
+  return `k8s-${h.digest('hex').slice(0, 12)}`;
+}

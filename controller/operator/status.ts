@@ -1,0 +1,120 @@
+// The operator's status sink: per-object status goes to the Kubernetes status subresource, and only when it
+// changed; per-device history and the loop's own state stay in a local state directory (the reconciler's
+// StateStore), which a new leader rebuilds from the driver's operation list.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { KIND_NAMES } from '../api/schemas.ts';
+import { API_GROUP, API_VERSION_NAME, type Kind } from '../api/types.ts';
+import { StateStore, type DeviceRecord, type HistoryEntry, type ObjectStatus } from '../status/store.ts';
+import type { KubeClient } from './kube.ts';
+import type { KubernetesSource, ObjectRef } from './source.ts';
+import type { EventRecorder } from './events.ts';
+
+export interface KubernetesStatusStoreOptions {
+  stateDir: string;
+  client: KubeClient;
+  source: KubernetesSource;
+  /** The objects as the informers hold them now (their current status seeds conditions after a handover). */
+  objects: () => KubernetesObject[];
+  events: EventRecorder;
+  logger: Logger;
+  fieldManager?: string;
+}
+
+export class KubernetesStatusStore extends StateStore {
+  readonly #k: KubernetesStatusStoreOptions;
+  /** Kind/name → the status body last sent (or found on the server): a write happens only when it differs. */
+  readonly #sent = new Map<string, string>();
+  #pending: Promise<void>[] = [];
+  /** Status writes that reached the API server, for tests and metrics. */
+  writes = 0;
+  /** Operations whose forced-update Event was already emitted by this process. */
+  readonly #forcedSeen = new Set<string>();
+
+  constructor(opts: KubernetesStatusStoreOptions) {
+    super(opts.stateDir);
+    this.#k = opts;
+  }
+
+  /** The status each owned object carries on the server now: conditions keep their lastTransitionTime across leaders. */
+  override readObjects(): Record<string, ObjectStatus> {
+    const out: Record<string, ObjectStatus> = {};
+    for (const o of this.#k.objects()) {
+      const kind = o.kind as Kind;
+      const name = o.metadata?.name ?? '';
+      const status = (o as { status?: Record<string, unknown> }).status;
+      if (status) out[`${kind}/${name}`] = { ...status, kind, name } as ObjectStatus;
+    }
+    return out;
+  }
+
+  override writeObjects(objects: Record<string, ObjectStatus>): boolean {
+    let wrote = false;
+    for (const [key, status] of Object.entries(objects)) {
+      const where = this.#k.source.lookup(status.kind, status.name);
+      if (!where?.owns) continue;
+      const { kind: _k, name: _n, ...body } = status;
+      if (where.requestedAt !== undefined) body.lastHandledReconcileAt = where.requestedAt;
+      const text = JSON.stringify(body);
+      const previous = this.#sent.get(key) ?? this.#serverStatus(where.ref);
+      if (previous === text) continue;
+      wrote = true;
+      this.#pending.push(this.#patch(key, where.ref, body, previous, text));
+    }
+    return wrote;
+  }
+
+  override writeDevice(rec: DeviceRecord): boolean {
+    for (const h of rec.history) if (h.forced && h.issuedBy === 'fleetward') this.#forced(rec.id, h);
+    return super.writeDevice(rec);
+  }
+
+  /** Waits for the status writes and Events of the pass. */
+  async flush(): Promise<void> {
+    const pending = this.#pending;
+    this.#pending = [];
+    await Promise.all(pending);
+  }
+
+  #serverStatus(ref: ObjectRef): string | undefined {
+    const o = this.#k.objects().find((x) => x.kind === ref.kind && x.metadata?.name === ref.name && (x.metadata?.namespace ?? undefined) === ref.namespace);
+    const status = (o as { status?: unknown } | undefined)?.status;
+    return status === undefined ? undefined : JSON.stringify(status);
+  }
+
+  async #patch(key: string, ref: ObjectRef, body: Record<string, unknown>, previous: string | undefined, text: string): Promise<void> {
+    // A merge patch keeps fields it does not mention: fields that disappeared are sent as null.
+    const patch: Record<string, unknown> = { ...body };
+    if (previous) for (const k of Object.keys(JSON.parse(previous) as object)) if (!(k in patch)) patch[k] = null;
+    try {
+      await this.#k.client.patchStatus(ref, { status: patch }, this.#k.fieldManager ?? 'fleetward-operator');
+      this.#sent.set(key, text);
+      this.writes++;
+    } catch (err) {
+      const code = (err as { code?: number }).code;
+      // 404: deleted meanwhile. Anything else: the next pass tries again (nothing is recorded as sent).
+      if (code !== 404) this.#k.logger.warn({ object: key, err: (err as Error).message }, 'status write failed');
+    }
+  }
+
+  #forced(deviceId: string, h: HistoryEntry): void {
+    if (this.#forcedSeen.has(h.operationId)) return;
+    this.#forcedSeen.add(h.operationId);
+    const su = h.softwareUpdate ? this.#k.source.lookup('SoftwareUpdate', h.softwareUpdate) : undefined;
+    if (!su?.owns) return;
+    this.#pending.push(this.#k.events.emit(su.ref, {
+      type: 'Normal',
+      reason: 'ForcedUpdate',
+      message: `forced ${h.component ?? 'update'} update of ${deviceId} ${h.fromVersion ?? '?'} → ${h.toVersion ?? '?'} (operation ${h.operationId}, revision ${h.revision ?? 'unknown'})`,
+      // One Event per operation, whichever replica issued it: the name is derived from the operation.
+      dedupKey: `forced/${h.operationId}`,
+    }));
+  }
+}
+
+/** The REST path of one object of a Fleetward kind. */
+export function objectPath(ref: ObjectRef): string {
+  const plural = KIND_NAMES[ref.kind].plural;
+  const ns = ref.namespace ? `/namespaces/${encodeURIComponent(ref.namespace)}` : '';
+  return `/apis/${API_GROUP}/${API_VERSION_NAME}${ns}/${plural}/${encodeURIComponent(ref.name)}`;
+}
