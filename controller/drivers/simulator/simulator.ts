@@ -142,6 +142,11 @@ export class Simulator {
     return new Date(this.#tick());
   }
 
+  /** The latest instant the fleet was brought to, restored from the state directory; undefined when fresh. */
+  get simulatedUntil(): Date | undefined {
+    return Number.isFinite(this.#lastAdvanced) ? new Date(this.#lastAdvanced) : undefined;
+  }
+
   inventory(): FleetDevice[] {
     const t = this.#tick();
     return [...this.#devices.values()].map((d) => this.#view(d, t));
