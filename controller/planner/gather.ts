@@ -154,7 +154,23 @@ export class Findings {
     for (const o of objects) f.objects.add(o);
     f.count++;
   }
+  readonly #tallies = new Map<object, Map<string, { code: string; message: () => string; count: number }>>();
+  /** Like add, for per-device findings in hot loops: keyed by an object and a string, the message built once. */
+  tally(code: string, owner: object, sub: string, message: () => string): void {
+    let m = this.#tallies.get(owner);
+    if (!m) this.#tallies.set(owner, (m = new Map()));
+    const t = m.get(sub);
+    if (t) t.count++;
+    else m.set(sub, { code, message, count: 1 });
+  }
   list(): { code: string; message: string; objects?: string[] }[] {
+    for (const m of this.#tallies.values()) {
+      for (const t of m.values()) {
+        const message = t.message();
+        for (let i = 0; i < t.count; i++) this.add(t.code, message);
+      }
+    }
+    this.#tallies.clear();
     return [...this.#byKey.values()]
       .map((f) => {
         const message = f.message.replace('{count}', String(f.count)).replace('{s}', f.count === 1 ? '' : 's');

@@ -79,11 +79,14 @@ function schedule(ci: ComponentInput, choice: Choice, ctx: PlanContext): Decisio
     if (w > t) { t = w; reason ??= Reason.OutsideWindow; moved = true; }
     if (!moved) break;
   }
-  const base = { target: choice.release.version, stageStart: choice.stageStart, stageName: choice.stageName };
-  if (t > now) return { ...base, state: failing ? 'Failed' : 'Scheduled', reason: reason ?? Reason.OutsideWindow, notBefore: t };
-  const hold = activityHold(ci.d, false);
-  if (hold) return { ...base, state: 'Scheduled', reason: hold, notBefore: now };
-  return { ...base, state: 'Due', reason: failing ? Reason.RetryAfterFailure : choice.dueReason, notBefore: now };
+  let state: Decision['state'] = 'Due';
+  if (t > now) { state = failing ? 'Failed' : 'Scheduled'; reason ??= Reason.OutsideWindow; }
+  else {
+    const hold = activityHold(ci.d, false);
+    if (hold) { state = 'Scheduled'; reason = hold; }
+    else reason = failing ? Reason.RetryAfterFailure : choice.dueReason;
+  }
+  return { state, reason: reason!, target: choice.release.version, notBefore: t, stageStart: choice.stageStart, stageName: choice.stageName };
 }
 
 export function plan(desired: DesiredState, observed: ObservedState, now: Date, opts: { revision?: string } = {}): Plan {
@@ -134,7 +137,8 @@ export function plan(desired: DesiredState, observed: ObservedState, now: Date, 
       if (unsupported) reportUnsupported(ci, ctx);
       const dec = decide(ci, ctx, unsupported);
       if (dec.reason === Reason.UnknownVersion) {
-        ctx.findings.add(Finding.UnknownVersion, `{count} device{s} (${device.manufacturer} ${device.model}) run ${component} ${current}, which the catalog does not know: no automatic update`);
+        ctx.findings.tally(Finding.UnknownVersion, entry!, `k${current}`, () =>
+          `{count} device{s} (${device.manufacturer} ${device.model}) run ${component} ${current}, which the catalog does not know: no automatic update`);
       }
       const cp: ComponentPlan = {
         component, currentVersion: current, targetVersion: dec.target, state: dec.state, reason: dec.reason, notBefore: iso(dec.notBefore),

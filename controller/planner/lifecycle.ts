@@ -17,15 +17,16 @@ export function isUnsupported(ci: ComponentInput, ctx: PlanContext): boolean {
 
 export function reportUnsupported(ci: ComponentInput, ctx: PlanContext): void {
   const d = ci.d.device;
-  ctx.findings.add(Finding.UnsupportedVersion,
-    `{count} device{s} (${d.manufacturer} ${d.model}) run ${ci.component} ${ci.current}, which is past its support (12 months, or more than ${ctx.policy.maxNewerReleases} newer releases)`);
+  const current = ci.current;
+  ctx.findings.tally(Finding.UnsupportedVersion, ci.entry!, `u${current}`, () =>
+    `{count} device{s} (${d.manufacturer} ${d.model}) run ${ci.component} ${current}, which is past its support (12 months, or more than ${ctx.policy.maxNewerReleases} newer releases)`);
 }
 
 /** Catch-up: available as soon as the release is out (phases) or has entered the first ring (rings); no slot. */
 export function catchUpAvailability(ci: ComponentInput, r: CompiledRelease, ctx: PlanContext): Availability {
   const stageStart = ci.d.stage.kind === 'ring' ? ringStart(ctx, r, 0) : r.releasedAt;
   return {
-    at: stageStart, stageStart, stageName: ci.d.stage.name,
+    release: r, at: stageStart, stageStart, stageName: ci.d.stage.name,
     waitReason: Reason.CatchUpUnsupported, dueReason: Reason.CatchUpUnsupported,
   };
 }

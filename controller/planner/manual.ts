@@ -9,7 +9,7 @@
 //    blocked release, and never downgrade;
 //  - a busy device is not interrupted unless the update is `force` with `schedule: now`; every forced
 //    operation carries `forced: true` (seed 001: every force is recorded).
-import { compareVersions } from '../api/version.ts';
+import { cmpV } from './slots.ts';
 import { scheduledAt, type CompiledRelease, type ComponentInput, type Decision, type PlanContext } from './gather.ts';
 import { retryAfterFailures } from './failures.ts';
 import { phaseStart } from './phases.ts';
@@ -39,7 +39,7 @@ function hopToward(ci: ComponentInput, requested: CompiledRelease): CompiledRele
   const list = ci.entry!.releases;
   for (let i = list.indexOf(requested) - 1; i >= 0; i--) {
     const r = list[i]!;
-    if (ci.current !== null && compareVersions(r.version, ci.current) <= 0) return undefined;
+    if (ci.current !== null && cmpV(r.version, ci.current) <= 0) return undefined;
     if (!r.blocked && r.verified && meetsMinimum(ci.current, r)) return r;
   }
   return undefined;
@@ -57,7 +57,7 @@ export function manualUpdate(ci: ComponentInput, ctx: PlanContext): Decision | n
   if (requested.blocked) {
     return { ...base, state: 'Blocked', reason: Reason.ReleaseBlocked, target: requested.version, notBefore: null, message: `${requested.version} is blocked: ${requested.blocked}` };
   }
-  if (ci.current !== null && compareVersions(ci.current, requested.version) >= 0) {
+  if (ci.current !== null && cmpV(ci.current, requested.version) >= 0) {
     return { ...base, state: 'UpToDate', reason: Reason.ManualApplied, target: null, notBefore: null };
   }
   const target = hopToward(ci, requested);

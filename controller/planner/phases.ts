@@ -23,6 +23,7 @@ export function phaseAvailability(ci: ComponentInput, r: CompiledRelease, ctx: P
   const phase = ci.d.stage.phase!;
   const stageStart = phaseStart(phase, r);
   return {
+    release: r,
     at: slotStart(stageStart, phase.rolloutMs, ci.d.device.id, r.version),
     stageStart,
     stageName: phase.name,

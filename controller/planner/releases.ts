@@ -2,7 +2,7 @@
 // release's seed-001 state with its stages, and seed 000's "Software auto-updates" widget (update
 // paths). Counting works on histograms, never by walking the fleet once per release.
 import { AUTO_UPDATE_COMPONENTS, COMPONENTS } from '../api/types.ts';
-import { compareVersions } from '../api/version.ts';
+import { cmpV } from './slots.ts';
 import type { ReleasePlan, ReleaseState, UpdatePath } from './types.ts';
 import { cmp, type CatalogEntry, type CompiledRelease, type Decision, type DeviceInput, type PlanContext, historyOf } from './gather.ts';
 import { phaseEnd, phaseStart } from './phases.ts';
@@ -29,7 +29,7 @@ export function census(ctx: PlanContext, d: DeviceInput, row: (CatalogEntry | un
     const h = historyOf(ctx, d, c);
     for (const [to] of h.failures) {
       const r = entry.versions.get(to);
-      if (!r || compareVersions(v, to) >= 0) continue;
+      if (!r || cmpV(v, to) >= 0) continue;
       let byStage = failures.get(r.id);
       if (!byStage) failures.set(r.id, (byStage = new Map()));
       let ids = byStage.get(d.stage.index);
@@ -74,7 +74,7 @@ export function releasePlans(ctx: PlanContext, failures: StageFailures): Release
   const now = ctx.now;
   const out: ReleasePlan[] = [];
   const releases = [...ctx.releases].sort((a, b) =>
-    COMPONENTS.indexOf(a.component) - COMPONENTS.indexOf(b.component) || compareVersions(a.version, b.version) || a.id - b.id);
+    COMPONENTS.indexOf(a.component) - COMPONENTS.indexOf(b.component) || cmpV(a.version, b.version) || a.id - b.id);
   for (const r of releases) {
     const entries = entriesOf.get(r.id) ?? [];
     const paused = ctx.ringPausedFrom.get(r.id);
@@ -83,7 +83,7 @@ export function releasePlans(ctx: PlanContext, failures: StageFailures): Release
       for (const e of entries) {
         for (const [v, n] of e.census[s.index]!) {
           devices += n;
-          if (compareVersions(v, r.version) >= 0) updated += n;
+          if (cmpV(v, r.version) >= 0) updated += n;
         }
       }
       const failedIds = failures.get(r.id)?.get(s.index) ?? [];
@@ -113,7 +113,7 @@ export function releasePlans(ctx: PlanContext, failures: StageFailures): Release
       stages.push({ name: x.s.name, kind: x.s.kind, startsAt: iso(start), endsAt: iso(end), state, devices: x.devices, updated: x.updated, failed: x.failed });
     }
     stages.sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'ring' ? -1 : 1) || cmp(a.startsAt ?? '', b.startsAt ?? '') || cmp(a.name, b.name));
-    const superseded = entries.length > 0 && entries.every((e) => e.releases.some((o) => o !== r && o.verified && !o.blocked && compareVersions(o.version, r.version) > 0));
+    const superseded = entries.length > 0 && entries.every((e) => e.releases.some((o) => o !== r && o.verified && !o.blocked && cmpV(o.version, r.version) > 0));
     let state: ReleaseState;
     let reason: string | undefined;
     if (r.blocked) { state = 'Paused'; reason = Reason.ReleaseBlocked; }
@@ -163,6 +163,6 @@ export class UpdatePaths {
       .map(({ stageStart: _, ...p }) => p)
       .sort((a, b) => cmp(a.manufacturer, b.manufacturer) || cmp(a.model, b.model)
         || COMPONENTS.indexOf(a.component) - COMPONENTS.indexOf(b.component)
-        || compareVersions(a.currentVersion, b.currentVersion) || compareVersions(a.newVersion, b.newVersion));
+        || cmpV(a.currentVersion, b.currentVersion) || cmpV(a.newVersion, b.newVersion));
   }
 }

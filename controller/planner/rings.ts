@@ -4,7 +4,7 @@
 // inside a ring devices are spread over its rollout duration. Failures beyond the ring's
 // failureThreshold (percent of the ring's targeted devices; FleetPolicy default) pause the release in
 // that ring and every later one.
-import { compareVersions } from '../api/version.ts';
+import { cmpV } from './slots.ts';
 import { cmp, type CompiledRelease, type ComponentInput, type Decision, type PlanContext } from './gather.ts';
 import { Finding, Reason } from './reasons.ts';
 import { slotStart } from './slots.ts';
@@ -55,6 +55,7 @@ export function ringAvailability(ci: ComponentInput, r: CompiledRelease, ctx: Pl
   const ring = ci.d.stage.ring!;
   const stageStart = ringStart(ctx, r, ring.index);
   return {
+    release: r,
     at: slotStart(stageStart, ring.rolloutMs, ci.d.device.id, r.version),
     stageStart,
     stageName: ring.name,
@@ -85,7 +86,7 @@ export function computeRingPauses(ctx: PlanContext, failures: RingFailures): voi
       const stage = ctx.stages.find((s) => s.ring === ring)!;
       for (const e of ctx.catalog.entries()) {
         if (e.versions.get(r.version) !== r) continue;
-        for (const [v, n] of e.census[stage.index]!) if (v !== '' && compareVersions(v, r.version) <= 0) targeted += n;
+        for (const [v, n] of e.census[stage.index]!) if (v !== '' && cmpV(v, r.version) <= 0) targeted += n;
       }
       targeted = Math.max(targeted, failed.length);
       if (targeted > 0 && (failed.length * 100) / targeted > ring.failureThreshold) {

@@ -22,3 +22,26 @@ export function slotStart(stageStart: number, rolloutMs: number, deviceId: strin
   if (rolloutMs <= 0) return stageStart;
   return stageStart + Math.floor(slotFraction(deviceId, version) * rolloutMs);
 }
+
+// ---- version order, memoised --------------------------------------------------------------------
+// The planner compares the same few dozen version strings millions of times; each gets a sort key
+// once (numeric parts zero-padded, trailing zero parts dropped so `1.2` == `1.2.0`), and comparing
+// keys is a string comparison. Same order as controller/api/version.ts compareVersions.
+const versionKeys = new Map<string, string>();
+export function versionKey(v: string): string {
+  let k = versionKeys.get(v);
+  if (k === undefined) {
+    const parts = v.split('.').map((p) => (/^\d+$/.test(p) ? String(Number(p)) : p).padStart(16, '0'));
+    while (parts.length > 1 && /^0+$/.test(parts[parts.length - 1]!)) parts.pop();
+    k = parts.join('.');
+    if (versionKeys.size > 100_000) versionKeys.clear();
+    versionKeys.set(v, k);
+  }
+  return k;
+}
+/** Negative, 0 or positive like compareVersions, from memoised keys. */
+export function cmpV(a: string, b: string): number {
+  if (a === b) return 0;
+  const ka = versionKey(a), kb = versionKey(b);
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}

@@ -7,12 +7,13 @@
 //  - rings (seed 001): a release superseded by a newer one is Deprecated and no longer deployed, so a
 //    ring device always waits for the newest hop; phases (seed 000) take the newest release whose
 //    deferral has passed.
-import { compareVersions } from '../api/version.ts';
+import { cmpV } from './slots.ts';
 import type { CompiledRelease, ComponentInput, Decision, PlanContext } from './gather.ts';
 import { Reason } from './reasons.ts';
 
 /** When a release becomes available to one device, and why it waits or goes. */
 export interface Availability {
+  release: CompiledRelease;
   at: number;
   stageStart: number;
   stageName: string;
@@ -21,9 +22,7 @@ export interface Availability {
 }
 export type AvailabilityFn = (ci: ComponentInput, r: CompiledRelease, ctx: PlanContext) => Availability;
 
-export interface Choice extends Availability {
-  release: CompiledRelease;
-}
+export type Choice = Availability;
 
 /** A device running a version the catalog does not know gets no automatic update (seed 000 "Unknown version"). */
 export function unknownVersion(ci: ComponentInput): Decision | null {
@@ -40,7 +39,7 @@ export function newestVerified(ci: ComponentInput): CompiledRelease | undefined 
   if (!list) return undefined;
   for (let i = list.length - 1; i >= 0; i--) {
     const r = list[i]!;
-    if (ci.current !== null && compareVersions(r.version, ci.current) <= 0) return undefined;
+    if (ci.current !== null && cmpV(r.version, ci.current) <= 0) return undefined;
     if (r.verified && !r.blocked) return r;
   }
   return undefined;
@@ -49,7 +48,7 @@ export function newestVerified(ci: ComponentInput): CompiledRelease | undefined 
 /** Does `current` meet the release's minimumVersion? A device without the component meets none. */
 export function meetsMinimum(current: string | null, r: CompiledRelease): boolean {
   if (!r.minimumVersion) return true;
-  return current !== null && compareVersions(current, r.minimumVersion) >= 0;
+  return current !== null && cmpV(current, r.minimumVersion) >= 0;
 }
 
 /**
@@ -68,16 +67,15 @@ export function chooseTarget(ci: ComponentInput, ctx: PlanContext, avail: Availa
   let best: Choice | undefined;
   for (let i = list.length - 1; i >= 0; i--) {
     const r = list[i]!;
-    if (current !== null && compareVersions(r.version, current) <= 0) break;
+    if (current !== null && cmpV(r.version, current) <= 0) break;
     if (r.blocked) { sawBlocked ??= r; continue; }
     if (!r.verified) { sawPreview = true; continue; }
     if (++rank <= lag) { sawLag = true; continue; }
-    if (pin !== undefined && compareVersions(r.version, pin) > 0) { sawPin = true; continue; }
+    if (pin !== undefined && cmpV(r.version, pin) > 0) { sawPin = true; continue; }
     if (!meetsMinimum(current, r)) { sawMin ??= r; continue; }
     const a = avail(ci, r, ctx);
-    if (newestOnly) return { release: r, ...a };
-    if (a.at <= ctx.now) return { release: r, ...a };
-    if (!best || a.at < best.at) best = { release: r, ...a };
+    if (newestOnly || a.at <= ctx.now) return a;
+    if (!best || a.at < best.at) best = a;
   }
   if (best) return best;
   const none = (state: 'UpToDate' | 'Blocked', reason: Reason, target: string | null, message?: string): Decision =>

@@ -4,7 +4,7 @@
 //
 // luxon is slow per call, so a WindowCalendar computes the openings of one (window, zone) pair one
 // UTC week at a time, once, and answers every later question with arithmetic on those numbers.
-import { DateTime } from 'luxon';
+import { IANAZone } from 'luxon';
 import { DEFAULT_WINDOW, DEFAULT_WINDOW_NAME, DEVICE_TIME_ZONE } from '../api/builtins.ts';
 import { WEEKDAYS, type MaintenanceWindowSpec } from '../api/types.ts';
 import { Reason } from './reasons.ts';
@@ -46,6 +46,7 @@ export class WindowCalendar {
   readonly zone: string;
   readonly #weeks = new Map<number, number[]>();
   readonly #never: boolean;
+  readonly #zone: IANAZone;
   #lastT = NaN;
   #lastAnswer = NaN;
 
@@ -53,6 +54,21 @@ export class WindowCalendar {
     this.window = window;
     this.zone = zone;
     this.#never = !window.days.some(Boolean);
+    this.#zone = IANAZone.create(zone);
+    if (!this.#zone.isValid) throw new Error(`unknown time zone ${JSON.stringify(zone)}`);
+  }
+
+  /** UTC ms of a local wall-clock time (given as if it were UTC); a time in a DST gap moves forward, like luxon. */
+  #utc(wall: number): number {
+    const z = this.#zone;
+    const o = z.offset(wall - 0);
+    let guess = wall - o * 60_000;
+    const o2 = z.offset(guess);
+    if (o === o2) return guess;
+    guess -= (o2 - o) * 60_000;
+    const o3 = z.offset(guess);
+    if (o2 === o3) return guess;
+    return wall - Math.min(o2, o3) * 60_000;
   }
 
   /** [open0, close0, open1, close1, …] of the windows that OPEN in UTC week `w`, sorted. */
@@ -64,19 +80,16 @@ export class WindowCalendar {
     const { startMin, endMin, days } = this.window;
     const crosses = endMin <= startMin;
     // Local calendar days that can hold an opening inside this UTC week (zones are within ±14 h).
-    let day = DateTime.fromMillis(base - DAY, { zone: this.zone }).startOf('day');
-    for (let i = 0; i < 10; i++, day = day.plus({ days: 1 })) {
-      if (!days[day.weekday]) continue;
-      const open = DateTime.fromObject(
-        { year: day.year, month: day.month, day: day.day, hour: Math.floor(startMin / 60), minute: startMin % 60 },
-        { zone: this.zone },
-      ).toMillis();
+    const first = base - DAY;
+    const firstWall = first + this.#zone.offset(first) * 60_000;
+    const day0 = Math.floor(firstWall / DAY) * DAY;
+    for (let i = 0; i < 10; i++) {
+      const dayWall = day0 + i * DAY;
+      const js = new Date(dayWall).getUTCDay();
+      if (!days[js === 0 ? 7 : js]) continue;
+      const open = this.#utc(dayWall + startMin * 60_000);
       if (open < base || open >= base + WEEK) continue;
-      const endDay = crosses ? day.plus({ days: 1 }) : day;
-      const close = DateTime.fromObject(
-        { year: endDay.year, month: endDay.month, day: endDay.day, hour: Math.floor(endMin / 60), minute: endMin % 60 },
-        { zone: this.zone },
-      ).toMillis();
+      const close = this.#utc(dayWall + (crosses ? DAY : 0) + endMin * 60_000);
       if (close > open) iv.push(open, close);
     }
     this.#weeks.set(w, iv);

@@ -1,0 +1,135 @@
+// A deterministic fleet generator for benchmarks (and load tests): the same (size, seed) gives the
+// same fleet. Mixed device types, models, zones, groups (phases and rings), windows, four components,
+// about twenty releases (with a minimumVersion hop, a preview and a blocked one), a little history.
+import { API_VERSION, type Component, type DeviceOperation, type DeviceType, type FleetDevice, type FleetwardObject, type ObservedState, type SoftwareReleaseSpec } from '../../controller/api/types.ts';
+import { desiredState, type DesiredState } from '../../controller/api/desired.ts';
+
+export const BENCH_NOW = new Date('2026-11-18T12:00:00Z');
+const DAY = 86_400_000;
+
+/** mulberry32: small, fast, deterministic. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Model { manufacturer: string; model: string; deviceType: DeviceType; weight: number }
+const MODELS: Model[] = [
+  { manufacturer: 'Yealink', model: 'MP56', deviceType: 'ipPhone', weight: 25 },
+  { manufacturer: 'Yealink', model: 'MP58', deviceType: 'ipPhone', weight: 15 },
+  { manufacturer: 'Poly', model: 'CCX400', deviceType: 'ipPhone', weight: 15 },
+  { manufacturer: 'Poly', model: 'CCX600', deviceType: 'ipPhone', weight: 10 },
+  { manufacturer: 'AudioCodes', model: 'C450HD', deviceType: 'lowCostPhone', weight: 10 },
+  { manufacturer: 'Logitech', model: 'RallyBar', deviceType: 'teamsRoom', weight: 8 },
+  { manufacturer: 'Poly', model: 'StudioX50', deviceType: 'collaborationBar', weight: 6 },
+  { manufacturer: 'Lenovo', model: 'ThinkSmartHub', deviceType: 'teamsRoom', weight: 6 },
+  { manufacturer: 'Crestron', model: 'TSS-770', deviceType: 'teamsPanel', weight: 5 },
+];
+const ZONES = ['Europe/London', 'Europe/Paris', 'America/New_York', 'America/Los_Angeles', 'Asia/Kolkata', 'Australia/Sydney', 'Asia/Tokyo', 'UTC'];
+const SITES = 40;
+
+const ago = (days: number) => new Date(BENCH_NOW.getTime() - days * DAY).toISOString();
+
+/** About twenty releases across four components. */
+export function benchReleases(): SoftwareReleaseSpec[] {
+  const r: SoftwareReleaseSpec[] = [];
+  for (const [mfr, base] of [['Yealink', '122.15.0'], ['Poly', '8.1.3'], ['AudioCodes', '1.19.0'], ['Logitech', '1.12.0'], ['Lenovo', '2.0.1'], ['Crestron', '1.5.3']] as const) {
+    r.push({ component: 'firmware', manufacturer: mfr, version: `${base}.10`, releasedAt: ago(200), label: 'verified' });
+    r.push({ component: 'firmware', manufacturer: mfr, version: `${base}.20`, releasedAt: ago(60), label: 'verified' });
+    r.push({ component: 'firmware', manufacturer: mfr, version: `${base}.30`, releasedAt: ago(12), label: 'verified', minimumVersion: `${base}.20` });
+  }
+  r.push({ component: 'firmware', manufacturer: 'Yealink', version: '122.15.0.40', releasedAt: ago(2), label: 'preview' });
+  r.push({ component: 'teamsClient', version: '1449.1.0.100', releasedAt: ago(150), label: 'verified' });
+  r.push({ component: 'teamsClient', version: '1449.1.0.200', releasedAt: ago(40), label: 'verified' });
+  r.push({ component: 'teamsClient', version: '1449.1.0.300', releasedAt: ago(9), label: 'verified', critical: false });
+  r.push({ component: 'teamsClient', version: '1449.1.0.310', releasedAt: ago(1), label: 'verified', blocked: { reason: 'crash on join' } });
+  r.push({ component: 'adminAgent', version: '1.0.0.2025', releasedAt: ago(120), label: 'verified' });
+  r.push({ component: 'adminAgent', version: '1.0.0.2026', releasedAt: ago(20), label: 'verified' });
+  r.push({ component: 'companyPortal', version: '5.0.6000', releasedAt: ago(90), label: 'verified' });
+  r.push({ component: 'companyPortal', version: '5.0.6100', releasedAt: ago(5), label: 'verified' });
+  return r;
+}
+
+export function benchConfig(): DesiredState {
+  const o: FleetwardObject[] = [];
+  const m = (kind: string, name: string, spec: unknown) => o.push({ apiVersion: API_VERSION, kind, metadata: { name }, spec } as FleetwardObject);
+  m('MaintenanceWindow', 'nights', { start: '22:00', end: '03:00', days: ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday'] });
+  m('MaintenanceWindow', 'weekend', { start: '01:00', end: '06:00', days: ['Saturday', 'Sunday'] });
+  m('MaintenanceWindow', 'hq-fixed', { start: '02:00', end: '05:00', days: ['Sunday', 'Wednesday'], timeZone: 'Europe/Paris' });
+  m('UpdatePhase', 'Pilot', { deferrals: { firmware: '7d', teamsClient: '3d' }, rolloutDuration: '10d' });
+  m('UpdatePhase', 'Conservative', { deferrals: { firmware: '45d', teamsClient: '20d' }, lagVersions: 1 });
+  m('Ring', 'Canary', { order: 1, rolloutDuration: '2d', testPeriod: '3d' });
+  m('Ring', 'Staging', { order: 2, rolloutDuration: '5d', testPeriod: '5d' });
+  m('DeviceGroup', 'lab', { selector: { matchLabels: { site: 'site-0' } }, updatePhase: 'Validation', maintenanceWindow: 'nights', priority: 50 });
+  m('DeviceGroup', 'pilot-phones', { selector: { matchLabels: { tier: 'pilot' }, deviceTypes: ['ipPhone', 'lowCostPhone'] }, updatePhase: 'Pilot', maintenanceWindow: 'nights', priority: 20 });
+  m('DeviceGroup', 'execs', { selector: { matchLabels: { tier: 'vip' } }, updatePhase: 'Final', maintenanceWindow: 'weekend', priority: 30 });
+  m('DeviceGroup', 'poly-phones', { selector: { manufacturers: ['Poly'], deviceTypes: ['ipPhone'] }, updatePhase: 'Conservative', priority: 10 });
+  m('DeviceGroup', 'canary-rooms', { selector: { deviceTypes: ['teamsRoom', 'collaborationBar'], matchLabels: { tier: 'pilot' } }, ring: 'Canary', maintenanceWindow: 'nights', priority: 40 });
+  m('DeviceGroup', 'rooms', { selector: { deviceTypes: ['teamsRoom', 'collaborationBar', 'teamsPanel'] }, ring: 'General', maintenanceWindow: 'weekend', priority: 5 });
+  m('DeviceGroup', 'exec-rooms', { selector: { deviceTypes: ['teamsRoom'], matchLabels: { tier: 'vip' } }, ring: 'Executive', maintenanceWindow: 'hq-fixed', priority: 35 });
+  m('DeviceGroup', 'hq', { selector: { matchLabels: { site: 'site-1' } }, maintenanceWindow: 'hq-fixed', updatePhase: 'General', priority: 15, pin: { teamsClient: '1449.1.0.200' } });
+  m('FleetPolicy', 'default', { retry: { maxAttempts: 3 } });
+  return desiredState(o);
+}
+
+const COMPONENTS_BY_TYPE: Component[] = ['firmware', 'teamsClient', 'adminAgent', 'companyPortal'];
+
+export function generateFleet(size: number, seed = 42): { desired: DesiredState; observed: ObservedState; now: Date } {
+  const rand = rng(seed);
+  const releases = benchReleases();
+  const byComponent = new Map<string, SoftwareReleaseSpec[]>();
+  for (const r of releases) {
+    const key = r.component === 'firmware' ? `firmware/${r.manufacturer}` : r.component;
+    let l = byComponent.get(key);
+    if (!l) byComponent.set(key, (l = []));
+    l.push(r);
+  }
+  const totalWeight = MODELS.reduce((s, m) => s + m.weight, 0);
+  const devices: FleetDevice[] = new Array(size);
+  const operations: DeviceOperation[] = [];
+  for (let i = 0; i < size; i++) {
+    let w = rand() * totalWeight;
+    let model = MODELS[0]!;
+    for (const m of MODELS) { if ((w -= m.weight) < 0) { model = m; break; } }
+    const software: Partial<Record<Component, string>> = {};
+    for (const c of COMPONENTS_BY_TYPE) {
+      const list = byComponent.get(c === 'firmware' ? `firmware/${model.manufacturer}` : c)!;
+      const x = rand();
+      software[c] = x < 0.01 ? '0.0.0.1' : list[Math.min(list.length - 1, Math.floor(rand() * (list.length - 1)))]!.version;
+    }
+    const tierX = rand();
+    const id = `dev-${String(i).padStart(7, '0')}`;
+    const act = rand();
+    devices[i] = {
+      id,
+      macAddress: `02-00-${((i >>> 24) & 255).toString(16).padStart(2, '0')}-${((i >>> 16) & 255).toString(16).padStart(2, '0')}-${((i >>> 8) & 255).toString(16).padStart(2, '0')}-${(i & 255).toString(16).padStart(2, '0')}`.toUpperCase(),
+      deviceType: model.deviceType,
+      manufacturer: model.manufacturer,
+      model: model.model,
+      timeZone: ZONES[Math.floor(rand() * ZONES.length)]!,
+      labels: { site: `site-${Math.floor(rand() * SITES)}`, tier: tierX < 0.05 ? 'pilot' : tierX < 0.08 ? 'vip' : 'standard' },
+      online: act > 0.03,
+      activityState: act < 0.03 ? 'offline' : act < 0.08 ? 'busy' : 'idle',
+      healthStatus: 'healthy',
+      software,
+    };
+    const h = rand();
+    if (h < 0.02) {
+      const fw = byComponent.get(`firmware/${model.manufacturer}`)!.at(-1)!;
+      const n = 1 + Math.floor(rand() * 3);
+      for (let k = 0; k < n; k++) {
+        operations.push({
+          id: `op-${i}-${k}`, deviceId: id, operationType: 'softwareUpdate', component: 'firmware', fromVersion: software.firmware, toVersion: fw.version,
+          status: h < 0.005 && k === n - 1 ? 'inProgress' : 'failed', createdAt: ago(3 - k * 0.5), startedAt: ago(3 - k * 0.5), completedAt: ago(3 - k * 0.5 - 0.01),
+        });
+      }
+    }
+  }
+  return { desired: benchConfig(), observed: { devices, releases, operations }, now: BENCH_NOW };
+}
