@@ -1,13 +1,233 @@
+// `fleetward plan --config DIR --fleet FILE [--at ISO] [-o table|json|markdown] [--compare OLD]`
+// (DESIGN.md section 5): the plan at one instant, or with --compare what a config change does to it.
+// The CLI is not the planner: it may read the clock (for the default --at) and the disk.
+import { existsSync, promises as fsp, statSync } from 'node:fs';
+import * as fs from 'node:fs';
+import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
+import git from 'isomorphic-git';
+import { desiredState } from '../../api/desired.ts';
+import type { DesiredState } from '../../api/desired.ts';
+import type { FleetFile, ObservedState, Revision } from '../../api/types.ts';
+import { diffPlans } from '../../planner/diff.ts';
+import { plan as makePlan } from '../../planner/index.ts';
+import type { Plan } from '../../planner/types.ts';
+import { FleetFileError, loadFleetFile } from '../../sources/fleet-file.ts';
+import { LIMITS, formatConfigError, loadConfigDir, loadDocuments } from '../../sources/load.ts';
+import type { ConfigError } from '../../sources/load.ts';
+import { systemClock } from '../../util/clock.ts';
+import type { Clock } from '../../util/clock.ts';
 import { UsageError } from '../errors.ts';
+import { stableStringify } from '../format/json.ts';
+import { formatDiffMarkdown, formatPlanMarkdown } from '../format/markdown.ts';
+import { formatDiffTable, formatPlanTable } from '../format/table.ts';
+import { wantColor } from '../format/text.ts';
 
-// Placeholder until its issue lands.
+export const OUTPUT_FORMATS = ['table', 'json', 'markdown'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+export function parseOutput(value: string): OutputFormat {
+  if ((OUTPUT_FORMATS as readonly string[]).includes(value)) return value as OutputFormat;
+  throw new UsageError(`-o must be one of ${OUTPUT_FORMATS.join(', ')}, not ${JSON.stringify(value)}`);
+}
+
+/** `--at`: an ISO-8601 instant with a zone (or a bare date, read as UTC midnight), normalised to UTC. */
+export function parseAt(value: string | undefined, clock: Clock = systemClock): Date {
+  if (value === undefined) return clock.now();
+  const iso = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}))?$/i;
+  const t = Date.parse(value);
+  if (!iso.test(value) || Number.isNaN(t)) {
+    throw new UsageError(`--at must be an ISO-8601 instant with a zone, such as 2026-11-23T15:00:00Z (got ${JSON.stringify(value)})`);
+  }
+  return new Date(t);
+}
+
+/** Prints the loader's lines and stops with exit 1: an invalid config is a failed check, not a usage error. */
+function failInvalid(what: string, errors: readonly ConfigError[]): never {
+  for (const e of errors) process.stderr.write(formatConfigError(e) + '\n');
+  throw new UsageError(`${what} is invalid (${errors.length} ${errors.length === 1 ? 'error' : 'errors'})`, 1);
+}
+
+export async function loadConfig(dir: string): Promise<Revision> {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`config directory not found: ${dir}`);
+  const r = await loadConfigDir(dir);
+  if (!r.ok) failInvalid(`config ${dir}`, r.errors);
+  return r.revision;
+}
+
+export async function loadFleet(path: string): Promise<FleetFile> {
+  if (!existsSync(path) || !statSync(path).isFile()) throw new UsageError(`fleet file not found: ${path}`);
+  try {
+    return await loadFleetFile(path);
+  } catch (err) {
+    if (err instanceof FleetFileError) failInvalid(`fleet file ${path}`, err.errors);
+    throw err;
+  }
+}
+
+/** What the planner is told about the world when planning from a fleet file: no operation history. */
+export function observedFromFleet(fleet: FleetFile, desired: DesiredState): ObservedState {
+  return {
+    devices: fleet.devices,
+    releases: [...fleet.releases, ...desired.softwareReleases.map((r) => r.spec)],
+    operations: [],
+  };
+}
+
+export function planFor(revision: Revision, fleet: FleetFile, at: Date): Plan {
+  const desired = desiredState(revision.objects);
+  return makePlan(desired, observedFromFleet(fleet, desired), at, { revision: revision.id });
+}
+
+// ---- --compare git:REV[:path] ----------------------------------------------------------------
+
+/** `REV`, `REV~N`, `REV^`, `REV^N` and chains of them, as git rev-parse reads them. */
+async function resolveRevision(dir: string, rev: string): Promise<string> {
+  const m = /^(.*?)((?:[~^]\d*)*)$/.exec(rev)!;
+  const base = m[1] || 'HEAD';
+  let oid: string;
+  try {
+    oid = await git.resolveRef({ fs, dir, ref: base });
+  } catch {
+    if (!/^[0-9a-f]{4,40}$/i.test(base)) throw new UsageError(`--compare: no revision ${base} in ${dir}`);
+    try {
+      oid = await git.expandOid({ fs, dir, oid: base.toLowerCase() });
+    } catch {
+      throw new UsageError(`--compare: no revision ${base} in ${dir}`);
+    }
+  }
+  oid = await peelToCommit(dir, oid, rev);
+  for (const step of m[2]!.match(/[~^]\d*/g) ?? []) {
+    const n = step.length > 1 ? Number(step.slice(1)) : 1;
+    if (step[0] === '~') {
+      for (let i = 0; i < n; i++) oid = await parent(dir, oid, 1, rev);
+    } else if (n > 0) {
+      oid = await parent(dir, oid, n, rev);
+    }
+  }
+  return oid;
+}
+
+async function peelToCommit(dir: string, oid: string, rev: string): Promise<string> {
+  for (let i = 0; i < 10; i++) {
+    const o = await git.readObject({ fs, dir, oid, format: 'parsed' });
+    if (o.type === 'commit') return oid;
+    if (o.type !== 'tag') break;
+    oid = (o.object as { object: string }).object;
+  }
+  throw new UsageError(`--compare: ${rev} is not a commit`);
+}
+
+async function parent(dir: string, oid: string, n: number, rev: string): Promise<string> {
+  const { commit } = await git.readCommit({ fs, dir, oid });
+  const p = commit.parent[n - 1];
+  if (!p) throw new UsageError(`--compare: ${rev} goes past the first commit`);
+  return p;
+}
+
+/** Every file under `path` in the tree of commit `oid`, paths relative to `path`; hidden names and symlinks skipped, as the directory loader does. */
+async function filesAt(dir: string, oid: string, path: string): Promise<{ path: string; oid: string }[]> {
+  const out: { path: string; oid: string }[] = [];
+  const walk = async (treeOid: string, prefix: string): Promise<void> => {
+    const { tree } = await git.readTree({ fs, dir, oid: treeOid });
+    for (const e of tree) {
+      if (e.path.startsWith('.')) continue;
+      const p = prefix ? `${prefix}/${e.path}` : e.path;
+      if (e.type === 'tree') await walk(e.oid, p);
+      else if (e.type === 'blob' && e.mode !== '120000') out.push({ path: p, oid: e.oid });
+    }
+  };
+  let root: string;
+  try {
+    root = (await git.readTree({ fs, dir, oid, ...(path ? { filepath: path } : {}) })).oid;
+  } catch {
+    throw new UsageError(`--compare: no directory ${path || '.'} at that revision`);
+  }
+  await walk(root, '');
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+const CONFIG_FILE = /\.ya?ml$/i;
+/** Files the loader might read: the YAML objects and the CSV files they name (devicesFile). */
+const READABLE_FILE = /\.(ya?ml|csv)$/i;
+
+/** The config directory as it was at a revision of the git repository that contains `configDir`. */
+export async function loadConfigAtRevision(spec: string, configDir: string): Promise<Revision> {
+  const rest = spec.slice('git:'.length);
+  const colon = rest.indexOf(':');
+  const rev = (colon < 0 ? rest : rest.slice(0, colon)) || 'HEAD';
+  let dir: string;
+  try {
+    dir = await git.findRoot({ fs, filepath: resolve(configDir) });
+  } catch {
+    throw new UsageError(`--compare ${spec}: ${configDir} is not inside a git repository`);
+  }
+  const path = colon < 0
+    ? relative(await fsp.realpath(dir), await fsp.realpath(configDir)).split(/[\\/]/).filter(Boolean).join('/')
+    : rest.slice(colon + 1).split('/').filter((s) => s !== '' && s !== '.').join('/');
+  if (path.split('/').includes('..')) throw new UsageError(`--compare ${spec}: ${path} leaves the repository`);
+  const oid = await resolveRevision(dir, rev);
+  const entries = (await filesAt(dir, oid, path)).filter((e) => READABLE_FILE.test(e.path));
+  // loadDocuments is synchronous: read every blob it may ask for first.
+  const texts = new Map<string, string>();
+  for (const e of entries) {
+    const { blob } = await git.readBlob({ fs, dir, oid: e.oid });
+    // The directory loader's limit for one file, so a huge blob is refused rather than parsed.
+    if (blob.byteLength > LIMITS.maxFileBytes) {
+      throw new UsageError(`--compare ${spec}: ${e.path} is ${(blob.byteLength / 1048576).toFixed(1)} MiB; a config file may be at most ${LIMITS.maxFileBytes / 1048576} MiB`, 1);
+    }
+    texts.set(e.path, Buffer.from(blob).toString('utf8'));
+  }
+  const display = (rel: string): string => `${rev}:${path ? `${path}/` : ''}${rel}`;
+  const files = entries.filter((e) => CONFIG_FILE.test(e.path)).map((e) => ({ path: display(e.path), text: texts.get(e.path)! }));
+  const readFile = (rel: string): string | undefined => texts.get(rel.split(/[\\/]+/).filter((s) => s !== '' && s !== '.').join('/'));
+  const r = loadDocuments(files, { revisionId: oid, readFile });
+  if (!r.ok) failInvalid(`config ${spec}`, r.errors);
+  return r.revision;
+}
+
+// ---- The command ----------------------------------------------------------------------------
+
+interface PlanOptions { config: string; fleet: string; at?: string; output: string; compare?: string }
+
+export async function runPlan(opts: PlanOptions, out: NodeJS.WritableStream & { isTTY?: boolean } = process.stdout): Promise<void> {
+  const format = parseOutput(opts.output);
+  const at = parseAt(opts.at);
+  const fleet = await loadFleet(opts.fleet);
+  const revision = await loadConfig(opts.config);
+  const after = planFor(revision, fleet, at);
+  if (opts.compare === undefined) {
+    if (format === 'json') out.write(stableStringify(after));
+    else if (format === 'markdown') out.write(formatPlanMarkdown(after));
+    else out.write(formatPlanTable(after, { color: wantColor(out) }));
+    return;
+  }
+  const old = opts.compare.startsWith('git:')
+    ? await loadConfigAtRevision(opts.compare, opts.config)
+    : await loadConfig(opts.compare);
+  const diff = diffPlans(planFor(old, fleet, at), after);
+  const labels = { beforeLabel: opts.compare, afterLabel: opts.config };
+  if (format === 'json') out.write(stableStringify(diff));
+  else if (format === 'markdown') out.write(formatDiffMarkdown(diff, labels));
+  else out.write(formatDiffTable(diff, { color: wantColor(out), ...labels }));
+}
+
 export function register(program: Command): void {
   program
     .command('plan')
-    .description('(not yet implemented)')
-    .allowUnknownOption()
-    .action(() => {
-      throw new UsageError('plan is not implemented yet');
+    .description('Show what Fleetward would do to the fleet at one instant, or what a config change does to that plan.')
+    .requiredOption('--config <dir>', 'config directory (the YAML objects)')
+    .requiredOption('--fleet <file>', 'fleet file: devices[] and releases[] (YAML)')
+    .option('--at <iso>', 'the instant to plan at, ISO-8601 with a zone (default: now)')
+    .option('-o, --output <format>', 'table, json or markdown', 'table')
+    .option('--compare <old>', 'show the difference from an older config: a directory, or git:REV[:path] in the repository holding --config')
+    .addHelpText('after', `
+Examples:
+  fleetward plan --config examples/config --fleet examples/fleet.yaml
+  fleetward plan --config config --fleet fleet.yaml --at 2026-12-02T09:00:00Z -o json
+  fleetward plan --config config --fleet fleet.yaml --compare git:origin/main -o markdown
+`)
+    .action(async (opts: PlanOptions) => {
+      await runPlan(opts);
     });
 }

@@ -5,7 +5,7 @@
 import { formatShift } from '../../planner/diff.ts';
 import type { PlanDiff } from '../../planner/diff.ts';
 import type { Plan } from '../../planner/types.ts';
-import { deviceSections, pickDevices, sectionTitle, stateCounts } from './plan-view.ts';
+import { activeReleases, deviceSections, listedComponents, pickDevices, quietCount, sectionTitle, stagesText, stateCounts } from './plan-view.ts';
 import { shortRevision, formatInstant, formatRelative, plural } from './text.ts';
 
 export interface MarkdownOptions {
@@ -57,6 +57,8 @@ export function formatPlanMarkdown(plan: Plan, opts: MarkdownOptions = {}): stri
   if (counts.rows.length > 0) {
     out.push(...table(['state', ...counts.components], counts.rows.map((r) => [r.state, ...r.counts.map(String)]), ['l', ...counts.components.map(() => 'r' as const)]));
     out.push('');
+    const quiet = quietCount(plan);
+    if (quiet > 0) out.push(`Blocked counts ${plural(quiet, 'component')} updated only through a SoftwareUpdate or left out of autoUpdate; they are not listed below.`, '');
   }
 
   if (plan.operations.length > 0) {
@@ -67,15 +69,11 @@ export function formatPlanMarkdown(plan: Plan, opts: MarkdownOptions = {}): stri
     ]));
   }
 
-  const activeReleases = plan.releases.filter((r) => r.state !== 'NotRequired');
-  if (activeReleases.length > 0) {
-    out.push(...details(`Releases (${activeReleases.length})`, [
-      ...table(['release', 'state', 'stages'], activeReleases.slice(0, maxRows).map((r) => [
-        `${r.component}@${r.version}`,
-        r.state,
-        r.stages.map((s) => `${s.name} ${s.updated}/${s.devices}${s.failed ? ` (${s.failed} failed)` : ''}`).join(', ') || '—',
-      ])),
-      ...more(activeReleases.length - maxRows, 'releases'),
+  const active = activeReleases(plan);
+  if (active.length > 0) {
+    out.push(...details(`Releases in progress (${active.length} of ${plan.releases.length})`, [
+      ...table(['release', 'state', 'stages (updated/devices)'], active.slice(0, maxRows).map((r) => [`${r.component}@${r.version}`, r.state, stagesText(r)])),
+      ...more(active.length - maxRows, 'releases'),
     ]));
   }
 
@@ -88,7 +86,7 @@ export function formatPlanMarkdown(plan: Plan, opts: MarkdownOptions = {}): stri
       deviceBudget -= shown.length;
       const rows: string[][] = [];
       for (const d of shown) {
-        const pending = d.components.filter((c) => c.state !== 'UpToDate');
+        const pending = listedComponents(d);
         if (pending.length === 0) { rows.push([d.id, 'all', '', '', 'UpToDate', '—', '']); continue; }
         pending.forEach((c, i) => rows.push([
           i === 0 ? d.id : '',

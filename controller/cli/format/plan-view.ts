@@ -2,7 +2,7 @@
 // the counts by state, and the devices grouped by group / phase or ring / window.
 import { COMPONENTS } from '../../api/types.ts';
 import type { Component } from '../../api/types.ts';
-import type { ComponentState, DevicePlan, Plan } from '../../planner/types.ts';
+import type { ComponentPlan, ComponentState, DevicePlan, Plan, ReleasePlan } from '../../planner/types.ts';
 
 export const STATES: readonly ComponentState[] = ['UpToDate', 'Due', 'Scheduled', 'InProgress', 'Held', 'Failed', 'Blocked'];
 
@@ -62,8 +62,9 @@ export function deviceSections(plan: Plan): DeviceSection[] {
     || byString(a.maintenanceWindow, b.maintenanceWindow));
 }
 
+/** Nothing to list for the device: every component up to date, or not updated automatically by design. */
 export function isUpToDate(d: DevicePlan): boolean {
-  return d.components.every((c) => c.state === 'UpToDate');
+  return d.components.every((c) => c.state === 'UpToDate' || isQuiet(c));
 }
 
 /**
@@ -77,4 +78,34 @@ export function pickDevices(devices: DevicePlan[], limit: number): { shown: Devi
   const shown = devices.filter((d) => chosen.has(d));
   const hiddenList = devices.filter((d) => !chosen.has(d));
   return { shown, hidden: hiddenList.length, hiddenUpToDate: hiddenList.filter(isUpToDate).length };
+}
+
+/**
+ * Components that are not updated automatically by design (manual-only components, or left out of
+ * the group's autoUpdate): counted in the summary and present in JSON, but not listed device by
+ * device, where they would bury what is actually pending.
+ */
+const QUIET_REASONS = new Set(['ManualOnlyComponent', 'AutoUpdateDisabled']);
+export function isQuiet(c: ComponentPlan): boolean {
+  return c.state === 'Blocked' && QUIET_REASONS.has(c.reason);
+}
+export function quietCount(plan: Plan): number {
+  let n = 0;
+  for (const d of plan.devices) for (const c of d.components) if (isQuiet(c)) n++;
+  return n;
+}
+/** The components of a device worth a row: pending or blocked for a reason a person may act on. */
+export function listedComponents(d: DevicePlan): ComponentPlan[] {
+  return d.components.filter((c) => c.state !== 'UpToDate' && !isQuiet(c));
+}
+
+/** Releases still moving or stopped, the stopped ones first (Paused, CompletedWithFailures, InProgress, Scheduled); the rest are history. */
+export function activeReleases(plan: Plan): ReleasePlan[] {
+  const rank = (r: ReleasePlan): number => ['Paused', 'CompletedWithFailures', 'InProgress', 'Scheduled'].indexOf(r.state);
+  return plan.releases.filter((r) => rank(r) >= 0)
+    .map((r, i) => ({ r, i })).sort((a, b) => rank(a.r) - rank(b.r) || a.i - b.i).map((x) => x.r);
+}
+export function stagesText(r: ReleasePlan): string {
+  return r.stages.filter((s) => s.devices > 0)
+    .map((s) => `${s.name} ${s.updated}/${s.devices}${s.failed ? ` (${s.failed} failed)` : ''}`).join(', ') || '—';
 }

@@ -4,7 +4,7 @@
 import { formatShift } from '../../planner/diff.ts';
 import type { PlanDiff, UpdateChange } from '../../planner/diff.ts';
 import type { ComponentPlan, Plan } from '../../planner/types.ts';
-import { deviceSections, pickDevices, sectionTitle, stateCounts } from './plan-view.ts';
+import { activeReleases, deviceSections, listedComponents, pickDevices, quietCount, sectionTitle, stagesText, stateCounts } from './plan-view.ts';
 import { STATE_STYLE, shortRevision, formatInstant, formatRelative, paint, plural, renderColumns } from './text.ts';
 import type { CellInput } from './text.ts';
 
@@ -19,7 +19,7 @@ export interface TableOptions {
 const ID_MAX = 32;
 const NAME_MAX = 28;
 const VERSION_MAX = 18;
-const REASON_MAX = 32;
+const REASON_MAX = 40;
 
 function moreLine(hidden: number, what: string, indent = '  '): string[] {
   return hidden > 0 ? [`${indent}… ${hidden} more ${what} (-o json lists all)`] : [];
@@ -42,6 +42,7 @@ export function formatPlanTable(plan: Plan, opts: TableOptions): string {
   const color = opts.color;
   const maxDevices = opts.maxDevicesPerSection ?? 25;
   const maxRows = opts.maxRows ?? 50;
+  const maxReleases = Math.min(maxRows, 20);
   const out: string[] = [];
   const h = (text: string): string => paint(text, 'bold', color);
 
@@ -56,6 +57,8 @@ export function formatPlanTable(plan: Plan, opts: TableOptions): string {
       counts.rows.map((r) => [{ text: r.state, ...(STATE_STYLE[r.state] ? { style: STATE_STYLE[r.state]! } : {}) }, ...r.counts.map(String)]),
       { color },
     ));
+    const quiet = quietCount(plan);
+    if (quiet > 0) out.push(`(Blocked counts ${plural(quiet, 'component')} updated only through a SoftwareUpdate or left out of autoUpdate; not listed below.)`);
     out.push('');
   }
 
@@ -70,19 +73,15 @@ export function formatPlanTable(plan: Plan, opts: TableOptions): string {
     out.push('');
   }
 
-  const activeReleases = plan.releases.filter((r) => r.state !== 'NotRequired');
-  if (activeReleases.length > 0) {
-    out.push(h(`Releases (${activeReleases.length})`));
+  const active = activeReleases(plan);
+  if (active.length > 0) {
+    out.push(h(`Releases in progress (${active.length} of ${plan.releases.length})`));
     out.push(...renderColumns(
-      [{ header: 'RELEASE', max: 40 }, { header: 'STATE' }, { header: 'STAGES' }],
-      activeReleases.slice(0, maxRows).map((r) => [
-        `${r.component}@${r.version}`,
-        r.state,
-        r.stages.map((s) => `${s.name} ${s.updated}/${s.devices}${s.failed ? ` (${s.failed} failed)` : ''}`).join(', ') || '—',
-      ]),
+      [{ header: 'RELEASE', max: 40 }, { header: 'STATE' }, { header: 'STAGES (updated/devices)' }],
+      active.slice(0, maxReleases).map((r) => [`${r.component}@${r.version}`, { text: r.state, ...(r.state === 'Paused' ? { style: 'red' as const } : {}) }, stagesText(r)]),
       { color, indent: '  ' },
     ));
-    out.push(...moreLine(activeReleases.length - maxRows, 'releases'));
+    out.push(...moreLine(active.length - maxReleases, 'releases in progress'));
     out.push('');
   }
 
@@ -91,7 +90,7 @@ export function formatPlanTable(plan: Plan, opts: TableOptions): string {
     const { shown, hidden, hiddenUpToDate } = pickDevices(section.devices, maxDevices);
     const rows: CellInput[][] = [];
     for (const d of shown) {
-      const pending = d.components.filter((c) => c.state !== 'UpToDate');
+      const pending = listedComponents(d);
       if (pending.length === 0) {
         rows.push([d.id, 'all', '', '', { text: 'UpToDate', style: 'green' }, '—', '']);
         continue;

@@ -86,7 +86,8 @@ export function formatRelative(iso: string | null, at: string): string {
 
 export const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
-/** Git commit ids and content hashes are shown by their first 12 characters; JSON keeps them whole. */
+/** Git commit ids and content hashes (`sha256:…`) are shown by their first 12 hex digits; JSON keeps them whole. */
 export function shortRevision(rev: string): string {
-  return /^[0-9a-f]{13,}$/i.test(rev) ? rev.slice(0, 12) : rev;
+  const m = /^([a-z0-9]+:)?([0-9a-f]{13,})$/i.exec(rev);
+  return m ? `${m[1] ?? ''}${m[2]!.slice(0, 12)}` : rev;
 }

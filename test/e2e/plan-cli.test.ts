@@ -1,0 +1,142 @@
+// `fleetward plan` and `fleetward forecast` as a user runs them: the real CLI in a child process,
+// against a config directory and fleet file written by the test.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../support/run-cli.ts';
+import { AT, FLEET, INVALID_WINDOW, configFiles, writeFiles } from '../support/plan-fixture.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'fleetward-plan-cli-'));
+const config = join(root, 'config');
+const newConfig = join(root, 'config-weekends');
+const badConfig = join(root, 'config-invalid');
+const fleet = join(root, 'fleet.yaml');
+writeFiles(config, configFiles('office-hours'));
+writeFiles(newConfig, configFiles('weekend-nights'));
+writeFiles(badConfig, { ...configFiles('office-hours'), 'short.yaml': INVALID_WINDOW });
+writeFiles(root, { 'fleet.yaml': FLEET });
+
+const plan = (...args: string[]) => runCli(['plan', '--config', config, '--fleet', fleet, '--at', AT, ...args]);
+
+/** Every file under `dir` with its size and modification time, to prove nothing was written. */
+function snapshot(dir: string): string {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      const s = statSync(p);
+      if (s.isDirectory()) walk(p); else out.push(`${p} ${s.size} ${s.mtimeMs} ${readFileSync(p, 'utf8').length}`);
+    }
+  };
+  walk(dir);
+  return out.join('\n');
+}
+
+test('plan -o json holds operations[] and devices[].components[] with the contract fields', async () => {
+  const r = await plan('-o', 'json');
+  assert.is(r.code, 0, r.stderr);
+  const p = JSON.parse(r.stdout);
+  assert.is(p.at, '2026-11-23T12:00:00.000Z');
+  assert.equal(p.devices.map((d: { id: string }) => d.id).sort(), ['phone-canary', 'phone-lon-1', 'phone-nyc-1', 'phone-syd-1']);
+  const canary = p.devices.find((d: { id: string }) => d.id === 'phone-canary');
+  assert.is(canary.group, 'canaries');
+  const fw = canary.components.find((c: { component: string }) => c.component === 'firmware');
+  assert.equal(Object.keys(fw).slice(0, 6), ['component', 'currentVersion', 'targetVersion', 'state', 'reason', 'notBefore']);
+  assert.is(fw.currentVersion, '122.15.0.52');
+  assert.is(fw.targetVersion, '122.15.0.58');
+  const op = p.operations.find((o: { deviceId: string }) => o.deviceId === 'phone-canary');
+  assert.ok(op, 'the canary in its open window is updated now');
+  assert.equal([op.component, op.fromVersion, op.toVersion], ['firmware', '122.15.0.52', '122.15.0.58']);
+  // The General phase defers firmware 30 days from releasedAt (seed 000): no operation, a later notBefore.
+  const general = p.devices.find((d: { id: string }) => d.id === 'phone-lon-1');
+  const gfw = general.components.find((c: { component: string }) => c.component === 'firmware');
+  assert.ok(Date.parse(gfw.notBefore) >= Date.parse('2026-12-13T12:00:00Z'), gfw.notBefore);
+  assert.not.ok(p.operations.some((o: { deviceId: string }) => o.deviceId === 'phone-lon-1'));
+});
+
+test('two runs with the same inputs print byte-identical JSON', async () => {
+  const [a, b] = [await plan('-o', 'json'), await plan('-o', 'json')];
+  assert.is(a.code, 0, a.stderr);
+  assert.is(a.stdout, b.stdout);
+});
+
+test('the table is the default, without colour when not on a terminal', async () => {
+  const r = await plan();
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^Plan at 2026-11-23 12:00 UTC/);
+  assert.match(r.stdout, /^STATE/m);
+  assert.match(r.stdout, /group canaries · phase canary · window office-hours \(1 device\)/);
+  assert.not.match(r.stdout, /\u001b\[/);
+});
+
+test('markdown output starts with the summary for a pull-request comment', async () => {
+  const r = await plan('-o', 'markdown');
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^### Fleetward plan at 2026-11-23 12:00 UTC/);
+  assert.ok(r.stdout.indexOf('**4 devices**') < r.stdout.indexOf('<details>'));
+});
+
+test('an invalid config prints the loader\'s lines, exits 1 and prints no plan', async () => {
+  const before = snapshot(root);
+  const r = await runCli(['plan', '--config', badConfig, '--fleet', fleet, '--at', AT, '-o', 'json']);
+  assert.is(r.code, 1);
+  assert.is(r.stdout, '');
+  assert.match(r.stderr, /short\.yaml:\d+/);
+  assert.match(r.stderr, /too-short/);
+  assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
+  assert.is(snapshot(root), before);
+});
+
+test('missing files are one line each and exit 2', async () => {
+  const noFleet = await runCli(['plan', '--config', config, '--fleet', join(root, 'nope.yaml')]);
+  assert.is(noFleet.code, 2);
+  assert.is(noFleet.stderr, `fleetward: fleet file not found: ${join(root, 'nope.yaml')}\n`);
+  const noConfig = await runCli(['plan', '--config', join(root, 'nope'), '--fleet', fleet]);
+  assert.is(noConfig.code, 2);
+  assert.is(noConfig.stderr, `fleetward: config directory not found: ${join(root, 'nope')}\n`);
+  assert.is(noConfig.stdout, '');
+});
+
+test('a bad --at or -o is refused with the form expected', async () => {
+  const at = await runCli(['plan', '--config', config, '--fleet', fleet, '--at', 'next tuesday']);
+  assert.is(at.code, 2);
+  assert.match(at.stderr, /--at must be an ISO-8601 instant with a zone, such as 2026-11-23T15:00:00Z/);
+  const local = await runCli(['plan', '--config', config, '--fleet', fleet, '--at', '2026-11-23T12:00']);
+  assert.is(local.code, 2, 'a time without a zone is ambiguous');
+  const o = await runCli(['plan', '--config', config, '--fleet', fleet, '-o', 'yaml']);
+  assert.is(o.code, 2);
+  assert.match(o.stderr, /-o must be one of table, json, markdown/);
+});
+
+test('--at with an offset plans at the same UTC instant', async () => {
+  const utc = await plan('-o', 'json');
+  const paris = await runCli(['plan', '--config', config, '--fleet', fleet, '--at', '2026-11-23T13:00:00+01:00', '-o', 'json']);
+  assert.is(paris.code, 0, paris.stderr);
+  assert.is(paris.stdout, utc.stdout);
+});
+
+test('--compare with a directory leads with the one-line summary of what the change does', async () => {
+  const r = await runCli(['plan', '--config', newConfig, '--compare', config, '--fleet', fleet, '--at', AT]);
+  assert.is(r.code, 0, r.stderr);
+  const lines = r.stdout.split('\n');
+  assert.match(lines[0]!, /^Plan diff at 2026-11-23 12:00 UTC/);
+  // The weekend window opens inside office hours in every zone of the fleet, so no update moves earlier.
+  assert.match(lines[1]!, /^3 devices move to window weekend-nights[;.]/);
+  assert.not.match(lines[1]!, /earlier/);
+  const json = JSON.parse((await runCli(['plan', '--config', newConfig, '--compare', config, '--fleet', fleet, '--at', AT, '-o', 'json'])).stdout);
+  assert.equal(json.assignments.map((a: { deviceId: string }) => a.deviceId), ['phone-lon-1', 'phone-nyc-1', 'phone-syd-1']);
+  assert.ok(json.assignments.every((a: { field: string; from: string; to: string }) => a.field === 'maintenanceWindow' && a.from === 'office-hours' && a.to === 'weekend-nights'));
+});
+
+test('--compare with an invalid old config says which side is invalid and exits 1', async () => {
+  const r = await runCli(['plan', '--config', config, '--compare', badConfig, '--fleet', fleet, '--at', AT]);
+  assert.is(r.code, 1);
+  assert.is(r.stdout, '');
+  assert.match(r.stderr, new RegExp(`config ${badConfig} is invalid`));
+});
+
+test.after(() => rmSync(root, { recursive: true, force: true }));
+
+test.run();
