@@ -62,8 +62,11 @@ export function register(program: Command): void {
     .argument('<batch>', 'ProvisioningBatch name')
     .option('--state-dir <dir>', STATE_DIR_HELP)
     .option('--output <file>', 'write to this file (mode 0600) instead of standard output')
-    .action(async (batch: string, opts: { stateDir?: string; output?: string }) => {
-      const { rows, status } = await exportCodes(stateDirOf(opts), batch, systemClock.now());
+    .option('--at <instant>', 'judge expiry at this ISO-8601 instant instead of now (for a simulated clock)')
+    .action(async (batch: string, opts: { stateDir?: string; output?: string; at?: string }) => {
+      const at = opts.at === undefined ? systemClock.now() : new Date(opts.at);
+      if (Number.isNaN(at.getTime())) throw new UsageError(`--at ${JSON.stringify(opts.at)} is not an ISO-8601 instant such as 2026-11-23T09:00:00Z`);
+      const { rows, status } = await exportCodes(stateDirOf(opts), batch, at);
       const csv = stringify(rows, { header: true, columns: [...EXPORT_COLUMNS], record_delimiter: 'unix' });
       if (opts.output) {
         await writeFile(opts.output, csv, { mode: 0o600 });
