@@ -1,0 +1,173 @@
+// The simulator's state (versions, operations, history) survives a restart of the process, including a
+// SIGKILL at any moment: an operation is on disk before startUpdate resolves (journal + fsync), and
+// snapshots replace the journal atomically.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FleetDevice, FleetFile } from '../../controller/api/types.ts';
+import { ManualClock } from '../../controller/util/clock.ts';
+import { Simulator } from '../../controller/drivers/simulator/simulator.ts';
+
+const HOUR = 3_600_000;
+const START = '2026-11-23T02:00:00Z';
+
+function aPhone(id: string): FleetDevice {
+  return { id, deviceType: 'ipPhone', manufacturer: 'Yealink', model: 'MP54', timeZone: 'Europe/Paris', software: { firmware: '122.15.0.36' } };
+}
+function aFleet(n: number, extra: FleetDevice[] = []): FleetFile {
+  return { devices: [...Array.from({ length: n }, (_, i) => aPhone(`p${i}`)), ...extra], releases: [] };
+}
+const QUIET = { failureRate: 0, offlineRate: 0, busyDuringMeetings: 0, rollbackRate: 0, installDuration: '30m', queueDelay: '1m' };
+
+const opened: Simulator[] = [];
+function open(dir: string, clock: ManualClock, fleet = aFleet(5), compactEvery?: number) {
+  return track(new Simulator({ fleet, clock, seed: 3, stateDir: dir, behaviour: QUIET, ...(compactEvery ? { compactEvery } : {}) }));
+}
+function track(sim: Simulator): Simulator {
+  opened.push(sim);
+  return sim;
+}
+
+// ---- child mode: issue updates as fast as possible and print each accepted one -----------------------
+if (process.env.FLEETWARD_SIM_CHILD) {
+  const sim = open(process.env.FLEETWARD_SIM_CHILD, new ManualClock(START), aFleet(400), 25);
+  for (let i = 0; i < 400; i++) {
+    const r = await sim.startUpdate({ deviceId: `p${i}`, component: 'firmware', version: '122.15.0.58' });
+    if (r.accepted) process.stdout.write(`${r.operation.id} p${i}\n`);
+  }
+  process.stdout.write('done\n');
+  await new Promise(() => {}); // wait to be killed
+}
+
+const dirs: string[] = [];
+function aStateDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'fleetward-sim-'));
+  dirs.push(d);
+  return d;
+}
+test.after(async () => {
+  // Simulators left open stand for crashed processes; close their files only once every test is done.
+  for (const sim of opened) await sim.close().catch(() => {});
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+test('an accepted operation is on disk before startUpdate resolves: a new process sees it in flight', async () => {
+  const dir = aStateDir();
+  const clock = new ManualClock(START);
+  const first = open(dir, clock);
+  const r = await first.startUpdate({ deviceId: 'p1', component: 'firmware', version: '122.15.0.58' });
+  assert.ok(r.accepted);
+  // No close(): as if the process had died here.
+  const second = open(dir, clock);
+  assert.equal(second.operations().map((o) => [o.id, o.status]), [[r.accepted ? r.operation.id : '', 'queued']]);
+  const again = await second.startUpdate({ deviceId: 'p1', component: 'firmware', version: '122.15.0.58' });
+  assert.is(again.accepted, false, 'still one update in flight after the restart');
+});
+
+test('an operation accepted before a crash completes after the restart and the version moves', async () => {
+  const dir = aStateDir();
+  const clock = new ManualClock(START);
+  await open(dir, clock).startUpdate({ deviceId: 'p2', component: 'firmware', version: '122.15.0.58' });
+  clock.advance(2 * HOUR);
+  const later = open(dir, clock);
+  assert.is(later.device('p2')?.software.firmware, '122.15.0.58');
+  assert.is(later.operations('p2')[0]?.status, 'successful');
+  assert.is(later.operations('p2')[0]?.completedAt, '2026-11-23T02:31:00.000Z');
+});
+
+test('versions, history and forced states survive a clean restart', async () => {
+  const dir = aStateDir();
+  const clock = new ManualClock(START);
+  const sim = open(dir, clock);
+  await sim.startUpdate({ deviceId: 'p0', component: 'firmware', version: '122.15.0.58' });
+  await sim.setOnline('p3', false);
+  clock.advance(HOUR);
+  await sim.runDiagnostics('p0');
+  await sim.close();
+  const again = open(dir, clock);
+  assert.is(again.device('p0')?.software.firmware, '122.15.0.58');
+  assert.equal(again.operations('p0').map((o) => o.operationType), ['softwareUpdate', 'deviceDiagnostics']);
+  assert.is(again.device('p3')?.online, false);
+  assert.is(again.simulatedUntil?.toISOString(), '2026-11-23T03:00:00.000Z');
+});
+
+test('snapshots replace the journal segments they cover and the state still loads', async () => {
+  const dir = aStateDir();
+  const clock = new ManualClock(START);
+  const sim = open(dir, clock, aFleet(40), 10);
+  await Promise.all(Array.from({ length: 40 }, (_, i) => sim.startUpdate({ deviceId: `p${i}`, component: 'firmware', version: '122.15.0.58' })));
+  await sim.compact();
+  const files = readdirSync(dir);
+  assert.ok(files.includes('snapshot.json'));
+  assert.ok(files.filter((f) => f.startsWith('journal-')).length <= 2, files.join(' '));
+  const again = open(dir, clock, aFleet(40));
+  assert.is(again.operations().length, 40);
+  assert.is(new Set(again.operations().map((o) => o.id)).size, 40);
+});
+
+test('a torn last journal line (a crash mid-append) is ignored', async () => {
+  const dir = aStateDir();
+  const clock = new ManualClock(START);
+  await open(dir, clock).startUpdate({ deviceId: 'p1', component: 'firmware', version: '122.15.0.58' });
+  const journal = readdirSync(dir).find((f) => f.startsWith('journal-'))!;
+  appendFileSync(join(dir, journal), '{"seq":99,"at":1,"type":"sta');
+  const again = open(dir, clock);
+  assert.is(again.operations().length, 1);
+});
+
+test('a corrupt line inside the journal is refused with its file and line, and nothing is rewritten', async () => {
+  const dir = aStateDir();
+  const clock = new ManualClock(START);
+  await open(dir, clock).startUpdate({ deviceId: 'p1', component: 'firmware', version: '122.15.0.58' });
+  const journal = join(dir, readdirSync(dir).find((f) => f.startsWith('journal-'))!);
+  writeFileSync(journal, 'not json\n' + '{"seq":5,"at":0,"type":"online","deviceId":"p1","online":false}\n');
+  assert.throws(() => open(dir, clock), new RegExp(`${journal.replace(/[.]/g, '\\.')}:1 is corrupt`));
+  assert.ok(readdirSync(dir).includes(journal.split('/').pop()!), 'the journal is left for a person to look at');
+});
+
+test('a device added at run time survives a restart; metadata comes from the current fleet file', async () => {
+  const dir = aStateDir();
+  const clock = new ManualClock(START);
+  const sim = open(dir, clock, aFleet(2));
+  await sim.addDevice({ ...aPhone('new-1'), software: { firmware: '1.0' } });
+  await sim.close();
+  const renamed = aFleet(2);
+  renamed.devices[0]!.displayName = 'Lobby';
+  const again = open(dir, clock, renamed);
+  assert.equal(again.inventory().map((d) => d.id).sort(), ['new-1', 'p0', 'p1']);
+  assert.is(again.device('p0')?.displayName, 'Lobby');
+});
+
+test('SIGKILL at any moment of a burst of updates loses no accepted operation and duplicates none', async () => {
+  for (const killAfter of [1, 37, 160]) {
+    const dir = aStateDir();
+    const accepted = await new Promise<Map<string, string>>((resolve, reject) => {
+      const child = spawn(process.execPath, [import.meta.filename], { env: { ...process.env, FLEETWARD_SIM_CHILD: dir }, stdio: ['ignore', 'pipe', 'inherit'] });
+      const seen = new Map<string, string>();
+      let buf = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        buf += chunk;
+        const lines = buf.split('\n');
+        buf = lines.pop()!;
+        for (const line of lines) {
+          const [id, device] = line.split(' ');
+          if (device) seen.set(id!, device);
+          if (seen.size >= killAfter || line === 'done') child.kill('SIGKILL');
+        }
+      });
+      child.on('error', reject);
+      child.on('close', () => resolve(seen));
+    });
+    const sim = open(dir, new ManualClock(START), aFleet(400));
+    const ops = sim.operations();
+    for (const [id, device] of accepted) assert.ok(ops.some((o) => o.id === id && o.deviceId === device), `operation ${id} on ${device} was lost (kill after ${killAfter})`);
+    const perDevice = new Map<string, number>();
+    for (const o of ops) perDevice.set(o.deviceId, (perDevice.get(o.deviceId) ?? 0) + 1);
+    assert.ok([...perDevice.values()].every((n) => n === 1), 'no device has two operations');
+  }
+});
+
+test.run();
