@@ -75,9 +75,9 @@ export class Operator {
     this.#o = opts;
     const log = opts.logger;
     this.identity = opts.identity ?? `${hostname()}_${process.pid}`;
+    // An unsharded operator ignores every labelled object at the server; a sharded one also reads the
+    // unlabelled shared config, so it lists everything and filters (inShard).
     const selector = opts.shard ? undefined : `!${SHARD_LABEL}`;
-    // A sharded operator also reads the unlabelled tenant-wide kinds, so it lists without a selector and
-    // filters (inShard); an unsharded one ignores every labelled object at the server.
     this.informers = new ResilientInformers(opts.client.watchTargets(opts.watchNamespaces ?? [], selector), {
       kubeConfig: opts.client.kubeConfig, logger: log, onChange: () => this.source.changed(),
       ...(opts.staleAfterMs ? { staleAfterMs: opts.staleAfterMs } : {}),
@@ -138,16 +138,12 @@ export class Operator {
     if (this.#loop || this.#stopped) return;
     const o = this.#o;
     const plan: PlanFn = (desired, observed, now, opts) => {
-      let p = planFleet(desired, observed, now, opts);
-      if (o.shard) {
-        // A shard acts only on the devices its own DeviceGroups claim; the rest belong to other shards.
-        p = { ...p, operations: p.operations.filter((op) => p.devices.find((d) => d.id === op.deviceId)?.group != null) };
-      }
+      const p = planFleet(desired, observed, now, opts);
       this.#lastPlan = p;
       return p;
     };
     this.#reconciler = new Reconciler({
-      source: this.source, driver: new LeaderGuardedDriver(o.driver, () => this.isLeader), store: this.store,
+      source: this.source, driver: new ShardDriver(new LeaderGuardedDriver(o.driver, () => this.isLeader), o.shard), store: this.store,
       clock: o.clock, plan, logger: o.logger, ...(o.metrics ? { metrics: o.metrics } : {}),
     });
     this.#loop = new ReconcileLoop(this.#reconciler, {
@@ -203,6 +199,37 @@ export class Operator {
     if (!where?.owns) return undefined;
     return { ...where.ref, ...(hit.metadata.uid ? { uid: hit.metadata.uid } : {}) };
   }
+}
+
+/** The devices of one shard: those whose `fleetward.dev/shard` label is the shard (unlabelled ones without a shard). */
+export class ShardDriver implements Driver {
+  readonly #d: Driver;
+  readonly #shard: string | undefined;
+  readonly name: string;
+  #mine = new Set<string>();
+  constructor(d: Driver, shard: string | undefined) {
+    this.#d = d;
+    this.#shard = shard;
+    this.name = d.name;
+  }
+  async inventory() {
+    const devices = (await this.#d.inventory()).filter((dev) => dev.labels?.[SHARD_LABEL] === this.#shard);
+    this.#mine = new Set(devices.map((dev) => dev.id));
+    return devices;
+  }
+  catalog() { return this.#d.catalog(); }
+  async operations(deviceId?: string) {
+    const ops = await this.#d.operations(deviceId);
+    return deviceId ? ops : ops.filter((op) => this.#mine.has(op.deviceId));
+  }
+  operation(deviceId: string, operationId: string) { return this.#d.operation(deviceId, operationId); }
+  async startUpdate(req: StartOperationRequest): Promise<StartOperationResult> {
+    if (!this.#mine.has(req.deviceId)) throw new DriverError('InvalidRequest', `${req.deviceId} is not in shard ${this.#shard ?? '(none)'}`);
+    return this.#d.startUpdate(req);
+  }
+  runDiagnostics(deviceId: string) { return this.#d.runDiagnostics(deviceId); }
+  get provisioning() { return this.#d.provisioning; }
+  async close() { await this.#d.close?.(); }
 }
 
 /** Fencing: a replica that is no longer leader starts nothing, even in the middle of a pass. */

@@ -14,18 +14,17 @@ export const SHARD_LABEL = 'fleetward.dev/shard';
 /** Flux's convention: changing this annotation asks for a reconcile now. */
 export const REQUESTED_AT_ANNOTATION = 'reconcile.fleetward.dev/requestedAt';
 
-/** Kinds that partition the fleet. The others are tenant-wide definitions every shard reads. */
-export const SHARDED_KINDS: readonly Kind[] = ['DeviceGroup', 'SoftwareUpdate', 'ProvisioningBatch'];
-
 export interface ObjectRef { kind: Kind; namespace?: string; name: string }
 
-/** Which objects an operator reconciles (reads) and which it owns (writes status on). */
-export function inShard(obj: KubernetesObject & { kind?: string }, shard: string | undefined): { reads: boolean; owns: boolean } {
+/**
+ * Sharding (docs/kubernetes.md): an operator started with `--shard X` manages the devices labelled
+ * `fleetward.dev/shard=X`, reads the unlabelled objects (the shared config) and those labelled X, and
+ * writes status only on those labelled X. One started without a shard manages the unlabelled devices,
+ * reads and owns the unlabelled objects. An object labelled for another shard is not its business.
+ */
+export function inShard(obj: KubernetesObject, shard: string | undefined): { reads: boolean; owns: boolean } {
   const label = obj.metadata?.labels?.[SHARD_LABEL];
-  if (!shard) return { reads: label === undefined, owns: label === undefined };
-  if (label === shard) return { reads: true, owns: true };
-  if (label === undefined && !SHARDED_KINDS.includes(obj.kind as Kind)) return { reads: true, owns: false };
-  return { reads: false, owns: false };
+  return { reads: label === undefined || label === shard, owns: label === shard };
 }
 
 /** The object as Fleetward reads it: no status, no server-managed metadata. */

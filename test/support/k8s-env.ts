@@ -260,3 +260,30 @@ export async function startKubeEnv(assets: K8sAssets, opts: { readyTimeoutMs?: n
     throw err;
   }
 }
+
+/** The repository root (charts/, crds/, examples/ live there). */
+export const REPO_ROOT = join(import.meta.dirname, '..', '..');
+
+/** Where the chart's generated CRDs are (`npm run gen:crds` writes them). */
+export const CRD_DIR = join(REPO_ROOT, 'charts', 'fleetward', 'crds');
+
+/** Applies the CRDs and waits until every one is Established (its API is served). */
+export function installCrds(env: KubeEnv): string[] {
+  env.kubectlOk(['apply', '--server-side', '-f', CRD_DIR]);
+  env.kubectlOk(['wait', '--for=condition=Established', '--timeout=120s', 'crd', '-l', 'app.kubernetes.io/part-of=fleetward']);
+  return env.kubectlOk(['get', 'crd', '-l', 'app.kubernetes.io/part-of=fleetward', '-o', 'name']).trim().split('\n').sort();
+}
+
+/** Waits until `check` returns a value other than undefined, polling every `everyMs`. */
+export async function eventually<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) { last = err; }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}

@@ -1,0 +1,154 @@
+// The CRDs and the example config on a real kube-apiserver + etcd: the CRDs install, the examples apply
+// with kubectl and read back unpruned, `kubectl get` shows useful columns, and invalid objects are refused
+// by the API server's own schema validation (and leave nothing changed).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { CRD_DIR, REPO_ROOT, installCrds, k8sAssetsOrExplain, startKubeEnv, type KubeEnv } from '../support/k8s-env.ts';
+import { KIND_NAMES } from '../../controller/api/schemas.ts';
+import { KINDS } from '../../controller/api/types.ts';
+
+const NS = 'fleet';
+const assets = k8sAssetsOrExplain();
+let env: KubeEnv;
+
+/** Every example object, with the file it came from. */
+function exampleObjects(): { file: string; obj: { kind: string; metadata: { name: string }; spec: unknown } }[] {
+  const out: { file: string; obj: { kind: string; metadata: { name: string }; spec: unknown } }[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (/\.ya?ml$/.test(name)) {
+        for (const doc of parseAllDocuments(readFileSync(p, 'utf8'))) {
+          const obj = doc.toJS();
+          if (obj) out.push({ file: relative(REPO_ROOT, p), obj });
+        }
+      }
+    }
+  };
+  walk(join(REPO_ROOT, 'examples', 'config'));
+  return out;
+}
+
+/** kubectl apply of one pasted object; returns the command's result without throwing. */
+function applyYaml(yaml: string) {
+  return env.kubectl(['apply', '-n', NS, '-f', '-'], { input: yaml });
+}
+
+if ('skip' in assets) {
+  test.skip('the Kubernetes suite (FLEETWARD_SKIP_K8S=1)', () => {});
+} else {
+  test.before(async () => {
+    env = await startKubeEnv(assets.assets);
+    env.kubectlOk(['create', 'namespace', NS]);
+  });
+  test.after(async () => { await env?.stop(); });
+
+  test('every Fleetward CRD installs and becomes Established', () => {
+    const names = installCrds(env);
+    const expected = KINDS.map((k) => `customresourcedefinition.apiextensions.k8s.io/${KIND_NAMES[k].plural}.fleetward.dev`).sort();
+    assert.equal(names, expected);
+    assert.ok(readdirSync(CRD_DIR).length >= KINDS.length, 'the chart ships one CRD file per kind');
+    // The API group is served: discovery lists every kind.
+    const resources = env.kubectlOk(['api-resources', '--api-group=fleetward.dev', '-o', 'name']).trim().split('\n').sort();
+    assert.equal(resources, KINDS.map((k) => `${KIND_NAMES[k].plural}.fleetward.dev`).sort());
+  });
+
+  test('the example config applies with kubectl and every spec reads back exactly as written (nothing pruned)', () => {
+    const examples = exampleObjects();
+    assert.ok(examples.length >= 10, `expected a full example config, found ${examples.length} objects`);
+    const out = env.kubectlOk(['apply', '-n', NS, '-R', '-f', join(REPO_ROOT, 'examples', 'config')]);
+    assert.match(out, /created/);
+    for (const { file, obj } of examples) {
+      const plural = KIND_NAMES[obj.kind as keyof typeof KIND_NAMES].plural;
+      const stored = JSON.parse(env.kubectlOk(['get', '-n', NS, `${plural}.fleetward.dev`, obj.metadata.name, '-o', 'json']));
+      assert.equal(stored.spec, obj.spec, `${file}: ${obj.kind}/${obj.metadata.name} spec changed on the way through the API server`);
+    }
+  });
+
+  test('kubectl get shows the columns a person needs', () => {
+    const rings = env.kubectlOk(['get', 'rings', '-n', NS]);
+    const header = rings.split('\n')[0]!;
+    for (const col of ['NAME', 'READY', 'ORDER', 'ROLLOUT', 'TEST', 'AGE']) assert.ok(header.includes(col), `rings header lacks ${col}: ${header}`);
+    assert.match(rings, /staging\s+\S*\s+1\s+3d\s+4d/);
+    const groups = env.kubectlOk(['get', 'devicegroups', '-n', NS]).split('\n')[0]!;
+    for (const col of ['PHASE', 'RING', 'WINDOW']) assert.ok(groups.includes(col), `devicegroups header lacks ${col}: ${groups}`);
+    // The category lists every kind at once.
+    const all = env.kubectlOk(['get', 'fleetward', '-n', NS, '-o', 'name']);
+    assert.match(all, /^devicegroup\.fleetward\.dev\/phones$/m);
+    assert.match(all, /^ring\.fleetward\.dev\/staging$/m);
+  });
+
+  test('an unknown device type is refused by the API server with the field and the allowed values', () => {
+    const r = applyYaml(`
+apiVersion: fleetward.dev/v1alpha1
+kind: DeviceGroup
+metadata: { name: faxes }
+spec:
+  selector: { deviceTypes: [faxMachine] }
+  updatePhase: General
+`);
+    assert.is.not(r.code, 0);
+    assert.match(r.stderr, /spec\.selector\.deviceTypes\[0\]/);
+    assert.match(r.stderr, /Unsupported value: "faxMachine"/);
+    assert.match(r.stderr, /"ipPhone"/);
+    assert.is.not(env.kubectl(['get', 'devicegroup', 'faxes', '-n', NS]).code, 0, 'nothing was stored');
+  });
+
+  test('a malformed duration is refused by the API server naming the field', () => {
+    const r = applyYaml(`
+apiVersion: fleetward.dev/v1alpha1
+kind: UpdatePhase
+metadata: { name: slow }
+spec:
+  rolloutDuration: 3weeks
+`);
+    assert.is.not(r.code, 0);
+    assert.match(r.stderr, /spec\.rolloutDuration/);
+    assert.match(r.stderr, /should match/);
+    assert.is.not(env.kubectl(['get', 'updatephase', 'slow', '-n', NS]).code, 0, 'nothing was stored');
+  });
+
+  test('ring order 10 is refused, and the stored ring keeps its order', () => {
+    const before = JSON.parse(env.kubectlOk(['get', 'ring', 'general', '-n', NS, '-o', 'json']));
+    const r = applyYaml(`
+apiVersion: fleetward.dev/v1alpha1
+kind: Ring
+metadata: { name: general }
+spec:
+  order: 10
+`);
+    assert.is.not(r.code, 0);
+    assert.match(r.stderr, /spec\.order/);
+    assert.match(r.stderr, /less than or equal to 9/);
+    const after = JSON.parse(env.kubectlOk(['get', 'ring', 'general', '-n', NS, '-o', 'json']));
+    assert.is(after.spec.order, before.spec.order);
+    assert.is(after.metadata.generation, before.metadata.generation);
+  });
+
+  test('a DeviceGroup with both an update phase and a ring is refused by the CRD rule', () => {
+    const r = applyYaml(`
+apiVersion: fleetward.dev/v1alpha1
+kind: DeviceGroup
+metadata: { name: both }
+spec:
+  selector: { deviceTypes: [teamsRoom] }
+  updatePhase: General
+  ring: general
+`);
+    assert.is.not(r.code, 0);
+    assert.match(r.stderr, /set either updatePhase or ring, not both/);
+    assert.is.not(env.kubectl(['get', 'devicegroup', 'both', '-n', NS]).code, 0, 'nothing was stored');
+  });
+
+  test('users cannot write status through the main resource: status changes there are ignored', () => {
+    env.kubectlOk(['patch', 'ring', 'staging', '-n', NS, '--type=merge', '-p', '{"status":{"lastAppliedRevision":"forged"}}']);
+    const ring = JSON.parse(env.kubectlOk(['get', 'ring', 'staging', '-n', NS, '-o', 'json']));
+    assert.is(ring.status?.lastAppliedRevision, undefined);
+  });
+}
+
+test.run();

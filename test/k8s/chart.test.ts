@@ -1,0 +1,229 @@
+// The Helm chart on a real kube-apiserver: lint is clean, bad values are refused by values.schema.json,
+// `helm install` applies every object, and `kubectl auth can-i` shows each role can do what it should and
+// nothing more — the operator's service account included.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { REPO_ROOT, k8sAssetsOrExplain, startKubeEnv, type KubeEnv, type TestUser } from '../support/k8s-env.ts';
+
+const CHART = join(REPO_ROOT, 'charts', 'fleetward');
+const RELEASE = 'fw';
+const SYSTEM_NS = 'fleetward-system';
+const FLEET_NS = 'fleet';
+const OTHER_NS = 'elsewhere';
+const OPERATOR_SA = `system:serviceaccount:${SYSTEM_NS}:${RELEASE}-fleetward`;
+const assets = k8sAssetsOrExplain();
+let env: KubeEnv;
+
+function render(args: string[] = []): { kind: string; metadata: { name: string; namespace?: string } ; [k: string]: unknown }[] {
+  const r = env.helm(['template', RELEASE, CHART, '-n', SYSTEM_NS, ...args]);
+  if (r.code !== 0) throw new Error(`helm template failed:\n${r.stderr}`);
+  return parseAllDocuments(r.stdout).map((d) => d.toJS()).filter(Boolean);
+}
+
+/**
+ * `kubectl auth can-i` as someone, in a namespace. `resource` is `plural`, `plural/NAME`, or for the
+ * Fleetward kinds `plural/status` (the status subresource); Fleetward plurals get their API group added.
+ */
+function can(who: string, verb: string, resource: string, ns: string): boolean {
+  const [base, rest] = resource.split('/') as [string, string | undefined];
+  const type = FLEET_PLURALS.has(base) ? `${base}.fleetward.dev` : base;
+  const target = rest === undefined ? [type] : FLEET_PLURALS.has(base) && rest === 'status' ? [type, '--subresource=status'] : [`${type}/${rest}`];
+  const r = env.kubectl(['auth', 'can-i', verb, ...target, `--as=${who}`, '-n', ns]);
+  const answer = r.stdout.trim();
+  if (answer !== 'yes' && answer !== 'no') throw new Error(`kubectl auth can-i ${verb} ${resource} --as=${who}: ${r.stderr}${r.stdout}`);
+  return answer === 'yes';
+}
+
+const ALL = ['devicegroups', 'updatephases', 'rings', 'maintenancewindows', 'provisioningbatches', 'softwareupdates', 'fleetpolicies', 'softwarereleases'];
+const WRITE = ['create', 'update', 'patch', 'delete'];
+const FLEET_PLURALS = new Set(ALL);
+
+function expectRights(who: string, table: { verbs: string[]; resources: string[]; allowed: boolean }[], ns: string = FLEET_NS): void {
+  const wrong: string[] = [];
+  for (const row of table) {
+    for (const verb of row.verbs) {
+      for (const res of row.resources) {
+        const got = can(who, verb, res, ns);
+        if (got !== row.allowed) wrong.push(`${who} ${verb} ${res} in ${ns}: ${got ? 'allowed' : 'denied'}, expected ${row.allowed ? 'allowed' : 'denied'}`);
+      }
+    }
+  }
+  assert.equal(wrong, []);
+}
+
+if ('skip' in assets) {
+  test.skip('the Kubernetes suite (FLEETWARD_SKIP_K8S=1)', () => {});
+} else {
+  test.before(async () => {
+    env = await startKubeEnv(assets.assets);
+  });
+  test.after(async () => { await env?.stop(); });
+
+  test('helm lint is clean, with default values and with every option switched on', () => {
+    for (const set of [[], ['--set', 'serviceMonitor.enabled=true,operator.shard=emea,driver.name=graph,driver.credentials.existingSecret=graph-creds', '--set', 'operator.watchNamespaces={fleet,lab}']]) {
+      const r = env.helm(['lint', '--strict', CHART, ...set]);
+      assert.is(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
+      assert.not.match(r.stdout, /\[(WARNING|ERROR)\]/);
+    }
+  });
+
+  test('values that break the schema are refused, naming the value', () => {
+    const r = env.helm(['lint', CHART, '--set', 'driver.name=carrier-pigeon']);
+    assert.is.not(r.code, 0);
+    assert.match(r.stdout + r.stderr, /driver\.name|driver[\s\S]*name/);
+    const t = env.helm(['template', RELEASE, CHART, '--set', 'operator.leaderElection.leaseDuration=fifteen']);
+    assert.is.not(t.code, 0);
+    assert.match(t.stderr, /leaseDuration/);
+  });
+
+  test('the rendered Deployment runs non-root on a read-only root filesystem with probes and resources', () => {
+    const deploy = render().find((o) => o.kind === 'Deployment') as unknown as {
+      spec: { template: { spec: { securityContext: Record<string, unknown>; containers: Record<string, any>[] } } };
+    };
+    assert.ok(deploy, 'a Deployment is rendered');
+    const pod = deploy.spec.template.spec;
+    assert.is(pod.securityContext.runAsNonRoot, true);
+    const c = pod.containers[0]!;
+    assert.is(c.securityContext.readOnlyRootFilesystem, true);
+    assert.is(c.securityContext.allowPrivilegeEscalation, false);
+    assert.equal(c.securityContext.capabilities.drop, ['ALL']);
+    assert.is(c.livenessProbe.httpGet.path, '/healthz');
+    assert.is(c.readinessProbe.httpGet.path, '/readyz');
+    assert.ok(c.resources.limits.memory && c.resources.requests.cpu);
+    assert.ok(c.args.includes('--lease-duration=15s') && c.args.includes('--renew-deadline=10s') && c.args.includes('--retry-period=2s'));
+  });
+
+  test('a ServiceMonitor is rendered only when asked for', () => {
+    assert.not.ok(render().some((o) => o.kind === 'ServiceMonitor'));
+    const sm = render(['--set', 'serviceMonitor.enabled=true']).find((o) => o.kind === 'ServiceMonitor');
+    assert.ok(sm, 'ServiceMonitor rendered with serviceMonitor.enabled=true');
+  });
+
+  test('limited to some namespaces, the operator gets Roles there and no ClusterRole of its own', () => {
+    const objs = render(['--set', 'operator.watchNamespaces={fleet,lab}']);
+    const roles = objs.filter((o) => o.kind === 'Role' && o.metadata.name === `${RELEASE}-fleetward-operator`).map((o) => o.metadata.namespace).sort();
+    assert.equal(roles, [SYSTEM_NS, 'fleet', 'lab'].sort());
+    assert.not.ok(objs.some((o) => o.kind === 'ClusterRole' && o.metadata.name === `${RELEASE}-fleetward-operator`));
+  });
+
+  test('helm install applies the chart, CRDs included, to the API server', () => {
+    const r = env.helm(['install', RELEASE, CHART, '-n', SYSTEM_NS, '--create-namespace', '--wait=false', '--timeout', '120s']);
+    assert.is(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /STATUS: deployed/);
+    assert.match(r.stdout, /fleetward-viewer/); // NOTES.txt
+    const status = env.helm(['status', RELEASE, '-n', SYSTEM_NS]);
+    assert.match(status.stdout, /STATUS: deployed/);
+    env.kubectlOk(['get', 'deployment', `${RELEASE}-fleetward`, '-n', SYSTEM_NS]);
+    env.kubectlOk(['get', 'serviceaccount', `${RELEASE}-fleetward`, '-n', SYSTEM_NS]);
+    env.kubectlOk(['get', 'service', `${RELEASE}-fleetward`, '-n', SYSTEM_NS]);
+    env.kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', 'crd/devicegroups.fleetward.dev', 'crd/softwarereleases.fleetward.dev']);
+    const roles = env.kubectlOk(['get', 'clusterroles', '-o', 'name']);
+    for (const name of ['fleetward-viewer', 'fleetward-device-admin', 'fleetward-service-admin', `${RELEASE}-fleetward-operator`]) {
+      assert.match(roles, new RegExp(`^clusterrole.rbac.authorization.k8s.io/${name}$`, 'm'));
+    }
+    // The user roles aggregate into the built-in view / edit / admin roles.
+    for (const [role, into] of [['fleetward-viewer', 'view'], ['fleetward-device-admin', 'edit'], ['fleetward-service-admin', 'admin']]) {
+      const labels = JSON.parse(env.kubectlOk(['get', 'clusterrole', role!, '-o', 'json'])).metadata.labels;
+      assert.is(labels[`rbac.authorization.k8s.io/aggregate-to-${into}`], 'true', `${role} aggregates into ${into}`);
+    }
+    env.kubectlOk(['create', 'namespace', FLEET_NS]);
+    env.kubectlOk(['create', 'namespace', OTHER_NS]);
+    const bind = (user: TestUser, role: string) => env.kubectlOk(['create', 'rolebinding', `${user}-${role}`, `--clusterrole=${role}`, `--user=${user}`, '-n', FLEET_NS]);
+    bind('alice', 'fleetward-viewer');
+    bind('bob', 'fleetward-device-admin');
+    bind('carol', 'fleetward-service-admin');
+  });
+
+  test('fleetward-viewer reads every kind and its status, and changes nothing', () => {
+    expectRights('alice', [
+      { verbs: ['get', 'list', 'watch'], resources: [...ALL, ...ALL.map((r) => `${r}/status`)], allowed: true },
+      { verbs: WRITE, resources: ALL, allowed: false },
+      { verbs: ['update', 'patch'], resources: ALL.map((r) => `${r}/status`), allowed: false },
+      { verbs: ['get', 'list'], resources: ['secrets'], allowed: false },
+    ]);
+    expectRights('alice', [{ verbs: ['get', 'list'], resources: ALL, allowed: false }], OTHER_NS);
+  });
+
+  test('fleetward-device-admin edits device groups and software updates, and only reads tenant-wide settings', () => {
+    expectRights('bob', [
+      { verbs: ['get', 'list', 'watch'], resources: ALL, allowed: true },
+      { verbs: WRITE, resources: ['devicegroups', 'softwareupdates'], allowed: true },
+      { verbs: WRITE, resources: ['fleetpolicies', 'rings', 'updatephases', 'maintenancewindows', 'softwarereleases', 'provisioningbatches'], allowed: false },
+      { verbs: ['update', 'patch'], resources: ALL.map((r) => `${r}/status`), allowed: false },
+      { verbs: ['get'], resources: ['secrets'], allowed: false },
+    ]);
+  });
+
+  test('fleetward-service-admin edits every kind, reads the provisioning codes, and cannot forge status', () => {
+    expectRights('carol', [
+      { verbs: ['get', 'list', 'watch', ...WRITE, 'deletecollection'], resources: ALL, allowed: true },
+      { verbs: ['update', 'patch'], resources: ALL.map((r) => `${r}/status`), allowed: false },
+      { verbs: ['get'], resources: ['secrets/fleetward-provisioning-codes'], allowed: true },
+      { verbs: ['get'], resources: ['secrets/some-other-secret'], allowed: false },
+      { verbs: ['list'], resources: ['secrets'], allowed: false },
+    ]);
+  });
+
+  test('someone with no binding can do nothing with Fleetward objects', () => {
+    expectRights('mallory', [{ verbs: ['get', 'list', ...WRITE], resources: ALL, allowed: false }]);
+  });
+
+  test('the rights hold when the users really act with their own tokens', () => {
+    const group = `apiVersion: fleetward.dev/v1alpha1
+kind: DeviceGroup
+metadata: { name: lab-phones, namespace: ${FLEET_NS} }
+spec: { selector: { deviceTypes: [ipPhone] }, updatePhase: Validation }
+`;
+    const ring = `apiVersion: fleetward.dev/v1alpha1
+kind: Ring
+metadata: { name: pilot, namespace: ${FLEET_NS} }
+spec: { order: 4 }
+`;
+    const asBob = env.kubeconfigFor('bob');
+    assert.is(env.kubectl(['create', '-f', '-'], { input: group, kubeconfig: asBob }).code, 0);
+    const refused = env.kubectl(['create', '-f', '-'], { input: ring, kubeconfig: asBob });
+    assert.is.not(refused.code, 0);
+    assert.match(refused.stderr, /forbidden/);
+    assert.is.not(env.kubectl(['get', 'ring', 'pilot', '-n', FLEET_NS]).code, 0, 'the ring was not created');
+    assert.is(env.kubectl(['create', '-f', '-'], { input: ring, kubeconfig: env.kubeconfigFor('carol') }).code, 0);
+    const alice = env.kubectl(['delete', 'devicegroup', 'lab-phones', '-n', FLEET_NS], { kubeconfig: env.kubeconfigFor('alice') });
+    assert.is.not(alice.code, 0);
+    assert.match(alice.stderr, /forbidden/);
+    env.kubectlOk(['get', 'devicegroup', 'lab-phones', '-n', FLEET_NS]);
+  });
+
+  test('the operator may watch every kind and write only status, Events, its Lease and its own Secrets', () => {
+    const sa = OPERATOR_SA;
+    expectRights(sa, [
+      { verbs: ['get', 'list', 'watch'], resources: ALL, allowed: true },
+      { verbs: ['update', 'patch'], resources: ALL.map((r) => `${r}/status`), allowed: true },
+      { verbs: WRITE, resources: ALL, allowed: false },
+      { verbs: ['create'], resources: ['events', 'events.events.k8s.io'], allowed: true },
+    ], FLEET_NS);
+    expectRights(sa, [
+      { verbs: ['get', 'update'], resources: [`leases.coordination.k8s.io/${RELEASE}-fleetward-leader`], allowed: true },
+      { verbs: ['create'], resources: ['leases.coordination.k8s.io'], allowed: true },
+      { verbs: ['get', 'update'], resources: ['leases.coordination.k8s.io/someone-elses-lease'], allowed: false },
+      { verbs: ['get', 'update'], resources: ['secrets/fleetward-provisioning-codes'], allowed: true },
+      { verbs: ['get'], resources: ['secrets/unrelated'], allowed: false },
+      { verbs: ['list', 'watch'], resources: ['secrets'], allowed: false },
+    ], SYSTEM_NS);
+    expectRights(sa, [
+      { verbs: ['get', 'create', 'update'], resources: ['secrets', 'secrets/fleetward-provisioning-codes', 'leases.coordination.k8s.io'], allowed: false },
+    ], OTHER_NS);
+    expectRights(sa, [{ verbs: ['create', 'delete'], resources: ['pods', 'deployments.apps', 'clusterroles.rbac.authorization.k8s.io'], allowed: false }], FLEET_NS);
+  });
+
+  test('helm uninstall removes what it installed and leaves the CRDs (and so the users\' objects) in place', () => {
+    const r = env.helm(['uninstall', RELEASE, '-n', SYSTEM_NS]);
+    assert.is(r.code, 0, r.stderr);
+    assert.is.not(env.kubectl(['get', 'deployment', `${RELEASE}-fleetward`, '-n', SYSTEM_NS]).code, 0);
+    env.kubectlOk(['get', 'crd', 'devicegroups.fleetward.dev']);
+    env.kubectlOk(['get', 'devicegroup', 'lab-phones', '-n', FLEET_NS]);
+  });
+}
+
+test.run();
