@@ -112,6 +112,28 @@ test('a large section lists the devices with something pending first and counts 
   assert.is(text.split('\n').filter((l) => /^  d-\d\d /.test(l)).length, 5);
 });
 
+test('findings are counted near the top and listed by code, a few of each', () => {
+  const findings = [
+    ...Array.from({ length: 8 }, (_, i) => ({ code: 'UnsupportedVersion', message: `model ${i} runs an old version` })),
+    { code: 'GroupPriorityTie', message: 'two groups tie' },
+  ];
+  const text = formatPlanTable(aPlan({ findings }), { color: false, maxFindingsPerCode: 3 });
+  assert.match(text.split('\n')[2]!, /^Findings: 8 UnsupportedVersion, 1 GroupPriorityTie/);
+  assert.is(text.split('\n').filter((l) => l.startsWith('  UnsupportedVersion:')).length, 3);
+  assert.match(text, /… 5 more UnsupportedVersion findings/);
+  assert.match(text, /GroupPriorityTie: two groups tie/);
+});
+
+test('components updated only by hand are counted but not listed device by device', () => {
+  const manualOnly = aComponent('adminAgent', { state: 'Blocked', reason: 'ManualOnlyComponent' });
+  const plan = aPlan({ devices: [aDevice('quiet', {}, [aComponent('firmware'), manualOnly]), aDevice('loud', {}, [aComponent('firmware', { state: 'Blocked', reason: 'UnknownVersion' })])] });
+  const text = formatPlanTable(plan, { color: false });
+  assert.match(text, /Blocked counts 1 component updated only through a SoftwareUpdate/);
+  assert.match(text, /^  quiet\s+all\s+UpToDate/m);
+  assert.match(text, /^  loud\s+firmware .*UnknownVersion/m);
+  assert.not.match(text, /ManualOnlyComponent/);
+});
+
 test('the plan as a terminal table', () => {
   matchesGolden('plan.txt', formatPlanTable(samplePlan(), { color: false }));
 });

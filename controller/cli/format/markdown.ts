@@ -5,7 +5,7 @@
 import { formatShift } from '../../planner/diff.ts';
 import type { PlanDiff } from '../../planner/diff.ts';
 import type { Plan } from '../../planner/types.ts';
-import { activeReleases, deviceSections, listedComponents, pickDevices, quietCount, sectionTitle, stagesText, stateCounts } from './plan-view.ts';
+import { activeReleases, deviceSections, findingsByCode, findingsLine, listedComponents, pickDevices, quietCount, sectionTitle, stagesText, stateCounts } from './plan-view.ts';
 import { shortRevision, formatInstant, formatRelative, plural } from './text.ts';
 
 export interface MarkdownOptions {
@@ -50,7 +50,8 @@ export function formatPlanMarkdown(plan: Plan, opts: MarkdownOptions = {}): stri
 
   out.push(`### Fleetward plan at ${formatInstant(plan.at)}` + (plan.revision ? ` (revision ${code(shortRevision(plan.revision))})` : ''));
   out.push('');
-  out.push(`**${plural(plan.devices.length, 'device')}**, **${plural(plan.operations.length, 'operation')}** to start now.`);
+  out.push(`**${plural(plan.devices.length, 'device')}**, **${plural(plan.operations.length, 'operation')}** to start now.` +
+    (plan.findings.length ? ` Findings: ${mdCell(findingsLine(plan))}.` : ''));
   out.push('');
 
   const counts = stateCounts(plan);
@@ -114,7 +115,12 @@ export function formatPlanMarkdown(plan: Plan, opts: MarkdownOptions = {}): stri
   }
 
   if (plan.findings.length > 0) {
-    out.push(...details(`Findings (${plan.findings.length})`, plan.findings.map((f) => `- ${code(f.code)}: ${mdCell(f.message)}`)));
+    const body: string[] = [];
+    for (const group of findingsByCode(plan)) {
+      body.push(...group.findings.slice(0, 20).map((f) => `- ${code(f.code)}: ${mdCell(f.message)}`));
+      body.push(...more(group.findings.length - 20, `${group.code} findings`).slice(1));
+    }
+    out.push(...details(`Findings (${plan.findings.length})`, body));
   }
   return out.join('\n').replace(/\n+$/, '') + '\n';
 }

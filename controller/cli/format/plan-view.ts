@@ -109,3 +109,18 @@ export function stagesText(r: ReleasePlan): string {
   return r.stages.filter((s) => s.devices > 0)
     .map((s) => `${s.name} ${s.updated}/${s.devices}${s.failed ? ` (${s.failed} failed)` : ''}`).join(', ') || '—';
 }
+
+/** Findings by code, codes in first-seen order (the planner's), each with its findings in order. */
+export function findingsByCode(plan: Plan): { code: string; findings: Plan['findings'] }[] {
+  const m = new Map<string, Plan['findings']>();
+  for (const f of plan.findings) {
+    const list = m.get(f.code);
+    if (list) list.push(f); else m.set(f.code, [f]);
+  }
+  return [...m].map(([code, findings]) => ({ code, findings }));
+}
+
+/** `11 UnknownVersion, 118 UnsupportedVersion`. */
+export function findingsLine(plan: Plan): string {
+  return findingsByCode(plan).map((g) => `${g.findings.length} ${g.code}`).join(', ');
+}

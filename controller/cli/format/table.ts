@@ -4,16 +4,18 @@
 import { formatShift } from '../../planner/diff.ts';
 import type { PlanDiff, UpdateChange } from '../../planner/diff.ts';
 import type { ComponentPlan, Plan } from '../../planner/types.ts';
-import { activeReleases, deviceSections, listedComponents, pickDevices, quietCount, sectionTitle, stagesText, stateCounts } from './plan-view.ts';
+import { activeReleases, deviceSections, findingsByCode, findingsLine, listedComponents, pickDevices, quietCount, sectionTitle, stagesText, stateCounts } from './plan-view.ts';
 import { STATE_STYLE, shortRevision, formatInstant, formatRelative, paint, plural, renderColumns } from './text.ts';
 import type { CellInput } from './text.ts';
 
 export interface TableOptions {
   color: boolean;
-  /** Devices listed per section before the rest are counted instead (default 25). */
+  /** Devices listed per section before the rest are counted instead (default 10). */
   maxDevicesPerSection?: number;
   /** Rows listed per section of a diff, or of the operations list (default 50). */
   maxRows?: number;
+  /** Findings listed per code (default 5). */
+  maxFindingsPerCode?: number;
 }
 
 const ID_MAX = 32;
@@ -40,14 +42,17 @@ function componentRow(c: ComponentPlan, at: string, first: { id: string } | null
 
 export function formatPlanTable(plan: Plan, opts: TableOptions): string {
   const color = opts.color;
-  const maxDevices = opts.maxDevicesPerSection ?? 25;
+  const maxDevices = opts.maxDevicesPerSection ?? 10;
   const maxRows = opts.maxRows ?? 50;
   const maxReleases = Math.min(maxRows, 20);
+  const maxPaths = Math.min(maxRows, 20);
+  const maxFindings = opts.maxFindingsPerCode ?? 5;
   const out: string[] = [];
   const h = (text: string): string => paint(text, 'bold', color);
 
   out.push(h(`Plan at ${formatInstant(plan.at)}`) + (plan.revision ? `  revision ${shortRevision(plan.revision)}` : ''));
   out.push(`${plural(plan.devices.length, 'device')}, ${plural(plan.operations.length, 'operation')} to start now`);
+  if (plan.findings.length > 0) out.push(`Findings: ${findingsLine(plan)} (listed at the end)`);
   out.push('');
 
   const counts = stateCounts(plan);
@@ -110,16 +115,19 @@ export function formatPlanTable(plan: Plan, opts: TableOptions): string {
     out.push(h('Update paths'));
     out.push(...renderColumns(
       [{ header: 'MANUFACTURER', max: NAME_MAX }, { header: 'MODEL', max: NAME_MAX }, { header: 'COMPONENT' }, { header: 'CURRENT → NEW' }, { header: 'ELIGIBLE', align: 'right' }, { header: 'ACTIVE STAGE' }],
-      plan.updatePaths.slice(0, maxRows).map((p) => [p.manufacturer, p.model, p.component, `${p.currentVersion} → ${p.newVersion}`, String(p.eligibleDevices), p.activeStage ?? '—']),
+      plan.updatePaths.slice(0, maxPaths).map((p) => [p.manufacturer, p.model, p.component, `${p.currentVersion} → ${p.newVersion}`, String(p.eligibleDevices), p.activeStage ?? '—']),
       { color, indent: '  ' },
     ));
-    out.push(...moreLine(plan.updatePaths.length - maxRows, 'update paths'));
+    out.push(...moreLine(plan.updatePaths.length - maxPaths, 'update paths'));
     out.push('');
   }
 
   if (plan.findings.length > 0) {
     out.push(h(`Findings (${plan.findings.length})`));
-    for (const f of plan.findings) out.push(`  ${paint(f.code, 'yellow', color)}: ${f.message}`);
+    for (const { code, findings } of findingsByCode(plan)) {
+      for (const f of findings.slice(0, maxFindings)) out.push(`  ${paint(code, 'yellow', color)}: ${f.message}`);
+      out.push(...moreLine(findings.length - maxFindings, `${code} findings`));
+    }
     out.push('');
   }
 
