@@ -215,13 +215,31 @@ const STATUS_EXTRA: Record<Kind, Record<string, Schema>> = {
   ProvisioningBatch: {
     total: count('Devices in the batch.'),
     signedIn: count('Devices signed in.'),
+    // Provisioning status (controller/provisioning/status.ts, toResourceStatus): counts per state, the
+    // regenerateCodes value honoured, and per device state, location and code expiry.
+    counts: obj('Devices per provisioning state.', Object.fromEntries(
+      ['AwaitingActivation', 'AwaitingSignIn', 'SignedIn', 'Expired', 'FirmwareTooOld', 'LockedOut'].map((st) => [st, count(`Devices ${st}.`)]),
+    )),
+    regenerateCodes: str({ description: 'The spec.regenerateCodes value already honoured.', maxLength: 253 }),
     devices: {
       type: 'array', description: 'Per device provisioning state. Codes are never stored here, only their hash.', maxItems: 10_000,
       items: obj('One device.', {
         macAddress: str({ maxLength: 32 }),
-        state: str({ enum: ['AwaitingActivation', 'AwaitingSignIn', 'SignedIn', 'Expired', 'FirmwareTooOld'] }),
+        state: str({ enum: ['AwaitingActivation', 'AwaitingSignIn', 'SignedIn', 'Expired', 'FirmwareTooOld', 'LockedOut'] }),
+        location: str({ maxLength: 256 }),
+        user: str({ maxLength: 320 }),
+        source: str({ maxLength: 1280 }),
         codeHash: str({ description: 'Hash of the verification code.', maxLength: 256 }),
+        codeIssuedAt: instant('When the current code was made.'),
         codeExpiresAt: instant('When the code expires (24 hours after it was made).'),
+        codesIssued: count('Codes issued for this device so far.'),
+        regenerateToken: str({ description: 'The regenerate annotation value already honoured.', maxLength: 253 }),
+        manufacturer: str({ maxLength: 253 }),
+        model: str({ maxLength: 253 }),
+        firmwareVersion: str({ maxLength: 64 }),
+        requiredFirmware: str({ description: 'FirmwareTooOld: the version seed 004 requires for the model.', maxLength: 64 }),
+        lockedUntil: instant('LockedOut: when activation attempts are accepted again.'),
+        signInRequestedAt: instant('When remote sign-in was requested.'),
         deviceId: str({ maxLength: 253 }),
         message: str({ maxLength: 1024 }),
       }, ['macAddress']),

@@ -122,3 +122,16 @@ export function formatProvisioningStatus(statuses: readonly ProvisioningBatchSta
   }
   return lines.join('\n') + (lines.length ? '\n' : '');
 }
+
+/** The batch's provisioning status as the ProvisioningBatch resource's `status` carries it (besides conditions). */
+export function toResourceStatus(s: ProvisioningBatchStatus): {
+  total: number; signedIn: number; counts: Record<ProvisioningState, number>; regenerateCodes?: string; devices: ProvisioningDeviceStatus[];
+} {
+  return {
+    total: s.devices.length,
+    signedIn: s.counts.SignedIn,
+    counts: { ...s.counts },
+    ...(s.regenerateCodes !== undefined ? { regenerateCodes: s.regenerateCodes } : {}),
+    devices: s.devices.map((d) => ({ ...d })),
+  };
+}

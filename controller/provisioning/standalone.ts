@@ -1,0 +1,55 @@
+// One call for the standalone reconcile loop (`fleetward run`): the provisioning step of a pass, with its
+// stores in the state directory. The Kubernetes operator calls reconcileProvisioning itself, with a status
+// store over the ProvisioningBatch status subresource and a CodeSecretStore over Secrets.
+import type { Revision } from '../api/types.ts';
+import { desiredState } from '../api/desired.ts';
+import type { Clock } from '../util/clock.ts';
+import type { ProvisioningDriver } from './driver.ts';
+import { reconcileProvisioning, type ProvisioningLogger } from './reconcile.ts';
+import { FileRegenerationRequests } from './requests.ts';
+import { FileCodeSecretStore } from './secrets.ts';
+import { FileProvisioningStatusStore, type ProvisioningBatchStatus } from './status.ts';
+
+export interface StandaloneProvisioningInput {
+  revision: Revision;
+  /** `driver.provisioning`; when the driver has none, batches are reported and nothing is issued. */
+  driver: ProvisioningDriver | undefined;
+  stateDir: string;
+  clock: Clock;
+  log?: ProvisioningLogger;
+}
+
+export type StandaloneProvisioningResult =
+  | { ran: true; batches: ProvisioningBatchStatus[] }
+  /** No ProvisioningBatch declared and none left to clean up, or a driver without provisioning. */
+  | { ran: false; reason: 'NoBatches' | 'DriverHasNoProvisioning'; batches: ProvisioningBatchStatus[] };
+
+export async function runStandaloneProvisioning(input: StandaloneProvisioningInput): Promise<StandaloneProvisioningResult> {
+  const batches = desiredState(input.revision.objects).provisioningBatches;
+  const store = new FileProvisioningStatusStore(input.stateDir);
+  const secrets = new FileCodeSecretStore(input.stateDir);
+  const previous = await store.loadAll();
+  if (batches.length === 0 && previous.length === 0 && (await secrets.batches()).length === 0) {
+    return { ran: false, reason: 'NoBatches', batches: [] };
+  }
+  if (!input.driver) {
+    input.log?.warn({ batches: batches.map((b) => b.metadata.name) }, 'the driver has no remote provisioning; ProvisioningBatch objects are not acted on');
+    return { ran: false, reason: 'DriverHasNoProvisioning', batches: previous };
+  }
+  const result = await reconcileProvisioning({
+    batches,
+    ...(input.revision.provisioningDevices ? { resolvedDevices: input.revision.provisioningDevices } : {}),
+    driver: input.driver,
+    store,
+    secrets,
+    clock: input.clock,
+    requests: await new FileRegenerationRequests(input.stateDir).list(),
+    ...(input.log ? { log: input.log } : {}),
+  });
+  return { ran: true, batches: result };
+}
+
+/** What `fleetward status` prints about provisioning: read from the state directory. */
+export async function readProvisioningStatus(stateDir: string): Promise<ProvisioningBatchStatus[]> {
+  return new FileProvisioningStatusStore(stateDir).loadAll();
+}
