@@ -232,7 +232,7 @@ function checkEntries(entries: Entry[], readCsv: CsvReader | undefined): { error
   return { errors, objects, devices };
 }
 
-type Located = { index: number; path: FieldPath } | { file: string; line: number; index: number; column: string };
+type Located = { index: number; path: FieldPath } | { file: string; line: number; index: number; batch: string; column: string };
 
 function provisioningDevices(
   valid: RuleObject[], entries: Entry[], readCsv: CsvReader | undefined,
@@ -267,13 +267,13 @@ function provisioningDevices(
     for (const p of problems) errors.push({ file: read.display, line: p.line, kind: 'ProvisioningBatch', name: batch, ...(p.column ? { path: p.column } : {}), message: p.message });
     for (const r of rows) {
       const source = `${read.display}:${r.line}`;
-      push(batch, r.macAddress, { file: read.display, line: r.line, index, column: 'macAddress' }, `ProvisioningBatch/${batch} (${source})`, r.location, r.user, source);
+      push(batch, r.macAddress, { file: read.display, line: r.line, index, batch, column: 'macAddress' }, `ProvisioningBatch/${batch} (${source})`, r.location, r.user, source);
     }
   }
   const { issues, normalized } = checkMacs(macEntries);
   for (const { where, message } of issues) {
     if ('path' in where) err(where.index, where.path, message);
-    else errors.push({ file: where.file, line: where.line, kind: 'ProvisioningBatch', name: macEntries.find((m) => m.where === where)!.batch, path: where.column, message });
+    else errors.push({ file: where.file, line: where.line, kind: 'ProvisioningBatch', name: where.batch, path: where.column, message });
   }
   const out: NonNullable<Revision['provisioningDevices']> = {};
   normalized.forEach((mac, i) => {
