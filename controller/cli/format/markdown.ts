@@ -5,7 +5,7 @@
 import { formatShift } from '../../planner/diff.ts';
 import type { PlanDiff } from '../../planner/diff.ts';
 import type { Plan } from '../../planner/types.ts';
-import { activeReleases, deviceSections, findingsByCode, findingsLine, listedComponents, pickDevices, quietCount, sectionTitle, stagesText, stateCounts } from './plan-view.ts';
+import { FIELD_LABEL, activeReleases, assignmentMoves, someIds, deviceSections, findingsByCode, findingsLine, listedComponents, pickDevices, quietCount, sectionTitle, stagesText, stateCounts } from './plan-view.ts';
 import { shortRevision, formatInstant, formatRelative, plural } from './text.ts';
 
 export interface MarkdownOptions {
@@ -139,11 +139,12 @@ export function formatDiffMarkdown(diff: PlanDiff, opts: MarkdownOptions & { bef
 
   if (diff.assignments.length > 0) {
     const n = new Set(diff.assignments.map((a) => a.deviceId)).size;
+    const moves = assignmentMoves(diff);
     out.push(...details(`Devices that change group, phase, ring or window (${n})`, [
-      ...table(['device', 'field', 'from', 'to'], diff.assignments.slice(0, maxRows).map((a) => [
-        a.deviceId, a.field === 'maintenanceWindow' ? 'window' : a.field, a.from ?? '—', a.to ?? '—',
-      ])),
-      ...more(diff.assignments.length - maxRows, 'changes'),
+      ...table(['field', 'from', 'to', 'devices', 'which'], moves.slice(0, maxRows).map((m) => [
+        FIELD_LABEL[m.field], m.from ?? '—', m.to ?? '—', String(m.deviceIds.length), someIds(m.deviceIds, 10),
+      ]), ['l', 'l', 'l', 'r', 'l']),
+      ...more(moves.length - maxRows, 'moves'),
     ]));
   }
   if (diff.updates.length > 0) {

@@ -2,6 +2,7 @@
 // the counts by state, and the devices grouped by group / phase or ring / window.
 import { COMPONENTS } from '../../api/types.ts';
 import type { Component } from '../../api/types.ts';
+import type { AssignmentField, PlanDiff } from '../../planner/diff.ts';
 import type { ComponentPlan, ComponentState, DevicePlan, Plan, ReleasePlan } from '../../planner/types.ts';
 
 export const STATES: readonly ComponentState[] = ['UpToDate', 'Due', 'Scheduled', 'InProgress', 'Held', 'Failed', 'Blocked'];
@@ -123,4 +124,23 @@ export function findingsByCode(plan: Plan): { code: string; findings: Plan['find
 /** `11 UnknownVersion, 118 UnsupportedVersion`. */
 export function findingsLine(plan: Plan): string {
   return findingsByCode(plan).map((g) => `${g.findings.length} ${g.code}`).join(', ');
+}
+
+/** Assignment changes of a diff collapsed by (field, from, to), largest first: "30 devices: window panels-saturday → rooms-nightly". */
+export function assignmentMoves(diff: PlanDiff): { field: AssignmentField; from: string | null; to: string | null; deviceIds: string[] }[] {
+  const m = new Map<string, { field: AssignmentField; from: string | null; to: string | null; deviceIds: string[] }>();
+  for (const a of diff.assignments) {
+    const key = JSON.stringify([a.field, a.from, a.to]);
+    const e = m.get(key);
+    if (e) e.deviceIds.push(a.deviceId); else m.set(key, { field: a.field, from: a.from, to: a.to, deviceIds: [a.deviceId] });
+  }
+  const order = (f: AssignmentField): number => ['group', 'phase', 'ring', 'maintenanceWindow'].indexOf(f);
+  return [...m.values()].sort((x, y) => y.deviceIds.length - x.deviceIds.length || order(x.field) - order(y.field));
+}
+
+export const FIELD_LABEL: Record<AssignmentField, string> = { group: 'group', phase: 'phase', ring: 'ring', maintenanceWindow: 'window' };
+
+/** `a, b, c and 27 more`. */
+export function someIds(ids: string[], n = 3): string {
+  return ids.length <= n ? ids.join(', ') : `${ids.slice(0, n).join(', ')} and ${ids.length - n} more`;
 }

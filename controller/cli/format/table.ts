@@ -4,7 +4,7 @@
 import { formatShift } from '../../planner/diff.ts';
 import type { PlanDiff, UpdateChange } from '../../planner/diff.ts';
 import type { ComponentPlan, Plan } from '../../planner/types.ts';
-import { activeReleases, deviceSections, findingsByCode, findingsLine, listedComponents, pickDevices, quietCount, sectionTitle, stagesText, stateCounts } from './plan-view.ts';
+import { FIELD_LABEL, activeReleases, assignmentMoves, someIds, deviceSections, findingsByCode, findingsLine, listedComponents, pickDevices, quietCount, sectionTitle, stagesText, stateCounts } from './plan-view.ts';
 import { STATE_STYLE, shortRevision, formatInstant, formatRelative, paint, plural, renderColumns } from './text.ts';
 import type { CellInput } from './text.ts';
 
@@ -136,8 +136,6 @@ export function formatPlanTable(plan: Plan, opts: TableOptions): string {
 
 // ---- Plan diff ------------------------------------------------------------------------------
 
-const FIELD_HEADER = { group: 'group', phase: 'phase', ring: 'ring', maintenanceWindow: 'window' } as const;
-
 function updateWhen(u: UpdateChange): string {
   return `${formatInstant(u.before.notBefore)} → ${formatInstant(u.after.notBefore)}`;
 }
@@ -158,12 +156,13 @@ export function formatDiffTable(diff: PlanDiff, opts: TableOptions & { beforeLab
 
   if (diff.assignments.length > 0) {
     out.push('', h(`Devices that change group, phase, ring or window (${new Set(diff.assignments.map((a) => a.deviceId)).size})`));
+    const moves = assignmentMoves(diff);
     out.push(...renderColumns(
-      [{ header: 'DEVICE', max: ID_MAX }, { header: 'FIELD' }, { header: 'FROM', max: NAME_MAX }, { header: 'TO', max: NAME_MAX }],
-      diff.assignments.slice(0, maxRows).map((a) => [a.deviceId, FIELD_HEADER[a.field], a.from ?? '—', a.to ?? '—']),
+      [{ header: 'FIELD' }, { header: 'FROM', max: NAME_MAX }, { header: 'TO', max: NAME_MAX }, { header: 'DEVICES', align: 'right' }, { header: 'WHICH' }],
+      moves.slice(0, maxRows).map((m) => [FIELD_LABEL[m.field], m.from ?? '—', m.to ?? '—', String(m.deviceIds.length), someIds(m.deviceIds)]),
       { color, indent: '  ' },
     ));
-    out.push(...moreLine(diff.assignments.length - maxRows, 'changes'));
+    out.push(...moreLine(moves.length - maxRows, 'moves'));
   }
 
   if (diff.updates.length > 0) {
