@@ -109,3 +109,25 @@ export function config(...objects: FleetwardObject[]): DesiredState {
 export function fleet(devices: FleetDevice[], releases: SoftwareReleaseSpec[] = [], operations: DeviceOperation[] = []): ObservedState {
   return { devices, releases, operations };
 }
+
+// ---- planner helpers --------------------------------------------------------------------------------
+import { plan } from '../../controller/planner/index.ts';
+import type { ComponentPlan, Plan } from '../../controller/planner/types.ts';
+import { WEEKDAYS } from '../../controller/api/types.ts';
+
+/** A window open around the clock, every day (for tests about something other than windows). */
+export const alwaysOpen = (name = 'always', timeZone?: string): MaintenanceWindow =>
+  aWindow(name, { start: '00:00', end: '00:00', days: [...WEEKDAYS], ...(timeZone ? { timeZone } : {}) });
+
+/** Runs the planner at `now` (default NOW). */
+export function planAt(desired: DesiredState, observed: ObservedState, now: Date | string = NOW): Plan {
+  return plan(desired, observed, typeof now === 'string' ? new Date(now) : now);
+}
+
+/** One component of one device in a plan; throws when absent so a test fails loudly. */
+export function componentOf(p: Plan, deviceId: string, component: Component): ComponentPlan {
+  const d = p.devices.find((x) => x.id === deviceId);
+  const c = d?.components.find((x) => x.component === component);
+  if (!c) throw new Error(`no ${component} for ${deviceId} in the plan`);
+  return c;
+}
