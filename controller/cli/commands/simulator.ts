@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { ScaledClock, type Clock } from '../../util/clock.ts';
 import { Simulator } from '../../drivers/simulator/simulator.ts';
 import { startSimulatorServer, type FaultOptions } from '../../drivers/simulator/server.ts';
+import { provisioningBackendFor, provisioningRoutes } from '../../provisioning/simulator.ts';
 import type { SimulatorBehaviour } from '../../drivers/simulator/behaviour.ts';
 import { FleetFileError, loadFleetFile } from '../../sources/fleet-file.ts';
 import { formatConfigError } from '../../sources/load.ts';
@@ -130,7 +131,7 @@ export function register(program: Command): void {
 
       let server;
       try {
-        server = await startSimulatorServer({ simulator: sim, port, host: o.host, token, faults });
+        server = await startSimulatorServer({ simulator: sim, port, host: o.host, token, faults, routes: provisioningRoutes(provisioningBackendFor(sim)) });
       } catch (err) {
         await sim.close();
         throw new UsageError(`cannot listen on ${o.host}:${port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 1);
