@@ -1,0 +1,104 @@
+// Failures (seed 000 FAQ "updates are automatically retried"; seed 001 "Retry all failed"; seed 003
+// 409): in-flight operations, retries with backoff, the in-progress timeout, the per-device hold.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import {
+  HOUR, NOW, aGroup, aPhase, aPhone, aPolicy, aRelease, aSoftwareUpdate, alwaysOpen, anOperation, componentOf, config, fleet, hoursAgo, planAt,
+} from '../support/builders.ts';
+import type { DeviceOperation, FleetPolicySpec } from '../../controller/api/types.ts';
+
+const releases = [aRelease('firmware', '1.0.0.1'), aRelease('firmware', '1.0.0.2', { daysAgo: 60 })];
+const objs = [alwaysOpen(), aPhase('General', { rolloutDuration: '0d' }), aGroup('all', { updatePhase: 'General', maintenanceWindow: 'always' })];
+function run(ops: DeviceOperation[], policy?: FleetPolicySpec, ...extra: Parameters<typeof config>) {
+  const p = planAt(config(...objs, ...(policy ? [aPolicy(policy)] : []), ...extra), fleet([aPhone({ id: 'p', software: { firmware: '1.0.0.1' } })], releases, ops));
+  return { p, c: componentOf(p, 'p', 'firmware') };
+}
+const failed = (hAgo: number, to = '1.0.0.2') => anOperation('p', 'firmware', to, { status: 'failed', createdAt: hoursAgo(hAgo + 0.5), completedAt: hoursAgo(hAgo) });
+const at = (msFromNow: number) => new Date(NOW.getTime() + msFromNow).toISOString();
+
+for (const status of ['queued', 'scheduled', 'inProgress'] as const) {
+  test(`an operation ${status} at the driver is InProgress and never planned again`, () => {
+    const { p, c } = run([anOperation('p', 'firmware', '1.0.0.2', { status, createdAt: hoursAgo(1), startedAt: hoursAgo(1) })]);
+    assert.equal([c.state, c.reason, c.targetVersion, c.notBefore], ['InProgress', 'OperationInFlight', '1.0.0.2', null]);
+    assert.is(p.operations.length, 0);
+  });
+}
+
+// Default retry policy: backoff 30m doubling, at most 12h, 3 attempts (controller/api/builtins.ts).
+const backoffs: [string, DeviceOperation[], FleetPolicySpec | undefined, string, string][] = [
+  ['a failed attempt is retried after the backoff', [failed(0.1)], undefined, 'Failed', at(-0.1 * HOUR + 0.5 * HOUR)],
+  ['the backoff doubles with each failed attempt', [failed(3), failed(0.1)], undefined, 'Failed', at(-0.1 * HOUR + HOUR)],
+  ['the backoff never exceeds maxBackoff', [failed(3), failed(0.1)], { retry: { backoff: '10h', maxBackoff: '12h', maxAttempts: 5 } }, 'Failed', at(-0.1 * HOUR + 12 * HOUR)],
+  ['once the backoff has passed the retry is due', [failed(2)], undefined, 'Due', NOW.toISOString()],
+];
+for (const [name, ops, policy, state, notBefore] of backoffs) {
+  test(name, () => {
+    const { p, c } = run(ops, policy);
+    assert.equal([c.state, c.notBefore], [state, notBefore]);
+    if (state === 'Failed') { assert.is(c.reason, 'RetryBackoff'); assert.is(p.operations.length, 0); }
+    else { assert.is(c.reason, 'RetryAfterFailure'); assert.is(p.operations.length, 1); }
+  });
+}
+
+test('after maxAttempts failures of the same hop the device is held and reported', () => {
+  const { p, c } = run([failed(30), failed(20), failed(10)]);
+  assert.equal([c.state, c.reason, c.targetVersion, c.notBefore], ['Held', 'FailureHold', '1.0.0.2', null]);
+  assert.is(p.operations.length, 0);
+  assert.ok(p.findings.some((f) => f.code === 'DevicesHeld' && f.message.startsWith('1 device held after 3 failed attempts')));
+});
+
+test('FleetPolicy.retry.maxAttempts sets how many failures hold a device', () => {
+  assert.is(run([failed(30), failed(20), failed(10)], { retry: { maxAttempts: 5 } }).c.state, 'Due');
+  assert.is(run([failed(30)], { retry: { maxAttempts: 1 } }).c.state, 'Held');
+});
+
+test('a held device stays held however much time passes', () => {
+  const p = planAt(config(...objs), fleet([aPhone({ id: 'p', software: { firmware: '1.0.0.1' } })], releases, [failed(30), failed(20), failed(10)]), new Date(NOW.getTime() + 90 * 24 * HOUR));
+  assert.is(componentOf(p, 'p', 'firmware').state, 'Held');
+});
+
+test('a SoftwareUpdate (a person acting) releases a held device', () => {
+  const { c } = run([failed(30), failed(20), failed(10)], undefined, aSoftwareUpdate('retry', { target: { devices: ['p'] }, component: 'firmware', version: '1.0.0.2' }));
+  assert.equal([c.state, c.reason], ['Due', 'ManualUpdate']);
+});
+
+test('a manual update that keeps failing is Failed once its own attempts are spent', () => {
+  const su = aSoftwareUpdate('retry', { target: { devices: ['p'] }, component: 'firmware', version: '1.0.0.2' }, hoursAgo(40));
+  const { c } = run([failed(30), failed(20), failed(10)], undefined, su);
+  assert.equal([c.state, c.reason], ['Failed', 'RetriesExhausted']);
+});
+
+test('a newer release (a new hop) releases a held device', () => {
+  const p = planAt(config(...objs), fleet([aPhone({ id: 'p', software: { firmware: '1.0.0.1' } })], [...releases, aRelease('firmware', '1.0.0.3', { daysAgo: 40 })], [failed(30), failed(20), failed(10)]));
+  const c = componentOf(p, 'p', 'firmware');
+  assert.equal([c.state, c.targetVersion], ['Due', '1.0.0.3']);
+});
+
+test('an operation in progress past operationTimeout counts as failed and does not stall the device', () => {
+  const hung = anOperation('p', 'firmware', '1.0.0.2', { status: 'inProgress', createdAt: hoursAgo(5), startedAt: hoursAgo(5) });
+  const { c } = run([hung]);
+  // timed out at started + 4h = 1h ago; first backoff 30m has passed.
+  assert.equal([c.state, c.reason], ['Due', 'RetryAfterFailure']);
+  const { c: c2 } = run([hung], { operationTimeout: '4h50m' });
+  assert.equal([c2.state, c2.reason, c2.notBefore], ['Failed', 'OperationTimedOut', at(-5 * HOUR + (4 * 60 + 50 + 30) * 60_000)]);
+});
+
+test('three hung operations hold the device like three failures', () => {
+  const hung = (h: number) => anOperation('p', 'firmware', '1.0.0.2', { status: 'inProgress', createdAt: hoursAgo(h), startedAt: hoursAgo(h) });
+  assert.is(run([hung(30), hung(20), hung(10)]).c.state, 'Held');
+});
+
+test('a success ends the run of failures of that hop', () => {
+  const ok = anOperation('p', 'firmware', '1.0.0.2', { status: 'successful', createdAt: hoursAgo(5) });
+  // The device was reset to 1.0.0.1 after the success: two older failures no longer count.
+  const { c } = run([failed(30), failed(20), ok]);
+  assert.is(c.state, 'Due');
+  assert.is(c.reason, 'PhaseRollout');
+});
+
+test('failures of another component do not count', () => {
+  const other = anOperation('p', 'teamsClient', '1449.0.0.2', { status: 'failed' });
+  assert.is(run([other, other, other].map((o, i) => ({ ...o, id: `o${i}` }))).c.state, 'Due');
+});
+
+test.run();
