@@ -91,7 +91,7 @@ export class Operator {
     this.events = new KubernetesEventRecorder({ client: opts.client, clock: opts.clock, logger: log, instance: this.identity });
     this.store = new KubernetesStatusStore({
       stateDir: opts.stateDir ?? mkdtempSync(join(tmpdir(), 'fleetward-operator-')),
-      client: opts.client, source: this.source, events: this.events, logger: log,
+      client: opts.client, source: this.source, events: this.events, logger: log, clock: opts.clock,
       objects: () => objects().filter((o) => inShard(o, opts.shard).owns),
     });
     const le = opts.leaderElection;

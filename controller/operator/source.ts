@@ -57,6 +57,8 @@ export class KubernetesSource implements Source {
   #kick: (() => void) | undefined;
   /** Where each object of the last loaded revision lives (status writes need the namespace). */
   #index = new Map<string, { ref: ObjectRef; owns: boolean; requestedAt?: string }>();
+  /** `Kind/name` → what is wrong with it, from the last load (empty when the revision was valid). */
+  #invalid = new Map<string, string[]>();
 
   constructor(opts: KubernetesSourceOptions) {
     this.#o = opts;
@@ -69,6 +71,8 @@ export class KubernetesSource implements Source {
     const index = new Map<string, { ref: ObjectRef; owns: boolean; requestedAt?: string }>();
     const objects: FleetwardObject[] = [];
     const errors: string[] = [];
+    const invalid = new Map<string, string[]>();
+    const blame = (key: string, message: string) => { invalid.set(key, [...(invalid.get(key) ?? []), message]); };
     const seen = new Map<string, string>();
     for (const o of raw) {
       const scope = inShard(o, this.#o.shard);
@@ -79,7 +83,9 @@ export class KubernetesSource implements Source {
       const other = seen.get(key);
       if (other !== undefined) {
         // The config is one fleet: references between objects are by name, so a name must be unique per kind.
-        errors.push(`${key}: declared in namespace ${other} and in namespace ${where}; names must be unique per kind across the namespaces one operator watches`);
+        const message = `${key}: declared in namespace ${other} and in namespace ${where}; names must be unique per kind across the namespaces one operator watches`;
+        errors.push(message);
+        blame(key, message);
         continue;
       }
       seen.set(key, where);
@@ -93,8 +99,13 @@ export class KubernetesSource implements Source {
     }
     objects.sort((a, b) => (a.kind + '/' + a.metadata.name < b.kind + '/' + b.metadata.name ? -1 : 1));
     const id = revisionId(objects);
-    errors.push(...validateObjects(objects).map((e) => formatConfigError(e)));
+    for (const e of validateObjects(objects)) {
+      const line = formatConfigError(e);
+      errors.push(line);
+      if (e.kind && e.name !== undefined) blame(`${e.kind}/${e.name}`, line);
+    }
     this.#index = index;
+    this.#invalid = invalid;
     if (errors.length) return { ok: false, reason: 'invalid', revisionId: id, errors };
     return { ok: true, revision: { id, objects } };
   }
@@ -102,6 +113,11 @@ export class KubernetesSource implements Source {
   /** The namespace and ownership of an object of the last loaded revision. */
   lookup(kind: string, name: string): { ref: ObjectRef; owns: boolean; requestedAt?: string } | undefined {
     return this.#index.get(`${kind}/${name}`);
+  }
+
+  /** The objects the last load found invalid, with their errors (they hold back the whole revision). */
+  invalidObjects(): ReadonlyMap<string, readonly string[]> {
+    return this.#invalid;
   }
 
   watch(kick: () => void): void {

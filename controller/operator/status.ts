@@ -9,6 +9,9 @@ import { StateStore, type DeviceRecord, type HistoryEntry, type ObjectStatus } f
 import type { KubeClient } from './kube.ts';
 import type { KubernetesSource, ObjectRef } from './source.ts';
 import type { EventRecorder } from './events.ts';
+import { summarize } from '../status/conditions.ts';
+import { InvalidRevision } from '../reconciler/reasons.ts';
+import type { Clock } from '../util/clock.ts';
 
 export interface KubernetesStatusStoreOptions {
   stateDir: string;
@@ -17,6 +20,7 @@ export interface KubernetesStatusStoreOptions {
   /** The objects as the informers hold them now (their current status seeds conditions after a handover). */
   objects: () => KubernetesObject[];
   events: EventRecorder;
+  clock: Clock;
   logger: Logger;
   fieldManager?: string;
 }
@@ -48,8 +52,9 @@ export class KubernetesStatusStore extends StateStore {
     return out;
   }
 
-  override writeObjects(objects: Record<string, ObjectStatus>): boolean {
+  override writeObjects(computed: Record<string, ObjectStatus>): boolean {
     let wrote = false;
+    const objects = this.#withInvalid(computed);
     for (const [key, status] of Object.entries(objects)) {
       const where = this.#k.source.lookup(status.kind, status.name);
       if (!where?.owns) continue;
@@ -62,6 +67,24 @@ export class KubernetesStatusStore extends StateStore {
       this.#pending.push(this.#patch(key, where.ref, body, previous, text));
     }
     return wrote;
+  }
+
+  /**
+   * An invalid revision is not applied (the last good one stays in force), and the objects that made it
+   * invalid say so: Ready False and Stalled True with reason InvalidRevision and the errors, until fixed.
+   */
+  #withInvalid(objects: Record<string, ObjectStatus>): Record<string, ObjectStatus> {
+    const invalid = this.#k.source.invalidObjects();
+    if (invalid.size === 0) return objects;
+    const out = { ...objects };
+    const at = this.#k.clock.now().toISOString();
+    for (const [key, errors] of invalid) {
+      const [kind, name] = key.split('/') as [Kind, string];
+      const prev = out[key] ?? this.readObjects()[key] ?? { kind, name, conditions: [] };
+      const message = `not applied: ${errors.slice(0, 3).join('; ')}${errors.length > 3 ? ` (and ${errors.length - 3} more)` : ''}. The last valid revision stays in force.`;
+      out[key] = { ...prev, conditions: summarize(prev.conditions, { ready: false, reason: InvalidRevision, message, stalled: true }, at, prev.observedGeneration) };
+    }
+    return out;
   }
 
   override writeDevice(rec: DeviceRecord): boolean {

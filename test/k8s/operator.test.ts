@@ -1,0 +1,207 @@
+// `fleetward operator` on a real kube-apiserver, with the simulated fleet as the device back end:
+// it drives a rollout to Ready, writes status through the status subresource (only when it changed),
+// reports a paused release and every forced update as Events, honours spec.suspend and the
+// reconcile.fleetward.dev/requestedAt annotation, and its informers recover from errors.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Operator } from '../../controller/operator/operator.ts';
+import { KubeClient, loadKubeConfig } from '../../controller/operator/kube.ts';
+import { ResilientInformers } from '../../controller/operator/informers.ts';
+import { REQUESTED_AT_ANNOTATION } from '../../controller/operator/source.ts';
+import { createDriver } from '../../controller/drivers/index.ts';
+import type { SimulatorDriver } from '../../controller/drivers/simulator/driver.ts';
+import { ScaledClock } from '../../controller/util/clock.ts';
+import { silentLogger } from '../../controller/reconciler/log.ts';
+import { eventually, installCrds, k8sAssetsOrExplain, startKubeEnv, type KubeEnv } from '../support/k8s-env.ts';
+import { BEHAVIOUR, FLEET, PHONE_FIRMWARE, PREVIEW_CLIENT, SCENARIO_OBJECTS, START } from './scenario.ts';
+
+const NS = 'fleet';
+/** One wall second is ten simulated minutes: an install (1 min queue + 10 min) takes about a second. */
+const SPEED = 600;
+const assets = k8sAssetsOrExplain();
+let env: KubeEnv;
+
+interface Cond { type: string; status: string; reason: string; message: string; observedGeneration?: number }
+interface Obj { metadata: { name: string; generation: number; resourceVersion: string; annotations?: Record<string, string> }; status?: { conditions?: Cond[]; observedGeneration?: number; lastAppliedRevision?: string; state?: string; [k: string]: unknown } }
+
+function get(kind: string, name: string): Obj {
+  return JSON.parse(env.kubectlOk(['get', `${kind}.fleetward.dev`, name, '-n', NS, '-o', 'json'])) as Obj;
+}
+function condition(o: Obj, type: string): Cond | undefined {
+  return o.status?.conditions?.find((c) => c.type === type);
+}
+function events(name: string): { reason: string; type: string; message: string; count?: number; involvedObject: { kind: string } }[] {
+  return JSON.parse(env.kubectlOk(['get', 'events', '-n', NS, '--field-selector', `involvedObject.name=${name}`, '-o', 'json'])).items;
+}
+function allResourceVersions(): Map<string, string> {
+  const list = JSON.parse(env.kubectlOk(['get', 'fleetward', '-n', NS, '-o', 'json'])).items as ({ kind: string } & Obj)[];
+  return new Map(list.map((o) => [`${o.kind}/${o.metadata.name}`, o.metadata.resourceVersion]));
+}
+
+function startOperator(driver: SimulatorDriver, clock: ScaledClock, resyncMs: number, onPass: () => void = () => {}): Operator {
+  const op = new Operator({
+    client: new KubeClient(loadKubeConfig(env.kubeconfig)), driver, clock, logger: silentLogger,
+    namespace: NS, watchNamespaces: [NS], resyncMs, afterPass: onPass,
+    leaderElection: { enabled: true, leaseName: 'fleetward-test', leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 },
+  });
+  return op;
+}
+
+if ('skip' in assets) {
+  test.skip('the Kubernetes suite (FLEETWARD_SKIP_K8S=1)', () => {});
+} else {
+  let operator: Operator | undefined;
+  let driver: SimulatorDriver;
+  let clock: ScaledClock;
+  let passes = 0;
+
+  test.before(async () => {
+    env = await startKubeEnv(assets.assets);
+    installCrds(env);
+    env.kubectlOk(['create', 'namespace', NS]);
+    env.kubectlOk(['apply', '-n', NS, '-f', '-'], { input: SCENARIO_OBJECTS });
+    clock = new ScaledClock(START, SPEED);
+    driver = createDriver('simulator', { simulator: { fleet: FLEET, clock, behaviour: BEHAVIOUR } }) as SimulatorDriver;
+  });
+  test.after(async () => {
+    await operator?.stop();
+    await env?.stop();
+  });
+
+  test('the operator drives a simulated rollout until the device group is Ready and up to date', async () => {
+    operator = startOperator(driver, clock, 10 * 60_000, () => { passes++; });
+    await operator.start();
+    const group = await eventually('desk-phones Ready/UpToDate', () => {
+      const g = get('devicegroup', 'desk-phones');
+      return condition(g, 'Ready')?.status === 'True' && condition(g, 'Ready')?.reason === 'UpToDate' ? g : undefined;
+    }, 90_000);
+    for (const id of ['phone-1', 'phone-2', 'phone-3']) {
+      assert.is(driver.simulator.device(id)?.software.firmware, PHONE_FIRMWARE.to, `${id} runs the new firmware`);
+    }
+    assert.is(group.status?.observedGeneration, group.metadata.generation);
+    assert.is(condition(group, 'Ready')?.observedGeneration, group.metadata.generation);
+    assert.match(group.status?.lastAppliedRevision ?? '', /^k8s-[0-9a-f]{12}$/);
+    assert.is(group.status?.devices, 3);
+    assert.is(condition(group, 'Reconciling'), undefined, 'nothing is reconciling any more');
+  });
+
+  test('a suspended group is reported Suspended and its phone is not touched', () => {
+    const lab = get('devicegroup', 'lab-phones');
+    assert.is(condition(lab, 'Ready')?.status, 'False');
+    assert.is(condition(lab, 'Ready')?.reason, 'Suspended');
+    assert.is(driver.simulator.device('phone-lab')?.software.firmware, PHONE_FIRMWARE.from);
+    assert.not.ok(driver.simulator.operations('phone-lab').some((o) => o.operationType === 'softwareUpdate'));
+  });
+
+  test('a release failing beyond the ring threshold is Paused and Stalled, with one Warning Event', async () => {
+    const rel = await eventually('the rooms release paused', () => {
+      const r = get('softwarerelease', 'rooms-teams-5-1-2');
+      return r.status?.state === 'Paused' ? r : undefined;
+    }, 60_000);
+    assert.is(condition(rel, 'Ready')?.status, 'False');
+    assert.is(condition(rel, 'Ready')?.reason, 'ReleasePaused');
+    assert.is(condition(rel, 'Stalled')?.status, 'True');
+    const ev = await eventually('the ReleasePaused Event', () => {
+      const list = events('rooms-teams-5-1-2').filter((e) => e.reason === 'ReleasePaused');
+      return list.length ? list : undefined;
+    });
+    assert.is(ev.length, 1);
+    assert.is(ev[0]!.type, 'Warning');
+    assert.match(ev[0]!.message, /room-1/);
+  });
+
+  test('every forced update is recorded as an Event on its SoftwareUpdate', async () => {
+    const ops = driver.simulator.operations('phone-1').filter((o) => o.operationType === 'softwareUpdate' && o.component === 'teamsClient');
+    assert.is(ops.length, 1, 'one forced operation was issued');
+    assert.is(ops[0]!.forced, true);
+    assert.is(driver.simulator.device('phone-1')?.software.teamsClient, PREVIEW_CLIENT.to);
+    const ev = await eventually('the ForcedUpdate Event', () => {
+      const list = events('force-phone-1-preview').filter((e) => e.reason === 'ForcedUpdate');
+      return list.length ? list : undefined;
+    });
+    assert.is(ev.length, 1);
+    assert.is(ev[0]!.involvedObject.kind, 'SoftwareUpdate');
+    assert.match(ev[0]!.message, new RegExp(`phone-1 .*${ops[0]!.id}`));
+  });
+
+  test('status is written only when it changed: passes over a settled fleet leave every object untouched', async () => {
+    await operator!.store.flush();
+    const before = allResourceVersions();
+    const writes = operator!.store.writes;
+    const start = passes;
+    await eventually('three more passes', () => (passes >= start + 3 ? true : undefined), 60_000);
+    await operator!.store.flush();
+    assert.equal(allResourceVersions(), before);
+    assert.is(operator!.store.writes, writes);
+  });
+
+  test('the requestedAt annotation asks for a pass at once, without waiting for the resync', async () => {
+    await operator!.stop();
+    let count = 0;
+    // A resync of a simulated week: only the annotation can cause a pass while the test waits.
+    operator = startOperator(driver, clock, 7 * 24 * 3600_000, () => { count++; });
+    await operator.start();
+    await eventually('the first pass of the new operator', () => (count >= 1 ? true : undefined), 60_000);
+    const after = count;
+    env.kubectlOk(['annotate', '--overwrite', 'devicegroup.fleetward.dev/desk-phones', '-n', NS, `${REQUESTED_AT_ANNOTATION}=2026-11-23T12:00:00Z`]);
+    await eventually('a pass after the annotation', () => (count > after ? true : undefined), 30_000);
+    const group = get('devicegroup', 'desk-phones');
+    assert.is(group.metadata.annotations?.[REQUESTED_AT_ANNOTATION], '2026-11-23T12:00:00Z');
+    assert.is(condition(group, 'Ready')?.status, 'True');
+  });
+
+  test('a spec change moves observedGeneration and the applied revision', async () => {
+    const before = get('devicegroup', 'desk-phones');
+    env.kubectlOk(['patch', 'devicegroup.fleetward.dev/desk-phones', '-n', NS, '--type=merge', '-p', '{"spec":{"priority":5}}']);
+    const after = await eventually('observedGeneration to follow the new generation', () => {
+      const g = get('devicegroup', 'desk-phones');
+      return g.metadata.generation > before.metadata.generation && g.status?.observedGeneration === g.metadata.generation ? g : undefined;
+    }, 30_000);
+    assert.is.not(after.status?.lastAppliedRevision, before.status?.lastAppliedRevision);
+  });
+
+  test('an invalid revision is not applied: the object at fault is Stalled with the error, the rest keep the last good revision', async () => {
+    const before = get('devicegroup', 'desk-phones');
+    const release = get('softwarerelease', 'mp58-firmware-122-15-0-60');
+    env.kubectlOk(['patch', 'devicegroup.fleetward.dev/desk-phones', '-n', NS, '--type=merge', '-p', '{"spec":{"updatePhase":"no-such-phase"}}']);
+    const bad = await eventually('desk-phones to report the rejected revision', () => {
+      const g = get('devicegroup', 'desk-phones');
+      return condition(g, 'Stalled')?.reason === 'InvalidRevision' ? g : undefined;
+    }, 30_000);
+    assert.is(condition(bad, 'Ready')?.status, 'False');
+    assert.match(condition(bad, 'Ready')?.message ?? '', /UpdatePhase "no-such-phase" does not exist/);
+    assert.is(bad.status?.observedGeneration, before.metadata.generation, 'the invalid generation is not marked observed');
+    assert.is(bad.status?.lastAppliedRevision, before.status?.lastAppliedRevision);
+    assert.is(get('softwarerelease', 'mp58-firmware-122-15-0-60').status?.lastAppliedRevision, release.status?.lastAppliedRevision);
+    env.kubectlOk(['patch', 'devicegroup.fleetward.dev/desk-phones', '-n', NS, '--type=merge', '-p', '{"spec":{"updatePhase":"fast"}}']);
+    const good = await eventually('desk-phones Ready again', () => {
+      const g = get('devicegroup', 'desk-phones');
+      return condition(g, 'Ready')?.status === 'True' && g.status?.observedGeneration === g.metadata.generation ? g : undefined;
+    }, 30_000);
+    assert.is(condition(good, 'Stalled'), undefined);
+  });
+
+  test('an informer that fails (403) keeps retrying and recovers once access is granted', async () => {
+    const kc = loadKubeConfig(env.kubeconfigFor('mallory'));
+    const client = new KubeClient(kc);
+    let changes = 0;
+    const informers = new ResilientInformers(client.watchTargets([NS]).filter((t) => t.name.startsWith('rings')), {
+      kubeConfig: kc, logger: silentLogger, onChange: () => { changes++; }, backoffMs: 100, maxBackoffMs: 400,
+    });
+    await informers.start();
+    try {
+      await eventually('two restarts after 403s', () => ((informers.restarts()[`rings@${NS}`] ?? 0) >= 2 ? true : undefined), 30_000);
+      assert.not.ok(informers.synced);
+      env.kubectlOk(['create', 'rolebinding', 'mallory-view', '--clusterrole=fleetward-test-reader', '--user=mallory', '-n', NS]);
+      env.kubectlOk(['create', 'clusterrole', 'fleetward-test-reader', '--verb=get,list,watch', '--resource=rings.fleetward.dev']);
+      await eventually('the informer to sync', () => (informers.synced ? true : undefined), 30_000);
+      const rings = informers.objects().get(`rings@${NS}`) ?? [];
+      assert.equal(rings.map((r) => r.metadata?.name), ['staging']);
+      assert.ok(changes > 0);
+    } finally {
+      await informers.stop();
+    }
+  });
+}
+
+test.run();
