@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import {
   DAY, NOW, aGroup, aPhase, aPhone, aRelease, alwaysOpen, componentOf, config, daysAgo, fleet, planAt,
 } from '../support/builders.ts';
-import type { Component } from '../../controller/api/types.ts';
+import type { AutoUpdateComponent as Component } from '../../controller/api/types.ts';
 
 // Every phase with rolloutDuration 0 so the deferral alone decides; windows always open.
 const instant = (name: string, extra = {}) => aPhase(name, { rolloutDuration: '0d', ...extra });

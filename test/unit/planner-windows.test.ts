@@ -5,13 +5,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { aGroup, aPhase, aPhone, aRelease, aWindow, componentOf, config, fleet, planAt } from '../support/builders.ts';
 import { WindowCalendar, compileWindow } from '../../controller/planner/windows.ts';
-import type { FleetDevice, MaintenanceWindowSpec } from '../../controller/api/types.ts';
+import type { FleetDevice, FleetwardObject, MaintenanceWindowSpec } from '../../controller/api/types.ts';
 
 // A Validation phone with a firmware release long out: only the window decides.
 const releases = [aRelease('firmware', '1.0.0.1'), aRelease('firmware', '1.0.0.2', { daysAgo: 60 })];
 const noSlot = aPhase('Validation', { rolloutDuration: '0d' });
 function notBefore(device: Partial<FleetDevice>, window: MaintenanceWindowSpec | null, now: string): { state: string; reason: string; notBefore: string | null } {
-  const objs = [noSlot, aGroup('all', { updatePhase: 'Validation', ...(window ? { maintenanceWindow: 'w' } : {}) })];
+  const objs: FleetwardObject[] = [noSlot, aGroup('all', { updatePhase: 'Validation', ...(window ? { maintenanceWindow: 'w' } : {}) })];
   if (window) objs.push(aWindow('w', window));
   const c = componentOf(planAt(config(...objs), fleet([aPhone({ id: 'p', software: { firmware: '1.0.0.1' }, ...device })], releases), now), 'p', 'firmware');
   return { state: c.state, reason: c.reason, notBefore: c.notBefore };
