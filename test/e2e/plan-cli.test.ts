@@ -5,7 +5,8 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../support/run-cli.ts';
+import { spawn } from 'node:child_process';
+import { REPO_ROOT, runCli } from '../support/run-cli.ts';
 import { AT, FLEET, INVALID_WINDOW, configFiles, writeFiles } from '../support/plan-fixture.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'fleetward-plan-cli-'));
@@ -76,6 +77,18 @@ test('markdown output starts with the summary for a pull-request comment', async
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, /^### Fleetward plan at 2026-11-23 12:00 UTC/);
   assert.ok(r.stdout.indexOf('**4 devices**') < r.stdout.indexOf('<details>'));
+});
+
+test('a reader that closes the pipe early (plan | head) gets no error', async () => {
+  // The example fleet's JSON is far larger than a pipe's buffer, so the writer does see the pipe close.
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'controller/cli/main.ts'), 'plan', '--config', join(REPO_ROOT, 'examples/config'), '--fleet', join(REPO_ROOT, 'examples/fleet.yaml'), '--at', AT, '-o', 'json'],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stdout.once('data', () => child.stdout.destroy());
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  assert.is(stderr, '');
+  assert.is(code, 0);
 });
 
 test('an invalid config prints the loader\'s lines, exits 1 and prints no plan', async () => {

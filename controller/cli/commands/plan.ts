@@ -188,6 +188,14 @@ export async function loadConfigAtRevision(spec: string, configDir: string): Pro
 
 // ---- The command ----------------------------------------------------------------------------
 
+/** `fleetward plan | head` closes the pipe early: that is the reader's choice, not an error. */
+export function quietOnClosedPipe(stream: NodeJS.WritableStream = process.stdout): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 interface PlanOptions { config: string; fleet: string; at?: string; output: string; compare?: string }
 
 export async function runPlan(opts: PlanOptions, out: NodeJS.WritableStream & { isTTY?: boolean } = process.stdout): Promise<void> {
@@ -228,6 +236,7 @@ Examples:
   fleetward plan --config config --fleet fleet.yaml --compare git:origin/main -o markdown
 `)
     .action(async (opts: PlanOptions) => {
+      quietOnClosedPipe();
       await runPlan(opts);
     });
 }

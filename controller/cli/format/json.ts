@@ -4,13 +4,12 @@
 // every other key follows alphabetically. Arrays keep their order: the planner's order is meaningful.
 
 const LEADING_KEYS = [
-  'at', 'from', 'revision', 'before', 'after', 'summary',
-  'id', 'deviceId', 'name', 'kind', 'component', 'version', 'release',
-  'field', 'change',
+  'at', 'revision', 'before', 'after', 'summary', 'assignments', 'updates', 'release',
+  'id', 'deviceId', 'name', 'kind', 'component', 'version', 'field', 'from', 'to', 'change',
   'group', 'phase', 'ring', 'maintenanceWindow',
-  'currentVersion', 'fromVersion', 'targetVersion', 'toVersion',
-  'state', 'reason', 'message', 'notBefore', 'shiftMs',
-  'startsAt', 'endsAt', 'devices', 'share',
+  'currentVersion', 'fromVersion', 'targetVersion', 'toVersion', 'state', 'reason', 'message', 'notBefore', 'shiftMs',
+  'operations', 'startsAt', 'endsAt', 'devices', 'updated', 'failed', 'share',
+  'releases', 'updatePaths', 'findings', 'eligibleDevices', 'stages', 'adoption', 'notes',
 ];
 const RANK = new Map(LEADING_KEYS.map((k, i) => [k, i]));
 
