@@ -6,7 +6,7 @@ import type {
   DeviceGroup, FleetwardObject, Kind, MaintenanceWindow, SoftwareRelease, SoftwareUpdate,
 } from './types.ts';
 import {
-  BUILTIN_PHASE_NAMES, BUILTIN_RING_NAMES, DEFAULT_WINDOW_NAME, DEVICE_TIME_ZONE, FLEET_POLICY_NAME,
+  BUILTIN_PHASE_NAMES, BUILTIN_RING_NAMES, BUILTIN_RINGS, DEFAULT_WINDOW_NAME, DEVICE_TIME_ZONE, FLEET_POLICY_NAME,
   MAX_RING_TOTAL_DAYS, MIN_WINDOW_MINUTES, builtinPhaseName, builtinRingName, canonicalWindowName, resolveRings,
 } from './builtins.ts';
 import { formatDuration, parseDuration } from './duration.ts';
@@ -105,27 +105,44 @@ export const ringOrdersUnique: Rule = (input) => {
   const out: RuleIssue[] = [];
   const rings = of(input, 'Ring');
   const overridden = new Set(rings.map((r) => builtinRingName(r.obj.metadata.name)).filter(Boolean));
+  const overriddenTwice = new Set(builtinOverridesUnique(input).map((i) => i.index));
   const taken = new Map<number, string>();
   for (const name of BUILTIN_RING_NAMES) {
-    if (!overridden.has(name)) taken.set(resolveRings([]).find((r) => r.name === name)!.order, `the built-in ring ${name}`);
+    if (!overridden.has(name)) taken.set(BUILTIN_RINGS[name].order, `the built-in ring ${name}`);
   }
-  const seenName = new Map<string, number>();
   for (const { index, obj } of [...rings].sort((a, b) => a.index - b.index)) {
-    const builtin = builtinRingName(obj.metadata.name);
-    if (builtin) {
-      const first = seenName.get(builtin);
-      if (first !== undefined) {
-        out.push({ index, path: ['metadata', 'name'], message: `${ref('Ring', obj.metadata.name)} and ${ref('Ring', (input.valid.find((o) => o.index === first)!.obj).metadata.name)}${at(input.where(first))} both override the built-in ring ${builtin}; keep one` });
-        continue;
-      }
-      seenName.set(builtin, index);
-    }
+    if (overriddenTwice.has(index)) continue;
     const holder = taken.get(obj.spec.order);
     if (holder !== undefined) {
       const advice = holder.startsWith('the built-in ring') ? ` (or override ${holder.slice('the built-in ring '.length)} with a Ring of that name)` : '';
       out.push({ index, path: ['spec', 'order'], message: `order ${obj.spec.order} is already used by ${holder}; give each ring its own order from 1 to 9${advice}` });
     } else {
       taken.set(obj.spec.order, `${ref('Ring', obj.metadata.name)}${at(input.where(index))}`);
+    }
+  }
+  return out;
+};
+
+/** `General` and `general` both override the built-in General: one must go (names of built-ins match in any case). */
+export const builtinOverridesUnique: Rule = (input) => {
+  const out: RuleIssue[] = [];
+  const checks: [Kind, (name: string) => string | undefined, string][] = [
+    ['Ring', builtinRingName, 'ring'],
+    ['UpdatePhase', builtinPhaseName, 'phase'],
+    ['MaintenanceWindow', (n) => (canonicalWindowName(n) === DEFAULT_WINDOW_NAME ? DEFAULT_WINDOW_NAME : undefined), 'window'],
+  ];
+  for (const [kind, builtin, noun] of checks) {
+    const first = new Map<string, RuleObject>();
+    for (const o of input.valid) {
+      if (o.obj.kind !== kind) continue;
+      const b = builtin(o.obj.metadata.name);
+      if (!b) continue;
+      const f = first.get(b);
+      if (!f) { first.set(b, o); continue; }
+      out.push({
+        index: o.index, path: ['metadata', 'name'],
+        message: `${ref(kind, o.obj.metadata.name)} and ${ref(kind, f.obj.metadata.name)}${at(input.where(f.index))} both override the built-in ${noun} ${b}; keep one`,
+      });
     }
   }
   return out;
@@ -251,6 +268,7 @@ export const RULES: readonly Rule[] = [
   groupReferencesExist,
   windowAtLeastThreeHours,
   timeZonesExist,
+  builtinOverridesUnique,
   ringOrdersUnique,
   ringsWithinSixtyDays,
   updateTargetExactlyOne,

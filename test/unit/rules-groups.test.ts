@@ -88,4 +88,12 @@ test('phase deferrals and lagVersions are checked', () => {
   ]);
 });
 
+test('a phase or window overriding a built-in twice, in different case, is refused; once is fine', () => {
+  assertLoaded(loadObjects(aPhase('final', { deferrals: { firmware: '60d' } }), aWindow('default', '02:00', '05:00')), ['UpdatePhase/final', 'MaintenanceWindow/default']);
+  assertRefused(loadObjects(aPhase('Final'), aPhase('final'), aWindow('default', '02:00', '05:00'), aWindow('Default', '02:00', '05:00')), [
+    'config.yaml:10: UpdatePhase/final metadata.name: UpdatePhase/final and UpdatePhase/Final (config.yaml:4) both override the built-in phase Final; keep one',
+    'config.yaml:24: MaintenanceWindow/Default metadata.name: MaintenanceWindow/Default and MaintenanceWindow/default (config.yaml:16) both override the built-in window default; keep one',
+  ]);
+});
+
 test.run();
