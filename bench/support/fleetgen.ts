@@ -66,6 +66,8 @@ export function benchConfig(): DesiredState {
   m('UpdatePhase', 'Conservative', { deferrals: { firmware: '45d', teamsClient: '20d' }, lagVersions: 1 });
   m('Ring', 'Canary', { order: 1, rolloutDuration: '2d', testPeriod: '3d' });
   m('Ring', 'Staging', { order: 2, rolloutDuration: '5d', testPeriod: '5d' });
+  m('Ring', 'General', { order: 3 });
+  m('Ring', 'Executive', { order: 4 });
   m('DeviceGroup', 'lab', { selector: { matchLabels: { site: 'site-0' } }, updatePhase: 'Validation', maintenanceWindow: 'nights', priority: 50 });
   m('DeviceGroup', 'pilot-phones', { selector: { matchLabels: { tier: 'pilot' }, deviceTypes: ['ipPhone', 'lowCostPhone'] }, updatePhase: 'Pilot', maintenanceWindow: 'nights', priority: 20 });
   m('DeviceGroup', 'execs', { selector: { matchLabels: { tier: 'vip' } }, updatePhase: 'Final', maintenanceWindow: 'weekend', priority: 30 });
