@@ -28,6 +28,8 @@ export interface KubeEnv {
   /** Kubeconfig authenticating as one of TEST_USERS with its bearer token. */
   kubeconfigFor(user: TestUser): string;
   token(user: TestUser): string;
+  /** Writes a kubeconfig authenticating with any bearer token (a service account's, say); returns its path. */
+  kubeconfigWithToken(name: string, token: string): string;
   caFile: string;
   dir: string;
   assets: K8sAssets;
@@ -232,6 +234,11 @@ export async function startKubeEnv(assets: K8sAssets, opts: { readyTimeoutMs?: n
     const env: KubeEnv = {
       server, kubeconfig, caFile, dir, assets,
       token: (u) => tokens[u],
+      kubeconfigWithToken(name, token) {
+        const p = join(dir, `${name}.kubeconfig`);
+        writeKubeconfig(p, server, caFile, name, token);
+        return p;
+      },
       kubeconfigFor(user) {
         let p = userConfigs.get(user);
         if (!p) { p = join(dir, `${user}.kubeconfig`); writeKubeconfig(p, server, caFile, user, tokens[user]); userConfigs.set(user, p); }

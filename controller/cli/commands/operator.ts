@@ -12,7 +12,7 @@ import { createLogger } from '../../reconciler/log.ts';
 import { Metrics } from '../../server/metrics.ts';
 import { startServer } from '../../server/server.ts';
 import { loadFleetFile } from '../../sources/fleet-file.ts';
-import { systemClock } from '../../util/clock.ts';
+import { ScaledClock, systemClock, type Clock } from '../../util/clock.ts';
 import { UsageError } from '../errors.ts';
 
 interface OperatorFlags {
@@ -36,6 +36,9 @@ interface OperatorFlags {
   healthPort: string;
   logLevel: string;
   stateDir?: string;
+  speed?: string;
+  start?: string;
+  startWall?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -45,6 +48,20 @@ function duration(flag: string, value: string): number {
   const ms = /^[0-9]+ms$/.test(value) ? Number(value.slice(0, -2)) : durationMs(value, '');
   if (!Number.isFinite(ms) || ms <= 0) throw new UsageError(`--${flag} must be a duration such as 15s, 2m or 1h (got ${JSON.stringify(value)})`);
   return ms;
+}
+
+/** The clock plans are made with: real time, or a simulated one shared with a simulator (demos, tests). Leases always use wall time. */
+function planningClock(flags: OperatorFlags): Clock {
+  if (flags.speed === undefined) {
+    if (flags.start !== undefined) throw new UsageError('--start needs --speed');
+    return systemClock;
+  }
+  const speed = Number(flags.speed);
+  if (!Number.isFinite(speed) || speed <= 0) throw new UsageError(`--speed must be a positive number (got ${JSON.stringify(flags.speed)})`);
+  const start = flags.start === undefined ? Date.now() : Date.parse(flags.start);
+  const wall = flags.startWall === undefined ? Date.now() : Date.parse(flags.startWall);
+  if (Number.isNaN(start) || Number.isNaN(wall)) throw new UsageError('--start and --start-wall must be ISO-8601 instants such as 2026-11-23T10:00:00Z');
+  return new ScaledClock(new Date(start + (Date.now() - wall) * speed), speed);
 }
 
 export function register(program: Command): void {
@@ -71,6 +88,9 @@ export function register(program: Command): void {
     .option('--health-port <port>', 'port for /healthz, /readyz, /metrics (0: any free port, -1: none)', '8080')
     .option('--log-level <level>', 'trace | debug | info | warn | error', 'info')
     .option('--state-dir <dir>', 'local scratch state (per-device history cache); default: a temp dir')
+    .option('--speed <factor>', 'demos and tests: run the planning clock this many times faster than real time')
+    .option('--start <iso>', 'with --speed: the simulated instant the clock reads at --start-wall')
+    .option('--start-wall <iso>', 'with --speed: the wall instant at which the clock read --start (default: now), so several processes share one simulated time')
     .action(async (flags: OperatorFlags) => {
       if (!(DRIVER_NAMES as readonly string[]).includes(flags.driver)) {
         throw new UsageError(`--driver must be one of ${DRIVER_NAMES.join(', ')} (got ${JSON.stringify(flags.driver)})`);
@@ -79,7 +99,7 @@ export function register(program: Command): void {
       const namespace = flags.namespace ?? process.env.POD_NAMESPACE ?? 'default';
       const logger = createLogger({ level: flags.logLevel });
       const client = new KubeClient(loadKubeConfig(flags.kubeconfig));
-      const clock = systemClock;
+      const clock = planningClock(flags);
       const leaseDurationMs = duration('lease-duration', flags.leaseDuration);
       const renewDeadlineMs = duration('renew-deadline', flags.renewDeadline);
       const retryPeriodMs = duration('retry-period', flags.retryPeriod);

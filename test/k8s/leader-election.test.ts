@@ -1,0 +1,163 @@
+// Two `fleetward operator` processes, installed by the Helm chart's RBAC and authenticated with its service
+// account's token, share one simulated fleet served over HTTP (the graph driver talks to it). Only the
+// Lease holder acts; SIGKILL of the leader mid-rollout hands over to the standby, which finishes the
+// rollout without issuing any operation a second time.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { Simulator } from '../../controller/drivers/simulator/simulator.ts';
+import { startSimulatorServer, type SimulatorServer } from '../../controller/drivers/simulator/server.ts';
+import type { FleetDevice, FleetFile } from '../../controller/api/types.ts';
+import { ScaledClock } from '../../controller/util/clock.ts';
+import { REPO_ROOT, eventually, k8sAssetsOrExplain, startKubeEnv, type KubeEnv } from '../support/k8s-env.ts';
+
+const SYSTEM_NS = 'fleetward-system';
+const NS = 'fleet';
+const RELEASE = 'fw';
+const LEASE = `${RELEASE}-fleetward-leader`;
+const START = '2026-11-23T10:00:00Z';
+/** One wall second is six simulated minutes: the six-hour phase rollout takes a minute. */
+const SPEED = 360;
+const FROM = '122.15.0.44';
+const TO = '122.15.0.60';
+const PHONES = 12;
+const TOKEN = 'simulator-test-token';
+const assets = k8sAssetsOrExplain();
+
+const CONFIG = `
+apiVersion: fleetward.dev/v1alpha1
+kind: MaintenanceWindow
+metadata: { name: always }
+spec: { start: "00:00", end: "23:59", days: [Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday], timeZone: UTC }
+---
+apiVersion: fleetward.dev/v1alpha1
+kind: UpdatePhase
+metadata: { name: fast }
+spec: { deferrals: { firmware: 0d, teamsClient: 0d }, rolloutDuration: 6h }
+---
+apiVersion: fleetward.dev/v1alpha1
+kind: DeviceGroup
+metadata: { name: phones }
+spec: { selector: { deviceTypes: [ipPhone] }, updatePhase: fast, maintenanceWindow: always }
+`;
+
+function fleet(): FleetFile {
+  const devices: FleetDevice[] = Array.from({ length: PHONES }, (_, i) => ({
+    id: `phone-${String(i + 1).padStart(2, '0')}`, deviceType: 'ipPhone', manufacturer: 'Yealink', model: 'MP58', timeZone: 'UTC',
+    online: true, activityState: 'idle', healthStatus: 'healthy', software: { firmware: FROM },
+  }));
+  return {
+    devices,
+    releases: [
+      { component: 'firmware', version: FROM, manufacturer: 'Yealink', models: ['MP58'], releasedAt: '2026-06-01T00:00:00Z', label: 'verified' },
+      { component: 'firmware', version: TO, manufacturer: 'Yealink', models: ['MP58'], releasedAt: '2026-11-20T00:00:00Z', label: 'verified' },
+    ],
+  };
+}
+
+let env: KubeEnv;
+let sim: Simulator;
+let server: SimulatorServer;
+const processes = new Map<string, ChildProcess>();
+
+function startOperator(name: string, kubeconfig: string, simStart: string, wall: string): ChildProcess {
+  const log = openSync(join(env.dir, `${name}.log`), 'a');
+  const child = spawn(join(REPO_ROOT, 'node_modules', '.bin', 'node'), [
+    join(REPO_ROOT, 'controller', 'cli', 'main.ts'), 'operator',
+    `--kubeconfig=${kubeconfig}`, `--namespace=${SYSTEM_NS}`, `--watch-namespace=${NS}`,
+    '--driver=graph', '--credentials-secret=graph-creds', `--lease-name=${LEASE}`,
+    `--speed=${SPEED}`, `--start=${simStart}`, `--start-wall=${wall}`, '--resync=10m', '--health-port=-1',
+  ], { cwd: REPO_ROOT, detached: true, stdio: ['ignore', log, log], env: { ...process.env, POD_NAME: name } });
+  closeSync(log);
+  processes.set(name, child);
+  return child;
+}
+
+function lease(): { holderIdentity?: string; leaseTransitions?: number } {
+  return JSON.parse(env.kubectlOk(['get', 'lease', LEASE, '-n', SYSTEM_NS, '-o', 'json'])).spec;
+}
+
+function updates() {
+  return sim.operations().filter((o) => o.operationType === 'softwareUpdate');
+}
+
+if ('skip' in assets) {
+  test.skip('the Kubernetes suite (FLEETWARD_SKIP_K8S=1)', () => {});
+} else {
+  test.before(async () => {
+    env = await startKubeEnv(assets.assets);
+    sim = new Simulator({
+      fleet: fleet(), clock: new ScaledClock(START, SPEED, () => Date.now()),
+      behaviour: { failureRate: 0, offlineRate: 0, busyDuringMeetings: 0, rollbackRate: 0, installDuration: '10m', queueDelay: '1m' },
+    });
+    server = await startSimulatorServer({ simulator: sim, token: TOKEN, host: '127.0.0.1' });
+  });
+  test.after(async () => {
+    for (const p of processes.values()) if (p.pid && p.exitCode === null) { try { process.kill(-p.pid, 'SIGKILL'); } catch { /* gone */ } }
+    await server?.close();
+    await sim?.close();
+    if (process.env.FLEETWARD_KEEP_K8S_DIR) process.stderr.write(`operator logs in ${env?.dir}\n`);
+    await env?.stop();
+  });
+
+  test('the chart installs with the graph driver and the operator runs on its service account alone', () => {
+    env.kubectlOk(['create', 'namespace', NS]);
+    const r = env.helm(['install', RELEASE, join(REPO_ROOT, 'charts', 'fleetward'), '-n', SYSTEM_NS, '--create-namespace',
+      '--set', `driver.name=graph,driver.credentials.existingSecret=graph-creds`, '--set', `operator.watchNamespaces={${NS}}`]);
+    assert.is(r.code, 0, r.stdout + r.stderr);
+    env.kubectlOk(['create', 'secret', 'generic', 'graph-creds', '-n', SYSTEM_NS, `--from-literal=token=${TOKEN}`, `--from-literal=url=${server.url}`]);
+    env.kubectlOk(['apply', '-n', NS, '-f', '-'], { input: CONFIG });
+    const token = env.kubectlOk(['create', 'token', `${RELEASE}-fleetward`, '-n', SYSTEM_NS, '--duration=1h']).trim();
+    const kubeconfig = env.kubeconfigWithToken('operator', token);
+    assert.ok(env.kubectl(['auth', 'can-i', 'update', 'devicegroups.fleetward.dev', '--subresource=status', '-n', NS], { kubeconfig }).stdout.startsWith('yes'));
+  });
+
+  test('only the Lease holder acts; killing it hands over and no operation is issued twice', async () => {
+    const kubeconfig = join(env.dir, 'operator.kubeconfig');
+    // The simulated instant at one wall instant: the operators' planning clocks follow the simulator's.
+    const wall = new Date().toISOString();
+    const simAtWall = sim.now().toISOString();
+    const a = startOperator('operator-a', kubeconfig, simAtWall, wall);
+    await eventually('operator-a to hold the lease', () => (lease()?.holderIdentity === 'operator-a' ? true : undefined), 60_000);
+    startOperator('operator-b', kubeconfig, simAtWall, wall);
+    await eventually('operator-a to start some of the rollout', () => (updates().length >= 3 ? true : undefined), 60_000);
+    assert.is(lease().holderIdentity, 'operator-a', 'the standby did not take the lease while the leader renews it');
+    const transitions = lease().leaseTransitions ?? 0;
+
+    process.kill(-a.pid!, 'SIGKILL');
+    const issuedByA = updates().length;
+    const killedAt = sim.now().toISOString();
+    assert.ok(issuedByA < PHONES, `the rollout was still under way when the leader died (${issuedByA} of ${PHONES} issued)`);
+
+    await eventually('operator-b to take the lease', () => (lease()?.holderIdentity === 'operator-b' ? true : undefined), 60_000);
+    assert.ok((lease().leaseTransitions ?? 0) > transitions);
+
+    await eventually('every phone on the new firmware', () => (sim.inventory().every((d) => d.software.firmware === TO) ? true : undefined), 120_000);
+    const ops = updates();
+    const perDevice = new Map<string, number>();
+    for (const o of ops) perDevice.set(`${o.deviceId}/${o.component}/${o.toVersion}`, (perDevice.get(`${o.deviceId}/${o.component}/${o.toVersion}`) ?? 0) + 1);
+    const twice = [...perDevice].filter(([, n]) => n > 1).map(([k]) => k);
+    assert.equal(twice, [], 'no operation issued twice');
+    assert.is(ops.length, PHONES);
+    assert.ok(ops.some((o) => o.createdAt > killedAt), 'the new leader issued the rest of the rollout');
+
+    const group = await eventually('DeviceGroup phones Ready', () => {
+      const g = JSON.parse(env.kubectlOk(['get', 'devicegroup.fleetward.dev', 'phones', '-n', NS, '-o', 'json']));
+      const ready = g.status?.conditions?.find((c: { type: string }) => c.type === 'Ready');
+      return ready?.status === 'True' && ready.reason === 'UpToDate' ? g : undefined;
+    }, 60_000);
+    assert.is(group.status.observedGeneration, group.metadata.generation);
+  });
+
+  test('a stopped leader gives the lease up at once', async () => {
+    const b = processes.get('operator-b')!;
+    const exited = new Promise((resolve) => b.once('exit', resolve));
+    process.kill(b.pid!, 'SIGTERM');
+    await exited;
+    assert.is(lease().holderIdentity ?? '', '');
+  });
+}
+
+test.run();
