@@ -116,4 +116,13 @@ test('validateObjects applies the same schema and rules to objects from Kubernet
   assert.equal(validateObjects([aGroup('phones'), aWindow('ok', '01:00', '04:00')]), []);
 });
 
+test('server-managed metadata and status from Kubernetes do not make an object invalid', () => {
+  const fromServer = {
+    ...aGroup('phones'),
+    metadata: { name: 'phones', namespace: 'fleet', uid: 'u1', resourceVersion: '42', generation: 3, creationTimestamp: null, managedFields: [{ manager: 'kubectl' }], annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}' } },
+    status: { conditions: [], observedGeneration: 2 },
+  };
+  assert.equal(validateObjects([fromServer]), []);
+});
+
 test.run();
