@@ -117,8 +117,11 @@ function translateOne(e: ErrorObject, path: FieldPath, root: unknown): Issue | u
         message: `unknown field${hint ? ` (did you mean ${hint}?)` : known.length ? `; known fields: ${known.join(', ')}` : ''}`,
       };
     }
-    case 'type':
-      return { path, message: `must be ${article(String(p.type))} (got ${typeName(got)})` };
+    case 'type': {
+      // YAML reads `version: 1.0` as the number 1 and `name: no` as text; the fix is quotes.
+      const quote = p.type === 'string' && (typeof got === 'number' || typeof got === 'boolean') ? '; put the value in quotes' : '';
+      return { path, message: `must be ${article(String(p.type))} (got ${typeName(got)})${quote}` };
+    }
     case 'enum': {
       const text = show(got);
       const hint = ENUM_HINTS.find(([re]) => re.test(formatPath(path)));
@@ -193,7 +196,7 @@ export function typeName(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
-  if (typeof v === 'number') return Number.isInteger(v) ? `the number ${v}` : `the number ${v}`;
+  if (typeof v === 'number') return `the number ${v}`;
   if (typeof v === 'string') return `the text ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
   if (typeof v === 'boolean') return `${v}`;
   return typeof v;

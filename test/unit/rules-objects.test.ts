@@ -57,6 +57,12 @@ test('wrong types are refused, saying what was found', () => {
   ]);
 });
 
+test('a version YAML reads as a number is refused with the advice to quote it', () => {
+  assertRefused(loadObjects(aRelease('1.0', { version: 1.0 })), [
+    'config.yaml:7: SoftwareRelease/fw-1-0 spec.version: must be text (got the number 1); put the value in quotes',
+  ]);
+});
+
 test('an unknown field is refused, with the nearest known field', () => {
   assertRefused(loadObjects(aRing('pilot', { order: 4, rolloutDuraton: '5d' })), [
     'config.yaml:7: Ring/pilot spec.rolloutDuraton: unknown field (did you mean rolloutDuration?)',
