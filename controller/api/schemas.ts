@@ -204,6 +204,7 @@ const COMMON_STATUS: Record<string, Schema> = {
   conditions: { type: 'array', description: 'Ready, Reconciling, Stalled.', maxItems: 16, items: CONDITION_SCHEMA },
   observedGeneration: { type: 'integer', description: 'The last generation processed.', minimum: 0 },
   lastAppliedRevision: str({ description: 'The config revision last applied.', maxLength: 256 }),
+  lastHandledReconcileAt: str({ description: 'The value of the reconcile.fleetward.dev/requestedAt annotation last handled (operator mode).', maxLength: 256 }),
 };
 const count = (description: string): Schema => ({ type: 'integer', description, minimum: 0 });
 

@@ -65,6 +65,8 @@ export interface CommonStatus {
   conditions?: Condition[];
   observedGeneration?: number;
   lastAppliedRevision?: string;
+  /** Operator mode: the `reconcile.fleetward.dev/requestedAt` annotation value last handled (Flux's convention). */
+  lastHandledReconcileAt?: string;
 }
 
 export interface Resource<K extends Kind, Spec, Status extends CommonStatus = CommonStatus> {
