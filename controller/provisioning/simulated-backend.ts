@@ -1,6 +1,7 @@
 // The back end's side of remote provisioning, simulated (seed 004): MACs registered with a code verifier,
 // devices that power on and activate with MAC + code, remote sign-in. Embedded by the simulator driver and
 // served over HTTP by the simulator's Graph-shaped server (./http.ts). Time comes from the injected clock.
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Instant } from '../api/types.ts';
 import { normalizeMac } from '../api/mac.ts';
 import type { Clock } from '../util/clock.ts';
@@ -49,6 +50,19 @@ export interface SimulatedProvisioningBackendOptions {
   lookupDevice?: (macAddress: string) => PoweredOnDevice | undefined;
   attemptLimit?: number;
   attemptWindowMs?: number;
+  /**
+   * A JSON file that keeps the back end's state (registrations with their verifiers, activations, lock-outs)
+   * across restarts, as a real back end would. Never a plaintext code: the back end never has one.
+   */
+  persistPath?: string;
+}
+
+interface Persisted {
+  format: 1;
+  entries: Entry[];
+  powered: [string, PoweredOnDevice][];
+  failures: [string, number[]][];
+  lockedUntil: [string, number][];
 }
 
 export class SimulatedProvisioningBackend implements ProvisioningDriver {
@@ -61,12 +75,44 @@ export class SimulatedProvisioningBackend implements ProvisioningDriver {
   /** MAC → instants of refused attempts within the window; known and unknown MACs alike. */
   readonly #failures = new Map<string, number[]>();
   readonly #lockedUntil = new Map<string, number>();
+  readonly #persistPath: string | undefined;
 
   constructor(opts: SimulatedProvisioningBackendOptions) {
     this.#clock = opts.clock;
     this.#lookup = opts.lookupDevice ?? (() => undefined);
     this.#limit = opts.attemptLimit ?? ACTIVATION_ATTEMPT_LIMIT;
     this.#windowMs = opts.attemptWindowMs ?? ACTIVATION_WINDOW_MS;
+    this.#persistPath = opts.persistPath;
+    if (this.#persistPath) this.#load(this.#persistPath);
+  }
+
+  #load(path: string): void {
+    let saved: Persisted;
+    try {
+      saved = JSON.parse(readFileSync(path, 'utf8')) as Persisted;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw new Error(`simulated provisioning state ${path} is unreadable: ${(err as Error).message}`);
+    }
+    for (const e of saved.entries ?? []) this.#entries.set(e.macAddress, e);
+    for (const [mac, d] of saved.powered ?? []) this.#powered.set(mac, d);
+    for (const [mac, t] of saved.failures ?? []) this.#failures.set(mac, t);
+    for (const [mac, t] of saved.lockedUntil ?? []) this.#lockedUntil.set(mac, t);
+  }
+
+  /** Atomic replace; called after every change, so a crash loses nothing acknowledged. */
+  #save(): void {
+    if (!this.#persistPath) return;
+    const state: Persisted = {
+      format: 1,
+      entries: [...this.#entries.values()],
+      powered: [...this.#powered],
+      failures: [...this.#failures],
+      lockedUntil: [...this.#lockedUntil],
+    };
+    const tmp = `${this.#persistPath}.tmp`;
+    writeFileSync(tmp, JSON.stringify(state));
+    renameSync(tmp, this.#persistPath);
   }
 
   now(): Date {
@@ -78,6 +124,7 @@ export class SimulatedProvisioningBackend implements ProvisioningDriver {
   /** A device is plugged in and reaches the back end; firmware and model become known. */
   powerOn(macAddress: string, device: PoweredOnDevice): void {
     this.#powered.set(mustMac(macAddress), { ...device });
+    this.#save();
   }
 
   /** A firmware update landed on a powered-on device. */
@@ -86,6 +133,7 @@ export class SimulatedProvisioningBackend implements ProvisioningDriver {
     const d = this.#device(mac);
     if (!d) throw new Error(`device ${mac} is not powered on`);
     this.#powered.set(mac, { ...d, firmwareVersion });
+    this.#save();
   }
 
   /** A technician types the code on the device ("Provision device" on its Settings screen). */
@@ -110,6 +158,7 @@ export class SimulatedProvisioningBackend implements ProvisioningDriver {
     delete e.codeHash;
     delete e.codeExpiresAt;
     this.#failures.delete(mac);
+    this.#save();
     return { activated: true, record: this.#record(mac, now)! };
   }
 
@@ -119,6 +168,7 @@ export class SimulatedProvisioningBackend implements ProvisioningDriver {
     if (e?.state !== 'AwaitingSignIn') return false;
     e.state = 'SignedIn';
     e.user = user;
+    this.#save();
     return true;
   }
 
@@ -130,6 +180,7 @@ export class SimulatedProvisioningBackend implements ProvisioningDriver {
       this.#lockedUntil.set(mac, now + this.#windowMs);
       this.#failures.delete(mac);
     }
+    this.#save();
     return { activated: false, reason };
   }
 
@@ -179,6 +230,7 @@ export class SimulatedProvisioningBackend implements ProvisioningDriver {
         ...(req.location !== undefined ? { location: req.location } : {}),
       });
     }
+    this.#save();
     return this.#record(mac, this.#clock.now().getTime())!;
   }
 
@@ -200,12 +252,13 @@ export class SimulatedProvisioningBackend implements ProvisioningDriver {
     if (e.state !== 'AwaitingSignIn') return { accepted: false, reason: 'NotAwaitingSignIn', record: this.#record(mac, now)! };
     e.state = 'SignedIn';
     e.user = user;
+    this.#save();
     return { accepted: true, record: this.#record(mac, now)! };
   }
 
   async unregister(macAddress: string): Promise<void> {
     const mac = normalizeMac(macAddress);
-    if (mac) this.#entries.delete(mac);
+    if (mac && this.#entries.delete(mac)) this.#save();
   }
 }
 

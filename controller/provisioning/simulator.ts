@@ -2,6 +2,7 @@
 // are the simulated fleet (a device is powered on when the fleet has it online; its firmware is what the
 // simulator reports, so a simulated firmware update makes a FirmwareTooOld device eligible by itself),
 // and the routes the simulator's Graph-shaped server mounts (./http.ts lists them).
+import { join } from 'node:path';
 import { normalizeMac } from '../api/mac.ts';
 import type { RouteDefinition, RouteResult } from '../drivers/simulator/server.ts';
 import type { Simulator } from '../drivers/simulator/simulator.ts';
@@ -10,11 +11,19 @@ import { SimulatedProvisioningBackend, type PoweredOnDevice } from './simulated-
 
 const backends = new WeakMap<Simulator, SimulatedProvisioningBackend>();
 
-/** The simulator's provisioning back end: the same one for its driver and its HTTP server. */
-export function provisioningBackendFor(simulator: Simulator): SimulatedProvisioningBackend {
+/**
+ * The simulator's provisioning back end: the same one for its driver and its HTTP server. The first call
+ * decides where it keeps its state: pass the simulator's state directory (`provisioning.json` in it) so
+ * registrations and activations survive a restart like the rest of the simulated fleet.
+ */
+export function provisioningBackendFor(simulator: Simulator, opts: { stateDir?: string } = {}): SimulatedProvisioningBackend {
   let backend = backends.get(simulator);
   if (!backend) {
-    backend = new SimulatedProvisioningBackend({ clock: simulator.clock, lookupDevice: fleetLookup(simulator) });
+    backend = new SimulatedProvisioningBackend({
+      clock: simulator.clock,
+      lookupDevice: fleetLookup(simulator),
+      ...(opts.stateDir ? { persistPath: join(opts.stateDir, 'provisioning.json') } : {}),
+    });
     backends.set(simulator, backend);
   }
   return backend;

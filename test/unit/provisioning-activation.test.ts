@@ -4,6 +4,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { aBatch, aT58, aWorld, MINUTE } from '../support/provisioning.ts';
 import { generateCode } from '../../controller/provisioning/codes.ts';
+import { SimulatedProvisioningBackend } from '../../controller/provisioning/simulated-backend.ts';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const MAC = 'AA-BB-CC-00-00-01';
 const batch = () => aBatch('desks', [{ mac: 'aa:bb:cc:00:00:01', location: 'Desk 1' }]);
@@ -127,6 +131,33 @@ test('the back end refuses a registration whose code is not a verifier (a plaint
   }
   assert.match(error?.message ?? '', /not a code verifier/);
   assert.equal(await w.backend.list(), [], 'nothing was registered');
+});
+
+test('a back end with a state file keeps registrations, activations and lock-outs across a restart, and no code', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fleetward-prov-backend-'));
+  try {
+    const w = aWorld();
+    const persistPath = join(dir, 'provisioning.json');
+    const first = new SimulatedProvisioningBackend({ clock: w.clock, persistPath });
+    const other = 'AA-BB-CC-00-00-02';
+    const two = aBatch('desks', [{ mac: MAC }, { mac: other }]);
+    first.powerOn(MAC, aT58());
+    first.powerOn(other, aT58());
+    await w.pass([two], { driver: first });
+    const codes = await w.secrets.load('desks');
+    assert.ok((await first.activate(MAC, codes[MAC]!.code)).activated);
+    for (let i = 0; i < 5; i++) await first.activate(other, generateCode());
+
+    const second = new SimulatedProvisioningBackend({ clock: w.clock, persistPath });
+    assert.equal(await second.list(), await first.list());
+    assert.equal((await second.list()).map((r) => r.state), ['AwaitingSignIn', 'LockedOut']);
+    w.clock.advance(15 * MINUTE);
+    assert.ok((await second.activate(other, codes[other]!.code)).activated, 'the verifier survived the restart');
+    const file = readFileSync(persistPath, 'utf8');
+    for (const c of Object.values(codes)) assert.not.ok(file.includes(c.code));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();

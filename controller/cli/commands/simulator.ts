@@ -131,7 +131,7 @@ export function register(program: Command): void {
 
       let server;
       try {
-        server = await startSimulatorServer({ simulator: sim, port, host: o.host, token, faults, routes: provisioningRoutes(provisioningBackendFor(sim)) });
+        server = await startSimulatorServer({ simulator: sim, port, host: o.host, token, faults, routes: provisioningRoutes(provisioningBackendFor(sim, o.state ? { stateDir: o.state } : {})) });
       } catch (err) {
         await sim.close();
         throw new UsageError(`cannot listen on ${o.host}:${port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 1);
