@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { REPO_ROOT, runCli } from '../support/run-cli.ts';
-import { AT, FLEET, INVALID_WINDOW, configFiles, writeFiles } from '../support/plan-fixture.ts';
+import { AT, FLEET, INVALID_WINDOW, RELEASE, configFiles, writeFiles } from '../support/plan-fixture.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'fleetward-plan-cli-'));
 const config = join(root, 'config');
@@ -148,6 +148,35 @@ test('--compare with an invalid old config says which side is invalid and exits 
   assert.is(r.code, 1);
   assert.is(r.stdout, '');
   assert.match(r.stderr, new RegExp(`config ${badConfig} is invalid`));
+});
+
+test('forecast prints each stage and the adoption share by date', async () => {
+  const r = await runCli(['forecast', '--config', config, '--fleet', fleet, '--release', RELEASE, '--at', AT, '-o', 'json']);
+  assert.is(r.code, 0, r.stderr);
+  const f = JSON.parse(r.stdout);
+  assert.equal(f.release, { component: 'firmware', version: '122.15.0.58' });
+  assert.is(f.eligibleDevices, 4);
+  assert.ok(f.stages.length > 0);
+  const last = f.adoption.at(-1);
+  assert.is(last.devices, 4);
+  assert.is(last.share, 1);
+  const table = await runCli(['forecast', '--config', config, '--fleet', fleet, '--release', RELEASE, '--at', AT]);
+  assert.is(table.code, 0, table.stderr);
+  assert.match(table.stdout, /^Forecast for firmware@122\.15\.0\.58 from 2026-11-23 12:00 UTC/);
+  assert.match(table.stdout, /100\.0%/);
+});
+
+test('forecast refuses a malformed or unknown release, naming the ones it knows', async () => {
+  const malformed = await runCli(['forecast', '--config', config, '--fleet', fleet, '--release', '122.15.0.58']);
+  assert.is(malformed.code, 2);
+  assert.match(malformed.stderr, /--release must be component@version/);
+  const component = await runCli(['forecast', '--config', config, '--fleet', fleet, '--release', 'bios@1.0']);
+  assert.is(component.code, 2);
+  assert.match(component.stderr, /unknown component "bios"/);
+  const unknown = await runCli(['forecast', '--config', config, '--fleet', fleet, '--release', 'firmware@9.9.9']);
+  assert.is(unknown.code, 2);
+  assert.match(unknown.stderr, /no firmware release 9\.9\.9 .*known firmware versions: 122\.15\.0\.58, 122\.15\.0\.52/);
+  assert.is(unknown.stdout, '');
 });
 
 test.after(() => rmSync(root, { recursive: true, force: true }));

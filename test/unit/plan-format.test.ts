@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { stableStringify } from '../../controller/cli/format/json.ts';
 import { formatPlanMarkdown, mdCell } from '../../controller/cli/format/markdown.ts';
 import { formatPlanTable } from '../../controller/cli/format/table.ts';
-import { adoptionByDate, formatForecastMarkdown, formatForecastTable } from '../../controller/cli/format/forecast.ts';
+import { adoptionByDate, formatForecastMarkdown, formatForecastTable, stageStatus } from '../../controller/cli/format/forecast.ts';
 import type { ForecastView } from '../../controller/cli/format/forecast.ts';
 import { truncate, wantColor } from '../../controller/cli/format/text.ts';
 import type { Plan } from '../../controller/planner/types.ts';
@@ -202,6 +202,15 @@ test('a long adoption curve folds into weeks', () => {
   assert.ok(rows.length <= 10, `${rows.length} rows`);
   assert.equal(rows[0], { date: 'week to 2026-11-29', devices: 7, share: 7 / 60 });
   assert.is(rows.at(-1)!.devices, 60);
+});
+
+test('each stage says whether it has ended, is under way or when it starts', () => {
+  const from = '2026-11-23T15:00:00.000Z';
+  const stage = (startsAt: string | null, endsAt: string | null) => ({ name: 's', kind: 'ring' as const, startsAt, endsAt, devices: 1 });
+  assert.is(stageStatus(stage('2026-11-01T00:00:00Z', '2026-11-10T00:00:00Z'), from), 'ended');
+  assert.is(stageStatus(stage('2026-11-20T00:00:00Z', '2026-11-30T00:00:00Z'), from), 'under way');
+  assert.is(stageStatus(stage('2026-11-25T00:00:00Z', '2026-11-30T00:00:00Z'), from), 'starts in 1d 9h');
+  assert.is(stageStatus(stage(null, null), from), 'not planned');
 });
 
 test('the forecast as a terminal table and as markdown', () => {

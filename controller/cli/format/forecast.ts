@@ -2,6 +2,7 @@
 // the eligible fleet has the release by each date, assuming every update succeeds.
 import type { Component } from '../../api/types.ts';
 import { mdCell } from './markdown.ts';
+import { formatSpan } from '../../planner/diff.ts';
 import { formatInstant, paint, plural, renderColumns } from './text.ts';
 
 /** The shape controller/planner/forecast.ts returns (kept structural so this file does not depend on it). */
@@ -42,6 +43,15 @@ function dedupe(rows: AdoptionRow[]): AdoptionRow[] {
   return rows.filter((r, i) => i === 0 || r.devices !== rows[i - 1]!.devices);
 }
 
+/** Where a stage stands at the forecast's start: `ended`, `under way` or `starts in 20d`. */
+export function stageStatus(s: ForecastView['stages'][number], from: string): string {
+  const t = Date.parse(from);
+  if (s.startsAt === null) return 'not planned';
+  if (s.endsAt !== null && Date.parse(s.endsAt) <= t) return 'ended';
+  if (Date.parse(s.startsAt) <= t) return 'under way';
+  return `starts in ${formatSpan(Date.parse(s.startsAt) - t)}`;
+}
+
 const percent = (share: number): string => `${(share * 100).toFixed(1)}%`;
 
 function bar(share: number, width = 20): string {
@@ -57,8 +67,8 @@ export function formatForecastTable(f: ForecastView, opts: { color: boolean }): 
   out.push('');
   if (f.stages.length > 0) {
     out.push(...renderColumns(
-      [{ header: 'STAGE', max: 28 }, { header: 'KIND' }, { header: 'DEVICES', align: 'right' }, { header: 'STARTS' }, { header: 'ENDS' }],
-      f.stages.map((s) => [s.name, s.kind, String(s.devices), formatInstant(s.startsAt), formatInstant(s.endsAt)]),
+      [{ header: 'STAGE', max: 28 }, { header: 'KIND' }, { header: 'DEVICES', align: 'right' }, { header: 'STARTS' }, { header: 'ENDS' }, { header: 'NOW' }],
+      f.stages.map((s) => [s.name, s.kind, String(s.devices), formatInstant(s.startsAt), formatInstant(s.endsAt), stageStatus(s, f.from)]),
       { color },
     ));
     out.push('');
@@ -88,8 +98,8 @@ export function formatForecastMarkdown(f: ForecastView): string {
   out.push(`**${plural(f.eligibleDevices, 'eligible device')}**` +
     (last ? `; ${percent(last.share)} have it by ${formatInstant(last.at)}` : '') + ', assuming every update succeeds.', '');
   if (f.stages.length > 0) {
-    out.push('| stage | kind | devices | starts | ends |', '| --- | --- | --: | --- | --- |');
-    for (const s of f.stages) out.push(`| ${mdCell(s.name)} | ${s.kind} | ${s.devices} | ${formatInstant(s.startsAt)} | ${formatInstant(s.endsAt)} |`);
+    out.push('| stage | kind | devices | starts | ends | now |', '| --- | --- | --: | --- | --- | --- |');
+    for (const s of f.stages) out.push(`| ${mdCell(s.name)} | ${s.kind} | ${s.devices} | ${formatInstant(s.startsAt)} | ${formatInstant(s.endsAt)} | ${stageStatus(s, f.from)} |`);
     out.push('');
   }
   const rows = adoptionByDate(f.adoption);
