@@ -15,6 +15,8 @@ export class SimulatorDriver implements Driver {
   constructor(simulator: Simulator | SimulatorOptions) {
     this.#owns = !(simulator instanceof Simulator);
     this.simulator = simulator instanceof Simulator ? simulator : new Simulator(simulator);
+    // Built from options with a state directory: provisioning keeps its back end's state there too.
+    if (!(simulator instanceof Simulator) && simulator.stateDir) provisioningBackendFor(this.simulator, { stateDir: simulator.stateDir });
   }
 
   /** Remote provisioning (seed 004): the simulator's back end, shared with its HTTP server. */
