@@ -8,6 +8,7 @@ import { Operator } from '../../controller/operator/operator.ts';
 import { KubeClient, loadKubeConfig } from '../../controller/operator/kube.ts';
 import { ResilientInformers } from '../../controller/operator/informers.ts';
 import { REQUESTED_AT_ANNOTATION } from '../../controller/operator/source.ts';
+import { KubernetesCodeSecretStore } from '../../controller/operator/secrets.ts';
 import { createDriver } from '../../controller/drivers/index.ts';
 import type { SimulatorDriver } from '../../controller/drivers/simulator/driver.ts';
 import { ScaledClock } from '../../controller/util/clock.ts';
@@ -145,9 +146,13 @@ if ('skip' in assets) {
     const after = count;
     env.kubectlOk(['annotate', '--overwrite', 'devicegroup.fleetward.dev/desk-phones', '-n', NS, `${REQUESTED_AT_ANNOTATION}=2026-11-23T12:00:00Z`]);
     await eventually('a pass after the annotation', () => (count > after ? true : undefined), 30_000);
-    const group = get('devicegroup', 'desk-phones');
-    assert.is(group.metadata.annotations?.[REQUESTED_AT_ANNOTATION], '2026-11-23T12:00:00Z');
+    const group = await eventually('status to acknowledge the request', () => {
+      const g = get('devicegroup', 'desk-phones');
+      return g.status?.lastHandledReconcileAt === '2026-11-23T12:00:00Z' ? g : undefined;
+    }, 30_000);
     assert.is(condition(group, 'Ready')?.status, 'True');
+    // Objects that were not annotated do not claim to have handled a request.
+    assert.is(get('devicegroup', 'rooms').status?.lastHandledReconcileAt, undefined);
   });
 
   test('a spec change moves observedGeneration and the applied revision', async () => {
@@ -179,6 +184,22 @@ if ('skip' in assets) {
       return condition(g, 'Ready')?.status === 'True' && g.status?.observedGeneration === g.metadata.generation ? g : undefined;
     }, 30_000);
     assert.is(condition(good, 'Stalled'), undefined);
+  });
+
+  test('provisioning codes go to the codes Secret, one key per batch, and nowhere in status', async () => {
+    const store = new KubernetesCodeSecretStore(new KubeClient(loadKubeConfig(env.kubeconfig)), NS, 'fleetward-provisioning-codes');
+    const codes = { '80-5E-C0-F4-10-21': { code: '123456789012', expiresAt: '2026-11-24T10:00:00Z', codeHash: 'scrypt$abc' } };
+    await store.save('paris-floor-4', codes);
+    await store.save('singapore-level-23', { '44-DB-D2-F5-23-01': { code: '210987654321', expiresAt: '2026-11-24T10:00:00Z', codeHash: 'scrypt$def' } });
+    assert.equal(await store.load('paris-floor-4'), codes);
+    assert.equal(await store.batches(), ['paris-floor-4', 'singapore-level-23']);
+    const secret = JSON.parse(env.kubectlOk(['get', 'secret', 'fleetward-provisioning-codes', '-n', NS, '-o', 'json']));
+    assert.is(secret.type, 'Opaque');
+    await store.save('paris-floor-4', {});
+    assert.equal(await store.batches(), ['singapore-level-23']);
+    assert.equal(await store.load('paris-floor-4'), {});
+    const everything = env.kubectlOk(['get', 'fleetward', '-n', NS, '-o', 'json']);
+    assert.not.ok(everything.includes('123456789012') || everything.includes('210987654321'), 'no code in any object');
   });
 
   test('an informer that fails (403) keeps retrying and recovers once access is granted', async () => {

@@ -152,6 +152,8 @@ export function register(program: Command): void {
           if (operator.lostLeadership) { clearInterval(timer); logger.warn({}, 'leadership lost: exiting'); void stop(1); }
         }, 500);
       }
-      await new Promise<never>(() => { /* runs until a signal */ });
+      // Runs until a signal (the interval keeps the process alive even with no server and no election).
+      setInterval(() => {}, 1 << 30);
+      await new Promise<never>(() => {});
     });
 }
