@@ -148,7 +148,7 @@ test('no automatic operation starts before releasedAt + the phase deferral, or b
         const released = Date.parse(r.releasedAt);
         const t = Date.parse(c.notBefore);
         if (d.phase) {
-          const deferral = d.phase === 'Quick' ? 3 * DAY : Number(BUILTIN_PHASES[d.phase as 'General'].deferrals.firmware.replace('d', '')) * DAY;
+          const deferral = d.phase === 'Quick' ? 3 * DAY : Number(BUILTIN_PHASES[d.phase as 'General'].deferrals.firmware!.replace('d', '')) * DAY;
           assert.ok(t >= released + deferral, `${d.id} ${d.phase} ${c.notBefore} before ${r.releasedAt} + deferral`);
         } else {
           const stage = p.releases.find((x) => x.version === r.version)!.stages.find((s) => s.kind === 'ring' && s.name === d.ring)!;
