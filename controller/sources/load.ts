@@ -82,15 +82,20 @@ function flowDepthProblem(text: string): number | undefined {
   return undefined;
 }
 
-function nodeDepthExceeded(root: unknown): Node | undefined {
+/** The first node nested deeper than the limit, or used as a mapping key while not plain text. */
+function shapeProblem(root: unknown): { node: Node; message: string } | undefined {
   const stack: [unknown, number][] = [[root, 0]];
   while (stack.length) {
     const [n, d] = stack.pop()!;
     if (!isCollection(n)) continue;
-    if (d >= LIMITS.maxDepth) return n;
+    if (d >= LIMITS.maxDepth) return { node: n, message: `nesting deeper than ${LIMITS.maxDepth} levels; a config file never needs that` };
     for (const item of n.items) {
-      if (isPair(item)) { stack.push([item.key, d + 1], [item.value, d + 1]); }
-      else stack.push([item, d + 1]);
+      if (isPair(item)) {
+        if (item.key !== null && !isScalar(item.key)) {
+          return { node: item.key as Node, message: 'a mapping key must be plain text, not a list, a mapping or an alias' };
+        }
+        stack.push([item.value, d + 1]);
+      } else stack.push([item, d + 1]);
     }
   }
   return undefined;
@@ -110,7 +115,7 @@ export function parseYaml(file: string, text: string, maxBytes = LIMITS.maxFileB
   const docs: ParsedDoc[] = [];
   let parsed: Document.Parsed[];
   try {
-    parsed = parseAllDocuments(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false, strict: true }) as Document.Parsed[];
+    parsed = parseAllDocuments(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false, strict: true, logLevel: 'error' }) as Document.Parsed[];
     if (!Array.isArray(parsed)) parsed = [];
   } catch (err) {
     return { docs: [], errors: [{ file, line: 0, message: `not readable as YAML: ${firstLine(String((err as Error).message))}` }] };
@@ -125,9 +130,9 @@ export function parseYaml(file: string, text: string, maxBytes = LIMITS.maxFileB
       continue;
     }
     if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) continue; // an empty document
-    const deepNode = nodeDepthExceeded(doc.contents);
-    if (deepNode) {
-      errors.push({ file, line: lineOfOffset(deepNode.range?.[0]), message: `nesting deeper than ${LIMITS.maxDepth} levels; a config file never needs that` });
+    const shape = shapeProblem(doc.contents);
+    if (shape) {
+      errors.push({ file, line: lineOfOffset(shape.node.range?.[0]), message: shape.message });
       continue;
     }
     let value: unknown;
@@ -332,7 +337,6 @@ export function loadDocuments(
   files: { path: string; text: string }[],
   opts: { revisionId: string; readFile?: (relPath: string) => string | undefined },
 ): LoadResult {
-  const early: ConfigError[] = [];
   const yamlFiles = files.filter((f) => isConfigFile(f.path));
   if (yamlFiles.length > LIMITS.maxFiles) {
     return { ok: false, errors: [{ file: '', line: 0, message: `${yamlFiles.length} YAML files; a config revision may hold at most ${LIMITS.maxFiles}` }] };
@@ -348,7 +352,7 @@ export function loadDocuments(
     const problem = csvProblem(rel, Buffer.byteLength(text, 'utf8'), text);
     return problem ? { error: problem } : { text, display: rel };
   });
-  return loadParsed(yamlFiles.map((f) => ({ display: f.path, text: f.text })), () => opts.revisionId, readCsv, early);
+  return loadParsed(yamlFiles.map((f) => ({ display: f.path, text: f.text })), () => opts.revisionId, readCsv, []);
 }
 
 /** Objects from Kubernetes (the operator): same checks, no files, so errors carry file '' and line 0. */
@@ -410,8 +414,8 @@ export async function loadConfigDir(dir: string): Promise<LoadResult> {
   for (const { rel } of found) {
     const bytes = await readFile(join(root, rel));
     hashed.push({ rel, bytes });
-    const text = decodeUtf8(bytes);
-    files.push({ display: join(dir, rel), text: text ?? '\uFFFD' });
+    // Not UTF-8: a lone U+FFFD makes parseYaml report the file as binary, like a NUL byte would.
+    files.push({ display: join(dir, rel), text: decodeUtf8(bytes) ?? '\uFFFD' });
   }
 
   // devicesFile: read with sync I/O so the core stays one synchronous function (loadDocuments' contract).

@@ -111,6 +111,12 @@ test('a key written twice in one mapping is refused', () => {
   assert.match(r.ok ? '' : formatConfigError(r.errors[0]!), /^a\.yaml:6: invalid YAML: Map keys must be unique/);
 });
 
+test('a mapping key that is a list or a mapping is refused at its line', () => {
+  assertRefused(loadFiles({ 'a.yaml': 'apiVersion: fleetward.dev/v1alpha1\nkind: Ring\nmetadata: {name: x}\nspec:\n  ? [order]\n  : 4\n' }), [
+    'a.yaml:5: a mapping key must be plain text, not a list, a mapping or an alias',
+  ]);
+});
+
 test('hidden folders such as .git and .github are not read; nested folders are', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'fw-load-'));
   try {
