@@ -21,6 +21,7 @@ import { resolveBehaviour, type ResolvedBehaviour, type SimulatorBehaviour } fro
 import { chance, seededUuid } from './random.ts';
 import { Journal, type JournalEntry } from './journal.ts';
 import { diagnosticsLog } from './logs.ts';
+import { EventQueue } from './events.ts';
 
 export interface SimulatorOptions {
   fleet: FleetFile;
@@ -104,7 +105,9 @@ export class Simulator {
   readonly #operations = new Map<string, SimOperation>();
   /** Every operation, in the order accepted. */
   readonly #history: SimOperation[] = [];
-  readonly #inFlight = new Set<SimOperation>();
+  /** When each in-flight operation next needs looking at (absent: parked until its device is back online). */
+  readonly #due = new Map<SimOperation, number>();
+  readonly #events = new EventQueue<SimOperation>();
   #rollbacks: Rollback[] = [];
   #interruptions: Interruption[] = [];
   #lastAdvanced = -Infinity;
@@ -300,8 +303,13 @@ export class Simulator {
 
   #advanceTo(t: number): void {
     if (!(t > this.#lastAdvanced)) return;
-    const from = this.#lastAdvanced;
-    for (const s of [...this.#inFlight]) this.#progress(s, from, t);
+    // Events in time order; handling one may schedule another (a start schedules its completion).
+    for (let e = this.#events.peek(); e && e.at <= t; e = this.#events.peek()) {
+      this.#events.pop();
+      if (this.#due.get(e.item) !== e.at) continue; // superseded
+      this.#due.delete(e.item);
+      this.#step(e.item, e.at, t);
+    }
     if (this.#rollbacks.length > 0) {
       this.#rollbacks.sort((a, b) => a.at - b.at);
       while (this.#rollbacks.length > 0 && this.#rollbacks[0]!.at <= t) {
@@ -317,25 +325,37 @@ export class Simulator {
     this.#lastAdvanced = t;
   }
 
-  #progress(s: SimOperation, from: number, to: number): void {
+  #schedule(s: SimOperation, at: number): void {
+    this.#due.set(s, at);
+    this.#events.push(at, s);
+  }
+
+  /** Handles an operation's event at `at` (≤ `to`, the instant being advanced to). */
+  #step(s: SimOperation, at: number, to: number): void {
     const d = this.#devices.get(s.op.deviceId)!;
     if (s.op.status === 'queued') {
-      const start = this.#firstOnline(d, Math.max(s.readyAt, from), to);
-      if (start === undefined) return;
+      const start = this.#firstOnline(d, at, to);
+      if (start === undefined) {
+        // Offline until `to`: look again at the next outage slot, or, if forced offline, when that changes.
+        if (this.#forcedOnline(d) !== false) this.#schedule(s, (Math.floor(to / this.behaviour.offlineSlotMs) + 1) * this.behaviour.offlineSlotMs);
+        return;
+      }
       s.op.status = 'inProgress';
       s.op.startedAt = iso(start);
       s.completeAt = start + s.durationMs;
       if (s.op.operationType === 'softwareUpdate' && this.#activity(d, start) === 'busy') {
         this.#interruptions.push({ deviceId: d.base.id, operationId: s.op.id, at: iso(start) });
       }
+      this.#schedule(s, s.completeAt);
+      return;
     }
-    if (s.op.status === 'inProgress' && s.completeAt! <= to) this.#complete(d, s);
+    if (s.op.status === 'inProgress') this.#complete(d, s);
   }
 
   #complete(d: DeviceState, s: SimOperation): void {
     const at = s.completeAt!;
     s.op.completedAt = iso(at);
-    this.#inFlight.delete(s);
+    this.#due.delete(s);
     if (s.op.operationType === 'deviceDiagnostics') {
       s.op.status = 'successful';
       d.diagnostics = undefined;
@@ -417,11 +437,19 @@ export class Simulator {
     let healthStatus: HealthStatus = d.base.healthStatus ?? 'healthy';
     if (!online) healthStatus = 'offline';
     else if (lastUpdate?.op.status === 'failed' && healthStatus === 'healthy') healthStatus = 'nonUrgent';
-    return { ...clone(d.base), software: { ...d.software }, online, activityState: this.#activity(d, t), healthStatus };
+    // Shallow copies: callers may not change the simulator's state through what it returns.
+    return {
+      ...d.base,
+      ...(d.base.labels ? { labels: { ...d.base.labels } } : {}),
+      software: { ...d.software },
+      online,
+      activityState: this.#activity(d, t),
+      healthStatus,
+    };
   }
 
   #public(s: SimOperation): DeviceOperation {
-    const op = clone(s.op);
+    const op: DeviceOperation = { ...s.op, ...(s.op.error ? { error: { ...s.op.error } } : {}) };
     if (op.operationType === 'deviceDiagnostics') op.logsUrl = `${this.logsBaseUrl}${op.id}`;
     return op;
   }
@@ -456,7 +484,10 @@ export class Simulator {
       }
       case 'online': {
         const d = this.#devices.get(entry.deviceId as string);
-        if (d) d.onlineOverride = (entry.online as boolean | null) ?? undefined;
+        if (!d) return;
+        d.onlineOverride = (entry.online as boolean | null) ?? undefined;
+        // Queued operations parked while the device was forced offline look again from now on.
+        for (const s of [d.update, d.diagnostics]) if (s?.op.status === 'queued') this.#schedule(s, Math.max(s.readyAt, this.#lastAdvanced));
         return;
       }
       case 'activity': {
@@ -480,7 +511,7 @@ export class Simulator {
     this.#operations.set(sim.op.id, sim);
     const inFlight = sim.op.status === 'queued' || sim.op.status === 'inProgress';
     if (inFlight) {
-      this.#inFlight.add(sim);
+      this.#schedule(sim, sim.op.status === 'queued' ? Math.max(sim.readyAt, this.#lastAdvanced) : sim.completeAt!);
       if (sim.op.operationType === 'deviceDiagnostics') d.diagnostics = sim;
       else d.update = sim;
     }
