@@ -28,13 +28,14 @@ const EMPTY_HISTORY = { inFlight: null, failures: new Map(), failureTimes: new M
 
 /** Why a device the release applies to is left out of the forecast. */
 const EXCLUDED = {
-  unknown: 'run a version the catalog does not know (manual updates only)',
-  pinned: 'are pinned below it',
-  suspended: 'are in a suspended group',
-  disabled: 'are in a group that does not update this component automatically',
-  hop: 'need an intermediate update first (minimumVersion); they get this one after it',
-  lag: 'are in a phase with lagVersions (they take it once newer releases exist)',
+  unknown: 'left out, on a version the catalog does not know (manual updates only)',
+  pinned: 'left out, pinned below it',
+  suspended: 'left out, in a suspended group',
+  disabled: 'left out, in a group that does not update this component automatically',
+  hop: 'left out, they need an intermediate update first (minimumVersion) and take this one after it',
+  lag: 'left out, in a phase with lagVersions (they take it once newer releases exist)',
 } as const;
+const devicesText = (n: number) => `${n} device${n === 1 ? '' : 's'}`;
 
 function settle(ctx: PlanContext, ci: ComponentInput, t: number): number {
   const p = ctx.policy;
@@ -105,7 +106,7 @@ export function forecast(
     times.push(t);
     perStage.set(d.stage.index, (perStage.get(d.stage.index) ?? 0) + 1);
   }
-  for (const [why, n] of [...excluded].sort(([a], [b]) => cmp(a, b))) notes.push(`${n} device${n === 1 ? '' : 's'} ${EXCLUDED[why]}`);
+  for (const [why, n] of [...excluded].sort(([a], [b]) => cmp(a, b))) notes.push(`${EXCLUDED[why]}: ${devicesText(n)}`);
 
   // Stages of the kinds in use, with their schedule for this release.
   const stages: (ForecastStage & { start: number; order: number })[] = [];
@@ -136,7 +137,7 @@ export function forecast(
   point(now);
   for (let t = (Math.floor(now / DAY) + 1) * DAY; t <= end; t += DAY) point(t);
   const beyond = sorted.length - k;
-  if (beyond > 0) notes.push(`${beyond} device${beyond === 1 ? '' : 's'} get it after the horizon (${horizonDays} days)`);
+  if (beyond > 0) notes.push(`after the horizon (${horizonDays} days): ${devicesText(beyond)}`);
   if (ctx.policy.pauseUntil > now && ctx.policy.pauseFrom !== Infinity) {
     notes.push(`automatic updates are paused until ${new Date(ctx.policy.pauseUntil).toISOString()}`);
   }

@@ -1,0 +1,78 @@
+// Forecast (issue 3 item 5): stage schedule and adoption share by date, assuming every update succeeds.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { forecast } from '../../controller/planner/forecast.ts';
+import { DAY, NOW, aGroup, aPhase, aPhone, aPolicy, aRelease, aRoom, alwaysOpen, config, daysAgo, fleet } from '../support/builders.ts';
+
+const rooms = (n: number, ring: string, fw = '1.0.0.1') => Array.from({ length: n }, (_, i) => aRoom({ id: `${ring}-${i}`, labels: { ring }, software: { firmware: fw } }));
+const byRing = ['Staging', 'General', 'Executive'].map((r) => aGroup(`ring-${r}`, { ring: r, selector: { matchLabels: { ring: r } }, maintenanceWindow: 'always' }));
+const releases = [aRelease('firmware', '1.0.0.1'), aRelease('firmware', '1.0.0.2', { at: '2026-11-18T00:00:00Z' })];
+
+test('a ring forecast gives each ring its start and end, and adoption reaches the whole fleet', () => {
+  const f = forecast(config(alwaysOpen(), ...byRing), fleet([...rooms(10, 'Staging'), ...rooms(20, 'General'), ...rooms(5, 'Executive')], releases),
+    { component: 'firmware', version: '1.0.0.2' }, NOW, { horizonDays: 60 });
+  assert.equal(f.stages.map((s) => [s.name, s.startsAt, s.endsAt, s.devices]), [
+    ['Staging', '2026-11-18T00:00:00.000Z', '2026-11-28T00:00:00.000Z', 10],
+    ['General', '2026-11-28T00:00:00.000Z', '2026-12-19T00:00:00.000Z', 20],
+    ['Executive', '2026-12-19T00:00:00.000Z', '2027-01-02T00:00:00.000Z', 5],
+  ]);
+  assert.is(f.eligibleDevices, 35);
+  assert.is(f.adoption.length, 61);
+  assert.equal(f.adoption[0], { at: NOW.toISOString(), devices: f.adoption[0]!.devices, share: f.adoption[0]!.share });
+  const at = (iso: string) => f.adoption.find((a) => a.at === iso)!;
+  assert.is(at('2026-11-23T00:00:00.000Z').devices, 10, 'Staging done after its 5-day rollout');
+  assert.ok(at('2026-11-28T00:00:00.000Z').devices === 10, 'nobody else before General starts');
+  assert.is(at('2026-12-12T00:00:00.000Z').devices, 30, 'General done after its 14-day rollout');
+  assert.is(f.adoption.at(-1)!.share, 1);
+  for (let i = 1; i < f.adoption.length; i++) assert.ok(f.adoption[i]!.devices >= f.adoption[i - 1]!.devices, 'adoption never goes down');
+});
+
+test('devices already on the release count from the start', () => {
+  const f = forecast(config(alwaysOpen(), ...byRing), fleet([...rooms(3, 'Staging', '1.0.0.2'), ...rooms(1, 'Executive')], releases),
+    { component: 'firmware', version: '1.0.0.2' }, NOW, { horizonDays: 7 });
+  assert.equal(f.adoption[0], { at: NOW.toISOString(), devices: 3, share: 0.75 });
+  assert.match(f.notes.join('\n'), /after the horizon \(7 days\): 1 device/);
+});
+
+test('a phase forecast waits for the deferral and follows the maintenance window', () => {
+  const phones = Array.from({ length: 4 }, (_, i) => aPhone({ id: `p${i}`, software: { firmware: '1.0.0.1' } }));
+  const f = forecast(config(aPhase('General', { rolloutDuration: '0d' })), fleet(phones, [aRelease('firmware', '1.0.0.1'), aRelease('firmware', '1.0.0.2', { daysAgo: 20 })]),
+    { component: 'firmware', version: '1.0.0.2' }, NOW, { horizonDays: 20 });
+  // Deferral ends 10 days from NOW (Saturday 28 November 12:00); the default window opens Sunday 29 at 01:00 UTC.
+  assert.equal(f.stages.find((s) => s.name === 'General')!.startsAt, new Date(Date.parse(daysAgo(20)) + 30 * DAY).toISOString());
+  assert.is(f.adoption.find((a) => a.at === '2026-11-29T00:00:00.000Z')!.devices, 0);
+  assert.is(f.adoption.find((a) => a.at === '2026-11-30T00:00:00.000Z')!.devices, 4);
+});
+
+test('a tenant pause delays the forecast until it lifts', () => {
+  const phones = [aPhone({ id: 'p', software: { firmware: '1.0.0.1' } })];
+  const f = forecast(config(alwaysOpen('default'), aPhase('Validation', { rolloutDuration: '0d' }), aGroup('v', { updatePhase: 'Validation' }), aPolicy({ autoUpdates: { pausedAt: daysAgo(1) } })),
+    fleet(phones, [aRelease('firmware', '1.0.0.1'), aRelease('firmware', '1.0.0.2', { daysAgo: 1 })]), { component: 'firmware', version: '1.0.0.2' }, NOW, { horizonDays: 20 });
+  assert.is(f.adoption.find((a) => a.at === '2026-12-02T00:00:00.000Z')!.devices, 0);
+  assert.is(f.adoption.find((a) => a.at === '2026-12-03T00:00:00.000Z')!.devices, 1);
+  assert.ok(f.notes.some((n) => n.startsWith('automatic updates are paused until')));
+});
+
+test('devices that cannot take the release automatically are left out and explained', () => {
+  const devices = [
+    aPhone({ id: 'unknown', software: { firmware: '0.0.0.9' } }),
+    aPhone({ id: 'pinned', labels: { pin: 'y' }, software: { firmware: '1.0.0.1' } }),
+    aPhone({ id: 'ok', software: { firmware: '1.0.0.1' } }),
+  ];
+  const f = forecast(config(aGroup('pin', { selector: { matchLabels: { pin: 'y' } }, pin: { firmware: '1.0.0.1' } })), fleet(devices, releases),
+    { component: 'firmware', version: '1.0.0.2' }, NOW);
+  assert.is(f.eligibleDevices, 1);
+  assert.ok(f.notes.includes('left out, pinned below it: 1 device'));
+  assert.ok(f.notes.includes('left out, on a version the catalog does not know (manual updates only): 1 device'));
+});
+
+test('an unknown release is a clear error', () => {
+  assert.throws(() => forecast(config(), fleet([], releases), { component: 'firmware', version: '9.9.9.9' }, NOW), /no release firmware@9\.9\.9\.9 in the catalog/);
+});
+
+test('a forecast is computed from the same inputs to the same output', () => {
+  const run = () => JSON.stringify(forecast(config(alwaysOpen(), ...byRing), fleet([...rooms(7, 'Staging'), ...rooms(9, 'General')], releases), { component: 'firmware', version: '1.0.0.2' }, NOW));
+  assert.is(run(), run());
+});
+
+test.run();
