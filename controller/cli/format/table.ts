@@ -24,7 +24,7 @@ const VERSION_MAX = 18;
 const REASON_MAX = 40;
 
 function moreLine(hidden: number, what: string, indent = '  '): string[] {
-  return hidden > 0 ? [`${indent}… ${hidden} more ${what} (-o json lists all)`] : [];
+  return hidden > 0 ? [`${indent}… ${hidden} more ${hidden === 1 ? what.replace(/s\b/, '') : what} (-o json lists all)`] : [];
 }
 
 function componentRow(c: ComponentPlan, at: string, first: { id: string } | null): CellInput[] {
@@ -107,7 +107,10 @@ export function formatPlanTable(plan: Plan, opts: TableOptions): string {
       rows,
       { color, indent: '  ' },
     ));
-    if (hidden > 0) out.push(`  … ${hidden} more devices${hiddenUpToDate === hidden ? ', all up to date' : hiddenUpToDate ? ` (${hiddenUpToDate} up to date)` : ''} (-o json lists all)`);
+    if (hidden > 0) {
+      const upToDate = hiddenUpToDate === hidden ? (hidden === 1 ? ', up to date' : ', all up to date') : hiddenUpToDate ? ` (${hiddenUpToDate} up to date)` : '';
+      out.push(`  … ${hidden} more ${hidden === 1 ? 'device' : 'devices'}${upToDate} (-o json lists all)`);
+    }
     out.push('');
   }
 
