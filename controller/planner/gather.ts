@@ -2,7 +2,7 @@
 // (phases, rings, windows, groups, policy, the release catalog indexed by component and model, the
 // operation history by device), then build one DeviceInput per device. Every rule file reads these
 // shapes and nothing else; nothing here decides anything.
-import { DateTime } from 'luxon';
+import { DateTime, IANAZone } from 'luxon';
 import {
   AUTO_UPDATE_PAUSE_DAYS, DEFAULT_FAILURE_THRESHOLD, DEFAULT_LIFECYCLE, DEFAULT_OPERATION_TIMEOUT, DEFAULT_PHASE,
   DEFAULT_RETRY, DEFAULT_RING, DEFAULT_WINDOW_NAME, canonicalPhaseName, canonicalRingName, canonicalWindowName,
@@ -500,13 +500,24 @@ export function compile(desired: DesiredState, observed: ObservedState, now: Dat
 
 // ---- gather ------------------------------------------------------------------------------------------
 
+const validZones = new Map<string, boolean>();
+/** The device's zone, or UTC (reported) when it is not an IANA zone: one bad inventory entry must not stop the plan. */
+function zoneOf(ctx: PlanContext, device: FleetDevice): string {
+  const z = device.timeZone;
+  let ok = validZones.get(z);
+  if (ok === undefined) validZones.set(z, (ok = typeof z === 'string' && IANAZone.isValidZone(z)));
+  if (ok) return z;
+  ctx.findings.tally(Finding.UnknownTimeZone, validZones, String(z), () => `{count} device{s} with time zone ${JSON.stringify(z)}, which is not an IANA zone: UTC is used`);
+  return 'UTC';
+}
+
 /** Builds the input of one device; `group` comes from groups.ts (assignGroup). */
 export function deviceInput(ctx: PlanContext, device: FleetDevice, group: CompiledGroup | null): DeviceInput {
   const stage = group?.stage ?? (device.deviceType === 'teamsRoom' ? ctx.defaultRingStage : ctx.defaultPhaseStage);
   const window = group?.window ?? ctx.defaultWindow;
   return {
     device, group, stage, window,
-    calendar: ctx.calendars.get(window, device.timeZone),
+    calendar: ctx.calendars.get(window, zoneOf(ctx, device)),
     ops: ctx.opsByDevice.get(device.id),
     now: ctx.now,
     histories: null,

@@ -138,7 +138,7 @@ export function plan(desired: DesiredState, observed: ObservedState, now: Date, 
       const dec = decide(ci, ctx, unsupported);
       if (dec.reason === Reason.UnknownVersion) {
         ctx.findings.tally(Finding.UnknownVersion, entry!, `k${current}`, () =>
-          `{count} device{s} (${device.manufacturer} ${device.model}) run ${component} ${current}, which the catalog does not know: no automatic update`);
+          `{count} device{s} (${device.manufacturer} ${device.model}) on ${component} ${current}, which the catalog does not know: no automatic update`);
       }
       const cp: ComponentPlan = {
         component, currentVersion: current, targetVersion: dec.target, state: dec.state, reason: dec.reason, notBefore: iso(dec.notBefore),

@@ -19,7 +19,7 @@ export function reportUnsupported(ci: ComponentInput, ctx: PlanContext): void {
   const d = ci.d.device;
   const current = ci.current;
   ctx.findings.tally(Finding.UnsupportedVersion, ci.entry!, `u${current}`, () =>
-    `{count} device{s} (${d.manufacturer} ${d.model}) run ${ci.component} ${current}, which is past its support (12 months, or more than ${ctx.policy.maxNewerReleases} newer releases)`);
+    `{count} device{s} (${d.manufacturer} ${d.model}) on ${ci.component} ${current}, which is past its support (12 months, or more than ${ctx.policy.maxNewerReleases} newer releases)`);
 }
 
 /** Catch-up: available as soon as the release is out (phases) or has entered the first ring (rings); no slot. */

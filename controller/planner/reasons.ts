@@ -102,6 +102,8 @@ export const Finding = {
   TenantPaused: 'TenantPaused',
   /** Several SoftwareUpdates target the same device and component; the first by name applies. */
   ManualUpdateConflict: 'ManualUpdateConflict',
+  /** A device reports a time zone that is not an IANA zone; its windows use UTC. (000 "local timezone of the device") */
+  UnknownTimeZone: 'UnknownTimeZone',
   /** Forced operations planned now; every force is recorded. (001 force updates) */
   ForcedUpdate: 'ForcedUpdate',
 } as const;
