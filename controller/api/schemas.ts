@@ -27,6 +27,9 @@ export const TIME_ZONE_PATTERN = '^(device|UTC|[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0
 /** The MAC forms controller/api/mac.ts accepts. */
 export const MAC_PATTERN =
   '^ *([0-9A-Fa-f]{2}[-:.]){5}[0-9A-Fa-f]{2} *$|^ *[0-9A-Fa-f]{4}[-:.][0-9A-Fa-f]{4}[-:.][0-9A-Fa-f]{4} *$|^ *[0-9A-Fa-f]{12} *$';
+/** The account a device signs in with: a user principal name, `user@domain`. */
+export const USER_PATTERN = '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$';
+export const MAX_LOCATION_LENGTH = 256;
 /** A release version, or `latest`. */
 export const TARGET_VERSION_PATTERN = '^(latest|[0-9]+(\\.[0-9]+){0,5})$';
 /** Local date-time without offset, for `schedule.at` (the zone is `schedule.timeZone`). */
@@ -128,8 +131,8 @@ const SPECS: Record<Kind, Schema> = {
       type: 'array', description: 'Devices to provision.', maxItems: 10_000,
       items: obj('One device.', {
         macAddress: str({ description: 'MAC address, e.g. AA-BB-CC-DD-EE-FF.', pattern: MAC_PATTERN, maxLength: 32 }),
-        location: str({ description: 'Where the device is.', maxLength: 256 }),
-        signIn: obj('Remote sign-in.', { user: str({ description: 'The account to sign in (UPN).', minLength: 1, maxLength: 320 }) }, ['user']),
+        location: str({ description: 'Where the device is.', maxLength: MAX_LOCATION_LENGTH }),
+        signIn: obj('Remote sign-in.', { user: str({ description: 'The account to sign in (UPN).', pattern: USER_PATTERN, maxLength: 320 }) }, ['user']),
       }, ['macAddress']),
     },
     devicesFile: str({ description: 'CSV file relative to the config directory (columns macAddress, location, user).', minLength: 1, maxLength: 1024 }),

@@ -5,7 +5,7 @@ import addFormatsModule from 'ajv-formats';
 import { API_VERSION, KINDS, type Kind } from './types.ts';
 import {
   DURATION_PATTERN, FLEET_FILE_SCHEMA, LOCAL_DATE_TIME_PATTERN, MAC_PATTERN, NAME_PATTERN, TARGET_VERSION_PATTERN,
-  TIME_PATTERN, TIME_ZONE_PATTERN, VENDOR_VERSION_PATTERN, objectSchema, type Schema,
+  TIME_PATTERN, TIME_ZONE_PATTERN, USER_PATTERN, VENDOR_VERSION_PATTERN, objectSchema, type Schema,
 } from './schemas.ts';
 
 /** A field path: object keys and array indexes, from the object's root. */
@@ -77,6 +77,7 @@ const PATTERN_TEXT: Record<string, (got: string) => string> = {
   [TIME_ZONE_PATTERN]: (g) => `${g} is not a time zone; write device or an IANA name such as Europe/Paris`,
   [MAC_PATTERN]: (g) => `${g} is not a MAC address; write 12 hex digits such as AA-BB-CC-DD-EE-FF`,
   [LOCAL_DATE_TIME_PATTERN]: (g) => `${g} is not a local date and time; write YYYY-MM-DDTHH:MM`,
+  [USER_PATTERN]: (g) => `${g} is not a user principal name; write the account as user@domain, e.g. alice@contoso.com`,
   [NAME_PATTERN]: (g) => `${g} is not a valid name; use letters, digits, '-', '_' and '.', starting and ending with a letter or digit`,
 };
 

@@ -3,6 +3,9 @@
 // Accepts a UTF-8 BOM, CRLF line ends, quoted fields with commas, blank lines. MACs are returned
 // as written: the loader normalises and de-duplicates them across batches (controller/api/rules.ts).
 import { parse } from 'csv-parse/sync';
+import { MAX_LOCATION_LENGTH, USER_PATTERN } from '../api/schemas.ts';
+
+const USER_RE = new RegExp(USER_PATTERN);
 
 export const CSV_COLUMNS = ['macAddress', 'location', 'user'] as const;
 export const MAX_CSV_ROWS = 10_000;
@@ -68,6 +71,14 @@ export function parseDevicesCsv(text: string): CsvResult {
     const row: CsvDeviceRow = { line: info.lines, macAddress: mac };
     const location = get('location');
     const user = get('user');
+    if (location !== undefined && location.length > MAX_LOCATION_LENGTH) {
+      problems.push({ line: info.lines, column: 'location', message: `is too long (${location.length} characters, at most ${MAX_LOCATION_LENGTH})` });
+      continue;
+    }
+    if (user !== undefined && !USER_RE.test(user)) {
+      problems.push({ line: info.lines, column: 'user', message: `${JSON.stringify(user)} is not a user principal name; write the account as user@domain, e.g. alice@contoso.com` });
+      continue;
+    }
     if (location !== undefined) row.location = location;
     if (user !== undefined) row.user = user;
     rows.push(row);

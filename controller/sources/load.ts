@@ -8,7 +8,7 @@ import { lstat, readFile, readdir, realpath, stat } from 'node:fs/promises';
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { LineCounter, isAlias, isCollection, isMap, isPair, isScalar, isSeq, parseAllDocuments, type Document, type Node } from 'yaml';
-import type { FleetwardObject, Kind, Revision } from '../api/types.ts';
+import type { FleetwardObject, Kind, ProvisioningBatch, Revision } from '../api/types.ts';
 import { formatPath, identityIssues, isKind, schemaIssues, type FieldPath } from '../api/validate.ts';
 import { checkMacs, duplicateNames, runRules, type Identified, type MacEntry, type RuleObject } from '../api/rules.ts';
 import { parseDevicesCsv } from '../provisioning/csv.ts';
@@ -228,7 +228,7 @@ function checkEntries(entries: Entry[], readCsv: CsvReader | undefined): { error
 
   for (const i of duplicateNames(identified, where)) err(i.index, i.path, i.message);
   for (const i of runRules({ valid, declared, where })) err(i.index, i.path, i.message);
-  const devices = provisioningDevices(valid, entries, readCsv, err, errors);
+  const devices = provisioningDevices(valid, identified, entries, readCsv, err, errors);
 
   const objects = valid.map(({ obj }) => {
     const { status: _status, ...rest } = obj as FleetwardObject & { status?: unknown };
@@ -239,8 +239,13 @@ function checkEntries(entries: Entry[], readCsv: CsvReader | undefined): { error
 
 type Located = { index: number; path: FieldPath } | { file: string; line: number; index: number; batch: string; column: string };
 
+/**
+ * Every batch's devices, inline and from its devicesFile, MACs checked across batches. A batch that failed the
+ * schema still has its devicesFile read (when that field is usable), so its CSV errors are reported in the same
+ * pass; its inline devices are not trusted.
+ */
 function provisioningDevices(
-  valid: RuleObject[], entries: Entry[], readCsv: CsvReader | undefined,
+  valid: RuleObject[], identified: Identified[], entries: Entry[], readCsv: CsvReader | undefined,
   err: (index: number, path: FieldPath, message: string) => void, errors: ConfigError[],
 ): NonNullable<Revision['provisioningDevices']> {
   const macEntries: MacEntry<Located>[] = [];
@@ -252,17 +257,18 @@ function provisioningDevices(
     if (user !== undefined) x.user = user;
     extra.push(x);
   };
-  for (const { index, obj } of valid) {
-    if (obj.kind !== 'ProvisioningBatch') continue;
-    const batch = obj.metadata.name;
+  const validByIndex = new Map(valid.map((v) => [v.index, v.obj]));
+  for (const { index, kind, name: batch } of identified) {
+    if (kind !== 'ProvisioningBatch') continue;
     const e = entries[index]!;
-    (obj.spec.devices ?? []).forEach((d, i) => {
+    const obj = validByIndex.get(index) as ProvisioningBatch | undefined;
+    (obj?.spec.devices ?? []).forEach((d, i) => {
       const path = ['spec', 'devices', i, 'macAddress'];
       const source = e.file ? `${e.file}:${e.lineOf(path)}` : `ProvisioningBatch/${batch} spec.devices[${i}]`;
       push(batch, d.macAddress, { index, path }, `ProvisioningBatch/${batch} (${source})`, d.location, d.signIn?.user, source);
     });
-    const file = obj.spec.devicesFile;
-    if (file === undefined || !readCsv) continue;
+    const file = (e.value as { spec?: { devicesFile?: unknown } }).spec?.devicesFile;
+    if (typeof file !== 'string' || file === '' || file.length > 1024 || !readCsv) continue;
     const path = ['spec', 'devicesFile'];
     const escape = escapeProblem(file);
     if (escape) { err(index, path, escape); continue; }

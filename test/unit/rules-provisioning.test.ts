@@ -94,6 +94,16 @@ test('a CSV row with more fields than the header is refused, suggesting quotes',
   ]);
 });
 
+test('a sign-in user that is not user@domain is refused, inline and in a CSV file', () => {
+  assertRefused(loadFiles({
+    'a.yaml': yamlOf(aBatch('b', { devicesFile: 'b.csv', devices: [{ macAddress: '00-11-22-33-44-01', signIn: { user: 'alice' } }] })),
+    'b.csv': 'macAddress,user\n00-11-22-33-44-02,bob at contoso.com\n00-11-22-33-44-03,carol@contoso.com\n',
+  }), [
+    'a.yaml:10: ProvisioningBatch/b spec.devices[0].signIn.user: "alice" is not a user principal name; write the account as user@domain, e.g. alice@contoso.com',
+    'b.csv:2: ProvisioningBatch/b user: "bob at contoso.com" is not a user principal name; write the account as user@domain, e.g. alice@contoso.com',
+  ]);
+});
+
 test('a batch with neither devices nor a devicesFile is refused', () => {
   assertRefused(loadObjects(aBatch('empty', {})), [
     'config.yaml:5: ProvisioningBatch/empty spec: list devices, a devicesFile, or both',
