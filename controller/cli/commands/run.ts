@@ -1,13 +1,274 @@
+// `fleetward run`: the standalone reconcile loop (DESIGN.md section 5; docs/run.md).
+//
+//   fleetward run --config DIR | --repo URL [--branch B] [--path P]
+//                 [--driver simulator|graph] [--fleet FILE] [--state-dir DIR] [--interval 30s]
+//                 [--speed X] [--port N] [--once] [--until-complete] [--for 120d] [--progress 3s]
+import { readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { createDriver, type Driver } from '../../drivers/index.ts';
+import { plan as planFleet } from '../../planner/index.ts';
+import { ReconcileLoop } from '../../reconciler/loop.ts';
+import { SteppedClock } from '../../reconciler/stepped-clock.ts';
+import { createLogger } from '../../reconciler/log.ts';
+import { formatProgress } from '../../reconciler/progress.ts';
+import { Reconciler, type PassResult } from '../../reconciler/reconciler.ts';
+import { Metrics } from '../../server/metrics.ts';
+import { startServer, type RunningServer } from '../../server/server.ts';
+import { DirSource } from '../../sources/dir.ts';
+import { GitSource } from '../../sources/git.ts';
+import { FleetFileError, loadFleetFile } from '../../sources/fleet-file.ts';
+import type { Source } from '../../sources/source.ts';
+import { readJson, writeFileAtomic } from '../../status/atomic.ts';
+import { StateStore } from '../../status/store.ts';
+import { ScaledClock, systemClock, type Clock } from '../../util/clock.ts';
 import { UsageError } from '../errors.ts';
 
-// Placeholder until its issue lands.
+export interface RunOptions {
+  config?: string;
+  repo?: string;
+  branch: string;
+  path: string;
+  tokenFile?: string;
+  webhookSecretFile?: string;
+  driver: string;
+  fleet?: string;
+  seed: string;
+  stateDir: string;
+  fresh?: boolean;
+  interval: string;
+  fetchInterval: string;
+  speed?: string;
+  clock: string;
+  start?: string;
+  port: string;
+  host: string;
+  once?: boolean;
+  untilComplete?: boolean;
+  for?: string;
+  progress?: string;
+  maxOpsPerPass: string;
+  logFile?: string;
+  logLevel: string;
+}
+
 export function register(program: Command): void {
   program
     .command('run')
-    .description('(not yet implemented)')
-    .allowUnknownOption()
-    .action(() => {
-      throw new UsageError('run is not implemented yet');
+    .description('Run the reconcile loop: follow a config directory or git repository and keep the fleet on it.')
+    .option('--config <dir>', 'config directory (watched; revision = content hash)')
+    .option('--repo <url>', 'config git repository (HTTPS; revision = commit SHA)')
+    .option('--branch <name>', 'branch of --repo', 'main')
+    .option('--path <dir>', 'folder of the config inside --repo', '')
+    .option('--token-file <file>', 'file holding the git token for --repo (or FLEETWARD_GIT_TOKEN)')
+    .option('--webhook-secret-file <file>', 'file holding the shared secret of POST /hooks/git (or FLEETWARD_WEBHOOK_SECRET)')
+    .option('--fetch-interval <duration>', 'fetch --repo this often even without a webhook (wall time; 0 = webhook only)', '1m')
+    .option('--driver <name>', 'device back end: simulator or graph', 'simulator')
+    .option('--fleet <file>', 'fleet file the simulator starts from (simulator driver)')
+    .option('--seed <n>', 'seed of the simulator', '1')
+    .option('--state-dir <dir>', 'where status, history and the simulator state are kept', '.fleetward')
+    .option('--fresh', 'delete the state directory first (demos)')
+    .option('--interval <duration>', 'time between passes, on the run\'s clock (sooner when something is due)', '30s')
+    .option('--speed <factor>', 'simulator only: run the clock this many times faster than real time')
+    .option('--clock <kind>', 'simulator only, with --speed: scaled (simulated time runs on during a pass) or stepped (it moves only between passes)', 'scaled')
+    .option('--start <iso>', 'simulator only: simulated start instant (default now, or where the state directory left off)')
+    .option('--port <n>', 'HTTP port for /healthz, /readyz, /metrics, /hooks/git (0 = any free port, -1 = none)', '8080')
+    .option('--host <addr>', 'address the HTTP server listens on', '127.0.0.1')
+    .option('--once', 'run one pass and exit (exit 1 when it did not succeed)')
+    .option('--until-complete', 'exit once nothing is due, running or planned any more')
+    .option('--for <duration>', 'exit after this much time on the run\'s clock (e.g. 120d with --speed)')
+    .option('--progress <duration>', 'print per phase/ring progress to stdout this often (wall time)')
+    .option('--max-ops-per-pass <n>', 'rate limit: operations started per pass', '50')
+    .option('--log-file <file>', 'write JSON logs here instead of stderr')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug', 'info')
+    .action(async (opts: RunOptions) => {
+      process.exitCode = await runCommand(opts);
     });
+}
+
+/** Seconds, minutes, hours, days, or milliseconds: `500ms`, `30s`, `1m`, `2h`, `120d`; a bare number is seconds. */
+export function parseInterval(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
+  if (!m) throw new UsageError(`${flag} ${JSON.stringify(text)}: write a duration such as 500ms, 30s, 5m, 2h or 120d`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 's') as 'ms'];
+  return Number(m[1]) * unit;
+}
+
+function readSecret(file: string | undefined, env: string): string | undefined {
+  if (file) {
+    try {
+      return readFileSync(file, 'utf8').trim();
+    } catch (err) {
+      throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+  const v = process.env[env];
+  return v ? v.trim() : undefined;
+}
+
+/** A clock that can be re-pointed once the simulator tells where a previous run left off. */
+class ResumableClock implements Clock {
+  inner: Clock;
+  constructor(inner: Clock) { this.inner = inner; }
+  now(): Date { return this.inner.now(); }
+  sleep(ms: number): Promise<void> { return this.inner.sleep(ms); }
+}
+
+export async function runCommand(o: RunOptions): Promise<number> {
+  if (!!o.config === !!o.repo) throw new UsageError('give exactly one of --config DIR or --repo URL');
+  if (o.driver !== 'simulator' && o.driver !== 'graph') throw new UsageError(`--driver ${JSON.stringify(o.driver)}: expected simulator or graph`);
+  if (o.driver === 'simulator' && !o.fleet) throw new UsageError('the simulator driver needs --fleet FILE (see examples/fleet.yaml)');
+  if (o.driver !== 'simulator' && (o.speed || o.start)) throw new UsageError('--speed and --start only apply to the simulator driver');
+  if (o.clock !== 'scaled' && o.clock !== 'stepped') throw new UsageError(`--clock ${JSON.stringify(o.clock)}: expected scaled or stepped`);
+  const intervalMs = parseInterval(o.interval, '--interval');
+  const fetchIntervalMs = parseInterval(o.fetchInterval, '--fetch-interval');
+  const forMs = o.for ? parseInterval(o.for, '--for') : undefined;
+  const progressMs = o.progress ? parseInterval(o.progress, '--progress') : undefined;
+  const speed = o.speed ? Number(o.speed) : 1;
+  if (!(speed > 0) || !Number.isFinite(speed)) throw new UsageError(`--speed ${o.speed}: expected a positive number`);
+  const port = Number(o.port);
+  if (!Number.isInteger(port) || port < -1 || port > 65535) throw new UsageError(`--port ${o.port}: expected 0–65535, or -1 for no server`);
+  const maxOps = Number(o.maxOpsPerPass);
+  if (!Number.isInteger(maxOps) || maxOps < 1) throw new UsageError(`--max-ops-per-pass ${o.maxOpsPerPass}: expected a positive integer`);
+  const seed = Number(o.seed);
+  if (!Number.isInteger(seed)) throw new UsageError(`--seed ${o.seed}: expected an integer`);
+  if (o.start && Number.isNaN(Date.parse(o.start))) throw new UsageError(`--start ${o.start}: expected an ISO instant such as 2026-11-23T00:00:00Z`);
+  let fleet;
+  try {
+    fleet = o.fleet ? await loadFleetFile(o.fleet) : undefined;
+  } catch (err) {
+    if (err instanceof FleetFileError) throw new UsageError(err.message);
+    throw err;
+  }
+
+  const stateDir = resolve(o.stateDir);
+  if (o.fresh) rmSync(stateDir, { recursive: true, force: true });
+  const store = new StateStore(stateDir);
+  const logger = createLogger({ level: o.logLevel, ...(o.logFile ? { file: o.logFile } : {}) });
+
+  // The clock: real time, or for the simulator a scaled clock that resumes where the state directory left off.
+  const clockFile = join(stateDir, 'clock.json');
+  const clock = new ResumableClock(systemClock);
+  let driver: Driver;
+  if (o.driver === 'simulator') {
+    const saved = readJson<{ now: string }>(clockFile);
+    const startAt = new Date(saved?.now ?? o.start ?? systemClock.now().toISOString());
+    const simulated = (at: Date): Clock => (o.clock === 'stepped' ? new SteppedClock(at, speed) : new ScaledClock(at, speed));
+    clock.inner = speed === 1 && o.clock === 'scaled' && !o.start && !saved ? systemClock : simulated(startAt);
+    driver = createDriver('simulator', { simulator: { fleet: fleet!, seed, clock, stateDir: join(stateDir, 'simulator') } });
+    // The simulator never goes back in time: resume from whichever is later.
+    const simNow = (driver as Driver & { simulator?: { now(): Date } }).simulator?.now();
+    if (simNow && simNow.getTime() > clock.now().getTime()) clock.inner = simulated(simNow);
+  } else {
+    driver = createDriver('graph', {});
+  }
+
+  let source: Source;
+  let git: GitSource | undefined;
+  if (o.config) {
+    source = new DirSource(o.config);
+  } else {
+    git = new GitSource({
+      url: o.repo!, branch: o.branch, path: o.path, workDir: join(stateDir, 'git'), fetchIntervalMs,
+      ...(readSecret(o.tokenFile, 'FLEETWARD_GIT_TOKEN') ? { token: readSecret(o.tokenFile, 'FLEETWARD_GIT_TOKEN')! } : {}),
+    });
+    source = git;
+  }
+
+  const metrics = new Metrics({ defaultMetrics: true });
+  const reconciler = new Reconciler({ source, driver, store, clock, plan: planFleet, logger, metrics, maxOperationsPerPass: maxOps });
+  const loopStart = clock.now().getTime();
+  let last: PassResult | undefined;
+  let stopReason = '';
+  const saveClock = () => { if (o.driver === 'simulator') writeFileAtomic(clockFile, JSON.stringify({ now: clock.now().toISOString() }) + '\n'); };
+
+  const loop = new ReconcileLoop(reconciler, {
+    clock, intervalMs,
+    afterPass: (r) => {
+      last = r;
+      saveClock();
+      if (o.once) return (stopReason = 'once', true);
+      if (o.untilComplete && r.complete && r.revision) return (stopReason = 'the rollout is complete', true);
+      if (forMs !== undefined && clock.now().getTime() - loopStart >= forMs) return (stopReason = `${o.for} have passed`, true);
+      return false;
+    },
+  });
+
+  let server: RunningServer | undefined;
+  if (port >= 0) {
+    const secret = readSecret(o.webhookSecretFile, 'FLEETWARD_WEBHOOK_SECRET');
+    try {
+      server = await startServer(port, o.host, {
+        metrics, logger, ready: () => reconciler.ready,
+        ...(git ? { onGitHook: () => git.refresh() } : {}),
+        ...(secret ? { webhookSecret: secret } : {}),
+      });
+    } catch (err) {
+      throw new UsageError(`cannot listen on ${o.host}:${port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+  if (!o.once) source.watch(loop.kick);
+
+  const interactive = progressMs !== undefined;
+  if (interactive) {
+    process.stdout.write(
+      `fleetward: reconciling ${source.description} against the ${driver.name} fleet` +
+      (speed !== 1 ? ` at ${speed}× speed (1 s = ${humanMs(speed * 1000)} simulated)` : '') + '\n' +
+      (server ? `  endpoints: http://${o.host}:${server.port}/metrics  /healthz  /readyz\n` : '') +
+      `  state: ${stateDir}${o.logFile ? `   logs: ${o.logFile}` : ''}\n` +
+      `  Press Ctrl-C to stop.\n\n`,
+    );
+  }
+  const printProgress = () => {
+    if (!last) return;
+    process.stdout.write(progressBlock(last, reconciler.issuedTotal, clock.now(), o.driver === 'simulator' && speed !== 1) + '\n');
+  };
+  const ticker = interactive ? setInterval(printProgress, progressMs) : undefined;
+  ticker?.unref();
+
+  const stop = (signal: string) => {
+    stopReason = `${signal} received`;
+    void loop.stop();
+  };
+  const onSigint = () => stop('SIGINT');
+  const onSigterm = () => stop('SIGTERM');
+  process.once('SIGINT', onSigint);
+  process.once('SIGTERM', onSigterm);
+
+  await loop.start();
+  await reconciler.settle();
+
+  clearInterval(ticker);
+  process.off('SIGINT', onSigint);
+  process.off('SIGTERM', onSigterm);
+  saveClock();
+  if (interactive) {
+    printProgress();
+    process.stdout.write(`\nfleetward: stopped (${stopReason}). Status: fleetward status --state-dir ${o.stateDir}\n`);
+  }
+  await source.close();
+  await server?.close();
+  await driver.close?.();
+  await new Promise<void>((r) => logger.flush(() => r()));
+  if (o.once) return last?.ok ? 0 : 1;
+  return 0;
+}
+
+function progressBlock(r: PassResult, issued: number, now: Date, simulated: boolean): string {
+  const head = `[${now.toISOString().slice(0, 16).replace('T', ' ')}Z${simulated ? ' simulated' : ''}] revision ${shortRevision(r.revision)}` +
+    `  operations issued: ${issued}` + (r.summary ? `, in flight: ${r.summary.operationsInFlight}` : '') + (r.ok ? '' : `  (${r.reason})`);
+  if (!r.summary) return head;
+  return [head, ...formatProgress(r.summary)].join('\n');
+}
+
+function shortRevision(id: string | null): string {
+  if (!id) return '(none)';
+  return id.startsWith('sha256:') ? id.slice(0, 19) : id.slice(0, 12);
+}
+
+function humanMs(ms: number): string {
+  if (ms >= 86_400_000) return `${+(ms / 86_400_000).toFixed(1)} d`;
+  if (ms >= 3_600_000) return `${+(ms / 3_600_000).toFixed(1)} h`;
+  if (ms >= 60_000) return `${+(ms / 60_000).toFixed(1)} min`;
+  return `${+(ms / 1000).toFixed(1)} s`;
 }

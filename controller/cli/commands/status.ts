@@ -1,13 +1,113 @@
+// `fleetward status [--device ID] [-o table|json] [--state-dir DIR]`: reads what `fleetward run` recorded
+// in its state directory. It never talks to the driver or the source: it shows the loop's last word.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import type { Condition } from '../../api/types.ts';
+import { formatProgress } from '../../reconciler/progress.ts';
+import { StateStore, type DeviceRecord, type HistoryEntry, type ObjectStatus, type RunStatus } from '../../status/store.ts';
 import { UsageError } from '../errors.ts';
 
-// Placeholder until its issue lands.
+interface StatusOptions { device?: string; output: string; stateDir: string; history: string }
+
 export function register(program: Command): void {
   program
     .command('status')
-    .description('(not yet implemented)')
-    .allowUnknownOption()
-    .action(() => {
-      throw new UsageError('status is not implemented yet');
+    .description('Show what `fleetward run` recorded: the revision in force, per-object conditions, per-device history.')
+    .option('--state-dir <dir>', 'state directory of `fleetward run`', '.fleetward')
+    .option('--device <id>', 'one device: its components, plan and operation history')
+    .option('--history <n>', 'with --device: how many of the newest operations to show in the table (all in JSON)', '20')
+    .option('-o, --output <format>', 'table or json', 'table')
+    .action((opts: StatusOptions) => {
+      process.stdout.write(statusText(opts));
     });
+}
+
+export function statusText(o: StatusOptions): string {
+  if (o.output !== 'table' && o.output !== 'json') throw new UsageError(`-o ${o.output}: expected table or json`);
+  if (!existsSync(join(o.stateDir, 'run.json')) && !existsSync(join(o.stateDir, 'devices'))) {
+    throw new UsageError(`${o.stateDir}: no state directory of \`fleetward run\` here (use --state-dir)`);
+  }
+  let store: StateStore;
+  let run: RunStatus | undefined;
+  try {
+    store = new StateStore(o.stateDir);
+    run = store.readRun();
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (o.device) {
+    const rec = store.readDevice(o.device);
+    if (!rec) throw new UsageError(`device ${JSON.stringify(o.device)}: not in ${o.stateDir} (fleetward status lists the devices it knows)`);
+    if (o.output === 'json') return JSON.stringify(rec, null, 2) + '\n';
+    const limit = Number(o.history);
+    if (!Number.isInteger(limit) || limit < 0) throw new UsageError(`--history ${o.history}: expected a whole number`);
+    return deviceTable(rec, limit);
+  }
+  const objects = store.readObjects();
+  const devices = store.listDeviceIds();
+  if (o.output === 'json') return JSON.stringify({ run: run ?? null, objects: Object.values(objects), devices }, null, 2) + '\n';
+  return runTable(run, objects, devices.length);
+}
+
+function cond(c: Condition[] | undefined, type: Condition['type']): Condition | undefined {
+  return c?.find((x) => x.type === type);
+}
+
+function runTable(run: RunStatus | undefined, objects: Record<string, ObjectStatus>, devices: number): string {
+  const out: string[] = [];
+  if (run) {
+    const ready = cond(run.conditions, 'Ready');
+    out.push(`source:      ${run.source}`);
+    out.push(`driver:      ${run.driver}`);
+    out.push(`revision:    ${run.lastAppliedRevision ?? '(none applied)'}` +
+      (run.lastAttemptedRevision && run.lastAttemptedRevision !== run.lastAppliedRevision ? `   (newest seen: ${run.lastAttemptedRevision}, not applied)` : ''));
+    out.push(`ready:       ${ready ? `${ready.status}  ${ready.reason}: ${ready.message}` : 'Unknown'}`);
+    if (cond(run.conditions, 'Stalled')) out.push(`stalled:     ${cond(run.conditions, 'Stalled')!.reason}`);
+    out.push(`last pass:   ${run.lastReconcileAt ?? '-'}`);
+    for (const e of run.revisionErrors ?? []) out.push(`  error: ${e}`);
+    if (run.summary) {
+      out.push('', `devices: ${run.summary.devices}   operations issued: ${run.summary.operationsIssued}   in flight: ${run.summary.operationsInFlight}`);
+      out.push(...formatProgress(run.summary));
+    }
+  }
+  out.push('', `${devices} device record(s); fleetward status --device ID shows one.`, '');
+  const rows = Object.values(objects).map((s) => {
+    const ready = cond(s.conditions, 'Ready');
+    return [`${s.kind}/${s.name}`, ready?.status ?? 'Unknown', ready?.reason ?? '', s.lastAppliedRevision?.slice(0, 12) ?? '', ready?.message ?? ''];
+  });
+  out.push(table(['OBJECT', 'READY', 'REASON', 'REVISION', 'MESSAGE'], rows));
+  return out.join('\n') + '\n';
+}
+
+function deviceTable(rec: DeviceRecord, limit: number): string {
+  const out: string[] = [`device: ${rec.id}`];
+  out.push(`group: ${rec.group ?? '(none)'}   ${rec.ring ? `ring: ${rec.ring}` : `phase: ${rec.phase ?? '-'}`}   window: ${rec.maintenanceWindow ?? '-'}`);
+  if (rec.components?.length) {
+    out.push('', table(['COMPONENT', 'CURRENT', 'TARGET', 'STATE', 'REASON', 'NOT BEFORE'],
+      rec.components.map((c) => [c.component, c.currentVersion ?? '-', c.targetVersion ?? '-', c.state, c.reason, c.notBefore ?? '-'])));
+  }
+  const shown = limit === 0 ? [] : rec.history.slice(-limit);
+  out.push('', `history (${rec.history.length} operation(s)${shown.length < rec.history.length ? `, newest ${shown.length} shown` : ''}):`);
+  if (shown.length) {
+    out.push(table(['CREATED', 'OPERATION', 'COMPONENT', 'FROM', 'TO', 'STATUS', 'BY', 'DETAIL'], shown.map(historyRow)));
+  }
+  return out.join('\n') + '\n';
+}
+
+function historyRow(h: HistoryEntry): string[] {
+  const detail: string[] = [];
+  if (h.reason) detail.push(h.reason);
+  if (h.forced) detail.push('forced');
+  if (h.softwareUpdate) detail.push(`SoftwareUpdate/${h.softwareUpdate}`);
+  if (h.error) detail.push(`${h.error.code}: ${h.error.message}`);
+  if (h.diagnostics) detail.push(`diagnostics ${h.diagnostics.operationId} (${h.diagnostics.status})${h.diagnostics.logsUrl ? ` logs: ${h.diagnostics.logsUrl}` : ''}`);
+  if (h.logsUrl) detail.push(`logs: ${h.logsUrl}`);
+  return [h.createdAt, h.operationType, h.component ?? '-', h.fromVersion ?? '-', h.toVersion ?? '-', h.status, h.issuedBy, detail.join('; ')];
+}
+
+function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(head), ...rows.map(line)].join('\n');
 }

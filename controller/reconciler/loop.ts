@@ -1,0 +1,69 @@
+// Runs reconcile passes until told to stop. A pass runs every `interval` (in the clock's time, so a scaled
+// clock shortens it), sooner when the plan says something may start earlier, and at once when kicked (a
+// file changed, a signed webhook arrived). Kicks only bring the next pass forward: the pass itself reads
+// everything afresh (level-triggered). Passes never overlap; kicks during a pass coalesce into one more pass.
+import type { Clock } from '../util/clock.ts';
+import type { PassResult, Reconciler } from './reconciler.ts';
+
+export interface LoopOptions {
+  clock: Clock;
+  /** Time between passes, in the clock's milliseconds. */
+  intervalMs: number;
+  /** Never sleep less than this much wall time between passes (keeps a fast clock from spinning). Default 20 ms. */
+  minPauseMs?: number;
+  /** Called after every pass. Return `true` to stop. */
+  afterPass?: (r: PassResult) => boolean | void | Promise<boolean | void>;
+}
+
+export class ReconcileLoop {
+  readonly #rec: Reconciler;
+  readonly #o: LoopOptions;
+  #stopped = false;
+  #kicked = false;
+  #wake: (() => void) | undefined;
+  #done: Promise<void> | undefined;
+
+  constructor(reconciler: Reconciler, opts: LoopOptions) {
+    this.#rec = reconciler;
+    this.#o = opts;
+  }
+
+  /** Ask for a pass now (or right after the current one). */
+  kick = (): void => {
+    this.#kicked = true;
+    this.#wake?.();
+  };
+
+  start(): Promise<void> {
+    this.#done ??= this.#run();
+    return this.#done;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#wake?.();
+    await this.#done;
+  }
+
+  async #run(): Promise<void> {
+    const { clock, intervalMs } = this.#o;
+    const minPause = this.#o.minPauseMs ?? 20;
+    while (!this.#stopped) {
+      this.#kicked = false;
+      const result = await this.#rec.reconcile();
+      if (this.#stopped) break;
+      if (await this.#o.afterPass?.(result)) break;
+      if (this.#kicked) continue;
+      let delay = intervalMs;
+      if (result.nextStartAt) delay = Math.min(delay, Math.max(0, result.nextStartAt.getTime() - clock.now().getTime()));
+      const wallStart = Date.now();
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+        void clock.sleep(delay).then(resolve);
+      });
+      this.#wake = undefined;
+      const spent = Date.now() - wallStart;
+      if (!this.#stopped && !this.#kicked && spent < minPause) await new Promise((r) => setTimeout(r, minPause - spent));
+    }
+  }
+}

@@ -1,0 +1,83 @@
+// Per phase / ring counts a person can follow: devices done, in progress, failed, waiting. The live demo
+// prints them, `fleetward status` shows them, and run.json keeps the last ones.
+import { IN_FLIGHT_STATUSES, type DeviceOperation } from '../api/types.ts';
+import type { ComponentPlan, DevicePlan, Plan } from '../planner/types.ts';
+import type { ProgressSummary, StageProgress } from '../status/store.ts';
+
+export type DeviceProgress = 'done' | 'inProgress' | 'failed' | 'waiting';
+
+/** A device is failed if any component failed, in progress if any is being updated, done when all are current. */
+export function deviceProgress(d: DevicePlan, inFlight: boolean): DeviceProgress {
+  const states = d.components.map((c: ComponentPlan) => c.state);
+  if (states.includes('Failed')) return 'failed';
+  if (inFlight || states.includes('InProgress')) return 'inProgress';
+  if (states.every((s) => s === 'UpToDate' || s === 'Blocked' || (s === 'Held' && !pending(d)))) return 'done';
+  return 'waiting';
+}
+
+/** Something is still planned for the device: a due operation or a future start. */
+function pending(d: DevicePlan): boolean {
+  return d.components.some((c) => c.notBefore !== null && c.state !== 'UpToDate');
+}
+
+export function inFlightDevices(operations: readonly DeviceOperation[]): Set<string> {
+  const ids = new Set<string>();
+  for (const op of operations) {
+    if (op.operationType === 'softwareUpdate' && IN_FLIGHT_STATUSES.includes(op.status)) ids.add(op.deviceId);
+  }
+  return ids;
+}
+
+/** `startedNow`: devices this pass just sent an operation (not yet in the observed list). */
+export function summarizeProgress(plan: Plan, operations: readonly DeviceOperation[], operationsIssued: number, startedNow: Iterable<string> = []): ProgressSummary {
+  const inFlight = inFlightDevices(operations);
+  for (const id of startedNow) inFlight.add(id);
+  const stages = new Map<string, StageProgress>();
+  for (const d of plan.devices) {
+    const kind = d.ring ? 'ring' : d.phase ? 'phase' : 'none';
+    const name = d.ring ?? d.phase ?? '(none)';
+    const key = `${kind}/${name}`;
+    let s = stages.get(key);
+    if (!s) stages.set(key, (s = { kind, name, devices: 0, done: 0, inProgress: 0, failed: 0, waiting: 0 }));
+    s.devices++;
+    s[deviceProgress(d, inFlight.has(d.id))]++;
+  }
+  return {
+    at: plan.at,
+    devices: plan.devices.length,
+    stages: [...stages.values()].sort((a, b) => (a.kind === b.kind ? (a.name < b.name ? -1 : 1) : a.kind < b.kind ? 1 : -1)),
+    operationsIssued,
+    operationsInFlight: inFlight.size,
+  };
+}
+
+/**
+ * Nothing left to do: no operation due or running, and no future start planned. Devices held for good
+ * (unknown version, pinned) and failed ones past their retries do not keep a rollout open.
+ */
+export function rolloutComplete(plan: Plan, operations: readonly DeviceOperation[]): boolean {
+  if (plan.operations.length > 0) return false;
+  if (inFlightDevices(operations).size > 0) return false;
+  return !plan.devices.some(pending);
+}
+
+/** The earliest future instant at which something is planned to start, or null. */
+export function nextStart(plan: Plan, now: Date): Date | null {
+  let best: number | null = null;
+  for (const d of plan.devices) {
+    for (const c of d.components) {
+      if (!c.notBefore) continue;
+      const t = Date.parse(c.notBefore);
+      if (Number.isFinite(t) && t > now.getTime() && (best === null || t < best)) best = t;
+    }
+  }
+  return best === null ? null : new Date(best);
+}
+
+/** One line per stage, e.g. `ring General      12 devices: 5 done, 2 in progress, 1 failed, 4 waiting`. */
+export function formatProgress(p: ProgressSummary): string[] {
+  const width = Math.max(8, ...p.stages.map((s) => s.name.length));
+  const lines = p.stages.map((s) =>
+    `  ${s.kind.padEnd(5)} ${s.name.padEnd(width)} ${String(s.devices).padStart(4)} devices: ${s.done} done, ${s.inProgress} in progress, ${s.failed} failed, ${s.waiting} waiting`);
+  return lines;
+}

@@ -1,0 +1,67 @@
+// Prometheus metrics (prom-client), served on /metrics. One registry per loop, so tests and a second loop in
+// the same process do not share counters.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Plan } from '../planner/types.ts';
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly reconcileDuration: Histogram<'result'>;
+  readonly operations: Counter<'component' | 'result'>;
+  readonly devices: Gauge<'component' | 'state' | 'reason'>;
+  readonly revisionInfo: Gauge<'revision' | 'source'>;
+  readonly webhooks: Counter<'result'>;
+
+  constructor(opts: { defaultMetrics?: boolean } = {}) {
+    if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'fleetward_process_' });
+    this.reconcileDuration = new Histogram({
+      name: 'fleetward_reconcile_duration_seconds',
+      help: 'Duration of one reconcile pass (load, validate, observe, plan, act, record), by outcome.',
+      labelNames: ['result'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [this.registry],
+    });
+    this.operations = new Counter({
+      name: 'fleetward_operations_total',
+      help: 'Operations Fleetward asked the driver for, by component and result (accepted, already_in_flight, error; diagnostics under component "diagnostics").',
+      labelNames: ['component', 'result'],
+      registers: [this.registry],
+    });
+    this.devices = new Gauge({
+      name: 'fleetward_devices',
+      help: 'Device components by planned state and reason, as of the last pass.',
+      labelNames: ['component', 'state', 'reason'],
+      registers: [this.registry],
+    });
+    this.revisionInfo = new Gauge({
+      name: 'fleetward_last_applied_revision_info',
+      help: 'The revision in force (value 1), with its source.',
+      labelNames: ['revision', 'source'],
+      registers: [this.registry],
+    });
+    this.webhooks = new Counter({
+      name: 'fleetward_webhooks_total',
+      help: 'Webhook deliveries on /hooks/git, by result (accepted, bad_signature, …).',
+      labelNames: ['result'],
+      registers: [this.registry],
+    });
+  }
+
+  setDevices(plan: Plan): void {
+    this.devices.reset();
+    const counts = new Map<string, { component: string; state: string; reason: string; n: number }>();
+    for (const d of plan.devices) {
+      for (const c of d.components) {
+        const key = `${c.component}\0${c.state}\0${c.reason}`;
+        const e = counts.get(key);
+        if (e) e.n++;
+        else counts.set(key, { component: c.component, state: c.state, reason: c.reason, n: 1 });
+      }
+    }
+    for (const e of counts.values()) this.devices.set({ component: e.component, state: e.state, reason: e.reason }, e.n);
+  }
+
+  setRevision(revision: string, source: string): void {
+    this.revisionInfo.reset();
+    this.revisionInfo.set({ revision, source }, 1);
+  }
+}

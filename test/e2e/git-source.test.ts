@@ -1,0 +1,118 @@
+// The git source against a real git server (git http-backend on loopback), commits pushed with the git CLI.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GitSource } from '../../controller/sources/git.ts';
+import { createRepo, startGitServer, type GitServer } from '../support/git-server.ts';
+
+const TOKEN = 's3cret-git-token';
+
+const windowYaml = (name: string, start: string, end: string, days = '[Sunday]') => `apiVersion: fleetward.dev/v1alpha1
+kind: MaintenanceWindow
+metadata:
+  name: ${name}
+spec:
+  start: "${start}"
+  end: "${end}"
+  days: ${days}
+  timeZone: device
+`;
+const groupYaml = (name: string, windowName: string) => `apiVersion: fleetward.dev/v1alpha1
+kind: DeviceGroup
+metadata:
+  name: ${name}
+spec:
+  selector:
+    deviceTypes: [ipPhone]
+  updatePhase: Validation
+  maintenanceWindow: ${windowName}
+`;
+
+let server: GitServer;
+const dirs: string[] = [];
+const workDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'fw-git-src-'));
+  dirs.push(d);
+  return join(d, 'clone');
+};
+
+test.before(async () => {
+  server = await startGitServer({ token: TOKEN });
+});
+test.after(async () => {
+  await server.close();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+test('the revision is the commit SHA and holds the objects under --path only', async () => {
+  const repo = createRepo(server, 'paths', { token: TOKEN });
+  const sha = await repo.commit({
+    'fleet/windows.yaml': windowYaml('sunday', '01:00', '04:00'),
+    'fleet/groups.yaml': groupYaml('phones', 'sunday'),
+    'other/ignored.yaml': 'this: is not a fleetward object\n',
+    'README.md': '# not config\n',
+  });
+  const src = new GitSource({ url: repo.url, path: 'fleet', workDir: workDir(), token: TOKEN, fetchIntervalMs: 0 });
+  const res = await src.load();
+  assert.ok(res.ok, JSON.stringify(res));
+  if (!res.ok) return;
+  assert.is(res.revision.id, sha);
+  assert.equal(res.revision.objects.map((o) => `${o.kind}/${o.metadata.name}`).sort(), ['DeviceGroup/phones', 'MaintenanceWindow/sunday']);
+  await src.close();
+});
+
+test('a pushed commit is seen after a refresh, not before', async () => {
+  const repo = createRepo(server, 'follow', { token: TOKEN });
+  const first = await repo.commit({ 'w.yaml': windowYaml('sunday', '01:00', '04:00') });
+  const src = new GitSource({ url: repo.url, workDir: workDir(), token: TOKEN, fetchIntervalMs: 0 });
+  const a = await src.load();
+  assert.ok(a.ok && a.revision.id === first);
+  const second = await repo.commit({ 'w.yaml': windowYaml('sunday', '02:00', '05:00') });
+  const b = await src.load();
+  assert.ok(b.ok && b.revision.id === first, 'no fetch without a refresh');
+  let kicked = 0;
+  src.watch(() => kicked++);
+  src.refresh();
+  assert.is(kicked, 1);
+  const c = await src.load();
+  assert.ok(c.ok && c.revision.id === second);
+  await src.close();
+});
+
+test('an invalid commit is reported with its SHA and the file and line of each error', async () => {
+  const repo = createRepo(server, 'invalid', { token: TOKEN });
+  const bad = await repo.commit({ 'w.yaml': windowYaml('short', '01:00', '02:00') });
+  const src = new GitSource({ url: repo.url, workDir: workDir(), token: TOKEN, fetchIntervalMs: 0 });
+  const res = await src.load();
+  assert.not.ok(res.ok);
+  if (res.ok || res.reason !== 'invalid') return assert.unreachable('expected an invalid revision');
+  assert.is(res.revisionId, bad);
+  assert.ok(res.errors.some((e) => e.startsWith('w.yaml:')), res.errors.join('\n'));
+  await src.close();
+});
+
+test('a wrong token makes the source unavailable, and the token never appears in the message', async () => {
+  const repo = createRepo(server, 'auth', { token: TOKEN });
+  await repo.commit({ 'w.yaml': windowYaml('sunday', '01:00', '04:00') });
+  const src = new GitSource({ url: repo.url, workDir: workDir(), token: 'wrong-token-value', fetchIntervalMs: 0 });
+  const res = await src.load();
+  assert.not.ok(res.ok);
+  if (res.ok || res.reason !== 'unavailable') return assert.unreachable('expected unavailable');
+  assert.match(res.message, /authentication failed/);
+  assert.not.match(res.message, /wrong-token-value/);
+  assert.not.match(src.description, /wrong-token-value/);
+});
+
+test('a credential written into the URL is kept out of the description', () => {
+  const src = new GitSource({ url: 'https://user:hunter2@git.example.test/fleet.git', workDir: '/nonexistent', fetchIntervalMs: 0 });
+  assert.not.match(src.description, /hunter2/);
+  assert.match(src.description, /^git:https:\/\/git\.example\.test\/fleet\.git#main$/);
+});
+
+test('--path may not leave the repository', () => {
+  assert.throws(() => new GitSource({ url: 'http://x/r.git', path: '../etc', workDir: '/nonexistent' }), /inside the repository/);
+});
+
+test.run();
