@@ -68,6 +68,21 @@ test('a remote-tracking branch in packed refs names the old config, as in a CI c
   assert.is(JSON.parse(viaRemote.stdout).before.revision, firstCommit);
 });
 
+test('on a merge commit, as GitHub checks out a pull request, git:HEAD^1 is the base branch and ^2 the branch merged', async () => {
+  const base = git('rev-parse', 'HEAD').trim();
+  git('checkout', '-q', '-b', 'pr');
+  writeFiles(config, configFiles('office-hours'));
+  git('commit', '-q', '-am', 'back to office hours');
+  git('checkout', '-q', 'main');
+  git('merge', '-q', '--no-ff', '-m', 'merge pr', 'pr');
+  const viaFirstParent = JSON.parse((await compare('git:HEAD^1', '-o', 'json')).stdout);
+  assert.is(viaFirstParent.before.revision, base);
+  assert.equal([...new Set(viaFirstParent.assignments.map((a: { to: string }) => a.to))], ['office-hours']);
+  const viaSecondParent = await compare('git:HEAD^2', '-o', 'json');
+  assert.is(viaSecondParent.code, 0, viaSecondParent.stderr);
+  assert.equal(JSON.parse(viaSecondParent.stdout).assignments, [], 'the merged branch has the same config as the merge');
+});
+
 test('comparing with HEAD itself reports no change', async () => {
   const r = await compare('git:HEAD', '-o', 'markdown');
   assert.is(r.code, 0, r.stderr);
