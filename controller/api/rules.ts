@@ -261,6 +261,29 @@ export const releaseMinimumNotAbove: Rule = (input) =>
       : [];
   });
 
+export const retryBackoffWithinMax: Rule = (input) =>
+  of(input, 'FleetPolicy').flatMap(({ index, obj }) => {
+    const { backoff, maxBackoff } = obj.spec.retry ?? {};
+    if (backoff === undefined || maxBackoff === undefined) return [];
+    return parseDuration(backoff)! > parseDuration(maxBackoff)!
+      ? [{ index, path: ['spec', 'retry', 'backoff'], message: `${backoff} is longer than maxBackoff (${maxBackoff}); the first delay cannot exceed the longest` }]
+      : [];
+  });
+
+/** Two SoftwareRelease objects for the same component, version and devices leave the catalog ambiguous. */
+export const releasesUnique: Rule = (input) => {
+  const first = new Map<string, { index: number; name: string }>();
+  const out: RuleIssue[] = [];
+  for (const { index, obj } of of(input, 'SoftwareRelease')) {
+    const s = obj.spec;
+    const key = [s.component, s.version, (s.manufacturer ?? '').toLowerCase(), [...(s.models ?? [])].map((m) => m.toLowerCase()).sort().join(',')].join('\u0000');
+    const f = first.get(key);
+    if (f === undefined) { first.set(key, { index, name: obj.metadata.name }); continue; }
+    out.push({ index, path: ['spec', 'version'], message: `${s.component} ${s.version} for the same devices is already declared by ${ref('SoftwareRelease', f.name)}${at(input.where(f.index))}; keep one` });
+  }
+  return out;
+};
+
 /** The rules over objects, in the order their messages are most useful. */
 export const RULES: readonly Rule[] = [
   fleetPolicyNamedDefault,
@@ -275,6 +298,8 @@ export const RULES: readonly Rule[] = [
   scheduleWellFormed,
   batchHasDevices,
   releaseMinimumNotAbove,
+  releasesUnique,
+  retryBackoffWithinMax,
 ];
 
 export function runRules(input: RuleInput): RuleIssue[] {

@@ -123,6 +123,21 @@ test('a release with a malformed releasedAt or label is refused', () => {
   ]);
 });
 
+test('the same release declared twice is refused; the same version for other models is not', () => {
+  assertLoaded(loadObjects(aRelease('58.15.0.124', { models: ['T58'] }), { ...aRelease('58.15.0.124', { models: ['VP59'] }), metadata: { name: 'vp59' } }),
+    ['SoftwareRelease/fw-58-15-0-124', 'SoftwareRelease/vp59']);
+  assertRefused(loadObjects(aRelease('58.15.0.124'), { ...aRelease('58.15.0.124'), metadata: { name: 'again' } }), [
+    'config.yaml:17: SoftwareRelease/again spec.version: firmware 58.15.0.124 for the same devices is already declared by SoftwareRelease/fw-58-15-0-124 (config.yaml:4); keep one',
+  ]);
+});
+
+test('a retry backoff longer than maxBackoff is refused', () => {
+  assertLoaded(loadObjects(aPolicy('default', { retry: { backoff: '5m', maxBackoff: '1h' } })), ['FleetPolicy/default']);
+  assertRefused(loadObjects(aPolicy('default', { retry: { backoff: '2h', maxBackoff: '1h' } })), [
+    'config.yaml:7: FleetPolicy/default spec.retry.backoff: 2h is longer than maxBackoff (1h); the first delay cannot exceed the longest',
+  ]);
+});
+
 test('FleetPolicy fields are range-checked', () => {
   assertRefused(loadObjects(aPolicy('default', { cloud: 'gcc', retry: { maxAttempts: 50 }, failureThreshold: 101 })), [
     'config.yaml:6: FleetPolicy/default spec.cloud: "gcc" is not allowed (did you mean gcch?); one of: commercial, gcch, dod',
