@@ -111,8 +111,9 @@ test('bad input is one line on stderr, exit 2, and nothing is written', async ()
       [['provision', 'export', 'desks', '--state-dir', w.stateDir, '--at', 'soon'], /--at "soon" is not an ISO-8601 instant/],
       [['provision', 'status', '--state-dir', w.stateDir, '-o', 'yaml'], /-o yaml: choose text or json/],
     ];
-    for (const [args, message] of cases) {
-      const r = await fleetward(...args);
+    const results = await Promise.all(cases.map(([args]) => fleetward(...args)));
+    for (const [i, [args, message]] of cases.entries()) {
+      const r = results[i]!;
       assert.is(r.code, 2, args.join(' '));
       assert.is(r.stdout, '');
       assert.match(r.stderr, message);
