@@ -131,6 +131,18 @@ test('devices are paged with $top and @odata.nextLink until every device was lis
   assert.is((await call('GET', `${DEVICES}?$top=abc`)).status, 400);
 }));
 
+test('every device\'s operations are paged too, each listed once', () => withServer(async ({ call }) => {
+  for (const id of ['p1', 'p2', 'p3', 'p4', 'p5']) await call('POST', `${DEVICES}/${id}/updateSoftware`, { body: update() });
+  const ids: string[] = [];
+  let next: string | undefined = '/beta/fleetward/operations?$top=2';
+  while (next) {
+    const r = await call('GET', next);
+    ids.push(...r.json.value.map((o: { fleetward: { deviceId: string } }) => o.fleetward.deviceId));
+    next = r.json['@odata.nextLink'];
+  }
+  assert.equal(ids, ['p1', 'p2', 'p3', 'p4', 'p5']);
+}));
+
 test('a device reads as a teamworkDevice with its hardware detail', () => withServer(async ({ call }) => {
   const r = await call('GET', `${DEVICES}/p1`);
   assert.is(r.json.deviceType, 'ipPhone');

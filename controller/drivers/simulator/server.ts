@@ -124,15 +124,18 @@ const PAGE_DEFAULT = 100;
 const PAGE_MAX = 999;
 const BODY_LIMIT = 1 << 20;
 
-/** `$top`/`$skiptoken` paging; nextLink keeps the other query parameters. */
-function page<T>(items: T[], ctx: RouteContext, path: string): RouteResult {
+/**
+ * `$top`/`$skiptoken` paging; nextLink keeps the other query parameters. `items` gives one slice and the
+ * total, so a page of a 100k-device fleet costs one page.
+ */
+function page<T>(items: (offset: number, limit: number) => { items: T[]; total: number }, ctx: RouteContext, path: string): RouteResult {
   const top = ctx.query.has('$top') ? Number(ctx.query.get('$top')) : PAGE_DEFAULT;
   if (!Number.isInteger(top) || top < 1 || top > PAGE_MAX) return graphError(400, 'BadRequest', `$top must be an integer from 1 to ${PAGE_MAX}`);
   const skip = ctx.query.has('$skiptoken') ? Number(ctx.query.get('$skiptoken')) : 0;
   if (!Number.isInteger(skip) || skip < 0) return graphError(400, 'BadRequest', 'invalid $skiptoken');
-  const value = items.slice(skip, skip + top);
+  const { items: value, total } = items(skip, top);
   const body: Record<string, unknown> = { value };
-  if (skip + top < items.length) {
+  if (skip + top < total) {
     const next = new URLSearchParams(ctx.query);
     next.set('$top', String(top));
     next.set('$skiptoken', String(skip + top));
@@ -140,6 +143,8 @@ function page<T>(items: T[], ctx: RouteContext, path: string): RouteResult {
   }
   return { status: 200, body };
 }
+
+const slices = <T>(all: T[]) => (offset: number, limit: number) => ({ items: all.slice(offset, offset + limit), total: all.length });
 
 function builtInRoutes(): RouteDefinition[] {
   const devices = '/beta/teamwork/devices';
@@ -154,8 +159,10 @@ function builtInRoutes(): RouteDefinition[] {
         const now = sim.now().toISOString();
         const releases = sim.catalog();
         const expand = withHealth(ctx);
-        const all = sim.inventory().map((d) => ({ ...toGraphDevice(d), ...(expand ? { health: toGraphHealth(d, releases, now) } : {}) }));
-        return page(all, ctx, devices);
+        return page((offset, limit) => {
+          const { items, total } = sim.inventoryPage(offset, limit);
+          return { items: items.map((d) => ({ ...toGraphDevice(d), ...(expand ? { health: toGraphHealth(d, releases, now) } : {}) })), total };
+        }, ctx, devices);
       },
     },
     {
@@ -207,7 +214,7 @@ function builtInRoutes(): RouteDefinition[] {
     {
       method: 'GET', path: `${devices}/:id/operations`,
       handler(ctx) {
-        return page(ctx.simulator.operations(ctx.params.id!).map(toGraphOperation), ctx, `${devices}/${encodeURIComponent(ctx.params.id!)}/operations`);
+        return page(slices(ctx.simulator.operations(ctx.params.id!).map(toGraphOperation)), ctx, `${devices}/${encodeURIComponent(ctx.params.id!)}/operations`);
       },
     },
     {
@@ -225,7 +232,10 @@ function builtInRoutes(): RouteDefinition[] {
     },
     {
       method: 'GET', path: '/beta/fleetward/operations',
-      handler: (ctx) => page(ctx.simulator.operations().map(toGraphOperation), ctx, '/beta/fleetward/operations'),
+      handler: (ctx) => page((offset, limit) => {
+        const { items, total } = ctx.simulator.operationsPage(offset, limit);
+        return { items: items.map(toGraphOperation), total };
+      }, ctx, '/beta/fleetward/operations'),
     },
     {
       method: 'GET', path: '/beta/fleetward/logs/:opId',

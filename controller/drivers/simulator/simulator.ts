@@ -102,6 +102,8 @@ export class Simulator {
   logsBaseUrl = 'simulator:logs/';
   readonly #releases: SoftwareReleaseSpec[];
   readonly #devices = new Map<string, DeviceState>();
+  /** #devices in fleet order, for paging; rebuilt after a device is added. */
+  #deviceList: DeviceState[] | undefined;
   readonly #operations = new Map<string, SimOperation>();
   /** Every operation, in the order accepted. */
   readonly #history: SimOperation[] = [];
@@ -153,6 +155,19 @@ export class Simulator {
   inventory(): FleetDevice[] {
     const t = this.#tick();
     return [...this.#devices.values()].map((d) => this.#view(d, t));
+  }
+
+  /** One page of the inventory, in fleet order (a paging server need not build every device per page). */
+  inventoryPage(offset: number, limit: number): { items: FleetDevice[]; total: number } {
+    const t = this.#tick();
+    this.#deviceList ??= [...this.#devices.values()];
+    return { items: this.#deviceList.slice(offset, offset + limit).map((d) => this.#view(d, t)), total: this.#deviceList.length };
+  }
+
+  /** One page of every device's operations, oldest first. */
+  operationsPage(offset: number, limit: number): { items: DeviceOperation[]; total: number } {
+    this.#tick();
+    return { items: this.#history.slice(offset, offset + limit).map((s) => this.#public(s)), total: this.#history.length };
   }
 
   device(id: string): FleetDevice | undefined {
@@ -498,6 +513,7 @@ export class Simulator {
       case 'addDevice': {
         const device = entry.device as FleetDevice;
         if (!this.#devices.has(device.id)) this.#devices.set(device.id, { base: clone(device), added: true, software: { ...device.software }, ops: [] });
+        this.#deviceList = undefined;
         return;
       }
       default:
@@ -545,6 +561,7 @@ export class Simulator {
       if (!d && saved.added) {
         d = { base: saved.added, added: true, software: {}, ops: [] };
         this.#devices.set(saved.id, d);
+        this.#deviceList = undefined;
       }
       if (!d) continue;
       d.software = { ...saved.software };
