@@ -212,6 +212,8 @@ test('a slow answer has already acted: the operation exists even if the client g
     method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: update(), signal: AbortSignal.timeout(50),
   }).catch((err: Error) => err);
   assert.instance(res, Error);
+  // The server acts, then waits before answering: wait for it to have acted (a loaded machine is slow).
+  for (let i = 0; i < 200 && sim.operations('p4').length === 0; i++) await new Promise((r) => setTimeout(r, 25));
   assert.is(sim.operations('p4').length, 1);
 }, { slowMs: 400 }));
 
