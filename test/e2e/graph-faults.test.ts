@@ -48,9 +48,9 @@ async function rolloutPass(driver: GraphDriver): Promise<number> {
 }
 
 test('a rollout under injected 429, 5xx and timeouts completes with no duplicate operation on any device', async () => {
-  const { clock, simulator, server } = await aFaultyBackend(60, { rate429: 0.15, retryAfterSeconds: 1, rate5xx: 0.15, slowMs: 250, slowRate: 0.1, seed: 12 });
+  const { clock, simulator, server } = await aFaultyBackend(60, { rate429: 0.15, retryAfterSeconds: 1, rate5xx: 0.15, slowMs: 1500, slowRate: 0.05, seed: 12 });
   const sleeps: number[] = [];
-  const driver = new GraphDriver({ baseUrl: server.url, token: TOKEN, pageSize: 25, concurrency: 8, timeoutMs: 100, maxRetries: 12, backoffMs: 5, sleep: recordingSleep(sleeps) });
+  const driver = new GraphDriver({ baseUrl: server.url, token: TOKEN, pageSize: 25, concurrency: 8, timeoutMs: 400, maxRetries: 12, backoffMs: 5, sleep: recordingSleep(sleeps) });
   try {
     let passes = 0;
     while (simulator.inventory().some((d) => d.software.firmware !== TARGET)) {
@@ -74,7 +74,7 @@ test('a rollout under injected 429, 5xx and timeouts completes with no duplicate
 
 test('a start retried after a timeout, when the first attempt had acted, is one operation', async () => {
   // Every answer is slower than the driver waits, so each POST acts on the server and then times out.
-  const { simulator, server } = await aFaultyBackend(3, { slowMs: 150, slowRate: 1 });
+  const { simulator, server } = await aFaultyBackend(3, { slowMs: 1000, slowRate: 1 });
   const driver = new GraphDriver({ baseUrl: server.url, token: TOKEN, timeoutMs: 50, maxRetries: 2, backoffMs: 1 });
   try {
     const r = await driver.startUpdate({ deviceId: 'phone-001', component: 'firmware', version: TARGET }).catch((e: unknown) => e);
