@@ -2,13 +2,17 @@
 // JSON line with the plan's time, the peak RSS, and the parse-and-walk floor (JSON.parse of the same
 // inventory plus a walk touching every device's fields) with the ratio.
 // Run: node_modules/.bin/node bench/plan.ts [sizes…]   (default 10000 100000 1000000)
-// Each size runs in its own process so peak RSS is that size's. 1M needs --max-old-space-size=6144 (set below).
+// Wall time and CPU time (user + system, all threads) are both printed: on a shared machine CPU time is
+// the steadier figure. Each size runs in its own process so peak RSS is that size's. 1M needs --max-old-space-size=6144 (set below).
 import { spawnSync } from 'node:child_process';
 import { plan } from '../controller/planner/index.ts';
 import { generateFleet } from './support/fleetgen.ts';
 
-function walkFloor(json: string): { ms: number; touched: number } {
+const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+
+function walkFloor(json: string): { ms: number; cpu: number; touched: number } {
   const t0 = performance.now();
+  const c0 = cpuMs();
   const inv = JSON.parse(json) as { devices: { id: string; model: string; manufacturer: string; timeZone: string; deviceType: string; labels?: Record<string, string>; software: Record<string, string> }[] };
   let touched = 0;
   for (const d of inv.devices) {
@@ -16,7 +20,7 @@ function walkFloor(json: string): { ms: number; touched: number } {
     if (d.labels) for (const k in d.labels) touched += d.labels[k]!.length;
     for (const k in d.software) touched += d.software[k]!.length;
   }
-  return { ms: performance.now() - t0, touched };
+  return { ms: performance.now() - t0, cpu: cpuMs() - c0, touched };
 }
 
 function child(size: number): void {
@@ -24,11 +28,14 @@ function child(size: number): void {
   const json = JSON.stringify({ devices: observed.devices, releases: observed.releases, operations: observed.operations });
   const floor = walkFloor(json);
   const t0 = performance.now();
+  const c0 = cpuMs();
   const p = plan(desired, observed, now);
   const ms = performance.now() - t0;
+  const cpu = cpuMs() - c0;
   const rss = process.resourceUsage().maxRSS / 1024;
   process.stdout.write(JSON.stringify({
-    bench: 'plan', devices: size, ms: Math.round(ms), floorMs: Math.round(floor.ms), ratio: Number((ms / floor.ms).toFixed(2)),
+    bench: 'plan', devices: size, ms: Math.round(ms), cpuMs: Math.round(cpu), floorMs: Math.round(floor.ms), floorCpuMs: Math.round(floor.cpu),
+    ratio: Number((ms / floor.ms).toFixed(2)), cpuRatio: Number((cpu / floor.cpu).toFixed(2)),
     peakRssMb: Math.round(rss), operations: p.operations.length, inventoryMb: Math.round(json.length / 1048576),
   }) + '\n');
 }

@@ -72,25 +72,31 @@ function sameUpdate(a: NextUpdate, b: NextUpdate): boolean {
 const NO_UPDATE: NextUpdate = { targetVersion: null, state: 'UpToDate', reason: 'NotPlanned', notBefore: null };
 
 function operationKey(o: PlannedOperation): string {
-  return JSON.stringify([o.deviceId, o.component, o.fromVersion, o.toVersion]);
+  return `${o.deviceId}\u0000${o.component}\u0000${o.fromVersion ?? ''}\u0000${o.toVersion}`;
 }
 
 export function diffPlans(before: Plan, after: Plan): PlanDiff {
-  const beforeById = new Map(before.devices.map((d) => [d.id, d]));
-  const afterById = new Map(after.devices.map((d) => [d.id, d]));
-  const ids = [...new Set([...beforeById.keys(), ...afterById.keys()])].sort(byString);
-
+  // A merge walk over both device lists in id order (the planner already sorts them, so the sorts are linear).
+  const byId = (x: DevicePlan, y: DevicePlan): number => byString(x.id, y.id);
+  const bs = [...before.devices].sort(byId);
+  const as = [...after.devices].sort(byId);
   const devicesAdded: string[] = [];
   const devicesRemoved: string[] = [];
   const assignments: AssignmentChange[] = [];
   const updates: UpdateChange[] = [];
-  for (const id of ids) {
-    const b = beforeById.get(id);
-    const a = afterById.get(id);
-    if (!b) { devicesAdded.push(id); continue; }
-    if (!a) { devicesRemoved.push(id); continue; }
-    assignments.push(...assignmentChanges(b, a));
-    updates.push(...updateChanges(b, a));
+  let i = 0;
+  let j = 0;
+  while (i < bs.length || j < as.length) {
+    const b = bs[i];
+    const a = as[j];
+    if (a === undefined || (b !== undefined && b.id < a.id)) { devicesRemoved.push(b!.id); i++; continue; }
+    if (b === undefined || a.id < b.id) { devicesAdded.push(a.id); j++; continue; }
+    i++; j++;
+    if (b.group !== a.group || b.phase !== a.phase || b.ring !== a.ring || b.maintenanceWindow !== a.maintenanceWindow) {
+      assignments.push(...assignmentChanges(b, a));
+    }
+    const changed = updateChanges(b, a);
+    if (changed.length) updates.push(...changed);
   }
 
   const beforeOps = new Map(before.operations.map((o) => [operationKey(o), o]));
@@ -119,17 +125,27 @@ function assignmentChanges(b: DevicePlan, a: DevicePlan): AssignmentChange[] {
   return out;
 }
 
+function sameComponent(x: ComponentPlan, y: ComponentPlan): boolean {
+  return x.component === y.component && x.targetVersion === y.targetVersion && x.state === y.state && x.notBefore === y.notBefore;
+}
+
 function updateChanges(b: DevicePlan, a: DevicePlan): UpdateChange[] {
-  const beforeByComponent = new Map(b.components.map((c) => [c.component, c]));
-  const afterByComponent = new Map(a.components.map((c) => [c.component, c]));
-  const components = [...new Set([...beforeByComponent.keys(), ...afterByComponent.keys()])]
+  // Fast path (almost every device of a large fleet): the same components in the same order, unchanged.
+  const bc = b.components;
+  const ac = a.components;
+  if (bc.length === ac.length) {
+    let same = true;
+    for (let i = 0; i < bc.length && same; i++) same = sameComponent(bc[i]!, ac[i]!);
+    if (same) return [];
+  }
+  const components = [...new Set([...bc.map((c) => c.component), ...ac.map((c) => c.component)])]
     .sort((x, y) => componentRank(x) - componentRank(y));
   const out: UpdateChange[] = [];
   for (const component of components) {
-    const bc = beforeByComponent.get(component);
-    const ac = afterByComponent.get(component);
-    const before = bc ? nextUpdate(bc) : NO_UPDATE;
-    const after = ac ? nextUpdate(ac) : NO_UPDATE;
+    const bp = bc.find((c) => c.component === component);
+    const ap = ac.find((c) => c.component === component);
+    const before = bp ? nextUpdate(bp) : NO_UPDATE;
+    const after = ap ? nextUpdate(ap) : NO_UPDATE;
     if (sameUpdate(before, after)) continue;
     const shiftMs = before.notBefore !== null && after.notBefore !== null
       ? Date.parse(after.notBefore) - Date.parse(before.notBefore)

@@ -18,6 +18,7 @@ import {
 } from '../api/types.ts';
 import { compareVersions } from '../api/version.ts';
 import { Finding, type Reason } from './reasons.ts';
+import { versionKey } from './slots.ts';
 import { Calendars, DEFAULT_COMPILED_WINDOW, compileWindow, type CompiledWindow, type WindowCalendar } from './windows.ts';
 
 import type { ComponentState } from './types.ts';
@@ -89,6 +90,8 @@ export interface CompiledRelease {
   id: number;
   component: Component;
   version: string;
+  /** Sort key of the version (slots.ts versionKey): compare keys, not strings. */
+  vkey: string;
   releasedAt: number;
   verified: boolean;
   blocked: string | null;
@@ -209,6 +212,8 @@ export interface DeviceInput {
   now: number;
   /** Per component index (COMPONENTS), computed once when the device has operations. */
   histories: (ComponentHistory | undefined)[] | null;
+  /** The catalog entries of the device's model, indexed like COMPONENTS. */
+  row: (CatalogEntry | undefined)[];
 }
 
 export interface HopFailures {
@@ -236,7 +241,7 @@ export interface ComponentInput {
   manual: CompiledManual | null;
 }
 
-const EMPTY_HISTORY: ComponentHistory = { inFlight: null, failures: new Map(), failureTimes: new Map() };
+export const EMPTY_HISTORY: ComponentHistory = { inFlight: null, failures: new Map(), failureTimes: new Map() };
 
 // ---- compile ------------------------------------------------------------------------------------------
 
@@ -277,6 +282,7 @@ function compileReleases(desired: DesiredState, observed: ObservedState): Compil
     id,
     component: spec.component,
     version: spec.version,
+    vkey: versionKey(spec.version),
     releasedAt: Date.parse(spec.releasedAt),
     verified: spec.label === 'verified',
     blocked: spec.blocked ? spec.blocked.reason || 'blocked' : null,
@@ -291,7 +297,7 @@ function compileReleases(desired: DesiredState, observed: ObservedState): Compil
 /** Catalog entries by (component, manufacturer, model), built on first use. */
 export class Catalog {
   readonly #releasesByComponent = new Map<Component, CompiledRelease[]>();
-  readonly #byModel = new Map<string, (CatalogEntry | undefined)[]>();
+  readonly #byModel = new Map<string, Map<string, (CatalogEntry | undefined)[]>>();
   readonly #entries: CatalogEntry[] = [];
   readonly #stageCount: number;
 
@@ -306,8 +312,9 @@ export class Catalog {
 
   /** Entries of one model, indexed like COMPONENTS (undefined when no release applies). */
   forModel(manufacturer: string, model: string): (CatalogEntry | undefined)[] {
-    const key = `${manufacturer}\u0000${model}`;
-    let row = this.#byModel.get(key);
+    let byModel = this.#byModel.get(manufacturer);
+    if (!byModel) this.#byModel.set(manufacturer, (byModel = new Map()));
+    let row = byModel.get(model);
     if (row) return row;
     const mfr = manufacturer.toLowerCase();
     row = COMPONENTS.map((component) => {
@@ -338,7 +345,7 @@ export class Catalog {
       this.#entries.push(entry);
       return entry;
     });
-    this.#byModel.set(key, row);
+    byModel.set(model, row);
     return row;
   }
 
@@ -521,6 +528,7 @@ export function deviceInput(ctx: PlanContext, device: FleetDevice, group: Compil
     ops: ctx.opsByDevice.get(device.id),
     now: ctx.now,
     histories: null,
+    row: ctx.catalog.forModel(device.manufacturer, device.model),
   };
 }
 

@@ -5,7 +5,7 @@
 // Adding a rule means adding a check to one of these lists, with a table of cases.
 import type { DesiredState } from '../api/desired.ts';
 import { COMPONENTS, type Component, type ObservedState } from '../api/types.ts';
-import { compile, cmp, deviceInput, historyOf, manualFor, type ComponentInput, type Decision, type DeviceInput, type PlanContext } from './gather.ts';
+import { EMPTY_HISTORY, compile, cmp, deviceInput, historyOf, manualFor, type ComponentInput, type Decision, type DeviceInput, type PlanContext } from './gather.ts';
 import { autoUpdateDisabled, assignGroup, groupSuspended } from './groups.ts';
 import { inFlight, retryAfterFailures } from './failures.ts';
 import { catchUpAvailability, isUnsupported, reportUnsupported } from './lifecycle.ts';
@@ -99,7 +99,7 @@ export function plan(desired: DesiredState, observed: ObservedState, now: Date, 
   for (let i = 0; i < fleet.length; i++) {
     const device = fleet[i]!;
     const d = deviceInput(ctx, device, assignGroup(ctx, device));
-    census(ctx, d, ctx.catalog.forModel(device.manufacturer, device.model), failures);
+    census(ctx, d, d.row, failures);
     inputs[i] = d;
   }
   computeRingPauses(ctx, ringFailures(ctx, failures));
@@ -116,10 +116,11 @@ export function plan(desired: DesiredState, observed: ObservedState, now: Date, 
   const paths = new UpdatePaths();
   const devices: DevicePlan[] = new Array(inputs.length);
   const hasManual = ctx.manualByDevice.size > 0 || ctx.manualByGroup.size > 0;
+  const ci: ComponentInput = { d: inputs[0]!, component: 'firmware', current: null, entry: undefined, currentRelease: undefined, history: EMPTY_HISTORY, manual: null };
   for (let i = 0; i < inputs.length; i++) {
     const d = inputs[i]!;
     const device = d.device;
-    const row = ctx.catalog.forModel(device.manufacturer, device.model);
+    const row = d.row;
     const components: ComponentPlan[] = [];
     for (let c = 0; c < COMPONENTS.length; c++) {
       const component: Component = COMPONENTS[c]!;
@@ -127,12 +128,11 @@ export function plan(desired: DesiredState, observed: ObservedState, now: Date, 
       const manual = hasManual ? manualFor(ctx, d, component) : null;
       if (current === null && !manual) continue;
       const entry = row[c];
-      const ci: ComponentInput = {
-        d, component, current, entry,
-        currentRelease: current === null ? undefined : entry?.versions.get(current),
-        history: historyOf(ctx, d, component),
-        manual,
-      };
+      // One input object, refilled per component: checks never keep it.
+      ci.d = d; ci.component = component; ci.current = current; ci.entry = entry;
+      ci.currentRelease = current === null ? undefined : entry?.versions.get(current);
+      ci.history = historyOf(ctx, d, component);
+      ci.manual = manual;
       const unsupported = isUnsupported(ci, ctx);
       if (unsupported) reportUnsupported(ci, ctx);
       const dec = decide(ci, ctx, unsupported);
@@ -153,7 +153,7 @@ export function plan(desired: DesiredState, observed: ObservedState, now: Date, 
         operations.push(op);
         if (dec.forced) ctx.findings.add(Finding.ForcedUpdate, `SoftwareUpdate ${dec.softwareUpdate} forces {count} operation{s} now (recorded on each operation)`, [`SoftwareUpdate/${dec.softwareUpdate}`]);
       }
-      if (!dec.softwareUpdate) paths.add(d, component, current, dec, ctx.now);
+      if (!dec.softwareUpdate) paths.add(d, entry, current, dec, ctx.now);
     }
     devices[i] = {
       id: device.id,

@@ -138,13 +138,16 @@ export function releasePlans(ctx: PlanContext, failures: StageFailures): Release
 
 /** Seed 000's widget: devices ready to be updated (their stage has opened), per model and current → new version. */
 export class UpdatePaths {
-  readonly #paths = new Map<string, UpdatePath & { stageStart: number }>();
-  add(d: DeviceInput, component: UpdatePath['component'], current: string | null, dec: Decision, now: number): void {
-    if (dec.stageStart === undefined || dec.stageStart > now || dec.target === null || current === null) return;
+  // entry (component × model) → current version → target version → path: no string keys per device.
+  readonly #paths = new Map<CatalogEntry, Map<string, Map<string, UpdatePath & { stageStart: number }>>>();
+  add(d: DeviceInput, entry: CatalogEntry | undefined, current: string | null, dec: Decision, now: number): void {
+    if (dec.stageStart === undefined || dec.stageStart > now || dec.target === null || current === null || !entry) return;
     if (dec.state !== 'Due' && dec.state !== 'Scheduled' && dec.state !== 'Failed') return;
-    const dev = d.device;
-    const key = `${dev.manufacturer}\u0000${dev.model}\u0000${component}\u0000${current}\u0000${dec.target}`;
-    const p = this.#paths.get(key);
+    let byCurrent = this.#paths.get(entry);
+    if (!byCurrent) this.#paths.set(entry, (byCurrent = new Map()));
+    let byTarget = byCurrent.get(current);
+    if (!byTarget) byCurrent.set(current, (byTarget = new Map()));
+    const p = byTarget.get(dec.target);
     if (p) {
       p.eligibleDevices++;
       if (dec.stageStart > p.stageStart || (dec.stageStart === p.stageStart && cmp(dec.stageName ?? '', p.activeStage ?? '') > 0)) {
@@ -152,17 +155,20 @@ export class UpdatePaths {
         p.activeStage = dec.stageName ?? null;
       }
     } else {
-      this.#paths.set(key, {
-        manufacturer: dev.manufacturer, model: dev.model, component, currentVersion: current, newVersion: dec.target,
+      const dev = d.device;
+      byTarget.set(dec.target, {
+        manufacturer: dev.manufacturer, model: dev.model, component: entry.component, currentVersion: current, newVersion: dec.target,
         eligibleDevices: 1, activeStage: dec.stageName ?? null, stageStart: dec.stageStart,
       });
     }
   }
   list(): UpdatePath[] {
-    return [...this.#paths.values()]
-      .map(({ stageStart: _, ...p }) => p)
-      .sort((a, b) => cmp(a.manufacturer, b.manufacturer) || cmp(a.model, b.model)
-        || COMPONENTS.indexOf(a.component) - COMPONENTS.indexOf(b.component)
-        || cmpV(a.currentVersion, b.currentVersion) || cmpV(a.newVersion, b.newVersion));
+    const out: UpdatePath[] = [];
+    for (const byCurrent of this.#paths.values()) {
+      for (const byTarget of byCurrent.values()) for (const { stageStart: _, ...p } of byTarget.values()) out.push(p);
+    }
+    return out.sort((a, b) => cmp(a.manufacturer, b.manufacturer) || cmp(a.model, b.model)
+      || COMPONENTS.indexOf(a.component) - COMPONENTS.indexOf(b.component)
+      || cmpV(a.currentVersion, b.currentVersion) || cmpV(a.newVersion, b.newVersion));
   }
 }

@@ -7,7 +7,7 @@
 //  - rings (seed 001): a release superseded by a newer one is Deprecated and no longer deployed, so a
 //    ring device always waits for the newest hop; phases (seed 000) take the newest release whose
 //    deferral has passed.
-import { cmpV } from './slots.ts';
+import { cmpV, versionKey } from './slots.ts';
 import type { CompiledRelease, ComponentInput, Decision, PlanContext } from './gather.ts';
 import { Reason } from './reasons.ts';
 
@@ -24,6 +24,9 @@ export type AvailabilityFn = (ci: ComponentInput, r: CompiledRelease, ctx: PlanC
 
 export type Choice = Availability;
 
+/** Shared, never mutated: most components of most devices are simply up to date. */
+export const UP_TO_DATE: Decision = Object.freeze({ state: 'UpToDate', reason: Reason.UpToDate, target: null, notBefore: null });
+
 /** A device running a version the catalog does not know gets no automatic update (seed 000 "Unknown version"). */
 export function unknownVersion(ci: ComponentInput): Decision | null {
   if (!ci.entry || ci.current === null || ci.currentRelease) return null;
@@ -37,9 +40,10 @@ export function unknownVersion(ci: ComponentInput): Decision | null {
 export function newestVerified(ci: ComponentInput): CompiledRelease | undefined {
   const list = ci.entry?.releases;
   if (!list) return undefined;
+  const curKey = ci.current === null ? '' : versionKey(ci.current);
   for (let i = list.length - 1; i >= 0; i--) {
     const r = list[i]!;
-    if (ci.current !== null && cmpV(r.version, ci.current) <= 0) return undefined;
+    if (r.vkey <= curKey) return undefined;
     if (r.verified && !r.blocked) return r;
   }
   return undefined;
@@ -57,8 +61,9 @@ export function meetsMinimum(current: string | null, r: CompiledRelease): boolea
  */
 export function chooseTarget(ci: ComponentInput, ctx: PlanContext, avail: AvailabilityFn, newestOnly: boolean): Choice | Decision {
   const list = ci.entry?.releases;
-  if (!list) return { state: 'UpToDate', reason: Reason.UpToDate, target: null, notBefore: null };
+  if (!list) return UP_TO_DATE;
   const current = ci.current;
+  const curKey = current === null ? '' : versionKey(current);
   const lag = ci.d.stage.phase?.lag ?? 0;
   const pin = ci.d.group?.pin[ci.component];
   let rank = 0;
@@ -67,7 +72,7 @@ export function chooseTarget(ci: ComponentInput, ctx: PlanContext, avail: Availa
   let best: Choice | undefined;
   for (let i = list.length - 1; i >= 0; i--) {
     const r = list[i]!;
-    if (current !== null && cmpV(r.version, current) <= 0) break;
+    if (r.vkey <= curKey) break;
     if (r.blocked) { sawBlocked ??= r; continue; }
     if (!r.verified) { sawPreview = true; continue; }
     if (++rank <= lag) { sawLag = true; continue; }
@@ -79,7 +84,7 @@ export function chooseTarget(ci: ComponentInput, ctx: PlanContext, avail: Availa
   }
   if (best) return best;
   const none = (state: 'UpToDate' | 'Blocked', reason: Reason, target: string | null, message?: string): Decision =>
-    message ? { state, reason, target, notBefore: null, message } : { state, reason, target, notBefore: null };
+    message ? { state, reason, target, notBefore: null, message } : state === 'UpToDate' && reason === Reason.UpToDate ? UP_TO_DATE : { state, reason, target, notBefore: null };
   if (sawMin) return none('Blocked', Reason.NoUpdatePath, sawMin.version, `${sawMin.version} needs at least ${sawMin.minimumVersion} and no release in between is available`);
   if (sawPin) return none('UpToDate', Reason.Pinned, null, `pinned at ${pin}`);
   if (sawLag) return none('UpToDate', Reason.LagVersions, null, `kept ${lag} verified version${lag === 1 ? '' : 's'} behind the newest`);

@@ -40,13 +40,69 @@ const WEEK = 7 * DAY;
 /** 1970-01-05 was a Monday. */
 const MONDAY0 = Date.UTC(1970, 0, 5);
 
+/**
+ * UTC offsets (minutes) of one zone, from a table of its transitions built a year at a time: luxon is
+ * asked about 80 times per zone and year (weekly samples, then a bisection to the minute around each
+ * change) instead of once per opening. Offsets only change at whole minutes, never twice in a week.
+ */
+export class ZoneOffsets {
+  static readonly #cache = new Map<string, ZoneOffsets>();
+  static for(zone: string): ZoneOffsets {
+    let z = ZoneOffsets.#cache.get(zone);
+    if (!z) ZoneOffsets.#cache.set(zone, (z = new ZoneOffsets(zone)));
+    return z;
+  }
+  static readonly BLOCK = 364 * DAY;
+  readonly #zone: IANAZone;
+  /** block → [from0, offset0, from1, offset1, …]: offset_i holds from from_i on. */
+  readonly #blocks = new Map<number, number[]>();
+
+  private constructor(zone: string) {
+    this.#zone = IANAZone.create(zone);
+    if (!this.#zone.isValid) throw new Error(`unknown time zone ${JSON.stringify(zone)}`);
+  }
+
+  #block(b: number): number[] {
+    let table = this.#blocks.get(b);
+    if (table) return table;
+    const z = this.#zone;
+    const start = b * ZoneOffsets.BLOCK;
+    let prevT = start;
+    let prev = z.offset(start);
+    table = [start, prev];
+    for (let t = start + WEEK; t <= start + ZoneOffsets.BLOCK; t += WEEK) {
+      const o = z.offset(t);
+      if (o !== prev) {
+        // Bisect (prevT, t] to the first minute with the new offset.
+        let lo = prevT, hi = t;
+        while (hi - lo > 60_000) {
+          const mid = lo + Math.floor((hi - lo) / 120_000) * 60_000;
+          if (z.offset(mid) === prev) lo = mid; else hi = mid;
+        }
+        table.push(hi, z.offset(hi));
+        prev = o;
+      }
+      prevT = t;
+    }
+    this.#blocks.set(b, table);
+    return table;
+  }
+
+  offset(t: number): number {
+    const table = this.#block(Math.floor(t / ZoneOffsets.BLOCK));
+    let o = table[1]!;
+    for (let i = 2; i < table.length && table[i]! <= t; i += 2) o = table[i + 1]!;
+    return o;
+  }
+}
+
 /** The openings of one window in one zone: [open, close) pairs in UTC ms, computed a week at a time. */
 export class WindowCalendar {
   readonly window: CompiledWindow;
   readonly zone: string;
   readonly #weeks = new Map<number, number[]>();
   readonly #never: boolean;
-  readonly #zone: IANAZone;
+  readonly #zone: ZoneOffsets;
   #lastT = NaN;
   #lastAnswer = NaN;
 
@@ -54,8 +110,7 @@ export class WindowCalendar {
     this.window = window;
     this.zone = zone;
     this.#never = !window.days.some(Boolean);
-    this.#zone = IANAZone.create(zone);
-    if (!this.#zone.isValid) throw new Error(`unknown time zone ${JSON.stringify(zone)}`);
+    this.#zone = ZoneOffsets.for(zone);
   }
 
   /** UTC ms of a local wall-clock time (given as if it were UTC); a time in a DST gap moves forward, like luxon. */
