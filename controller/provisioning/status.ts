@@ -1,6 +1,7 @@
 // Provisioning status (seed 004): per batch, counts per state; per device, state, location and code expiry.
 // Never a code: only its verifier (`codeHash`). This object is what the ProvisioningBatch's Kubernetes
 // status carries under `status.provisioning`, and what the standalone state directory keeps per batch.
+import { readdirSync, readFileSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Instant } from '../api/types.ts';
@@ -134,4 +135,17 @@ export function toResourceStatus(s: ProvisioningBatchStatus): {
     ...(s.regenerateCodes !== undefined ? { regenerateCodes: s.regenerateCodes } : {}),
     devices: s.devices.map((d) => ({ ...d })),
   };
+}
+
+/** The standalone batch statuses, read synchronously (for `fleetward status`, which reads files only). */
+export function readProvisioningStatusSync(stateDir: string): ProvisioningBatchStatus[] {
+  const dir = join(stateDir, 'provisioning', 'batches');
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((f) => f.endsWith('.json') && !f.startsWith('.')).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  return names.map((n) => JSON.parse(readFileSync(join(dir, n), 'utf8')) as ProvisioningBatchStatus);
 }

@@ -7,6 +7,7 @@ import type { Condition } from '../../api/types.ts';
 import { formatProgress } from '../../reconciler/progress.ts';
 import { StateStore, type DeviceRecord, type HistoryEntry, type ObjectStatus, type RunStatus } from '../../status/store.ts';
 import { UsageError } from '../errors.ts';
+import { formatProvisioningStatus, readProvisioningStatusSync } from '../../provisioning/status.ts';
 
 interface StatusOptions { device?: string; output: string; stateDir: string; history: string }
 
@@ -46,8 +47,10 @@ export function statusText(o: StatusOptions): string {
   }
   const objects = store.readObjects();
   const devices = store.listDeviceIds();
-  if (o.output === 'json') return JSON.stringify({ run: run ?? null, objects: Object.values(objects), devices }, null, 2) + '\n';
-  return runTable(run, objects, devices.length);
+  // Remote provisioning (seed 004): per batch, devices per state; per device, state, location, code expiry.
+  const provisioning = readProvisioningStatusSync(o.stateDir);
+  if (o.output === 'json') return JSON.stringify({ run: run ?? null, objects: Object.values(objects), devices, provisioning }, null, 2) + '\n';
+  return runTable(run, objects, devices.length) + (provisioning.length ? `\n${formatProvisioningStatus(provisioning)}` : '');
 }
 
 function cond(c: Condition[] | undefined, type: Condition['type']): Condition | undefined {
