@@ -29,7 +29,19 @@ const ENV_OVERRIDE: Record<AssetName, string> = {
 };
 
 /** The modules each binary is built from, grouped by the throwaway module that builds them. */
-interface BuildModule { dir: string; requires: string[]; replaces: string[]; packages: Partial<Record<AssetName, string>> }
+interface BuildModule {
+  dir: string;
+  requires: string[];
+  replaces: string[];
+  packages: Partial<Record<AssetName, string>>;
+  /** `-X` version stamps, as the upstream Makefiles set them (helm checks a chart's kubeVersion against them). */
+  stamps: string[];
+}
+
+const [K8S_MAJOR, K8S_MINOR] = KUBERNETES_VERSION.slice(1).split('.') as [string, string];
+const K8S_STAMPS = ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version'].flatMap((pkg) => [
+  `${pkg}.gitVersion=${KUBERNETES_VERSION}`, `${pkg}.gitMajor=${K8S_MAJOR}`, `${pkg}.gitMinor=${K8S_MINOR}`, `${pkg}.gitTreeState=clean`,
+]);
 
 const STAGING_MODULES = [
   'api', 'apiextensions-apiserver', 'apimachinery', 'apiserver', 'cli-runtime', 'client-go', 'cloud-provider',
@@ -45,9 +57,17 @@ const MODULES: BuildModule[] = [
     requires: [`k8s.io/kubernetes ${KUBERNETES_VERSION}`],
     replaces: STAGING_MODULES.map((m) => `k8s.io/${m} => k8s.io/${m} ${STAGING_VERSION}`),
     packages: { 'kube-apiserver': 'k8s.io/kubernetes/cmd/kube-apiserver', kubectl: 'k8s.io/kubernetes/cmd/kubectl' },
+    stamps: K8S_STAMPS,
   },
-  { dir: 'etcd', requires: [`go.etcd.io/etcd/server/v3 ${ETCD_VERSION}`], replaces: [], packages: { etcd: 'go.etcd.io/etcd/server/v3' } },
-  { dir: 'helm', requires: [`helm.sh/helm/v3 ${HELM_VERSION}`], replaces: [], packages: { helm: 'helm.sh/helm/v3/cmd/helm' } },
+  { dir: 'etcd', requires: [`go.etcd.io/etcd/server/v3 ${ETCD_VERSION}`], replaces: [], packages: { etcd: 'go.etcd.io/etcd/server/v3' }, stamps: [] },
+  {
+    dir: 'helm', requires: [`helm.sh/helm/v3 ${HELM_VERSION}`], replaces: [], packages: { helm: 'helm.sh/helm/v3/cmd/helm' },
+    // The Kubernetes version helm assumes for `helm lint` / `helm template` (its Makefile stamps the client-go minor it is built with).
+    stamps: [
+      `helm.sh/helm/v3/internal/version.version=${HELM_VERSION}`, 'helm.sh/helm/v3/internal/version.gitTreeState=clean',
+      ...['helm.sh/helm/v3/pkg/lint/rules', 'helm.sh/helm/v3/pkg/chartutil'].flatMap((pkg) => [`${pkg}.k8sVersionMajor=${K8S_MAJOR}`, `${pkg}.k8sVersionMinor=${K8S_MINOR}`]),
+    ],
+  },
 ];
 
 const ASSETS: AssetName[] = ['kube-apiserver', 'etcd', 'kubectl', 'helm'];
@@ -113,11 +133,14 @@ function prepareModule(mod: BuildModule, root: string, log: (s: string) => void)
     '',
   ].join('\n');
   const goModPath = join(dir, 'go.mod');
-  if (existsSync(goModPath) && readFileSync(goModPath, 'utf8') === goMod && existsSync(join(dir, 'go.sum'))) return;
+  // `go mod tidy` rewrites go.mod; the template it started from is kept beside it to tell whether the pins changed.
+  const templatePath = join(dir, 'go.mod.template');
+  if (existsSync(templatePath) && readFileSync(templatePath, 'utf8') === goMod && existsSync(join(dir, 'go.sum'))) return;
   writeFileSync(goModPath, goMod);
   log(`[k8s-assets] resolving modules for ${mod.requires.join(', ')}`);
   const tidy = run('go', ['mod', 'tidy'], dir, goEnv());
   if (!tidy.ok) throw new Error(`go mod tidy in ${dir} failed:\n${tidy.output}`);
+  writeFileSync(templatePath, goMod);
 }
 
 function buildOne(mod: BuildModule, asset: AssetName, root: string, log: (s: string) => void): BuildRecord {
@@ -128,7 +151,8 @@ function buildOne(mod: BuildModule, asset: AssetName, root: string, log: (s: str
   log(`[k8s-assets] building ${asset} from ${pkg} (this takes minutes on a small machine)`);
   try {
     prepareModule(mod, root, log);
-    const r = run('nice', ['-n', '10', 'go', 'build', '-trimpath', '-ldflags=-s -w', '-o', tmp, pkg], join(root, 'src', mod.dir), goEnv());
+    const ldflags = ['-s', '-w', ...mod.stamps.map((x) => `-X ${x}`)].join(' ');
+    const r = run('nice', ['-n', '10', 'go', 'build', '-trimpath', `-ldflags=${ldflags}`, '-o', tmp, pkg], join(root, 'src', mod.dir), goEnv());
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     if (!r.ok) return { asset, seconds, ok: false, error: `go build ${pkg} failed:\n${r.output}` };
     renameSync(tmp, out);

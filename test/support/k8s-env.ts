@@ -215,6 +215,8 @@ export async function startKubeEnv(assets: K8sAssets, opts: { readyTimeoutMs?: n
       '--service-cluster-ip-range=10.0.0.0/24',
       `--cert-dir=${join(dir, 'certs')}`,
       '--disable-admission-plugins=ServiceAccount',
+      // No kube-proxy or endpoints here, and a loopback address may not be reconciled into the kubernetes Service.
+      '--endpoint-reconciler-type=none',
       '--v=1',
     ], apiLog);
     started.push(api);
