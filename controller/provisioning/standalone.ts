@@ -1,14 +1,14 @@
-// One call for the standalone reconcile loop (`fleetward run`): the provisioning step of a pass, with its
-// stores in the state directory. The Kubernetes operator calls reconcileProvisioning itself, with a status
-// store over the ProvisioningBatch status subresource and a CodeSecretStore over Secrets.
+// One call for the reconcile loop: the provisioning step of a pass, with its stores in the state directory
+// (`fleetward run`), or — for the Kubernetes operator — a CodeSecretStore over a Secret and a status store
+// over the ProvisioningBatch status subresource passed in instead.
 import type { Revision } from '../api/types.ts';
 import { desiredState } from '../api/desired.ts';
 import type { Clock } from '../util/clock.ts';
 import type { ProvisioningDriver } from './driver.ts';
 import { reconcileProvisioning, type ProvisioningLogger } from './reconcile.ts';
 import { FileRegenerationRequests } from './requests.ts';
-import { FileCodeSecretStore } from './secrets.ts';
-import { FileProvisioningStatusStore, type ProvisioningBatchStatus } from './status.ts';
+import { FileCodeSecretStore, type CodeSecretStore } from './secrets.ts';
+import { FileProvisioningStatusStore, type ProvisioningBatchStatus, type ProvisioningStatusStore } from './status.ts';
 
 export interface StandaloneProvisioningInput {
   revision: Revision;
@@ -17,6 +17,10 @@ export interface StandaloneProvisioningInput {
   stateDir: string;
   clock: Clock;
   log?: ProvisioningLogger;
+  /** Where the codes go instead of `<state-dir>/provisioning/secrets` (the operator: a Secret). */
+  secrets?: CodeSecretStore;
+  /** Where batch statuses go instead of `<state-dir>/provisioning/batches` (the operator: the status subresource). */
+  store?: ProvisioningStatusStore;
 }
 
 export type StandaloneProvisioningResult =
@@ -26,8 +30,8 @@ export type StandaloneProvisioningResult =
 
 export async function runStandaloneProvisioning(input: StandaloneProvisioningInput): Promise<StandaloneProvisioningResult> {
   const batches = desiredState(input.revision.objects).provisioningBatches;
-  const store = new FileProvisioningStatusStore(input.stateDir);
-  const secrets = new FileCodeSecretStore(input.stateDir);
+  const store = input.store ?? new FileProvisioningStatusStore(input.stateDir);
+  const secrets = input.secrets ?? new FileCodeSecretStore(input.stateDir);
   const previous = await store.loadAll();
   if (batches.length === 0 && previous.length === 0 && (await secrets.batches()).length === 0) {
     return { ran: false, reason: 'NoBatches', batches: [] };
