@@ -20,13 +20,26 @@ function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** Key orders by object shape: a plan has a handful of shapes repeated for every device. */
+const orderByShape = new Map<string, string[]>();
+function orderedKeys(value: object): string[] {
+  const keys = Object.keys(value);
+  const shape = keys.join('\u0000');
+  let order = orderByShape.get(shape);
+  if (!order) {
+    order = [...keys].sort(compareKeys);
+    if (orderByShape.size < 10_000) orderByShape.set(shape, order);
+  }
+  return order;
+}
+
 /** Rebuilds plain objects with their keys in the stable order; drops `undefined` as JSON does. */
 function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map((v) => (v === undefined ? null : canonical(v)));
   if (value !== null && typeof value === 'object') {
     if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return canonical((value as { toJSON(): unknown }).toJSON());
     const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort(compareKeys)) {
+    for (const key of orderedKeys(value)) {
       const v = (value as Record<string, unknown>)[key];
       if (v !== undefined && typeof v !== 'function') out[key] = canonical(v);
     }

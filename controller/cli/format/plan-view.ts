@@ -15,15 +15,20 @@ export interface StateCounts {
 }
 
 export function stateCounts(plan: Plan): StateCounts {
-  const seen = new Set<Component>();
-  for (const d of plan.devices) for (const c of d.components) seen.add(c.component);
-  const components = COMPONENTS.filter((c) => seen.has(c));
-  const tally = new Map<string, number>();
+  const stateIndex = new Map<string, number>(STATES.map((st, i) => [st, i]));
+  const componentIndex = new Map<string, number>(COMPONENTS.map((c, i) => [c, i]));
+  const tally = new Int32Array(STATES.length * COMPONENTS.length);
   for (const d of plan.devices) {
-    for (const c of d.components) tally.set(`${c.state}/${c.component}`, (tally.get(`${c.state}/${c.component}`) ?? 0) + 1);
+    for (const c of d.components) {
+      const si = stateIndex.get(c.state);
+      const ci = componentIndex.get(c.component);
+      if (si !== undefined && ci !== undefined) tally[si * COMPONENTS.length + ci]! += 1;
+    }
   }
-  const rows = STATES.map((state) => {
-    const counts = components.map((component) => tally.get(`${state}/${component}`) ?? 0);
+  const seen = COMPONENTS.map((_, ci) => STATES.some((_, si) => tally[si * COMPONENTS.length + ci]! > 0));
+  const components = COMPONENTS.filter((_, ci) => seen[ci]);
+  const rows = STATES.map((state, si) => {
+    const counts = COMPONENTS.flatMap((_, ci) => (seen[ci] ? [tally[si * COMPONENTS.length + ci]!] : []));
     return { state, counts, total: counts.reduce((a, b) => a + b, 0) };
   }).filter((r) => r.total > 0);
   return { components, rows };
@@ -74,11 +79,19 @@ export function isUpToDate(d: DevicePlan): boolean {
  */
 export function pickDevices(devices: DevicePlan[], limit: number): { shown: DevicePlan[]; hidden: number; hiddenUpToDate: number } {
   if (devices.length <= limit) return { shown: devices, hidden: 0, hiddenUpToDate: 0 };
-  const pending = devices.filter((d) => !isUpToDate(d));
-  const chosen = new Set([...pending, ...devices.filter(isUpToDate)].slice(0, limit));
-  const shown = devices.filter((d) => chosen.has(d));
-  const hiddenList = devices.filter((d) => !chosen.has(d));
-  return { shown, hidden: hiddenList.length, hiddenUpToDate: hiddenList.filter(isUpToDate).length };
+  const upToDate = devices.map(isUpToDate);
+  const pendingCount = upToDate.reduce((n, u) => n + (u ? 0 : 1), 0);
+  // Every pending device first (in id order), then devices up to date, until the limit.
+  let pendingLeft = Math.min(limit, pendingCount);
+  let upToDateLeft = limit - pendingLeft;
+  const shown: DevicePlan[] = [];
+  let hiddenUpToDate = 0;
+  devices.forEach((d, i) => {
+    if (!upToDate[i] && pendingLeft > 0) { shown.push(d); pendingLeft--; }
+    else if (upToDate[i] && upToDateLeft > 0) { shown.push(d); upToDateLeft--; }
+    else if (upToDate[i]) hiddenUpToDate++;
+  });
+  return { shown, hidden: devices.length - shown.length, hiddenUpToDate };
 }
 
 /**
