@@ -4,18 +4,24 @@
 // Prints one JSON line.
 //
 //   node bench/driver-throughput.ts [--devices 5000] [--concurrency 32] [--no-state]
+//   node bench/driver-throughput.ts --in-process [--devices 100000]   the simulator driver without HTTP
+//     (what `fleetward run --driver simulator` uses): inventory, operations and startUpdate at fleet scale.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GraphDriver } from '../controller/drivers/graph/driver.ts';
+import { SimulatorDriver } from '../controller/drivers/simulator/driver.ts';
+import { ScaledClock } from '../controller/util/clock.ts';
+import type { FleetFile } from '../controller/api/types.ts';
 
 const { values } = parseArgs({
   options: {
     devices: { type: 'string', default: '5000' },
     concurrency: { type: 'string', default: '32' },
     'no-state': { type: 'boolean', default: false },
+    'in-process': { type: 'boolean', default: false },
   },
 });
 const devices = Number(values.devices);
@@ -26,13 +32,47 @@ const TARGET = 500;
 
 const dir = mkdtempSync(join(tmpdir(), 'fleetward-bench-'));
 const fleetPath = join(dir, 'fleet.yaml');
-writeFileSync(fleetPath, JSON.stringify({
+const fleet: FleetFile = {
   devices: Array.from({ length: devices }, (_, i) => ({
     id: `dev-${String(i).padStart(6, '0')}`, deviceType: 'ipPhone', manufacturer: 'Yealink', model: 'MP54', timeZone: 'Europe/Paris',
     software: { firmware: '122.15.0.36', teamsClient: '1449.1.0.7' },
   })),
   releases: [{ component: 'firmware', version: '122.15.0.58', releasedAt: '2026-10-01T00:00:00Z', label: 'verified' }],
-}));
+};
+
+if (values['in-process']) {
+  const ms = (from: number) => Math.round(performance.now() - from);
+  let t = performance.now();
+  const driver = new SimulatorDriver({
+    fleet, seed: 1, clock: new ScaledClock('2026-11-23T02:00:00Z', 60),
+    behaviour: { failureRate: 0, offlineRate: 0.01 }, ...(durable ? { stateDir: join(dir, 'state') } : {}),
+  });
+  const openMs = ms(t);
+  t = performance.now();
+  const inventory = await driver.inventory();
+  const inventoryMs = ms(t);
+  t = performance.now();
+  let accepted = 0;
+  for (let i = 0; i < inventory.length; i += 256) {
+    const batch = inventory.slice(i, i + 256);
+    const rs = await Promise.all(batch.map((d) => driver.startUpdate({ deviceId: d.id, component: 'firmware', version: '122.15.0.58' })));
+    accepted += rs.filter((r) => r.accepted).length;
+  }
+  const startSeconds = (performance.now() - t) / 1000;
+  t = performance.now();
+  const operations = (await driver.operations()).length;
+  const operationsMs = ms(t);
+  t = performance.now();
+  await driver.close();
+  const closeMs = ms(t);
+  process.stdout.write(JSON.stringify({
+    bench: 'driver-throughput-in-process', devices, durable, openMs, inventoryMs,
+    startsPerSecond: Math.round(accepted / startSeconds), operations, operationsMs, closeMs, node: process.version,
+  }) + '\n');
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
+}
+writeFileSync(fleetPath, JSON.stringify(fleet));
 
 const child = spawn(process.execPath, [
   join(import.meta.dirname, '..', 'controller/cli/main.ts'), 'simulator', 'serve', '--fleet', fleetPath, '--port', '0',

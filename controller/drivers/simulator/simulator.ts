@@ -417,8 +417,8 @@ export class Simulator {
     return this.#firstOnline(d, t, t) !== undefined;
   }
 
-  #activity(d: DeviceState, t: number): ActivityState {
-    if (!this.#online(d, t)) return 'offline';
+  #activity(d: DeviceState, t: number, online = this.#online(d, t)): ActivityState {
+    if (!online) return 'offline';
     if (d.activityOverride) return d.activityOverride;
     if (d.base.activityState === 'busy' || d.base.activityState === 'unknown') return d.base.activityState;
     return this.#inMeeting(d, t) ? 'busy' : 'idle';
@@ -458,7 +458,7 @@ export class Simulator {
       ...(d.base.labels ? { labels: { ...d.base.labels } } : {}),
       software: { ...d.software },
       online,
-      activityState: this.#activity(d, t),
+      activityState: this.#activity(d, t, online),
       healthStatus,
     };
   }
