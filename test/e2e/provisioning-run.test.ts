@@ -31,7 +31,7 @@ spec:
 `;
 const CSV = 'macAddress,location,user\r\naa:bb:cc:40:00:01,"Paris, desk 1",ada@contoso.com\r\naa:bb:cc:40:00:02,"Paris, desk 2",\r\n';
 
-test('fleetward run issues the codes, fleetward status shows the batch, and only the export holds a code', async () => {
+test('fleetward run issues the codes, fleetward status shows the batch, provision regenerate replaces one, and only the export holds a code', async () => {
   const work = mkdtempSync(join(tmpdir(), 'fleetward-prov-run-'));
   try {
     const config = join(work, 'config');
@@ -50,12 +50,24 @@ test('fleetward run issues the codes, fleetward status shows the batch, and only
     const json = JSON.parse((await fleetward('status', '--state-dir', stateDir, '-o', 'json')).stdout) as { provisioning: { batch: string; counts: Record<string, number> }[] };
     assert.equal(json.provisioning.map((b) => [b.batch, b.counts.AwaitingActivation, b.counts.FirmwareTooOld]), [['desks', 2, 1]]);
 
-    const exported = await fleetward('provision', 'export', 'desks', '--state-dir', stateDir, '--at', '2026-11-23T09:30:00Z');
+    // No --at: the export judges expiry on the run's simulated clock (state-dir/clock.json).
+    const exported = await fleetward('provision', 'export', 'desks', '--state-dir', stateDir);
     const rows = parse(exported.stdout, { columns: true }) as { macAddress: string; location: string; code: string; expiresAt: string }[];
     assert.equal(rows.map((r) => [r.macAddress, r.location]), [['AA-BB-CC-40-00-03', 'Lobby'], ['AA-BB-CC-40-00-01', 'Paris, desk 1'], ['AA-BB-CC-40-00-02', 'Paris, desk 2']]);
     for (const r of rows) assert.match(r.code, /^[2-9A-HJKMNP-Z]{10}$/);
 
+    // One code is asked for again from the command line; the next pass of the run replaces that one only.
+    const asked = await fleetward('provision', 'regenerate', 'desks', '--device', 'aa:bb:cc:40:00:03', '--state-dir', stateDir);
+    const again = await fleetward('run', '--config', config, '--fleet', join(work, 'fleet.yaml'), '--state-dir', stateDir,
+      '--once', '--port', '-1', '--log-file', logFile, '--log-level', 'debug');
+    const reExported = await fleetward('provision', 'export', 'desks', '--state-dir', stateDir);
+    const after = parse(reExported.stdout, { columns: true }) as typeof rows;
+    assert.is(after.length, 3);
+    assert.is.not(after[0]!.code, rows[0]!.code, 'the Lobby device has a new code');
+    assert.equal(after.slice(1).map((r) => r.code), rows.slice(1).map((r) => r.code), 'the others kept theirs');
+
     const texts: { where: string; text: string }[] = [
+      { where: 'regenerate', text: asked.stdout + asked.stderr }, { where: 'run 2', text: again.stdout + again.stderr },
       { where: 'run stdout', text: started.stdout }, { where: 'run stderr', text: started.stderr },
       { where: 'run log', text: readFileSync(logFile, 'utf8') },
       { where: 'status', text: status.stdout + status.stderr }, { where: 'export stderr', text: exported.stderr },
@@ -71,7 +83,7 @@ test('fleetward run issues the codes, fleetward status shows the batch, and only
     walk(stateDir);
     assert.ok(texts.some((t) => t.where === 'run log' && t.text.includes('provisioning code issued')), 'the run logged the issue of each code');
     assert.ok(texts.some((t) => t.where === join('provisioning', 'batches', 'desks.json')));
-    for (const r of rows) {
+    for (const r of [...rows, after[0]!]) {
       assert.equal(texts.filter((t) => t.text.toUpperCase().includes(r.code)).map((t) => t.where), [], `${r.macAddress}'s code leaked`);
     }
   } finally {

@@ -5,7 +5,9 @@
 //   regenerate BATCH [--device MAC]   ask the next reconcile pass for new codes
 //   status [BATCH]              per batch counts per state; per device state, location, code expiry
 import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { normalizeMac } from '../../api/mac.ts';
 import { systemClock } from '../../util/clock.ts';
@@ -20,6 +22,21 @@ const STATE_DIR_HELP = `state directory of \`fleetward run\` (default $FLEETWARD
 
 /** The devicesFile columns (controller/provisioning/csv.ts reads them). */
 export const TEMPLATE_COLUMNS = ['macAddress', 'location', 'user'] as const;
+/**
+ * The run's notion of now: a simulated `fleetward run` records its clock in `<state-dir>/clock.json`, and
+ * codes expire on that clock; otherwise the wall clock.
+ */
+export function runClockNow(stateDir: string): Date {
+  try {
+    const saved = JSON.parse(readFileSync(join(stateDir, 'clock.json'), 'utf8')) as { now?: unknown };
+    const at = typeof saved.now === 'string' ? new Date(saved.now) : undefined;
+    if (at && !Number.isNaN(at.getTime())) return at;
+  } catch {
+    // no simulated clock recorded: the wall clock it is
+  }
+  return systemClock.now();
+}
+
 export const EXPORT_COLUMNS = ['macAddress', 'location', 'code', 'expiresAt'] as const;
 
 export interface ExportedCode { macAddress: string; location: string; code: string; expiresAt: string }
@@ -62,9 +79,9 @@ export function register(program: Command): void {
     .argument('<batch>', 'ProvisioningBatch name')
     .option('--state-dir <dir>', STATE_DIR_HELP)
     .option('--output <file>', 'write to this file (mode 0600) instead of standard output')
-    .option('--at <instant>', 'judge expiry at this ISO-8601 instant instead of now (for a simulated clock)')
+    .option('--at <instant>', 'judge expiry at this ISO-8601 instant (default: now, on the run\'s simulated clock when it has one)')
     .action(async (batch: string, opts: { stateDir?: string; output?: string; at?: string }) => {
-      const at = opts.at === undefined ? systemClock.now() : new Date(opts.at);
+      const at = opts.at === undefined ? runClockNow(stateDirOf(opts)) : new Date(opts.at);
       if (Number.isNaN(at.getTime())) throw new UsageError(`--at ${JSON.stringify(opts.at)} is not an ISO-8601 instant such as 2026-11-23T09:00:00Z`);
       const { rows, status } = await exportCodes(stateDirOf(opts), batch, at);
       const csv = stringify(rows, { header: true, columns: [...EXPORT_COLUMNS], record_delimiter: 'unix' });
@@ -95,7 +112,7 @@ export function register(program: Command): void {
       const status = (await new FileProvisioningStatusStore(stateDir).loadAll()).find((s) => s.batch === batch);
       if (!status) throw new UsageError(`no provisioning batch ${JSON.stringify(batch)} in ${stateDir}: has \`fleetward run\` reconciled it yet?`);
       if (mac && !status.devices.some((d) => d.macAddress === mac)) throw new UsageError(`ProvisioningBatch/${batch} has no device ${mac}`);
-      await new FileRegenerationRequests(stateDir).add({ batch, ...(mac ? { macAddress: mac } : {}), requestedAt: systemClock.now().toISOString() });
+      await new FileRegenerationRequests(stateDir).add({ batch, ...(mac ? { macAddress: mac } : {}), requestedAt: runClockNow(stateDir).toISOString() });
       process.stdout.write(`New code${mac ? ` for ${mac}` : 's for every device awaiting activation'} in ProvisioningBatch/${batch} will be issued on the next reconcile pass; then run \`fleetward provision export ${batch}\`.\n`);
     });
 
