@@ -16,7 +16,7 @@ import { census, releasePlans, ringFailures, UpdatePaths, type StageFailures } f
 import { computeRingPauses, releasePaused, ringAvailability } from './rings.ts';
 import { cloudManualOnly, componentManualOnly, tenantPause } from './tenant.ts';
 import type { ComponentPlan, DevicePlan, Plan, PlannedOperation } from './types.ts';
-import { chooseTarget, newestVerified, unknownVersion, type Choice } from './versions.ts';
+import { UP_TO_DATE, chooseTarget, newestVerified, unknownVersion, type Choice } from './versions.ts';
 import { activityHold, noWindow } from './windows.ts';
 
 type Gate = (ci: ComponentInput, ctx: PlanContext) => Decision | null;
@@ -60,7 +60,10 @@ function decide(ci: ComponentInput, ctx: PlanContext, unsupported: boolean): Dec
 /** An automatic update ruled out: report what it would have installed, or UpToDate when nothing is newer. */
 function withNewest(ci: ComponentInput, d: Decision): Decision {
   const newest = newestVerified(ci);
-  return newest ? { ...d, target: newest.version } : { state: 'UpToDate', reason: Reason.UpToDate, target: null, notBefore: null };
+  if (!newest) return UP_TO_DATE;
+  const out: Decision = { state: d.state, reason: d.reason, target: newest.version, notBefore: null };
+  if (d.message) out.message = d.message;
+  return out;
 }
 
 function schedule(ci: ComponentInput, choice: Choice, ctx: PlanContext): Decision {

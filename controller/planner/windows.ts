@@ -186,15 +186,13 @@ export class WindowCalendar {
 
 /** One calendar per (window, zone), shared by every device of that zone. */
 export class Calendars {
-  readonly #byKey = new Map<string, WindowCalendar>();
+  readonly #byWindow = new Map<CompiledWindow, Map<string, WindowCalendar>>();
   get(window: CompiledWindow, deviceZone: string): WindowCalendar {
     const zone = window.zone ?? deviceZone;
-    const key = `${window.name}\u0000${zone}`;
-    let c = this.#byKey.get(key);
-    if (!c) {
-      c = new WindowCalendar(window, zone);
-      this.#byKey.set(key, c);
-    }
+    let byZone = this.#byWindow.get(window);
+    if (!byZone) this.#byWindow.set(window, (byZone = new Map()));
+    let c = byZone.get(zone);
+    if (!c) byZone.set(zone, (c = new WindowCalendar(window, zone)));
     return c;
   }
 }
