@@ -30,6 +30,7 @@ interface ServeOptions {
   fault5xx?: string;
   faultSlowMs?: string;
   faultSlowRate?: string;
+  strictGraph?: boolean;
 }
 
 function rateOption(flag: string, value: string | undefined): number | undefined {
@@ -67,6 +68,7 @@ export function register(program: Command): void {
     .option('--fault-5xx <r>', 'share of requests answered 5xx (0-1)')
     .option('--fault-slow-ms <ms>', 'delay added to slow answers')
     .option('--fault-slow-rate <r>', 'share of answers that are slow (0-1, default 1 with --fault-slow-ms)')
+    .option('--strict-graph', 'answer only as Graph documents it (no fleetward additions), as a real tenant would')
     .action(async (o: ServeOptions) => {
       const token = o.token ?? process.env.FLEETWARD_SIMULATOR_TOKEN;
       if (!token) throw new UsageError('a bearer token is required: --token T or FLEETWARD_SIMULATOR_TOKEN');
@@ -131,7 +133,7 @@ export function register(program: Command): void {
 
       let server;
       try {
-        server = await startSimulatorServer({ simulator: sim, port, host: o.host, token, faults, routes: provisioningRoutes(provisioningBackendFor(sim, o.state ? { stateDir: o.state } : {})) });
+        server = await startSimulatorServer({ simulator: sim, port, host: o.host, token, faults, strictGraph: o.strictGraph ?? false, routes: provisioningRoutes(provisioningBackendFor(sim, o.state ? { stateDir: o.state } : {})) });
       } catch (err) {
         await sim.close();
         throw new UsageError(`cannot listen on ${o.host}:${port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 1);

@@ -23,7 +23,8 @@ import { randomUUID } from 'node:crypto';
 import { timingSafeEqual } from 'node:crypto';
 import { COMPONENTS, type Component } from '../../api/types.ts';
 import { DriverError } from '../driver.ts';
-import { toGraphDevice, toGraphHealth, toGraphOperation, type GraphError } from '../graph/shapes.ts';
+import type { DeviceOperation, FleetDevice } from '../../api/types.ts';
+import { toGraphDevice as graphDevice, toGraphHealth, toGraphOperation as graphOperation, type GraphError } from '../graph/shapes.ts';
 import { SeededStream } from './random.ts';
 import type { Simulator } from './simulator.ts';
 
@@ -88,6 +89,12 @@ export interface SimulatorServerOptions {
   faults?: FaultOptions;
   /** Extra routes, tried before the built-in ones. */
   routes?: RouteDefinition[];
+  /**
+   * Answer exactly as Graph documents it, without Fleetward's additions: no `fleetward` properties, no
+   * `$expand`, no `/beta/fleetward/*` routes, and 202s with an empty body and a relative Location (seed 003).
+   * Tests the graph driver's fallbacks for a real tenant.
+   */
+  strictGraph?: boolean;
 }
 
 export interface SimulatorServer {
@@ -146,11 +153,45 @@ function page<T>(items: (offset: number, limit: number) => { items: T[]; total: 
 
 const slices = <T>(all: T[]) => (offset: number, limit: number) => ({ items: all.slice(offset, offset + limit), total: all.length });
 
-function builtInRoutes(): RouteDefinition[] {
+function builtInRoutes(strict: boolean): RouteDefinition[] {
   const devices = '/beta/teamwork/devices';
   const opLocation = (ctx: RouteContext, deviceId: string, opId: string) =>
-    `${ctx.baseUrl}${devices}/${encodeURIComponent(deviceId)}/operations/${encodeURIComponent(opId)}`;
-  const withHealth = (ctx: RouteContext) => (ctx.query.get('$expand') ?? '').split(',').map((s) => s.trim()).includes('health');
+    `${strict ? '' : `${ctx.baseUrl}/beta`}/teamwork/devices/${encodeURIComponent(deviceId)}/operations/${encodeURIComponent(opId)}`;
+  const withHealth = (ctx: RouteContext) => !strict && (ctx.query.get('$expand') ?? '').split(',').map((s) => s.trim()).includes('health');
+  const toGraphDevice = (d: FleetDevice) => withoutExtension(graphDevice(d));
+  const toGraphOperation = (op: DeviceOperation) => withoutExtension(graphOperation(op));
+  function withoutExtension<T extends { fleetward?: unknown }>(value: T): T {
+    if (!strict) return value;
+    const { fleetward: _, ...rest } = value;
+    return rest as T;
+  }
+  const accepted = (ctx: RouteContext, op: DeviceOperation): RouteResult =>
+    ({ status: 202, headers: { location: opLocation(ctx, ctx.params.id!, op.id) }, ...(strict ? {} : { body: toGraphOperation(op) }) });
+  const fleetwardRoutes: RouteDefinition[] = [
+    {
+      method: 'GET', path: '/beta/fleetward/releases',
+      handler: (ctx) => ({ status: 200, body: { value: ctx.simulator.catalog() } }),
+    },
+    {
+      method: 'GET', path: '/beta/fleetward/operations',
+      handler: (ctx) => page((offset, limit) => {
+        const { items, total } = ctx.simulator.operationsPage(offset, limit);
+        return { items: items.map(toGraphOperation), total };
+      }, ctx, '/beta/fleetward/operations'),
+    },
+    {
+      method: 'GET', path: '/beta/fleetward/logs/:opId',
+      handler(ctx) {
+        const text = ctx.simulator.logs(ctx.params.opId!);
+        if (text === undefined) return graphError(404, 'NotFound', `no diagnostics logs for operation ${ctx.params.opId}`);
+        return { status: 200, body: text };
+      },
+    },
+    {
+      method: 'GET', path: '/beta/fleetward/clock',
+      handler: (ctx) => ({ status: 200, body: { now: ctx.simulator.now().toISOString() } }),
+    },
+  ];
   return [
     {
       method: 'GET', path: devices,
@@ -201,14 +242,14 @@ function builtInRoutes(): RouteDefinition[] {
           (e.body as GraphError).error.innerError = { operationId: result.operation?.id };
           return e;
         }
-        return { status: 202, headers: { location: opLocation(ctx, ctx.params.id!, result.operation.id) }, body: toGraphOperation(result.operation) };
+        return accepted(ctx, result.operation);
       },
     },
     {
       method: 'POST', path: `${devices}/:id/runDiagnostics`,
       async handler(ctx) {
         const op = await ctx.simulator.runDiagnostics(ctx.params.id!);
-        return { status: 202, headers: { location: opLocation(ctx, ctx.params.id!, op.id) }, body: toGraphOperation(op) };
+        return accepted(ctx, op);
       },
     },
     {
@@ -226,29 +267,7 @@ function builtInRoutes(): RouteDefinition[] {
         return { status: 200, body: toGraphOperation(op) };
       },
     },
-    {
-      method: 'GET', path: '/beta/fleetward/releases',
-      handler: (ctx) => ({ status: 200, body: { value: ctx.simulator.catalog() } }),
-    },
-    {
-      method: 'GET', path: '/beta/fleetward/operations',
-      handler: (ctx) => page((offset, limit) => {
-        const { items, total } = ctx.simulator.operationsPage(offset, limit);
-        return { items: items.map(toGraphOperation), total };
-      }, ctx, '/beta/fleetward/operations'),
-    },
-    {
-      method: 'GET', path: '/beta/fleetward/logs/:opId',
-      handler(ctx) {
-        const text = ctx.simulator.logs(ctx.params.opId!);
-        if (text === undefined) return graphError(404, 'NotFound', `no diagnostics logs for operation ${ctx.params.opId}`);
-        return { status: 200, body: text };
-      },
-    },
-    {
-      method: 'GET', path: '/beta/fleetward/clock',
-      handler: (ctx) => ({ status: 200, body: { now: ctx.simulator.now().toISOString() } }),
-    },
+    ...(strict ? [] : fleetwardRoutes),
   ];
 }
 
@@ -303,7 +322,7 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
   const rng = new SeededStream(faults.seed ?? 7);
   const slowRate = faults.slowMs ? (faults.slowRate ?? 1) : 0;
   const extra: CompiledRoute[] = (options.routes ?? []).map(compile);
-  const builtIn = builtInRoutes().map(compile);
+  const builtIn = builtInRoutes(options.strictGraph ?? false).map(compile);
   const replays = new ReplayCache();
   let baseUrl = '';
 
