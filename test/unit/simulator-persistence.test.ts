@@ -141,6 +141,40 @@ test('a device added at run time survives a restart; metadata comes from the cur
   assert.is(again.device('p0')?.displayName, 'Lobby');
 });
 
+test('a history with crashes and restarts in the middle is the history without them', async () => {
+  const behaviour = { failureRate: 0.3, offlineRate: 0.3, rollbackRate: 0.3, busyDuringMeetings: 0.5, installDuration: { min: '20m', max: '3h' } };
+  type Step = (sim: Simulator, clock: ManualClock) => Promise<unknown> | void;
+  const steps: Step[] = [
+    async (sim) => { for (let i = 0; i < 20; i++) await sim.startUpdate({ deviceId: `p${i}`, component: 'firmware', version: '122.15.0.58' }); },
+    (_sim, clock) => clock.advance(10 * 60_000),
+    (sim) => sim.setOnline('p3', false),
+    (_sim, clock) => clock.advance(2 * HOUR),
+    async (sim) => { for (let i = 0; i < 20; i++) await sim.startUpdate({ deviceId: `p${i}`, component: 'teamsClient', version: '1449.1.0.9' }); },
+    (sim) => sim.runDiagnostics('p4'),
+    (_sim, clock) => clock.advance(5 * HOUR),
+    (sim) => sim.setOnline('p3', undefined),
+    (sim) => sim.setActivity('p5', 'busy'),
+    async (sim) => { for (let i = 0; i < 20; i++) await sim.startUpdate({ deviceId: `p${i}`, component: 'firmware', version: '122.15.0.60' }); },
+    (_sim, clock) => clock.advance(3 * 24 * HOUR),
+  ];
+  const outcome = (sim: Simulator) => JSON.stringify({ ops: sim.operations(), devices: sim.inventory(), interruptions: sim.interruptions() });
+
+  const straightClock = new ManualClock(START);
+  const straight = new Simulator({ fleet: aFleet(20), clock: straightClock, seed: 8, behaviour });
+  for (const step of steps) await step(straight, straightClock);
+
+  const dir = aStateDir();
+  const clock = new ManualClock(START);
+  const reopen = () => track(new Simulator({ fleet: aFleet(20), clock, seed: 8, behaviour, stateDir: dir, compactEvery: 7 }));
+  let sim = reopen();
+  for (const step of steps) {
+    await step(sim, clock);
+    sim = reopen(); // the previous process "died" without closing
+  }
+  assert.is(outcome(sim), outcome(straight));
+  assert.ok(straight.operations().some((o) => o.status === 'failed') && straight.operations().some((o) => o.status === 'successful'), 'the scenario has both outcomes');
+});
+
 test('SIGKILL at any moment of a burst of updates loses no accepted operation and duplicates none', async () => {
   for (const killAfter of [1, 37, 160]) {
     const dir = aStateDir();
