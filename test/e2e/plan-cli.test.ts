@@ -102,6 +102,16 @@ test('an invalid config prints the loader\'s lines, exits 1 and prints no plan',
   assert.is(snapshot(root), before);
 });
 
+test('an invalid fleet file prints its file:line errors and exits 1, printing no plan', async () => {
+  const badFleet = join(root, 'bad-fleet.yaml');
+  writeFiles(root, { 'bad-fleet.yaml': FLEET.replace('timeZone: America/New_York', 'timeZone: Mars/Olympus_Mons') });
+  const r = await runCli(['plan', '--config', config, '--fleet', badFleet, '--at', AT, '-o', 'json']);
+  assert.is(r.code, 1);
+  assert.is(r.stdout, '');
+  assert.match(r.stderr, new RegExp(`${badFleet.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+: .*timeZone`));
+  assert.match(r.stderr, /fleet file .* is invalid \(1 error\)/);
+});
+
 test('missing files are one line each and exit 2', async () => {
   const noFleet = await runCli(['plan', '--config', config, '--fleet', join(root, 'nope.yaml')]);
   assert.is(noFleet.code, 2);

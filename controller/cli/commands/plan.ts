@@ -34,9 +34,14 @@ export function parseOutput(value: string): OutputFormat {
 /** `--at`: an ISO-8601 instant with a zone (or a bare date, read as UTC midnight), normalised to UTC. */
 export function parseAt(value: string | undefined, clock: Clock = systemClock): Date {
   if (value === undefined) return clock.now();
-  const iso = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}))?$/i;
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2}))?$/i.exec(value);
   const t = Date.parse(value);
-  if (!iso.test(value) || Number.isNaN(t)) {
+  // Date.parse rolls 2026-02-30 over to March 2 and accepts 24:00: refuse what is not a real date and time.
+  const real = m !== null && !Number.isNaN(t)
+    && new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))).getUTCDate() === Number(m[3])
+    && Number(m[2]) >= 1 && Number(m[2]) <= 12
+    && Number(m[4] ?? 0) < 24 && Number(m[5] ?? 0) < 60 && Number(m[6] ?? 0) < 60;
+  if (!real) {
     throw new UsageError(`--at must be an ISO-8601 instant with a zone, such as 2026-11-23T15:00:00Z (got ${JSON.stringify(value)})`);
   }
   return new Date(t);
