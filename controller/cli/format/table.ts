@@ -44,7 +44,7 @@ export function formatPlanTable(plan: Plan, opts: TableOptions): string {
   const color = opts.color;
   const maxDevices = opts.maxDevicesPerSection ?? 10;
   const maxRows = opts.maxRows ?? 50;
-  const maxReleases = Math.min(maxRows, 20);
+  const maxReleases = Math.min(maxRows, 10);
   const maxPaths = Math.min(maxRows, 20);
   const maxFindings = opts.maxFindingsPerCode ?? 5;
   const out: string[] = [];
