@@ -4,12 +4,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FleetDevice, FleetFile } from '../../controller/api/types.ts';
 import { ManualClock } from '../../controller/util/clock.ts';
 import { Simulator } from '../../controller/drivers/simulator/simulator.ts';
+import { DriverError } from '../../controller/drivers/driver.ts';
 
 const HOUR = 3_600_000;
 const START = '2026-11-23T02:00:00Z';
@@ -173,6 +174,23 @@ test('a history with crashes and restarts in the middle is the history without t
   }
   assert.is(outcome(sim), outcome(straight));
   assert.ok(straight.operations().some((o) => o.status === 'failed') && straight.operations().some((o) => o.status === 'successful'), 'the scenario has both outcomes');
+});
+
+test('an operation that could not be written is refused as Unavailable and does not run', async () => {
+  const dir = aStateDir();
+  const clock = new ManualClock(START);
+  const sim = open(dir, clock);
+  mkdirSync(join(dir, 'journal-1.jsonl')); // where the next append would go: the write fails
+  const err = await sim.startUpdate({ deviceId: 'p1', component: 'firmware', version: '122.15.0.58' }).catch((e: unknown) => e);
+  assert.instance(err, DriverError);
+  assert.is((err as DriverError).code, 'Unavailable');
+  assert.match((err as Error).message, /could not record/);
+  clock.advance(2 * HOUR);
+  assert.equal(sim.operations(), []);
+  assert.is(sim.device('p1')?.software.firmware, '122.15.0.36');
+  rmSync(join(dir, 'journal-1.jsonl'), { recursive: true });
+  const retried = await sim.startUpdate({ deviceId: 'p1', component: 'firmware', version: '122.15.0.58' });
+  assert.ok(retried.accepted, 'once the disk is back, the start is accepted');
 });
 
 test('SIGKILL at any moment of a burst of updates loses no accepted operation and duplicates none', async () => {

@@ -484,7 +484,27 @@ export class Simulator {
     if (!this.#journal) return;
     const durable = this.#journal.append(entry);
     if (this.#journal.sinceSnapshot >= this.#compactEvery) void this.#journal.compact(this.#snapshot()).catch(() => {});
-    await durable;
+    try {
+      await durable;
+    } catch (err) {
+      // Not on disk, so it did not happen: an operation the caller is told failed must not run anyway.
+      this.#undo(entry);
+      throw new DriverError('Unavailable', `the simulator could not record the change in ${this.#journal.dir}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  #undo(entry: JournalEntry): void {
+    if (entry.type !== 'start') return; // forced states and added devices stay; the next change retries the write
+    const s = this.#operations.get((entry.operation as SimOperation).op.id);
+    if (!s) return;
+    const d = this.#devices.get(s.op.deviceId)!;
+    this.#operations.delete(s.op.id);
+    this.#due.delete(s);
+    const i = this.#history.lastIndexOf(s);
+    if (i >= 0) this.#history.splice(i, 1);
+    d.ops = d.ops.filter((o) => o !== s);
+    if (d.update === s) d.update = undefined;
+    if (d.diagnostics === s) d.diagnostics = undefined;
   }
 
   #apply(entry: JournalEntry): void {
