@@ -157,20 +157,30 @@ export class Findings {
     for (const o of objects) f.objects.add(o);
     f.count++;
   }
-  readonly #tallies = new Map<object, Map<string, { code: string; message: () => string; count: number }>>();
-  /** Like add, for per-device findings in hot loops: keyed by an object and a string, the message built once. */
+  readonly #tallies = new Map<string, Map<object, Map<string, { code: string; message: () => string; count: number }>>>();
+  /**
+   * Like add, for per-device findings in hot loops: keyed by an object and a string; `message` is only
+   * called for the first device, so callers pass a closure only when `bump` said the key is new.
+   */
+  bump(code: string, owner: object, sub: string): boolean {
+    const t = this.#tallies.get(code)?.get(owner)?.get(sub);
+    if (!t) return false;
+    t.count++;
+    return true;
+  }
   tally(code: string, owner: object, sub: string, message: () => string): void {
-    let m = this.#tallies.get(owner);
-    if (!m) this.#tallies.set(owner, (m = new Map()));
-    const t = m.get(sub);
-    if (t) t.count++;
-    else m.set(sub, { code, message, count: 1 });
+    if (this.bump(code, owner, sub)) return;
+    let byOwner = this.#tallies.get(code);
+    if (!byOwner) this.#tallies.set(code, (byOwner = new Map()));
+    let m = byOwner.get(owner);
+    if (!m) byOwner.set(owner, (m = new Map()));
+    m.set(sub, { code, message, count: 1 });
   }
   list(): { code: string; message: string; objects?: string[] }[] {
-    for (const m of this.#tallies.values()) {
-      for (const t of m.values()) {
-        const message = t.message();
-        for (let i = 0; i < t.count; i++) this.add(t.code, message);
+    for (const byOwner of this.#tallies.values()) {
+      for (const m of byOwner.values()) for (const t of m.values()) {
+        this.add(t.code, t.message());
+        this.#byKey.get(`${t.code}\u0000${t.message()}`)!.count += t.count - 1;
       }
     }
     this.#tallies.clear();
@@ -514,7 +524,7 @@ function zoneOf(ctx: PlanContext, device: FleetDevice): string {
   let ok = validZones.get(z);
   if (ok === undefined) validZones.set(z, (ok = typeof z === 'string' && IANAZone.isValidZone(z)));
   if (ok) return z;
-  ctx.findings.tally(Finding.UnknownTimeZone, validZones, String(z), () => `{count} device{s} with time zone ${JSON.stringify(z)}, which is not an IANA zone: UTC is used`);
+  if (!ctx.findings.bump(Finding.UnknownTimeZone, validZones, String(z))) ctx.findings.tally(Finding.UnknownTimeZone, validZones, String(z), () => `{count} device{s} with time zone ${JSON.stringify(z)}, which is not an IANA zone: UTC is used`);
   return 'UTC';
 }
 

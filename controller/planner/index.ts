@@ -140,7 +140,7 @@ export function plan(desired: DesiredState, observed: ObservedState, now: Date, 
       if (unsupported) reportUnsupported(ci, ctx);
       const dec = decide(ci, ctx, unsupported);
       if (dec.reason === Reason.UnknownVersion) {
-        ctx.findings.tally(Finding.UnknownVersion, entry!, `k${current}`, () =>
+        if (!ctx.findings.bump(Finding.UnknownVersion, entry!, current!)) ctx.findings.tally(Finding.UnknownVersion, entry!, current!, () =>
           `{count} device{s} (${device.manufacturer} ${device.model}) on ${component} ${current}, which the catalog does not know: no automatic update`);
       }
       const cp: ComponentPlan = {

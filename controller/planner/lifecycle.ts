@@ -18,7 +18,7 @@ export function isUnsupported(ci: ComponentInput, ctx: PlanContext): boolean {
 export function reportUnsupported(ci: ComponentInput, ctx: PlanContext): void {
   const d = ci.d.device;
   const current = ci.current;
-  ctx.findings.tally(Finding.UnsupportedVersion, ci.entry!, `u${current}`, () =>
+  if (!ctx.findings.bump(Finding.UnsupportedVersion, ci.entry!, current!)) ctx.findings.tally(Finding.UnsupportedVersion, ci.entry!, current!, () =>
     `{count} device{s} (${d.manufacturer} ${d.model}) on ${ci.component} ${current}, which is past its support (12 months, or more than ${ctx.policy.maxNewerReleases} newer releases)`);
 }
 
