@@ -28,6 +28,18 @@ export interface LeaderElectionOptions {
   now?: () => Date;
 }
 
+/**
+ * A Lease's times are MicroTime: the API server parses exactly six fractional digits, and client-node would
+ * send a Date as toISOString()'s three (400 Bad Request). A string passes through its serializer unchanged.
+ */
+export function microTime(d: Date): Date {
+  return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z') as unknown as Date;
+}
+
+function keepMicro(v: Date | undefined): Date | undefined {
+  return v instanceof Date ? microTime(v) : v;
+}
+
 export class LeaderElector {
   readonly #o: Required<Omit<LeaderElectionOptions, 'now'>> & { now: () => Date };
   #leading = false;
@@ -103,7 +115,7 @@ export class LeaderElector {
       try {
         await client.createLease(namespace, {
           metadata: { name, namespace },
-          spec: { holderIdentity: identity, leaseDurationSeconds: seconds, acquireTime: now, renewTime: now, leaseTransitions: 0 },
+          spec: { holderIdentity: identity, leaseDurationSeconds: seconds, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 },
         });
         return true;
       } catch (err) {
@@ -123,10 +135,11 @@ export class LeaderElector {
       ...lease,
       spec: {
         ...spec,
+        ...(spec.acquireTime ? { acquireTime: keepMicro(spec.acquireTime) } : {}),
         holderIdentity: identity,
         leaseDurationSeconds: seconds,
-        renewTime: now,
-        ...(holder === identity ? {} : { acquireTime: now, leaseTransitions: (spec.leaseTransitions ?? 0) + 1 }),
+        renewTime: microTime(now),
+        ...(holder === identity ? {} : { acquireTime: microTime(now), leaseTransitions: (spec.leaseTransitions ?? 0) + 1 }),
       },
     };
     try {
@@ -143,7 +156,7 @@ export class LeaderElector {
     if (!lease || lease.spec?.holderIdentity !== this.#o.identity) return;
     await this.#o.client.replaceLease(this.#o.namespace, {
       ...lease,
-      spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: this.#o.now() },
+      spec: { ...lease.spec, acquireTime: keepMicro(lease.spec.acquireTime), holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(this.#o.now()) },
     });
   }
 }

@@ -113,6 +113,7 @@ export class KubernetesStatusStore extends StateStore {
       await this.#k.client.patchStatus(ref, { status: patch }, this.#k.fieldManager ?? 'fleetward-operator');
       this.#sent.set(key, text);
       this.writes++;
+      this.#k.logger.debug({ object: key }, 'status written');
     } catch (err) {
       const code = (err as { code?: number }).code;
       // 404: deleted meanwhile. Anything else: the next pass tries again (nothing is recorded as sent).
