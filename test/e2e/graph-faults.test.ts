@@ -117,4 +117,40 @@ test('a throttled driver waits out Retry-After before its next request', async (
   }
 });
 
+test('an unreachable back end is retried, then reported Unavailable with the network error', async () => {
+  const { server } = await aFaultyBackend(1, {});
+  const url = server.url;
+  await server.close(); // nothing listens there any more
+  const driver = new GraphDriver({ baseUrl: url, token: TOKEN, maxRetries: 2, backoffMs: 1 });
+  const err = await driver.inventory().catch((e: unknown) => e);
+  assert.instance(err, DriverError);
+  assert.is((err as DriverError).code, 'Unavailable');
+  assert.match((err as Error).message, /gave up after 3 attempts; last: network error/);
+  assert.is(driver.stats.requests, 3);
+});
+
+test('no more requests are in flight at once than the concurrency allows', async () => {
+  let now = 0;
+  let most = 0;
+  const { server } = await aFaultyBackend(1, {});
+  server.mount({
+    method: 'GET', path: '/beta/teamwork/devices/:id/operations/:opId',
+    async handler() {
+      most = Math.max(most, ++now);
+      await new Promise((r) => setTimeout(r, 20));
+      now--;
+      return { status: 404, body: { error: { code: 'NotFound', message: 'no such operation' } } };
+    },
+  });
+  const driver = new GraphDriver({ baseUrl: server.url, token: TOKEN, concurrency: 4 });
+  try {
+    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => driver.operation('phone-000', `op-${i}`)));
+    assert.ok(answers.every((a) => a === undefined));
+    assert.ok(most <= 4, `${most} requests in flight at once`);
+    assert.ok(most >= 2, 'requests did run side by side');
+  } finally {
+    await server.close();
+  }
+});
+
 test.run();
