@@ -223,4 +223,45 @@ test('a back end that refuses registration leaves an expired code reported as Ex
   assert.ok((await w.backend.activate(A, code)).activated, 'the code issued during the outage reached the back end on the next pass');
 });
 
+test('a new location reaches the back end with the same code', async () => {
+  const w = aWorld();
+  await w.pass([desks()]);
+  const before = await codesOf(w);
+  const moved = aBatch('desks', [{ mac: A, location: 'Desk A, by the window', user: 'ada@contoso.com' }, { mac: B, location: 'Desk B' }, { mac: C, location: 'Lobby, east' }]);
+  const [s] = await w.pass([moved]);
+  assert.is(s!.devices[0]!.location, 'Desk A, by the window');
+  assert.is((await w.backend.get(A))!.location, 'Desk A, by the window');
+  assert.equal(await codesOf(w), before);
+});
+
+test('a back end that cannot be listed fails the step and changes no status, code or registration', async () => {
+  const w = aWorld();
+  await w.pass([desks()]);
+  const status = await w.store.loadAll();
+  const codes = await codesOf(w);
+  w.clock.advance(25 * HOUR);
+  const down = Object.create(w.backend) as typeof w.backend;
+  down.list = async () => { throw new Error('connection refused'); };
+  let error: Error | undefined;
+  try {
+    await w.pass([desks({ regenerateCodes: 'x' })], { driver: down });
+  } catch (err) {
+    error = err as Error;
+  }
+  assert.match(error?.message ?? '', /connection refused/);
+  assert.equal(await w.store.loadAll(), status);
+  assert.equal(await codesOf(w), codes);
+  assert.equal((await w.backend.list()).map((r) => r.codeExpiresAt), [status[0]!.devices[0]!.codeExpiresAt, status[0]!.devices[1]!.codeExpiresAt, status[0]!.devices[2]!.codeExpiresAt]);
+});
+
+test('a MAC that slipped into two batches is kept by the first batch by name, and the second is warned about', async () => {
+  const w = aWorld();
+  const [a, b] = await w.pass([aBatch('zeta', [{ mac: A }, { mac: B }]), aBatch('alpha', [{ mac: A }])]);
+  assert.equal(a!.batch, 'alpha');
+  assert.equal(a!.devices.map((d) => d.macAddress), [A]);
+  assert.equal(b!.devices.map((d) => d.macAddress), [B]);
+  assert.ok(w.logs.some((l) => l.level === 'warn' && /declared twice/.test(l.msg)));
+  assert.equal(Object.keys(await w.secrets.load('zeta')), [B]);
+});
+
 test.run();
