@@ -25,6 +25,6 @@ export class FileRegenerationRequests {
   async add(req: RegenerationRequest): Promise<void> {
     const all = (await this.list()).filter((r) => !(r.batch === req.batch && r.macAddress === req.macAddress));
     all.push(req);
-    await writeFileAtomic(this.path, JSON.stringify(all, null, 2) + '\n', 0o644);
+    await writeFileAtomic(this.path, JSON.stringify(all, null, 2) + '\n', 0o600);
   }
 }

@@ -61,7 +61,7 @@ export interface ProvisioningStatusStore {
   remove(batch: string): Promise<void>;
 }
 
-/** `<state-dir>/provisioning/batches/<batch>.json`: no secret in it, so an ordinary 0644 file. */
+/** `<state-dir>/provisioning/batches/<batch>.json`: no code in it, only verifiers; 0600 like the rest of the state directory. */
 export class FileProvisioningStatusStore implements ProvisioningStatusStore {
   readonly dir: string;
   constructor(stateDir: string) {
@@ -83,7 +83,7 @@ export class FileProvisioningStatusStore implements ProvisioningStatusStore {
     return out;
   }
   async save(status: ProvisioningBatchStatus): Promise<void> {
-    await writeFileAtomic(join(this.dir, `${safeFileName(status.batch)}.json`), JSON.stringify(status, null, 2) + '\n', 0o644);
+    await writeFileAtomic(join(this.dir, `${safeFileName(status.batch)}.json`), JSON.stringify(status, null, 2) + '\n', 0o600);
   }
   async remove(batch: string): Promise<void> {
     await rm(join(this.dir, `${safeFileName(batch)}.json`), { force: true });
