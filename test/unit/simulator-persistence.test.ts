@@ -4,9 +4,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { FleetDevice, FleetFile } from '../../controller/api/types.ts';
 import { ManualClock } from '../../controller/util/clock.ts';
 import { Simulator } from '../../controller/drivers/simulator/simulator.ts';
@@ -158,7 +159,8 @@ test('a history with crashes and restarts in the middle is the history without t
     async (sim) => { for (let i = 0; i < 20; i++) await sim.startUpdate({ deviceId: `p${i}`, component: 'firmware', version: '122.15.0.60' }); },
     (_sim, clock) => clock.advance(3 * 24 * HOUR),
   ];
-  const outcome = (sim: Simulator) => JSON.stringify({ ops: sim.operations(), devices: sim.inventory(), interruptions: sim.interruptions() });
+  // logsUrl differs by design (a file in the state directory, or simulator:logs/ without one).
+  const outcome = (sim: Simulator) => JSON.stringify({ ops: sim.operations(), devices: sim.inventory(), interruptions: sim.interruptions() }, (k, v) => (k === 'logsUrl' ? undefined : v));
 
   const straightClock = new ManualClock(START);
   const straight = new Simulator({ fleet: aFleet(20), clock: straightClock, seed: 8, behaviour });
@@ -191,6 +193,17 @@ test('an operation that could not be written is refused as Unavailable and does 
   rmSync(join(dir, 'journal-1.jsonl'), { recursive: true });
   const retried = await sim.startUpdate({ deviceId: 'p1', component: 'firmware', version: '122.15.0.58' });
   assert.ok(retried.accepted, 'once the disk is back, the start is accepted');
+});
+
+test('with a state directory, a finished diagnostics run leaves its logs in a file its logsUrl names', async () => {
+  const dir = aStateDir();
+  const clock = new ManualClock(START);
+  const sim = open(dir, clock);
+  const op = await sim.runDiagnostics('p2');
+  assert.is(op.logsUrl, pathToFileURL(join(dir, 'logs', `${op.id}.log`)).href);
+  clock.advance(HOUR);
+  assert.is(sim.operation('p2', op.id)?.status, 'successful');
+  assert.match(readFileSync(fileURLToPath(op.logsUrl!), 'utf8'), /diagnostics .* requested for p2/);
 });
 
 test('SIGKILL at any moment of a burst of updates loses no accepted operation and duplicates none', async () => {

@@ -9,6 +9,9 @@
 // Randomness is seeded (./random.ts). Whether a device is offline or in a meeting is a pure function of
 // (seed, device, time slot); what an operation will do (duration, outcome) is drawn when it is accepted
 // and recorded with it, so replaying the journal after a restart gives the same history.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { DateTime } from 'luxon';
 import type { Clock } from '../../util/clock.ts';
 import type {
@@ -98,8 +101,12 @@ export class Simulator {
   readonly seed: number;
   readonly clock: Clock;
   readonly behaviour: ResolvedBehaviour;
-  /** Base of diagnostics `logsUrl`s; the HTTP server points it at its own logs route. */
-  logsBaseUrl = 'simulator:logs/';
+  /**
+   * Base of diagnostics `logsUrl`s: with a state directory, `file://…/logs/` (each finished diagnostics run
+   * writes `<id>.log` there); else `simulator:logs/`. The HTTP server points it at its own logs route.
+   */
+  logsBaseUrl: string;
+  readonly #logsDir: string | undefined;
   readonly #releases: SoftwareReleaseSpec[];
   readonly #devices = new Map<string, DeviceState>();
   /** #devices in fleet order, for paging; rebuilt after a device is added. */
@@ -123,6 +130,8 @@ export class Simulator {
     this.clock = options.clock;
     this.behaviour = resolveBehaviour(options.behaviour);
     this.#compactEvery = options.compactEvery ?? 20_000;
+    this.#logsDir = options.stateDir ? join(options.stateDir, 'logs') : undefined;
+    this.logsBaseUrl = this.#logsDir ? `${pathToFileURL(this.#logsDir).href}/` : 'simulator:logs/';
     this.#releases = clone(options.fleet.releases ?? []);
     for (const d of options.fleet.devices ?? []) {
       if (this.#devices.has(d.id)) throw new Error(`fleet: device ${d.id} appears twice`);
@@ -198,6 +207,10 @@ export class Simulator {
     const t = this.#tick();
     const s = this.#operations.get(operationId);
     if (!s || s.op.operationType !== 'deviceDiagnostics') return undefined;
+    return this.#logText(s, t);
+  }
+
+  #logText(s: SimOperation, t: number): string {
     const d = this.#devices.get(s.op.deviceId)!;
     const created = Date.parse(s.op.createdAt);
     return diagnosticsLog({
@@ -207,6 +220,7 @@ export class Simulator {
       seed: this.seed,
     });
   }
+
 
   /** Operations that started while their device was in a meeting (the planner should make this empty). */
   interruptions(): Interruption[] {
@@ -374,6 +388,14 @@ export class Simulator {
     if (s.op.operationType === 'deviceDiagnostics') {
       s.op.status = 'successful';
       d.diagnostics = undefined;
+      if (this.#logsDir) {
+        try {
+          mkdirSync(this.#logsDir, { recursive: true });
+          writeFileSync(join(this.#logsDir, `${s.op.id}.log`), this.#logText(s, at));
+        } catch {
+          // The logs stay readable through logs(); a full disk must not stop the simulation.
+        }
+      }
       return;
     }
     d.update = undefined;
@@ -465,7 +487,7 @@ export class Simulator {
 
   #public(s: SimOperation): DeviceOperation {
     const op: DeviceOperation = { ...s.op, ...(s.op.error ? { error: { ...s.op.error } } : {}) };
-    if (op.operationType === 'deviceDiagnostics') op.logsUrl = `${this.logsBaseUrl}${op.id}`;
+    if (op.operationType === 'deviceDiagnostics') op.logsUrl = `${this.logsBaseUrl}${op.id}${this.logsBaseUrl.startsWith('file:') ? '.log' : ''}`;
     return op;
   }
 
