@@ -90,6 +90,8 @@ export const ringsWithinSixtyDays: Rule = (input) => {
     return `${r.name} ${fmt(sum)} (${fmt(parts[0]!)} + ${fmt(parts[1]!)} + ${fmt(parts[2]!)})`;
   });
   if (total <= MAX_RING_TOTAL_DAYS * DAY_MS) return [];
+  // An absurd duration is reported by durationsBounded; a sum of it would only add noise.
+  if (resolved.some((r) => [r.deferment, r.rolloutDuration, r.testPeriod].some((d) => (parseDuration(d) ?? 0) > MAX_DURATION_DAYS * DAY_MS))) return [];
   // Reported on the user ring that comes last, the one most likely just added or lengthened.
   const last = [...rings].sort((a, b) => a.obj.spec.order - b.obj.spec.order || a.index - b.index).at(-1)!;
   return [{
@@ -284,6 +286,28 @@ export const releasesUnique: Rule = (input) => {
   return out;
 };
 
+/** Longest duration accepted anywhere: keeps untrusted numbers such as `99999999999d` out of date arithmetic. */
+export const MAX_DURATION_DAYS = 3650;
+const DURATION_FIELDS: Partial<Record<Kind, string[][]>> = {
+  UpdatePhase: [['deferrals', 'firmware'], ['deferrals', 'teamsClient'], ['rolloutDuration']],
+  Ring: [['deferment'], ['rolloutDuration'], ['testPeriod']],
+  FleetPolicy: [['retry', 'backoff'], ['retry', 'maxBackoff'], ['operationTimeout'], ['lifecycle', 'supportPeriod']],
+};
+export const durationsBounded: Rule = (input) => {
+  const out: RuleIssue[] = [];
+  for (const { index, obj } of input.valid) {
+    for (const path of DURATION_FIELDS[obj.kind] ?? []) {
+      let v: unknown = obj.spec;
+      for (const k of path) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+      if (typeof v !== 'string') continue;
+      if ((parseDuration(v) ?? 0) > MAX_DURATION_DAYS * DAY_MS) {
+        out.push({ index, path: ['spec', ...path], message: `${v} is longer than ${MAX_DURATION_DAYS} days; no Fleetward duration needs that` });
+      }
+    }
+  }
+  return out;
+};
+
 /** The rules over objects, in the order their messages are most useful. */
 export const RULES: readonly Rule[] = [
   fleetPolicyNamedDefault,
@@ -291,6 +315,7 @@ export const RULES: readonly Rule[] = [
   groupReferencesExist,
   windowAtLeastThreeHours,
   timeZonesExist,
+  durationsBounded,
   builtinOverridesUnique,
   ringOrdersUnique,
   ringsWithinSixtyDays,

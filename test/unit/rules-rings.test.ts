@@ -78,6 +78,12 @@ test('malformed ring durations and start days are refused', () => {
   ]);
 });
 
+test('an absurdly long duration is refused before any date arithmetic sees it', () => {
+  assertRefused(loadObjects(aRing('pilot', { order: 4, deferment: '99999999999999999999d' })), [
+    'config.yaml:7: Ring/pilot spec.deferment: 99999999999999999999d is longer than 3650 days; no Fleetward duration needs that',
+  ]);
+});
+
 test('a ring without an order is refused', () => {
   assertRefused(loadObjects(aRing('pilot', { rolloutDuration: '5d' })), [
     'config.yaml:5: Ring/pilot spec.order: is required',
