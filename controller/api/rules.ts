@@ -378,4 +378,3 @@ export function checkMacs<W>(entries: readonly MacEntry<W>[]): { issues: MacIssu
   return { issues, normalized };
 }
 
-export { ref as objectRef };
