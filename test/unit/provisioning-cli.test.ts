@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -69,6 +69,7 @@ test('export prints mac, location, code and expiry of every usable code, and not
     assert.ok((await w.backend.activate(B, codes[B]!.code)).activated);
     await w.pass();
     const file = join(w.stateDir, 'export.csv');
+    writeFileSync(file, 'an old, world-readable export\n', { mode: 0o644 });
     const after = await fleetward('provision', 'export', 'desks', '--state-dir', w.stateDir, '--at', '2026-11-23T10:00:00Z', '--output', file);
     assert.is(after.stdout, '');
     assert.equal((parse(readFileSync(file, 'utf8'), { columns: true }) as { macAddress: string }[]).map((r) => r.macAddress), [A]);

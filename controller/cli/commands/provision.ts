@@ -6,7 +6,6 @@
 //   status [BATCH]              per batch counts per state; per device state, location, code expiry
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { normalizeMac } from '../../api/mac.ts';
@@ -15,6 +14,7 @@ import { UsageError } from '../errors.ts';
 import { FileCodeSecretStore } from '../../provisioning/secrets.ts';
 import { FileProvisioningStatusStore, formatProvisioningStatus, type ProvisioningBatchStatus } from '../../provisioning/status.ts';
 import { FileRegenerationRequests } from '../../provisioning/requests.ts';
+import { writeFileAtomic } from '../../provisioning/files.ts';
 
 export const DEFAULT_STATE_DIR = '.fleetward';
 const stateDirOf = (opts: { stateDir?: string }): string => opts.stateDir ?? process.env.FLEETWARD_STATE_DIR ?? DEFAULT_STATE_DIR;
@@ -86,7 +86,8 @@ export function register(program: Command): void {
       const { rows, status } = await exportCodes(stateDirOf(opts), batch, at);
       const csv = stringify(rows, { header: true, columns: [...EXPORT_COLUMNS], record_delimiter: 'unix' });
       if (opts.output) {
-        await writeFile(opts.output, csv, { mode: 0o600 });
+        // Replaced whole, and 0600 even when a readable file of that name was there before.
+        await writeFileAtomic(opts.output, csv, 0o600);
       } else {
         process.stdout.write(csv);
       }
