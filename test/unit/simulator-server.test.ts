@@ -111,6 +111,7 @@ test('an unknown device is 404 for reads and actions', () => withServer(async ({
     assert.is(r.json.error.code, 'NotFound');
   }
   assert.is((await call('DELETE', DEVICES)).status, 405);
+  assert.is((await call('GET', `${DEVICES}/%E0%A4%A`)).status, 400, 'malformed percent-encoding is a bad request, not a crash');
 }));
 
 test('devices are paged with $top and @odata.nextLink until every device was listed once', () => withServer(async ({ call }) => {

@@ -337,7 +337,11 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
       pathKnown = true;
       if (route.method !== method && route.method !== '*') continue;
       const params: Record<string, string> = {};
-      route.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1]!)));
+      try {
+        route.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1]!)));
+      } catch {
+        return graphError(400, 'BadRequest', `malformed percent-encoding in ${url.pathname}`);
+      }
       candidates.push({ route, params });
     }
     if (candidates.length === 0) {
