@@ -63,6 +63,18 @@ test('updates that move later by different amounts give the range of the shift',
   assert.is(diff.summary, 'Next teamsClient update for 2 devices moves later by 1h 30m to 7d.');
 });
 
+test('updates of one component that move both ways get a clause each, the larger group first', () => {
+  const at = (d: number) => new Date(Date.parse('2026-11-29T01:00:00.000Z') + d * D).toISOString();
+  const before = aPlan({ devices: ['a', 'b', 'c'].map((id) => aDevice(id, {}, [scheduled('firmware', '1.0', '1.1', at(0))])) });
+  const after = aPlan({ devices: [
+    aDevice('a', {}, [scheduled('firmware', '1.0', '1.1', at(-1))]),
+    aDevice('b', {}, [scheduled('firmware', '1.0', '1.1', at(2))]),
+    aDevice('c', {}, [scheduled('firmware', '1.0', '1.1', at(3))]),
+  ] });
+  assert.is(diffPlans(before, after).summary,
+    'Next firmware update for 2 devices moves later by 2d to 3d; next firmware update for 1 device moves earlier by 1d.');
+});
+
 test('an update planned only under one config is newly planned or no longer planned, without a shift', () => {
   const before = aPlan({ devices: [
     aDevice('a', {}, [aComponent('firmware', { currentVersion: '1.1' })]),
