@@ -21,7 +21,10 @@ const atCache = new Map<string, number>();
 function at(text: string, zone: string): number {
   const key = `${text}\u0000${zone}`;
   let t = atCache.get(key);
-  if (t === undefined) atCache.set(key, (t = scheduledAt(text, zone)));
+  if (t === undefined) {
+    if (atCache.size > 10_000) atCache.clear();
+    atCache.set(key, (t = scheduledAt(text, zone)));
+  }
   return t;
 }
 
