@@ -115,7 +115,11 @@ export function parseYaml(file: string, text: string, maxBytes = LIMITS.maxFileB
   const docs: ParsedDoc[] = [];
   let parsed: Document.Parsed[];
   try {
-    parsed = parseAllDocuments(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false, strict: true, logLevel: 'error' }) as Document.Parsed[];
+    parsed = parseAllDocuments(text, {
+      lineCounter: lc, uniqueKeys: true, prettyErrors: false, strict: true, logLevel: 'error',
+      // Plain JSON values only: no Date, Uint8Array or Set from YAML 1.1 tags (!!timestamp, !!binary, !!set).
+      schema: 'core', resolveKnownTags: false,
+    }) as Document.Parsed[];
     if (!Array.isArray(parsed)) parsed = [];
   } catch (err) {
     return { docs: [], errors: [{ file, line: 0, message: `not readable as YAML: ${firstLine(String((err as Error).message))}` }] };

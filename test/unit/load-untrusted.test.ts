@@ -117,6 +117,13 @@ test('a mapping key that is a list or a mapping is refused at its line', () => {
   ]);
 });
 
+test('YAML 1.1 tags such as !!timestamp and !!binary give plain text, never dates or bytes', () => {
+  const r = loadFiles({ 'a.yaml': 'apiVersion: fleetward.dev/v1alpha1\nkind: FleetPolicy\nmetadata: {name: default}\nspec:\n  autoUpdates: {pausedAt: !!timestamp 2026-11-20T09:00:00Z}\n  cloud: !!binary Z2NjaA==\n' });
+  assertRefused(r, ['a.yaml:6: FleetPolicy/default spec.cloud: "Z2NjaA==" is not allowed; one of: commercial, gcch, dod']);
+  const ok = loadFiles({ 'a.yaml': 'apiVersion: fleetward.dev/v1alpha1\nkind: FleetPolicy\nmetadata: {name: default}\nspec:\n  autoUpdates: {pausedAt: !!timestamp 2026-11-20T09:00:00Z}\n' });
+  assert.equal(ok.ok && ok.revision.objects[0]!.spec, { autoUpdates: { pausedAt: '2026-11-20T09:00:00Z' } });
+});
+
 test('hidden folders such as .git and .github are not read; nested folders are', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'fw-load-'));
   try {
