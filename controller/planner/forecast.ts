@@ -100,7 +100,7 @@ export function forecast(
     else if (!meetsMinimum(current, r)) why = 'hop';
     else if ((d.stage.phase?.lag ?? 0) > 0) why = 'lag';
     if (why) { excluded.set(why, (excluded.get(why) ?? 0) + 1); continue; }
-    const avail = isUnsupported(input, ctx) ? catchUpAvailability : d.stage.kind === 'ring' ? ringAvailability : phaseAvailability;
+    const avail = d.stage.kind === 'ring' ? (isUnsupported(input, ctx) ? catchUpAvailability : ringAvailability) : phaseAvailability;
     const t = settle(ctx, input, Math.max(avail(input, r, ctx).at, now));
     if (Number.isNaN(t)) continue;
     times.push(t);

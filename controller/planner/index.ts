@@ -47,8 +47,9 @@ function decide(ci: ComponentInput, ctx: PlanContext, unsupported: boolean): Dec
     if (d) return d.target !== null || d.reason === Reason.UnknownVersion ? d : withNewest(ci, d);
   }
   const ring = ci.d.stage.kind === 'ring';
-  const avail = unsupported ? catchUpAvailability : ring ? ringAvailability : phaseAvailability;
-  const choice = chooseTarget(ci, ctx, avail, ring && !unsupported);
+  const catchUp = unsupported && ring;
+  const avail = catchUp ? catchUpAvailability : ring ? ringAvailability : phaseAvailability;
+  const choice = chooseTarget(ci, ctx, avail, ring && !catchUp);
   if (!('release' in choice)) return choice;
   for (const check of TARGET_CHECKS) {
     const d = check(ci, choice, ctx);

@@ -1,8 +1,9 @@
 // Lifecycle (seed 001 "update lifecycle policy"): support ends twelve months after a version's
 // release or once MORE than two newer releases exist (FleetPolicy.lifecycle.supportPeriod and
-// maxNewerReleases). Such devices are reported, and get a "catch-up" update outside the ring order
-// ("attempts are made to ensure that rooms are not past due", seed 001) — for phones too, outside
-// their phase deferral: the release only has to be out (phase) or to have entered the first ring.
+// maxNewerReleases). Such devices are reported; a device in a ring also gets a "catch-up" update
+// outside the ring order ("even with ring validation, attempts are made to ensure that rooms are not
+// past due", seed 001): the next hop as soon as the release has entered the first ring, without a slot.
+// Phones keep their phase schedule (seed 000: step-wise updates need no intervention).
 import type { CompiledRelease, ComponentInput, PlanContext } from './gather.ts';
 import { Finding, Reason } from './reasons.ts';
 import { ringStart } from './rings.ts';
@@ -22,7 +23,7 @@ export function reportUnsupported(ci: ComponentInput, ctx: PlanContext): void {
     `{count} device{s} (${d.manufacturer} ${d.model}) on ${ci.component} ${current}, which is past its support (12 months, or more than ${ctx.policy.maxNewerReleases} newer releases)`);
 }
 
-/** Catch-up: available as soon as the release is out (phases) or has entered the first ring (rings); no slot. */
+/** Catch-up (ring devices): available as soon as the release has entered the first ring; no slot. */
 export function catchUpAvailability(ci: ComponentInput, r: CompiledRelease, ctx: PlanContext): Availability {
   const stageStart = ci.d.stage.kind === 'ring' ? ringStart(ctx, r, 0) : r.releasedAt;
   return {
