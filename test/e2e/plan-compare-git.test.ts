@@ -116,6 +116,18 @@ test('an old revision with an invalid config prints its errors and exits 1', asy
   assert.match(r.stderr, /config git:HEAD~1 is invalid/);
 });
 
+test('an old revision holding a file over the loader\'s size limit is refused before it is parsed', async () => {
+  writeFiles(config, { 'huge.yaml': `# ${'x'.repeat(1024 * 1024 + 10)}\n` });
+  git('add', '.');
+  git('commit', '-q', '-m', 'a huge file');
+  git('rm', '-q', 'fleet-config/huge.yaml');
+  git('commit', '-q', '-m', 'remove it');
+  const r = await compare('git:HEAD~1');
+  assert.is(r.code, 1);
+  assert.is(r.stdout, '');
+  assert.match(r.stderr, /huge\.yaml is 1\.0 MiB; a config file may be at most 1 MiB/);
+});
+
 test('--compare git: with a config directory outside any git repository is refused', async () => {
   const loose = join(root, 'loose');
   writeFiles(loose, configFiles());

@@ -140,6 +140,7 @@ async function filesAt(dir: string, oid: string, path: string): Promise<{ path: 
       const p = prefix ? `${prefix}/${e.path}` : e.path;
       if (e.type === 'tree') await walk(e.oid, p);
       else if (e.type === 'blob' && e.mode !== '120000') out.push({ path: p, oid: e.oid });
+      if (out.length > MAX_TREE_ENTRIES) throw new UsageError(`--compare: more than ${MAX_TREE_ENTRIES} files under ${path || '.'} at that revision`, 1);
     }
   };
   let root: string;
@@ -153,6 +154,8 @@ async function filesAt(dir: string, oid: string, path: string): Promise<{ path: 
 }
 
 const CONFIG_FILE = /\.ya?ml$/i;
+/** A config directory is small; a tree far larger than the loader's file limit is not walked to the end. */
+const MAX_TREE_ENTRIES = 50_000;
 /** Files the loader might read: the YAML objects and the CSV files they name (devicesFile). */
 const READABLE_FILE = /\.(ya?ml|csv)$/i;
 
@@ -173,13 +176,23 @@ export async function loadConfigAtRevision(spec: string, configDir: string): Pro
   if (path.split('/').includes('..')) throw new UsageError(`--compare ${spec}: ${path} leaves the repository`);
   const oid = await resolveRevision(dir, rev);
   const entries = (await filesAt(dir, oid, path)).filter((e) => READABLE_FILE.test(e.path));
+  // The repository is untrusted input: the directory loader's limits apply before anything is read.
+  const tooMany = (kind: RegExp) => entries.filter((e) => kind.test(e.path)).length > LIMITS.maxFiles;
+  if (tooMany(CONFIG_FILE) || tooMany(/\.csv$/i)) {
+    throw new UsageError(`--compare ${spec}: more than ${LIMITS.maxFiles} YAML or CSV files; a config revision may hold at most ${LIMITS.maxFiles}`, 1);
+  }
   // loadDocuments is synchronous: read every blob it may ask for first.
   const texts = new Map<string, string>();
+  const total = { yaml: 0, csv: 0 };
   for (const e of entries) {
     const { blob } = await git.readBlob({ fs, dir, oid: e.oid });
-    // The directory loader's limit for one file, so a huge blob is refused rather than parsed.
     if (blob.byteLength > LIMITS.maxFileBytes) {
       throw new UsageError(`--compare ${spec}: ${e.path} is ${(blob.byteLength / 1048576).toFixed(1)} MiB; a config file may be at most ${LIMITS.maxFileBytes / 1048576} MiB`, 1);
+    }
+    const kind = CONFIG_FILE.test(e.path) ? 'yaml' : 'csv';
+    total[kind] += blob.byteLength;
+    if (total[kind] > LIMITS.maxTotalBytes) {
+      throw new UsageError(`--compare ${spec}: the ${kind.toUpperCase()} files hold more than ${LIMITS.maxTotalBytes / 1048576} MiB; a config revision may hold at most that`, 1);
     }
     texts.set(e.path, Buffer.from(blob).toString('utf8'));
   }
