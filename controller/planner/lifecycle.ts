@@ -16,11 +16,22 @@ export function isUnsupported(ci: ComponentInput, ctx: PlanContext): boolean {
   return (ci.entry.newerVerified.get(r.version) ?? 0) > ctx.policy.maxNewerReleases;
 }
 
+/** One tally owner per component: findings are aggregated per component and version, across models. */
+const OWNERS = new Map<string, object>();
+export const componentOwner = (component: string): object => {
+  let o = OWNERS.get(component);
+  if (!o) OWNERS.set(component, (o = { component }));
+  return o;
+};
+
 export function reportUnsupported(ci: ComponentInput, ctx: PlanContext): void {
-  const d = ci.d.device;
-  const current = ci.current;
-  if (!ctx.findings.bump(Finding.UnsupportedVersion, ci.entry!, current!)) ctx.findings.tally(Finding.UnsupportedVersion, ci.entry!, current!, () =>
-    `{count} device{s} (${d.manufacturer} ${d.model}) on ${ci.component} ${current}, which is past its support (12 months, or more than ${ctx.policy.maxNewerReleases} newer releases)`);
+  const component = ci.component;
+  const current = ci.current!;
+  const owner = componentOwner(component);
+  if (ctx.findings.bump(Finding.UnsupportedVersion, owner, current)) return;
+  const max = ctx.policy.maxNewerReleases;
+  ctx.findings.tally(Finding.UnsupportedVersion, owner, current, () =>
+    `{count} device{s} on ${component} ${current}, which is past its support (12 months, or more than ${max} newer releases)`);
 }
 
 /** Catch-up (ring devices): available as soon as the release has entered the first ring; no slot. */

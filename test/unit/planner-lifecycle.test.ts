@@ -26,6 +26,15 @@ for (const [name, current, releases, unsupported] of support) {
   });
 }
 
+test('unsupported versions are reported per component and version, with the device count', () => {
+  const p = planAt(config(...phoneObjs), fleet([
+    aPhone({ id: 'a', software: { firmware: '1.0.0.1', teamsClient: '1449.0.0.1' } }),
+    aPhone({ id: 'b', software: { firmware: '1.0.0.1', teamsClient: '1449.0.0.1' } }),
+  ], [fw('1.0.0.1', 400), fw('1.0.0.2', 10), aRelease('teamsClient', '1449.0.0.1', { daysAgo: 10 })]));
+  assert.equal(p.findings.filter((f) => f.code === 'UnsupportedVersion').map((f) => f.message),
+    ['2 devices on firmware 1.0.0.1, which is past its support (12 months, or more than 2 newer releases)']);
+});
+
 test('FleetPolicy.lifecycle changes the support period and the number of newer releases', () => {
   const p = phonePlan('1.0.0.1', [fw('1.0.0.1', 100), fw('1.0.0.2', 10)], aPolicy({ lifecycle: { supportPeriod: '90d' } }));
   assert.ok(componentOf(p, 'p', 'firmware').unsupported);
