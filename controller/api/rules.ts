@@ -58,9 +58,16 @@ export const windowAtLeastThreeHours: Rule = (input) =>
 // ---- Time zones ----------------------------------------------------------------------------
 
 let zoneNames: string[] | undefined;
+/** isValidZone builds an Intl formatter per call; a fleet repeats a handful of zones thousands of times. */
+const zoneValid = new Map<string, boolean>();
 export function timeZoneProblem(zone: string, allowDevice: boolean): string | undefined {
   if (allowDevice && zone === DEVICE_TIME_ZONE) return undefined;
-  if (IANAZone.isValidZone(zone)) return undefined;
+  let valid = zoneValid.get(zone);
+  if (valid === undefined) {
+    valid = IANAZone.isValidZone(zone);
+    if (zoneValid.size < 10_000) zoneValid.set(zone, valid);
+  }
+  if (valid) return undefined;
   zoneNames ??= Intl.supportedValuesOf('timeZone');
   const near = closest(zone, zoneNames);
   return `${JSON.stringify(zone)} is not an IANA time zone${near ? ` (did you mean ${near}?)` : ''}; write ${allowDevice ? 'device or ' : ''}a name such as Europe/Paris`;
