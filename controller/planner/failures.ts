@@ -10,6 +10,7 @@
 //    person acts: a SoftwareUpdate for it, or a newer release (a different hop).
 import type { ComponentInput, Decision, HopFailures, PlanContext } from './gather.ts';
 import { Finding, Reason } from './reasons.ts';
+import type { Choice } from './versions.ts';
 
 export function inFlight(ci: ComponentInput): Decision | null {
   const op = ci.history.inFlight;
@@ -65,4 +66,16 @@ export function retryAfterFailures(ci: ComponentInput, version: string, ctx: Pla
     };
   }
   return { at: f.lastAt + backoffMs(ctx, f.count), reason: f.timedOut ? Reason.OperationTimedOut : Reason.RetryBackoff };
+}
+
+/** Target check: Held after maxAttempts failures of the hop. */
+export function heldAfterFailures(ci: ComponentInput, choice: Choice, ctx: PlanContext): Decision | null {
+  const r = retryAfterFailures(ci, choice.release.version, ctx, false);
+  return r && 'state' in r ? r : null;
+}
+
+/** Bound: a retry waits for its backoff. */
+export function retryBackoff(ci: ComponentInput, choice: Choice, _t: number, ctx: PlanContext): RetryBound | null {
+  const r = retryAfterFailures(ci, choice.release.version, ctx, false);
+  return r && !('state' in r) ? r : null;
 }

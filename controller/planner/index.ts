@@ -7,7 +7,7 @@ import type { DesiredState } from '../api/desired.ts';
 import { COMPONENTS, type Component, type ObservedState } from '../api/types.ts';
 import { EMPTY_HISTORY, compile, cmp, deviceInput, historyOf, manualFor, type ComponentInput, type Decision, type DeviceInput, type PlanContext } from './gather.ts';
 import { autoUpdateDisabled, assignGroup, groupSuspended } from './groups.ts';
-import { inFlight, retryAfterFailures } from './failures.ts';
+import { heldAfterFailures, inFlight, retryBackoff } from './failures.ts';
 import { catchUpAvailability, componentOwner, isUnsupported, reportUnsupported } from './lifecycle.ts';
 import { manualUpdate } from './manual.ts';
 import { phaseAvailability } from './phases.ts';
@@ -25,17 +25,11 @@ type Bound = (ci: ComponentInput, choice: Choice, t: number, ctx: PlanContext) =
 
 /** Decide before any target is chosen: in flight, a manual update, then what rules out automatic updates. */
 const GATES: Gate[] = [inFlight, manualUpdate];
-const AUTO_GATES: Gate[] = [componentManualOnly, cloudManualOnly, groupSuspended, autoUpdateDisabled, unknownVersion, (ci) => noWindow(ci.d)];
+const AUTO_GATES: Gate[] = [componentManualOnly, cloudManualOnly, groupSuspended, autoUpdateDisabled, unknownVersion, noWindow];
 /** Decide once the target is known. */
-const TARGET_CHECKS: TargetCheck[] = [
-  releasePaused,
-  (ci, c, ctx) => { const r = retryAfterFailures(ci, c.release.version, ctx, false); return r && 'state' in r ? r : null; },
-];
+const TARGET_CHECKS: TargetCheck[] = [releasePaused, heldAfterFailures];
 /** Push the start later; applied until nothing moves, then aligned to the maintenance window. */
-const BOUNDS: Bound[] = [
-  (ci, c, _t, ctx) => { const r = retryAfterFailures(ci, c.release.version, ctx, false); return r && !('state' in r) ? r : null; },
-  (ci, _c, t, ctx) => tenantPause(ci, t, ctx),
-];
+const BOUNDS: Bound[] = [retryBackoff, tenantPause];
 
 function decide(ci: ComponentInput, ctx: PlanContext, unsupported: boolean): Decision {
   for (const gate of GATES) {

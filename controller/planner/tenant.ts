@@ -25,7 +25,7 @@ export function cloudManualOnly(_ci: ComponentInput, ctx: PlanContext): Decision
 }
 
 /** An automatic operation may not start while the tenant is paused: move it to the resume instant. */
-export function tenantPause(_ci: ComponentInput, t: number, ctx: PlanContext): { at: number; reason: Reason } | null {
+export function tenantPause(_ci: ComponentInput, _choice: unknown, t: number, ctx: PlanContext): { at: number; reason: Reason } | null {
   const p = ctx.policy;
   if (t < p.pauseFrom || t >= p.pauseUntil) return null;
   return { at: p.pauseUntil, reason: Reason.TenantPaused };

@@ -8,7 +8,7 @@ import { IANAZone } from 'luxon';
 import { DEFAULT_WINDOW, DEFAULT_WINDOW_NAME, DEVICE_TIME_ZONE } from '../api/builtins.ts';
 import { WEEKDAYS, type MaintenanceWindowSpec } from '../api/types.ts';
 import { Reason } from './reasons.ts';
-import type { Decision, DeviceInput } from './gather.ts';
+import type { ComponentInput, Decision, DeviceInput } from './gather.ts';
 
 export interface CompiledWindow {
   name: string;
@@ -205,8 +205,8 @@ export function windowStart(input: DeviceInput, t: number): number {
 }
 
 /** A window that never opens blocks automatic work (validation normally refuses it). */
-export function noWindow(input: DeviceInput): Decision | null {
-  if (!Number.isNaN(input.calendar.nextStart(input.now))) return null;
+export function noWindow(ci: ComponentInput): Decision | null {
+  if (!Number.isNaN(ci.d.calendar.nextStart(ci.d.now))) return null;
   return { state: 'Blocked', reason: Reason.NoWindow, target: null, notBefore: null };
 }
 
