@@ -1,23 +1,30 @@
 // `fleetward`: one subcommand per file in ./commands, each exporting `register(program)`.
+// Only the command being run is imported (the Kubernetes client alone costs a second of start-up);
+// help and unknown commands import them all.
 import { Command } from 'commander';
-import { register as validate } from './commands/validate.ts';
-import { register as plan } from './commands/plan.ts';
-import { register as forecast } from './commands/forecast.ts';
-import { register as run } from './commands/run.ts';
-import { register as status } from './commands/status.ts';
-import { register as simulator } from './commands/simulator.ts';
-import { register as provision } from './commands/provision.ts';
-import { register as operator } from './commands/operator.ts';
 import { UsageError } from './errors.ts';
+
+type Register = (program: Command) => void;
+const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
+  validate: () => import('./commands/validate.ts'),
+  plan: () => import('./commands/plan.ts'),
+  forecast: () => import('./commands/forecast.ts'),
+  run: () => import('./commands/run.ts'),
+  status: () => import('./commands/status.ts'),
+  simulator: () => import('./commands/simulator.ts'),
+  provision: () => import('./commands/provision.ts'),
+  operator: () => import('./commands/operator.ts'),
+};
 
 const program = new Command('fleetward')
   .description('Keeps fleets of meeting-room and desk devices on the software their admins declared.')
   .showHelpAfterError()
   .configureOutput({ outputError: (text, write) => write(text) });
 
-for (const reg of [validate, plan, forecast, run, status, simulator, provision, operator]) reg(program);
-
 try {
+  const asked = process.argv[2];
+  const wanted = asked !== undefined && Object.hasOwn(COMMANDS, asked) ? [COMMANDS[asked]!] : Object.values(COMMANDS);
+  for (const load of wanted) (await load()).register(program);
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof UsageError) {
