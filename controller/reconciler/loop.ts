@@ -9,6 +9,8 @@ export interface LoopOptions {
   clock: Clock;
   /** Time between passes, in the clock's milliseconds. */
   intervalMs: number;
+  /** Never sleep less than this on the clock between passes, unless kicked. Default 1 s. */
+  minIntervalMs?: number;
   /** Never sleep less than this much wall time between passes (keeps a fast clock from spinning). Default 20 ms. */
   minPauseMs?: number;
   /** Called after every pass. Return `true` to stop. */
@@ -55,7 +57,8 @@ export class ReconcileLoop {
       if (await this.#o.afterPass?.(result)) break;
       if (this.#kicked) continue;
       let delay = intervalMs;
-      if (result.nextStartAt) delay = Math.min(delay, Math.max(0, result.nextStartAt.getTime() - clock.now().getTime()));
+      if (result.nextStartAt) delay = Math.min(delay, result.nextStartAt.getTime() - clock.now().getTime());
+      delay = Math.max(delay, this.#o.minIntervalMs ?? 1000);
       const wallStart = Date.now();
       await new Promise<void>((resolve) => {
         this.#wake = resolve;

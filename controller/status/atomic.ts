@@ -1,20 +1,20 @@
 // Atomic file writes for the state directory: a reader (or a restart after SIGKILL) sees either the
 // old content or the new one, never half of either. Write a temporary file beside the target, fsync
-// it, and rename it over the target. The directory is fsynced only when asked (`durable`): a killed
+// it (unless told not to: content the next pass re-derives anyway), and rename it over the target. The directory is fsynced only when asked (`durable`): a killed
 // process loses nothing without it, and a pass writes hundreds of files; only an OS crash could undo
 // the last renames, which the next pass re-derives from the driver anyway.
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
-export function writeFileAtomic(path: string, content: string, opts: { durable?: boolean } = {}): void {
+export function writeFileAtomic(path: string, content: string, opts: { fsync?: boolean; durable?: boolean } = {}): void {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const fd = openSync(tmp, 'w', 0o600);
   try {
     writeSync(fd, content);
-    fsyncSync(fd);
+    if (opts.fsync !== false) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }

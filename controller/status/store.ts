@@ -95,6 +95,9 @@ export class StateStore {
   readonly #written = new Map<string, string>();
   /** Device records as last read or written: this process is the only writer of its state directory. */
   readonly #devices = new Map<string, DeviceRecord>();
+  #objects: Record<string, ObjectStatus> | undefined;
+  /** Per device, the history and intents last written (to decide whether a write must be flushed). */
+  readonly #lasting = new Map<string, string>();
 
   constructor(dir: string) {
     this.dir = dir;
@@ -112,13 +115,13 @@ export class StateStore {
   }
 
   /** Writes when the content differs from what is on disk; returns whether it wrote. */
-  #write(path: string, value: unknown): boolean {
+  #write(path: string, value: unknown, fsync = true): boolean {
     const text = JSON.stringify(value, null, 2) + '\n';
     if (!this.#written.has(path)) {
       try { this.#read(path); } catch { /* a corrupt file gets replaced */ }
     }
     if (this.#written.get(path) === text) return false;
-    writeFileAtomic(path, text);
+    writeFileAtomic(path, text, { fsync });
     this.#written.set(path, text);
     return true;
   }
@@ -138,11 +141,13 @@ export class StateStore {
   }
 
   readObjects(): Record<string, ObjectStatus> {
-    return this.#read<Record<string, ObjectStatus>>(this.#path('objects.json')) ?? {};
+    this.#objects ??= this.#read<Record<string, ObjectStatus>>(this.#path('objects.json')) ?? {};
+    return this.#objects;
   }
   writeObjects(objects: Record<string, ObjectStatus>): boolean {
     const sorted: Record<string, ObjectStatus> = {};
     for (const key of Object.keys(objects).sort()) sorted[key] = objects[key]!;
+    this.#objects = sorted;
     return this.#write(this.#path('objects.json'), sorted);
   }
 
@@ -154,12 +159,23 @@ export class StateStore {
     const cached = this.#devices.get(id);
     if (cached) return cached;
     const rec = this.#read<DeviceRecord>(this.#devicePath(id));
-    if (rec) this.#devices.set(id, rec);
+    if (rec) {
+      this.#devices.set(id, rec);
+      this.#lasting.set(id, JSON.stringify([rec.history, (rec as { pending?: unknown }).pending]));
+    }
     return rec;
   }
+  /**
+   * Flushed to disk (fsync) when the history or a pending intent changed; a change of the planned
+   * components alone is only renamed into place, since the next pass derives it again.
+   */
   writeDevice(rec: DeviceRecord): boolean {
     this.#devices.set(rec.id, rec);
-    return this.#write(this.#devicePath(rec.id), rec);
+    const lasting = JSON.stringify([rec.history, (rec as { pending?: unknown }).pending]);
+    const fsync = this.#lasting.get(rec.id) !== lasting;
+    const wrote = this.#write(this.#devicePath(rec.id), rec, fsync);
+    this.#lasting.set(rec.id, lasting);
+    return wrote;
   }
   listDeviceIds(): string[] {
     return readdirSync(join(this.dir, 'devices'))

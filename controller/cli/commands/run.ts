@@ -37,6 +37,7 @@ export interface RunOptions {
   stateDir: string;
   fresh?: boolean;
   interval: string;
+  minInterval: string;
   fetchInterval: string;
   speed?: string;
   clock: string;
@@ -69,6 +70,7 @@ export function register(program: Command): void {
     .option('--state-dir <dir>', 'where status, history and the simulator state are kept', '.fleetward')
     .option('--fresh', 'delete the state directory first (demos)')
     .option('--interval <duration>', 'time between passes, on the run\'s clock (sooner when something is due)', '30s')
+    .option('--min-interval <duration>', 'never pass more often than this on the run\'s clock, unless a change arrives', '1s')
     .option('--speed <factor>', 'simulator only: run the clock this many times faster than real time')
     .option('--clock <kind>', 'simulator only, with --speed: scaled (simulated time runs on during a pass) or stepped (it moves only between passes)', 'scaled')
     .option('--start <iso>', 'simulator only: simulated start instant (default now, or where the state directory left off)')
@@ -121,6 +123,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
   if (o.driver !== 'simulator' && (o.speed || o.start)) throw new UsageError('--speed and --start only apply to the simulator driver');
   if (o.clock !== 'scaled' && o.clock !== 'stepped') throw new UsageError(`--clock ${JSON.stringify(o.clock)}: expected scaled or stepped`);
   const intervalMs = parseInterval(o.interval, '--interval');
+  const minIntervalMs = parseInterval(o.minInterval, '--min-interval');
   const fetchIntervalMs = parseInterval(o.fetchInterval, '--fetch-interval');
   const forMs = o.for ? parseInterval(o.for, '--for') : undefined;
   const progressMs = o.progress ? parseInterval(o.progress, '--progress') : undefined;
@@ -183,7 +186,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
   const saveClock = () => { if (o.driver === 'simulator') writeFileAtomic(clockFile, JSON.stringify({ now: clock.now().toISOString() }) + '\n'); };
 
   const loop = new ReconcileLoop(reconciler, {
-    clock, intervalMs,
+    clock, intervalMs, minIntervalMs,
     afterPass: (r) => {
       last = r;
       saveClock();

@@ -1,0 +1,119 @@
+// Builders for reconcile-loop tests: a config directory written from small YAML builders, a simulated fleet
+// with a ManualClock, and a Reconciler wired to the real planner, simulator and state directory.
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { FleetDevice, FleetFile, SoftwareReleaseSpec } from '../../controller/api/types.ts';
+import type { SimulatorBehaviour } from '../../controller/drivers/simulator/behaviour.ts';
+import { SimulatorDriver } from '../../controller/drivers/simulator/driver.ts';
+import { plan } from '../../controller/planner/index.ts';
+import { silentLogger } from '../../controller/reconciler/log.ts';
+import { Reconciler } from '../../controller/reconciler/reconciler.ts';
+import { Metrics } from '../../controller/server/metrics.ts';
+import { DirSource } from '../../controller/sources/dir.ts';
+import type { Source } from '../../controller/sources/source.ts';
+import { StateStore } from '../../controller/status/store.ts';
+import type { Driver } from '../../controller/drivers/driver.ts';
+import { ManualClock } from '../../controller/util/clock.ts';
+
+export const NOW = '2026-11-23T12:00:00Z';
+
+export function aPhone(id: string, over: Partial<FleetDevice> = {}): FleetDevice {
+  return {
+    id, deviceType: 'ipPhone', manufacturer: 'Yealink', model: 'MP54', timeZone: 'Europe/Paris',
+    online: true, activityState: 'idle', healthStatus: 'healthy', software: { firmware: '122.15.0.30' }, ...over,
+  };
+}
+
+export function aRelease(version: string, over: Partial<SoftwareReleaseSpec> = {}): SoftwareReleaseSpec {
+  return { component: 'firmware', version, manufacturer: 'Yealink', models: ['MP54'], releasedAt: '2026-10-01T00:00:00Z', label: 'verified', ...over };
+}
+
+/** A window open 00:00–23:00 every day, so tests are not about windows. */
+export function anAlwaysWindow(name = 'always', days = '[Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday]', start = '00:00', end = '23:00'): string {
+  return `apiVersion: fleetward.dev/v1alpha1
+kind: MaintenanceWindow
+metadata:
+  name: ${name}
+spec:
+  start: "${start}"
+  end: "${end}"
+  days: ${days}
+  timeZone: device
+`;
+}
+
+export function aGroup(name: string, windowName: string, phase = 'Validation'): string {
+  return `apiVersion: fleetward.dev/v1alpha1
+kind: DeviceGroup
+metadata:
+  name: ${name}
+spec:
+  selector:
+    deviceTypes: [ipPhone]
+  updatePhase: ${phase}
+  maintenanceWindow: ${windowName}
+`;
+}
+
+export class Fixture {
+  readonly root = mkdtempSync(join(tmpdir(), 'fw-rec-'));
+  readonly configDir = join(this.root, 'config');
+  readonly stateDir = join(this.root, 'state');
+  readonly clock: ManualClock;
+  readonly fleet: FleetFile;
+  readonly behaviour: SimulatorBehaviour;
+  driver!: SimulatorDriver;
+  store!: StateStore;
+  reconciler!: Reconciler;
+  metrics = new Metrics();
+
+  constructor(opts: { devices: FleetDevice[]; releases: SoftwareReleaseSpec[]; behaviour?: SimulatorBehaviour; config?: Record<string, string>; now?: string }) {
+    this.clock = new ManualClock(opts.now ?? NOW);
+    this.fleet = { devices: opts.devices, releases: opts.releases };
+    this.behaviour = {
+      failureRate: 0, offlineRate: 0, busyDuringMeetings: 0, rollbackRate: 0, installDuration: '20m', queueDelay: '1m',
+      ...opts.behaviour,
+    };
+    mkdirSync(this.configDir, { recursive: true });
+    this.writeConfig(opts.config ?? { 'window.yaml': anAlwaysWindow(), 'group.yaml': aGroup('phones', 'always') });
+    this.start();
+  }
+
+  writeConfig(files: Record<string, string | null>): void {
+    for (const [p, text] of Object.entries(files)) {
+      const abs = join(this.configDir, p);
+      if (text === null) rmSync(abs, { force: true });
+      else { mkdirSync(dirname(abs), { recursive: true }); writeFileSync(abs, text); }
+    }
+  }
+
+  /** (Re)builds driver, store and reconciler from the directories, as a new process would. */
+  start(opts: { driver?: (d: SimulatorDriver) => Driver; source?: Source; maxOperationsPerPass?: number } = {}): Reconciler {
+    this.driver = new SimulatorDriver({ fleet: this.fleet, seed: 7, clock: this.clock, stateDir: join(this.stateDir, 'simulator'), behaviour: this.behaviour });
+    this.store = new StateStore(this.stateDir);
+    this.metrics = new Metrics();
+    this.reconciler = new Reconciler({
+      source: opts.source ?? new DirSource(this.configDir), driver: opts.driver ? opts.driver(this.driver) : this.driver,
+      store: this.store, clock: this.clock, plan, logger: silentLogger, metrics: this.metrics,
+      ...(opts.maxOperationsPerPass ? { maxOperationsPerPass: opts.maxOperationsPerPass } : {}),
+    });
+    return this.reconciler;
+  }
+
+  async restart(opts: Parameters<Fixture['start']>[0] = {}): Promise<Reconciler> {
+    await this.reconciler.settle();
+    await this.driver.close();
+    return this.start(opts);
+  }
+
+  async close(): Promise<void> {
+    await this.reconciler.settle();
+    await this.driver.close();
+    rmSync(this.root, { recursive: true, force: true });
+  }
+
+  updates(): { deviceId: string; toVersion?: string; status: string }[] {
+    return this.driver.simulator.operations().filter((o) => o.operationType === 'softwareUpdate');
+  }
+}

@@ -1,0 +1,233 @@
+// The reconcile pass against the real planner, simulator and state directory, on a ManualClock.
+// Assertions are on the state of the world: operations the simulator holds, status and history written.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { getCondition } from '../../controller/status/conditions.ts';
+import type { Driver } from '../../controller/drivers/driver.ts';
+import { DriverError } from '../../controller/drivers/driver.ts';
+import { InvalidRevision, DriverUnavailable, ReconciliationSucceeded, NoValidRevision } from '../../controller/reconciler/reasons.ts';
+import { Fixture, aPhone, aRelease, anAlwaysWindow, aGroup } from '../support/reconciler-fixture.ts';
+
+const HOUR = 3_600_000;
+const threePhones = () => [aPhone('p1'), aPhone('p2'), aPhone('p3')];
+/** The version the phones run, and a newer one released long enough ago for any phase. */
+const catalog = () => [aRelease('122.15.0.30', { releasedAt: '2026-06-01T00:00:00Z' }), aRelease('122.15.0.44')];
+
+test('a due update is issued once; passes while it is in flight issue nothing more', async () => {
+  const f = new Fixture({ devices: threePhones(), releases: catalog() });
+  const first = await f.reconciler.reconcile();
+  assert.is(first.issued, 3);
+  f.clock.advance(5 * 60_000);
+  const second = await f.reconciler.reconcile();
+  assert.is(second.issued, 0);
+  assert.is(f.updates().length, 3);
+  assert.equal(f.updates().map((o) => o.toVersion), ['122.15.0.44', '122.15.0.44', '122.15.0.44']);
+  await f.close();
+});
+
+test('a restart on the same state directory issues no duplicate and keeps every history entry', async () => {
+  const f = new Fixture({ devices: threePhones(), releases: catalog() });
+  await f.reconciler.reconcile();
+  const before = f.store.readDevice('p1')!.history.length;
+  await f.restart();
+  const again = await f.reconciler.reconcile();
+  assert.is(again.issued, 0);
+  assert.is(f.updates().length, 3);
+  assert.is(f.store.readDevice('p1')!.history.length, before);
+  assert.is(f.store.readDevice('p1')!.history[0]!.issuedBy, 'fleetward');
+  await f.close();
+});
+
+test('the history records the outcome once the driver reports it, and the device reaches its target', async () => {
+  const f = new Fixture({ devices: [aPhone('p1')], releases: catalog() });
+  await f.reconciler.reconcile();
+  f.clock.advance(2 * HOUR);
+  const r = await f.reconciler.reconcile();
+  const h = f.store.readDevice('p1')!.history;
+  assert.is(h.length, 1);
+  assert.is(h[0]!.status, 'successful');
+  assert.is(h[0]!.reason !== undefined, true);
+  assert.ok(r.complete, 'nothing left to do');
+  const comp = f.store.readDevice('p1')!.components!.find((c) => c.component === 'firmware')!;
+  assert.is(comp.currentVersion, '122.15.0.44');
+  assert.is(comp.state, 'UpToDate');
+  await f.close();
+});
+
+test('an operation started before a crash, but not recorded, is found in the driver and attributed to Fleetward', async () => {
+  const f = new Fixture({ devices: [aPhone('p1')], releases: catalog() });
+  // What a pass does before it calls the driver: write the intent. Then the driver accepts and the process dies.
+  f.store.writeDevice({ id: 'p1', history: [], pending: [{ component: 'firmware', toVersion: '122.15.0.44', reason: 'PhaseRollout', revision: 'sha256:x' }] } as never);
+  await f.driver.startUpdate({ deviceId: 'p1', component: 'firmware', version: '122.15.0.44' });
+  await f.restart();
+  const r = await f.reconciler.reconcile();
+  assert.is(r.issued, 0);
+  assert.is(f.updates().length, 1);
+  const h = f.store.readDevice('p1')!.history;
+  assert.is(h.length, 1);
+  assert.is(h[0]!.issuedBy, 'fleetward');
+  assert.is(h[0]!.reason, 'PhaseRollout');
+  assert.is((f.store.readDevice('p1') as { pending?: unknown }).pending, undefined);
+  await f.close();
+});
+
+test('an invalid revision keeps the last good one in force, says why, and changes nothing else', async () => {
+  const f = new Fixture({ devices: threePhones(), releases: catalog() });
+  const good = await f.reconciler.reconcile();
+  assert.ok(good.ok);
+  const goodRevision = good.revision!;
+  const revisionFile = readFileSync(join(f.stateDir, 'revision.json'), 'utf8');
+  f.writeConfig({ 'window.yaml': anAlwaysWindow('always', '[Sunday]', '01:00', '02:00') });
+  const bad = await f.reconciler.reconcile();
+  assert.is(bad.reason, InvalidRevision);
+  assert.is(bad.revision, goodRevision);
+  const run = f.store.readRun()!;
+  const ready = getCondition(run.conditions, 'Ready')!;
+  assert.is(ready.status, 'False');
+  assert.is(ready.reason, InvalidRevision);
+  assert.match(ready.message, /window\.yaml:\d+/);
+  assert.match(ready.message, new RegExp(`${goodRevision.replace(/[:]/g, '.')} stays in force`));
+  assert.is(getCondition(run.conditions, 'Stalled')?.reason, InvalidRevision);
+  assert.is(run.lastAppliedRevision, goodRevision);
+  assert.ok(run.revisionErrors!.length >= 1);
+  assert.is(readFileSync(join(f.stateDir, 'revision.json'), 'utf8'), revisionFile, 'the last good revision is untouched');
+  assert.is(f.store.readObjects()['MaintenanceWindow/always']!.lastAppliedRevision, goodRevision);
+  assert.is(f.updates().length, 3, 'no operation from the rejected revision');
+  // Fixing the config clears the condition.
+  f.writeConfig({ 'window.yaml': anAlwaysWindow() });
+  const fixed = await f.reconciler.reconcile();
+  assert.is(fixed.reason, ReconciliationSucceeded);
+  assert.is(getCondition(f.store.readRun()!.conditions, 'Stalled'), undefined);
+  await f.close();
+});
+
+test('the last good revision stays in force across a restart while the config is invalid', async () => {
+  const f = new Fixture({ devices: [aPhone('p1')], releases: catalog() });
+  const good = await f.reconciler.reconcile();
+  f.writeConfig({ 'group.yaml': 'kind: DeviceGroup\nnot: valid\n' });
+  await f.restart();
+  const r = await f.reconciler.reconcile();
+  assert.is(r.reason, InvalidRevision);
+  assert.is(r.revision, good.revision);
+  assert.ok(r.plan, 'the last good revision is still planned');
+  await f.close();
+});
+
+test('without any valid revision nothing is issued and status says so', async () => {
+  const f = new Fixture({ devices: threePhones(), releases: catalog(), config: { 'group.yaml': aGroup('phones', 'missing-window') + '  bogus: 1\n' } });
+  const r = await f.reconciler.reconcile();
+  assert.is(r.issued, 0);
+  assert.is(r.revision, null);
+  assert.is(r.reason, InvalidRevision);
+  assert.is(f.updates().length, 0);
+  assert.is(f.store.readRun()!.lastAppliedRevision, undefined);
+  assert.not.ok(f.reconciler.ready);
+  await f.close();
+});
+
+test('a missing config directory is reported as such and nothing is issued', async () => {
+  const f = new Fixture({ devices: [aPhone('p1')], releases: catalog() });
+  const { DirSource } = await import('../../controller/sources/dir.ts');
+  f.start({ source: new DirSource(join(f.root, 'nowhere')) });
+  const r = await f.reconciler.reconcile();
+  assert.is(r.issued, 0);
+  assert.match(getCondition(f.store.readRun()!.conditions, 'Ready')!.message, /nowhere|no such directory/);
+  assert.ok(r.reason === 'SourceUnavailable' || r.reason === InvalidRevision || r.reason === NoValidRevision);
+  await f.close();
+});
+
+test('a driver that does not answer leaves DriverUnavailable, issues nothing and keeps the history', async () => {
+  const f = new Fixture({ devices: [aPhone('p1')], releases: catalog() });
+  await f.reconciler.reconcile();
+  const history = JSON.stringify(f.store.readDevice('p1')!.history);
+  const down = (d: Driver): Driver => ({
+    name: d.name, catalog: () => d.catalog(), operations: () => d.operations(), operation: (a, b) => d.operation(a, b),
+    startUpdate: (r) => d.startUpdate(r), runDiagnostics: (id) => d.runDiagnostics(id),
+    inventory: () => Promise.reject(new DriverError('Unavailable', 'connection refused')),
+  });
+  await f.restart({ driver: down });
+  const r = await f.reconciler.reconcile();
+  assert.is(r.reason, DriverUnavailable);
+  assert.is(r.issued, 0);
+  const ready = getCondition(f.store.readRun()!.conditions, 'Ready')!;
+  assert.is(ready.reason, DriverUnavailable);
+  assert.match(ready.message, /connection refused/);
+  assert.is(JSON.stringify(f.store.readDevice('p1')!.history), history);
+  assert.not.ok(f.reconciler.ready);
+  await f.close();
+});
+
+test('a failed update gets the diagnostics run after it linked from its history, once, even across a restart', async () => {
+  const f = new Fixture({ devices: [aPhone('p1')], releases: catalog(), behaviour: { failureRate: 1 } });
+  await f.reconciler.reconcile();
+  f.clock.advance(2 * HOUR);
+  await f.reconciler.reconcile();
+  let failed = f.store.readDevice('p1')!.history.find((h) => h.operationType === 'softwareUpdate' && h.status === 'failed')!;
+  assert.ok(failed, 'the update failed');
+  assert.ok(failed.error?.code);
+  assert.ok(failed.diagnostics?.operationId, 'diagnostics linked');
+  await f.restart();
+  f.clock.advance(HOUR);
+  await f.reconciler.reconcile();
+  failed = f.store.readDevice('p1')!.history.find((h) => h.operationId === failed.operationId)!;
+  assert.is(failed.diagnostics!.status, 'successful');
+  assert.ok(failed.diagnostics!.logsUrl, 'logs linked once the diagnostics finished');
+  const diagnostics = f.driver.simulator.operations('p1').filter((o) => o.operationType === 'deviceDiagnostics');
+  const failures = f.driver.simulator.operations('p1').filter((o) => o.operationType === 'softwareUpdate' && o.status === 'failed');
+  assert.is(diagnostics.length, failures.length, 'one diagnostics run per failed update');
+  await f.close();
+});
+
+test('operations beyond the per-pass limit stay due and are issued by the next passes', async () => {
+  const f = new Fixture({ devices: threePhones(), releases: catalog() });
+  f.start({ maxOperationsPerPass: 2 });
+  assert.is((await f.reconciler.reconcile()).issued, 2);
+  assert.is((await f.reconciler.reconcile()).issued, 1);
+  assert.is((await f.reconciler.reconcile()).issued, 0);
+  assert.is(f.updates().length, 3);
+  await f.close();
+});
+
+test('a group moved to a window that is closed now stops new operations', async () => {
+  const f = new Fixture({ devices: threePhones(), releases: catalog(), now: '2026-11-23T12:00:00Z' });
+  // Monday noon in Paris; the new window only opens on Sundays at 01:00.
+  f.writeConfig({ 'sunday.yaml': anAlwaysWindow('sunday', '[Sunday]', '01:00', '05:00'), 'group.yaml': aGroup('phones', 'sunday') });
+  const r = await f.reconciler.reconcile();
+  assert.is(r.issued, 0);
+  const comp = f.store.readDevice('p1')!.components!.find((c) => c.component === 'firmware')!;
+  assert.is(comp.notBefore, '2026-11-29T00:00:00.000Z');
+  assert.equal(r.nextStartAt?.toISOString(), '2026-11-29T00:00:00.000Z');
+  await f.close();
+});
+
+test('per-object status says Ready with the revision applied, and is not rewritten when nothing changed', async () => {
+  const f = new Fixture({ devices: [aPhone('p1')], releases: catalog() });
+  const r = await f.reconciler.reconcile();
+  const objects = f.store.readObjects();
+  const group = objects['DeviceGroup/phones']!;
+  assert.is(group.lastAppliedRevision, r.revision);
+  assert.is(group.devices, 1);
+  assert.ok(getCondition(group.conditions, 'Ready'));
+  const window = objects['MaintenanceWindow/always']!;
+  assert.is(getCondition(window.conditions, 'Ready')!.status, 'True');
+  const before = readFileSync(join(f.stateDir, 'objects.json'), 'utf8');
+  f.clock.advance(60_000);
+  await f.reconciler.reconcile();
+  assert.is(readFileSync(join(f.stateDir, 'objects.json'), 'utf8'), before);
+  await f.close();
+});
+
+test('metrics count operations by component and result and expose the revision in force', async () => {
+  const f = new Fixture({ devices: threePhones(), releases: catalog() });
+  const r = await f.reconciler.reconcile();
+  const text = await f.metrics.registry.metrics();
+  assert.match(text, /fleetward_operations_total\{component="firmware",result="accepted"\} 3/);
+  assert.match(text, new RegExp(`fleetward_last_applied_revision_info\\{revision="${r.revision}"`));
+  assert.match(text, /fleetward_reconcile_duration_seconds_count\{result="success"\} 1/);
+  assert.match(text, /fleetward_devices\{component="firmware",state="(InProgress|Due)"/);
+  await f.close();
+});
+
+test.run();
