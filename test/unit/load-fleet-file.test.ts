@@ -58,6 +58,26 @@ test('an alias bomb in a fleet file is refused like in the config', () => {
   assert.equal(errorsOf(bomb), ['fleet.yaml:1: YAML aliases expand more than 100 times (an alias bomb?); write the values out instead']);
 });
 
+test('a fleet file written as JSON parses the same, and its errors still carry lines', () => {
+  const fleet = { devices: [aPhone('d1'), aPhone('d2')], releases: [aRelease] };
+  assert.equal(parseFleetFile(JSON.stringify(fleet, null, 2), 'fleet.json'), parseFleetFile(YAML.stringify(fleet), 'fleet.yaml'));
+  const bad = JSON.stringify({ devices: [aPhone('d1'), aPhone('d1', { timeZone: 'Nowhere/City' })], releases: [] }, null, 2);
+  try {
+    parseFleetFile(bad, 'fleet.json');
+    assert.unreachable('should have thrown');
+  } catch (e) {
+    assert.equal((e as FleetFileError).errors.map(formatConfigError), [
+      'fleet.json:14: devices[1].id: device id "d1" is used twice; the first is devices[0] (line 4)',
+      'fleet.json:18: devices[1].timeZone: "Nowhere/City" is not an IANA time zone; write a name such as Europe/Paris',
+    ]);
+  }
+});
+
+test('a deeply nested JSON fleet file is refused, not a crash', () => {
+  const deep = '{"devices": ' + '['.repeat(100_000) + ']'.repeat(100_000) + ', "releases": []}';
+  assert.throws(() => parseFleetFile(deep, 'deep.json'), (e: unknown) => e instanceof FleetFileError && /nesting deeper than 64 levels/.test(e.message));
+});
+
 test('a missing fleet file is a FleetFileError, not a crash', async () => {
   try {
     await loadFleetFile('/nonexistent/fleet.yaml');
