@@ -136,7 +136,9 @@ export class GraphDriver implements Driver {
     return res.text;
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.#http.close();
+  }
 
   // ---- helpers -------------------------------------------------------------------------------
 
