@@ -8,7 +8,7 @@ import { COMPONENTS, type Component, type ObservedState } from '../api/types.ts'
 import { EMPTY_HISTORY, compile, cmp, deviceInput, historyOf, manualFor, type ComponentInput, type Decision, type DeviceInput, type PlanContext } from './gather.ts';
 import { autoUpdateDisabled, assignGroup, groupSuspended } from './groups.ts';
 import { heldAfterFailures, inFlight, retryBackoff } from './failures.ts';
-import { catchUpAvailability, componentOwner, isUnsupported, reportUnsupported } from './lifecycle.ts';
+import { catchUpAvailability, isUnsupported, reportUnsupported } from './lifecycle.ts';
 import { manualUpdate } from './manual.ts';
 import { phaseAvailability } from './phases.ts';
 import { Finding, Reason } from './reasons.ts';
@@ -134,11 +134,6 @@ export function plan(desired: DesiredState, observed: ObservedState, now: Date, 
       const unsupported = isUnsupported(ci, ctx);
       if (unsupported) reportUnsupported(ci, ctx);
       const dec = decide(ci, ctx, unsupported);
-      if (dec.reason === Reason.UnknownVersion && !ctx.findings.bump(Finding.UnknownVersion, componentOwner(component), current!)) {
-        const v = current;
-        ctx.findings.tally(Finding.UnknownVersion, componentOwner(component), v!, () =>
-          `{count} device{s} on ${component} ${v}, which the catalog does not know: no automatic update`);
-      }
       const cp: ComponentPlan = {
         component, currentVersion: current, targetVersion: dec.target, state: dec.state, reason: dec.reason, notBefore: iso(dec.notBefore),
       };

@@ -7,6 +7,7 @@
 import type { CompiledRelease, ComponentInput, PlanContext } from './gather.ts';
 import { Finding, Reason } from './reasons.ts';
 import { ringStart } from './rings.ts';
+import { componentOwner } from './slots.ts';
 import type { Availability } from './versions.ts';
 
 export function isUnsupported(ci: ComponentInput, ctx: PlanContext): boolean {
@@ -15,14 +16,6 @@ export function isUnsupported(ci: ComponentInput, ctx: PlanContext): boolean {
   if (r.releasedAt + ctx.policy.supportMs <= ctx.now) return true;
   return (ci.entry.newerVerified.get(r.version) ?? 0) > ctx.policy.maxNewerReleases;
 }
-
-/** One tally owner per component: findings are aggregated per component and version, across models. */
-const OWNERS = new Map<string, object>();
-export const componentOwner = (component: string): object => {
-  let o = OWNERS.get(component);
-  if (!o) OWNERS.set(component, (o = { component }));
-  return o;
-};
 
 export function reportUnsupported(ci: ComponentInput, ctx: PlanContext): void {
   const component = ci.component;

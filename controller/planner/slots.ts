@@ -45,3 +45,11 @@ export function cmpV(a: string, b: string): number {
   const ka = versionKey(a), kb = versionKey(b);
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
+
+/** One findings-tally owner per component: per-device findings aggregate per component and version. */
+const OWNERS = new Map<string, object>();
+export function componentOwner(component: string): object {
+  let o = OWNERS.get(component);
+  if (!o) OWNERS.set(component, (o = { component }));
+  return o;
+}

@@ -7,9 +7,9 @@
 //  - rings (seed 001): a release superseded by a newer one is Deprecated and no longer deployed, so a
 //    ring device always waits for the newest hop; phases (seed 000) take the newest release whose
 //    deferral has passed.
-import { cmpV, versionKey } from './slots.ts';
+import { cmpV, componentOwner, versionKey } from './slots.ts';
 import type { CompiledRelease, ComponentInput, Decision, PlanContext } from './gather.ts';
-import { Reason } from './reasons.ts';
+import { Finding, Reason } from './reasons.ts';
 
 /** When a release becomes available to one device, and why it waits or goes. */
 export interface Availability {
@@ -28,8 +28,14 @@ export type Choice = Availability;
 export const UP_TO_DATE: Decision = Object.freeze({ state: 'UpToDate', reason: Reason.UpToDate, target: null, notBefore: null });
 
 /** A device running a version the catalog does not know gets no automatic update (seed 000 "Unknown version"). */
-export function unknownVersion(ci: ComponentInput): Decision | null {
+export function unknownVersion(ci: ComponentInput, ctx: PlanContext): Decision | null {
   if (!ci.entry || ci.current === null || ci.currentRelease) return null;
+  const { component, current } = ci;
+  const owner = componentOwner(component);
+  if (!ctx.findings.bump(Finding.UnknownVersion, owner, current)) {
+    ctx.findings.tally(Finding.UnknownVersion, owner, current, () =>
+      `{count} device{s} on ${component} ${current}, which the catalog does not know: no automatic update`);
+  }
   return {
     state: 'Blocked', reason: Reason.UnknownVersion, target: newestVerified(ci)?.version ?? null, notBefore: null,
     message: `${ci.component} ${ci.current} is not in the release catalog for ${ci.d.device.manufacturer} ${ci.d.device.model}; update it manually`,
