@@ -96,6 +96,13 @@ test('a success ends the run of failures of that hop', () => {
   assert.is(c.reason, 'PhaseRollout');
 });
 
+test('an operation cancelled because it could not start in its window is planned again for the next window', () => {
+  const cancelled = anOperation('p', 'firmware', '1.0.0.2', { status: 'cancelled', createdAt: hoursAgo(30) });
+  const p = planAt(config(aPhase('General', { rolloutDuration: '0d' })), fleet([aPhone({ id: 'p', software: { firmware: '1.0.0.1' } })], releases, [cancelled]));
+  const c = componentOf(p, 'p', 'firmware');
+  assert.equal([c.state, c.reason, c.notBefore], ['Scheduled', 'OutsideWindow', '2026-11-22T01:00:00.000Z']);
+});
+
 test('failures of another component do not count', () => {
   const other = anOperation('p', 'teamsClient', '1449.0.0.2', { status: 'failed' });
   assert.is(run([other, other, other].map((o, i) => ({ ...o, id: `o${i}` }))).c.state, 'Due');

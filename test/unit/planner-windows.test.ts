@@ -30,6 +30,7 @@ const table: [string, Partial<FleetDevice>, MaintenanceWindowSpec | null, string
   ['a window crossing midnight is still open after midnight', {}, nights, '2026-11-19T02:30:00Z', '2026-11-19T02:30:00.000Z'],
   ["Friday's window crossing midnight is open early on Saturday", {}, nights, '2026-11-21T01:00:00Z', '2026-11-21T01:00:00.000Z'],
   ['after the last night of the week the next window is Monday evening', {}, nights, '2026-11-21T03:00:00Z', '2026-11-23T22:00:00.000Z'],
+  ["Sunday's window crossing midnight is open early on Monday (across the week boundary)", {}, { start: '22:00', end: '03:00', days: ['Sunday'] }, '2026-11-23T01:00:00Z', '2026-11-23T01:00:00.000Z'],
   ['a window in a fixed zone ignores the device zone', { timeZone: 'Asia/Tokyo' }, { start: '02:00', end: '05:00', days: ['Sunday'], timeZone: 'Europe/Paris' }, '2026-11-18T12:00:00Z', '2026-11-22T01:00:00.000Z'],
   ['London, spring forward: a 01:00 opening that does not exist starts at 02:00 BST', { timeZone: 'Europe/London' }, null, '2027-03-27T12:00:00Z', '2027-03-28T01:00:00.000Z'],
   ['London, the Sunday after spring forward opens at 01:00 BST', { timeZone: 'Europe/London' }, null, '2027-03-28T04:00:00Z', '2027-04-04T00:00:00.000Z'],
