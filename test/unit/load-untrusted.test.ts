@@ -35,6 +35,16 @@ test('more files than the cap are refused as a whole', () => {
   assertRefused(r, [`${LIMITS.maxFiles + 1} YAML files; a config revision may hold at most ${LIMITS.maxFiles}`]);
 });
 
+test('a directory with more YAML files than the cap is refused as a whole, without reading them all', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fw-load-'));
+  try {
+    for (let i = 0; i <= LIMITS.maxFiles; i++) writeFileSync(join(dir, `g${String(i).padStart(4, '0')}.yaml`), '');
+    assertRefused(await loadConfigDir(dir), [`${dir}: more than ${LIMITS.maxFiles} YAML files; a config revision may hold at most ${LIMITS.maxFiles}`]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('more bytes in total than the cap are refused as a whole', () => {
   const chunk = '#'.repeat(LIMITS.maxFileBytes - 10) + '\n';
   const n = Math.ceil(LIMITS.maxTotalBytes / chunk.length) + 1;
