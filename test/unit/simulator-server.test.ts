@@ -114,7 +114,7 @@ test('an unknown device is 404 for reads and actions', () => withServer(async ({
   assert.is((await call('GET', `${DEVICES}/%E0%A4%A`)).status, 400, 'malformed percent-encoding is a bad request, not a crash');
 }));
 
-test('devices are paged with $top and @odata.nextLink until every device was listed once', () => withServer(async ({ call }) => {
+test('devices are paged with $top and @odata.nextLink until every device was listed once', () => withServer(async ({ call, sim }) => {
   const ids: string[] = [];
   let next: string | undefined = `${DEVICES}?$top=2`;
   let pages = 0;
@@ -129,6 +129,8 @@ test('devices are paged with $top and @odata.nextLink until every device was lis
   assert.is(pages, 3);
   assert.equal(ids, ['p1', 'p2', 'p3', 'p4', 'p5']);
   assert.is((await call('GET', `${DEVICES}?$top=0`)).status, 400);
+  await sim.addDevice(aPhone('p6'));
+  assert.equal((await call('GET', `${DEVICES}?$top=999`)).json.value.map((d: { id: string }) => d.id), ['p1', 'p2', 'p3', 'p4', 'p5', 'p6'], 'a device added at run time is listed');
   assert.is((await call('GET', `${DEVICES}?$top=abc`)).status, 400);
 }));
 
