@@ -110,6 +110,20 @@ test('snapshots replace the journal segments they cover and the state still load
   assert.is(new Set(again.operations().map((o) => o.id)).size, 40);
 });
 
+test('a crash between writing a snapshot and deleting the journal it covers replays nothing twice', async () => {
+  const dir = aStateDir();
+  const clock = new ManualClock(START);
+  const sim = open(dir, clock);
+  for (const id of ['p0', 'p1', 'p2']) await sim.startUpdate({ deviceId: id, component: 'firmware', version: '122.15.0.58' });
+  const segment = readdirSync(dir).find((f) => f.startsWith('journal-'))!;
+  const covered = readFileSync(join(dir, segment), 'utf8');
+  await sim.compact();
+  assert.not.ok(readdirSync(dir).includes(segment), 'the covered segment is gone after compaction');
+  writeFileSync(join(dir, segment), covered); // as if the process died before deleting it
+  const again = open(dir, clock);
+  assert.equal(again.operations().map((o) => o.deviceId), ['p0', 'p1', 'p2']);
+});
+
 test('a torn last journal line (a crash mid-append) is ignored', async () => {
   const dir = aStateDir();
   const clock = new ManualClock(START);
