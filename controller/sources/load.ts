@@ -74,7 +74,8 @@ function flowDepthProblem(text: string): number | undefined {
       else if (c === '\n') quote = '';
       continue;
     }
-    if (c === '"' || c === "'") quote = c;
+    // A quote opens a quoted scalar only where a token starts (`it's` in plain text is no quote).
+    if ((c === '"' || c === "'") && (i === 0 || /[\s:,[{-]/.test(text[i - 1]!))) quote = c;
     else if (c === '#') { const nl = text.indexOf('\n', i); if (nl < 0) break; i = nl; }
     else if (c === '[' || c === '{') { if (++depth > LIMITS.maxDepth) return i; }
     else if (c === ']' || c === '}') depth = Math.max(0, depth - 1);

@@ -81,6 +81,13 @@ test('deeply nested flow collections are refused at the line where the nesting g
   ]);
 });
 
+test('an apostrophe in plain text does not hide deep nesting after it', () => {
+  const deep = "apiVersion: fleetward.dev/v1alpha1\nkind: DeviceGroup\nspec: {note: it's, x: " + '['.repeat(100_000) + ']'.repeat(100_000) + '}\n';
+  assertRefused(loadFiles({ 'deep.yaml': deep }), [
+    `deep.yaml:3: nesting deeper than ${LIMITS.maxDepth} levels; a config file never needs that`,
+  ]);
+});
+
 test('deeply nested block collections are refused too', () => {
   const deep = 'spec:\n' + Array.from({ length: 200 }, (_, i) => `${' '.repeat(i + 1)}k${i}:`).join('\n') + ' 1\n';
   const r = loadFiles({ 'deep.yaml': deep });
