@@ -16,7 +16,7 @@ import {
   type AutoUpdateComponent, type Cloud, type Component, type DeviceGroup, type DeviceOperation,
   type FleetDevice, type ObservedState, type SoftwareReleaseSpec, type UpdateSchedule,
 } from '../api/types.ts';
-import { compareVersions } from '../api/version.ts';
+import { compareVersions, isVendorVersion } from '../api/version.ts';
 import { Finding, type Reason } from './reasons.ts';
 import { versionKey } from './slots.ts';
 import { Calendars, DEFAULT_COMPILED_WINDOW, compileWindow, type CompiledWindow, type WindowCalendar } from './windows.ts';
@@ -217,6 +217,8 @@ export interface DeviceInput {
   group: CompiledGroup | null;
   stage: Stage;
   window: CompiledWindow;
+  /** The device's IANA zone (UTC when it reports an invalid one). */
+  zone: string;
   calendar: WindowCalendar;
   ops: DeviceOperation[] | undefined;
   now: number;
@@ -282,10 +284,15 @@ function releaseKey(r: SoftwareReleaseSpec): string {
 }
 
 /** The driver's catalog plus committed SoftwareRelease objects; a committed one replaces a driver entry of the same component, version and applicability. */
-function compileReleases(desired: DesiredState, observed: ObservedState): CompiledRelease[] {
+function compileReleases(desired: DesiredState, observed: ObservedState, findings: Findings): CompiledRelease[] {
   const byKey = new Map<string, SoftwareReleaseSpec>();
-  for (const r of observed.releases) byKey.set(releaseKey(r), r);
-  for (const r of desired.softwareReleases) byKey.set(releaseKey(r.spec), r.spec);
+  const usable = (r: SoftwareReleaseSpec) => {
+    if (typeof r.version === 'string' && isVendorVersion(r.version) && !Number.isNaN(Date.parse(r.releasedAt))) return true;
+    findings.add(Finding.InvalidRelease, `release ${r.component} ${JSON.stringify(r.version)} is left out: it needs a vendor version and a valid releasedAt`);
+    return false;
+  };
+  for (const r of observed.releases) if (usable(r)) byKey.set(releaseKey(r), r);
+  for (const r of desired.softwareReleases) if (usable(r.spec)) byKey.set(releaseKey(r.spec), r.spec);
   const keyed = [...byKey].sort(([ka, a], [kb, b]) =>
     cmp(a.component, b.component) || compareVersions(a.version, b.version) || cmp(ka, kb));
   return keyed.map(([, spec], id) => ({
@@ -464,7 +471,7 @@ export function compile(desired: DesiredState, observed: ObservedState, now: Dat
     })
     .sort((a, b) => b.priority - a.priority || cmp(a.name, b.name));
 
-  const releases = compileReleases(desired, observed);
+  const releases = compileReleases(desired, observed, findings);
 
   const opsByDevice = new Map<string, DeviceOperation[]>();
   for (const op of observed.operations) {
@@ -532,9 +539,10 @@ function zoneOf(ctx: PlanContext, device: FleetDevice): string {
 export function deviceInput(ctx: PlanContext, device: FleetDevice, group: CompiledGroup | null): DeviceInput {
   const stage = group?.stage ?? (device.deviceType === 'teamsRoom' ? ctx.defaultRingStage : ctx.defaultPhaseStage);
   const window = group?.window ?? ctx.defaultWindow;
+  const zone = zoneOf(ctx, device);
   return {
-    device, group, stage, window,
-    calendar: ctx.calendars.get(window, zoneOf(ctx, device)),
+    device, group, stage, window, zone,
+    calendar: ctx.calendars.get(window, zone),
     ops: ctx.opsByDevice.get(device.id),
     now: ctx.now,
     histories: null,
@@ -616,8 +624,8 @@ export function manualFor(ctx: PlanContext, d: DeviceInput, component: Component
 }
 
 /** Local date-time of a `schedule.at` in its zone (the device's when none is given), as UTC ms. */
+/** Local date-time of a `schedule.at` in its zone, as UTC ms; NaN when either is invalid. */
 export function scheduledAt(at: string, zone: string): number {
   const dt = DateTime.fromISO(at, { zone });
-  if (!dt.isValid) throw new Error(`invalid schedule.at ${JSON.stringify(at)} (validation should have caught it)`);
-  return dt.toMillis();
+  return dt.isValid ? dt.toMillis() : NaN;
 }

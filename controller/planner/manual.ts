@@ -79,7 +79,11 @@ export function manualUpdate(ci: ComponentInput, ctx: PlanContext): Decision | n
   if (s === 'nextMaintenanceWindow') {
     t = d.calendar.nextStart(now);
   } else if (typeof s === 'object') {
-    t = at(s.at, s.timeZone ?? d.device.timeZone);
+    t = at(s.at, s.timeZone ?? d.zone);
+    if (Number.isNaN(t)) {
+      return { ...base, state: 'Blocked', reason: Reason.InvalidSchedule, target: target.version, notBefore: null,
+        message: `SoftwareUpdate ${m.name}: schedule.at ${JSON.stringify(s.at)} in ${s.timeZone ?? d.zone} is not a local date-time` };
+    }
     reason = Reason.ManualScheduled;
     const phase = d.stage.phase;
     if (ci.component === 'firmware' && phase) {

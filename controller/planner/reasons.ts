@@ -79,6 +79,8 @@ export const Reason = {
   AutoUpdateDisabled: 'AutoUpdateDisabled',
   /** A SoftwareUpdate names a version the catalog does not have for this model. (000 "only tested versions") */
   ManualVersionUnknown: 'ManualVersionUnknown',
+  /** A SoftwareUpdate's `schedule.at` or its zone cannot be read (validation should have refused it). */
+  InvalidSchedule: 'InvalidSchedule',
   /** The device's maintenance window never opens (no days). (000) */
   NoWindow: 'NoWindow',
 } as const;
@@ -104,6 +106,8 @@ export const Finding = {
   ManualUpdateConflict: 'ManualUpdateConflict',
   /** A device reports a time zone that is not an IANA zone; its windows use UTC. (000 "local timezone of the device") */
   UnknownTimeZone: 'UnknownTimeZone',
+  /** A catalog release without a vendor version or a valid releasedAt is left out. */
+  InvalidRelease: 'InvalidRelease',
   /** Forced operations planned now; every force is recorded. (001 force updates) */
   ForcedUpdate: 'ForcedUpdate',
 } as const;

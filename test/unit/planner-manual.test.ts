@@ -132,6 +132,16 @@ test('two SoftwareUpdates for the same device and component: the first by name a
   assert.ok(p.findings.some((f) => f.code === 'ManualUpdateConflict'));
 });
 
+test('an unreadable schedule.at blocks that update only, with a clear message', () => {
+  const p = planAt(config(aSoftwareUpdate('su', { target: { devices: ['p'] }, component: 'firmware', version: '1.0.0.2', schedule: { at: 'next tuesday', timeZone: 'UTC' } })),
+    fleet([aPhone({ id: 'p', software: { firmware: '1.0.0.1', teamsClient: '1449.0.0.1' } })], releases));
+  const c = componentOf(p, 'p', 'firmware');
+  assert.equal([c.state, c.reason], ['Blocked', 'InvalidSchedule']);
+  assert.match(c.message!, /schedule\.at "next tuesday" in UTC is not a local date-time/);
+  assert.is(componentOf(p, 'p', 'teamsClient').reason, 'PhaseDeferral', 'the other component is planned as usual');
+  assert.is(p.operations.length, 0);
+});
+
 test('a suspended SoftwareUpdate does nothing', () => {
   const { c } = manual({ component: 'firmware', version: '1.0.0.3', suspend: true });
   assert.is.not(c.targetVersion, '1.0.0.3');

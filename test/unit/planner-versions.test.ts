@@ -87,6 +87,17 @@ test('releases for another model or manufacturer do not apply', () => {
   assert.equal([c.state, c.reason], ['UpToDate', 'UpToDate']);
 });
 
+test('a catalog release with a malformed version or date is left out and reported; the others still apply', () => {
+  const p = planAt(desired(), fleet([aPhone({ id: 'p', software: { firmware: '1.0.0.1' } })],
+    [fw('1.0.0.1'), fw('2.0.0.1'), fw('3.0-beta'), { ...fw('4.0.0.1'), releasedAt: 'soon' }]));
+  assert.equal([componentOf(p, 'p', 'firmware').state, componentOf(p, 'p', 'firmware').targetVersion], ['Due', '2.0.0.1']);
+  assert.equal(p.findings.filter((f) => f.code === 'InvalidRelease').map((f) => f.message), [
+    'release firmware "3.0-beta" is left out: it needs a vendor version and a valid releasedAt',
+    'release firmware "4.0.0.1" is left out: it needs a vendor version and a valid releasedAt',
+  ]);
+  assert.equal(p.releases.map((r) => r.version), ['1.0.0.1', '2.0.0.1']);
+});
+
 test('a device already on the newest release is up to date', () => {
   const c = firmwarePlan('2.0.0.1', [fw('1.0.0.1'), fw('2.0.0.1')]);
   assert.equal([c.state, c.reason, c.targetVersion, c.notBefore], ['UpToDate', 'UpToDate', null, null]);
