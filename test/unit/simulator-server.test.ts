@@ -177,6 +177,10 @@ test('a POST repeated with the same client-request-id gets the first answer and 
   assert.is(b.headers.get('location'), a.headers.get('location'));
   assert.is(sim.operations('p2').length, 1);
   assert.is((await call('POST', `${DEVICES}/p2/updateSoftware`, { body: update(), headers: { 'client-request-id': 'other' } })).status, 409);
+  const [c, d] = await Promise.all([1, 2].map(() => call('POST', `${DEVICES}/p3/updateSoftware`, { body: update(), headers: { 'client-request-id': 'racing' } })));
+  assert.equal([c!.status, d!.status], [202, 202], 'a retry racing the first request gets its answer too');
+  assert.is(c!.headers.get('location'), d!.headers.get('location'));
+  assert.is(sim.operations('p3').length, 1);
 }));
 
 test('diagnostics answer 202 and their logs link serves log text', () => withServer(async ({ call, clock }) => {

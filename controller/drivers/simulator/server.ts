@@ -299,19 +299,26 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-/** Remembers the answers to POSTs by client-request-id, so a retried request does not act twice. */
+/**
+ * Remembers the answers to POSTs by client-request-id, so a retried request does not act twice. The
+ * answer is kept as a promise from the moment the first request starts, so a retry that arrives while
+ * the first is still being recorded waits for that first answer instead of racing it.
+ */
 class ReplayCache {
-  #map = new Map<string, RouteResult>();
+  #map = new Map<string, Promise<RouteResult>>();
   readonly #max: number;
   constructor(max = 200_000) {
     this.#max = max;
   }
-  get(key: string): RouteResult | undefined {
+  get(key: string): Promise<RouteResult> | undefined {
     return this.#map.get(key);
   }
-  set(key: string, value: RouteResult): void {
+  set(key: string, value: Promise<RouteResult>): void {
     if (this.#map.size >= this.#max) this.#map.delete(this.#map.keys().next().value!);
     this.#map.set(key, value);
+  }
+  delete(key: string): void {
+    this.#map.delete(key);
   }
 }
 
@@ -378,10 +385,20 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
     const replayKey = method === 'POST' && typeof req.headers['client-request-id'] === 'string' ? `${url.pathname} ${req.headers['client-request-id']}` : undefined;
     const replay = replayKey ? replays.get(replayKey) : undefined;
     if (replay) return replay;
-    let result: RouteResult | undefined;
+    const answer = run(candidates, { req, method, path: url.pathname, query: url.searchParams, body, simulator, baseUrl });
+    if (replayKey) {
+      replays.set(replayKey, answer);
+      // Server errors are not remembered: the retry gets another chance.
+      answer.then((r) => { if (r.status >= 500) replays.delete(replayKey); }, () => replays.delete(replayKey));
+    }
+    return answer;
+  }
+
+  async function run(candidates: { route: CompiledRoute; params: Record<string, string> }[], ctx: Omit<RouteContext, 'params'>): Promise<RouteResult> {
     for (const { route, params } of candidates) {
+      let result: RouteResult | undefined;
       try {
-        result = await route.handler({ req, method, path: url.pathname, params, query: url.searchParams, body, simulator, baseUrl });
+        result = await route.handler({ ...ctx, params });
       } catch (err) {
         if (!(err instanceof DriverError)) throw err;
         if (err.code === 'DeviceNotFound') result = graphError(404, 'NotFound', err.message);
@@ -389,11 +406,9 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
         else if (err.code === 'Unauthorized') result = graphError(403, 'Forbidden', err.message);
         else result = graphError(503, 'ServiceUnavailable', err.message);
       }
-      if (result) break;
+      if (result) return result;
     }
-    if (!result) return graphError(404, 'NotFound', `no route ${method} ${url.pathname}`);
-    if (replayKey && result.status < 500) replays.set(replayKey, result);
-    return result;
+    return graphError(404, 'NotFound', `no route ${ctx.method} ${ctx.path}`);
   }
 
   const server = createServer((req, res: ServerResponse) => {
