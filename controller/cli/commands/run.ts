@@ -6,6 +6,8 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import type { SimulatorBehaviour } from '../../drivers/simulator/behaviour.ts';
 import { createDriver, type Driver } from '../../drivers/index.ts';
 import { plan as planFleet } from '../../planner/index.ts';
 import { ReconcileLoop } from '../../reconciler/loop.ts';
@@ -34,6 +36,7 @@ export interface RunOptions {
   driver: string;
   fleet?: string;
   seed: string;
+  behaviour?: string;
   stateDir: string;
   fresh?: boolean;
   interval: string;
@@ -67,6 +70,7 @@ export function register(program: Command): void {
     .option('--driver <name>', 'device back end: simulator or graph', 'simulator')
     .option('--fleet <file>', 'fleet file the simulator starts from (simulator driver)')
     .option('--seed <n>', 'seed of the simulator', '1')
+    .option('--behaviour <file>', 'simulator behaviour (YAML: failureRate, offlineRate, installDuration, …; see controller/drivers/simulator/behaviour.ts)')
     .option('--state-dir <dir>', 'where status, history and the simulator state are kept', '.fleetward')
     .option('--fresh', 'delete the state directory first (demos)')
     .option('--interval <duration>', 'time between passes, on the run\'s clock (sooner when something is due)', '30s')
@@ -106,6 +110,17 @@ function readSecret(file: string | undefined, env: string): string | undefined {
   }
   const v = process.env[env];
   return v ? v.trim() : undefined;
+}
+
+function readBehaviour(file: string): SimulatorBehaviour {
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`--behaviour ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message.split('\n')[0]}`);
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new UsageError(`--behaviour ${file}: expected a mapping such as {failureRate: 0.1}`);
+  return doc as SimulatorBehaviour;
 }
 
 /** A clock that can be re-pointed once the simulator tells where a previous run left off. */
@@ -158,7 +173,8 @@ export async function runCommand(o: RunOptions): Promise<number> {
     const startAt = new Date(saved?.now ?? o.start ?? systemClock.now().toISOString());
     const simulated = (at: Date): Clock => (o.clock === 'stepped' ? new SteppedClock(at, speed) : new ScaledClock(at, speed));
     clock.inner = speed === 1 && o.clock === 'scaled' && !o.start && !saved ? systemClock : simulated(startAt);
-    driver = createDriver('simulator', { simulator: { fleet: fleet!, seed, clock, stateDir: join(stateDir, 'simulator') } });
+    const behaviour = o.behaviour ? readBehaviour(o.behaviour) : undefined;
+    driver = createDriver('simulator', { simulator: { fleet: fleet!, seed, clock, stateDir: join(stateDir, 'simulator'), ...(behaviour ? { behaviour } : {}) } });
     // The simulator never goes back in time: resume from whichever is later.
     const simNow = (driver as Driver & { simulator?: { now(): Date } }).simulator?.now();
     if (simNow && simNow.getTime() > clock.now().getTime()) clock.inner = simulated(simNow);
