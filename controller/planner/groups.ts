@@ -42,9 +42,16 @@ export function assignGroup(ctx: PlanContext, d: FleetDevice): CompiledGroup | n
 // ---- checks ------------------------------------------------------------------------------------------
 
 /** A suspended group gets no automatic updates. */
+// Decisions without a target are shared per group (index.ts adds the target on a copy).
+const suspended = new WeakMap<CompiledGroup, Decision>();
+const disabled = new WeakMap<CompiledGroup, Map<string, Decision>>();
+
 export function groupSuspended(ci: ComponentInput): Decision | null {
-  if (!ci.d.group?.suspend) return null;
-  return { state: 'Blocked', reason: Reason.GroupSuspended, target: null, notBefore: null, message: `DeviceGroup ${ci.d.group.name} is suspended` };
+  const g = ci.d.group;
+  if (!g?.suspend) return null;
+  let d = suspended.get(g);
+  if (!d) suspended.set(g, (d = Object.freeze<Decision>({ state: 'Blocked', reason: Reason.GroupSuspended, target: null, notBefore: null, message: `DeviceGroup ${g.name} is suspended` })));
+  return d;
 }
 
 /** `autoUpdate.components` narrows which components update automatically. */
@@ -52,5 +59,13 @@ export function autoUpdateDisabled(ci: ComponentInput): Decision | null {
   const allowed = ci.d.group?.autoComponents;
   if (!allowed || allowed.has(ci.component)) return null;
   if (!(AUTO_UPDATE_COMPONENTS as readonly string[]).includes(ci.component)) return null;
-  return { state: 'Blocked', reason: Reason.AutoUpdateDisabled, target: null, notBefore: null, message: `DeviceGroup ${ci.d.group!.name} does not update ${ci.component} automatically` };
+  const g = ci.d.group!;
+  let byComponent = disabled.get(g);
+  if (!byComponent) disabled.set(g, (byComponent = new Map()));
+  let d = byComponent.get(ci.component);
+  if (!d) {
+    d = Object.freeze<Decision>({ state: 'Blocked', reason: Reason.AutoUpdateDisabled, target: null, notBefore: null, message: `DeviceGroup ${g.name} does not update ${ci.component} automatically` });
+    byComponent.set(ci.component, d);
+  }
+  return d;
 }

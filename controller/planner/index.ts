@@ -52,12 +52,26 @@ function decide(ci: ComponentInput, ctx: PlanContext, unsupported: boolean): Dec
   return schedule(ci, choice, ctx);
 }
 
-/** An automatic update ruled out: report what it would have installed, or UpToDate when nothing is newer. */
+/**
+ * An automatic update ruled out: report what it would have installed, or UpToDate when nothing is newer.
+ * Gate decisions are shared and never mutated, so the result is shared too, per (decision, model, version).
+ */
+const withNewestCache = new WeakMap<Decision, WeakMap<object, Map<string | null, Decision>>>();
 function withNewest(ci: ComponentInput, d: Decision): Decision {
+  const owner = ci.entry ?? ci.d.row;
+  let byOwner = withNewestCache.get(d);
+  if (!byOwner) withNewestCache.set(d, (byOwner = new WeakMap()));
+  let byVersion = byOwner.get(owner);
+  if (!byVersion) byOwner.set(owner, (byVersion = new Map()));
+  let out = byVersion.get(ci.current);
+  if (out) return out;
   const newest = newestVerified(ci);
-  if (!newest) return UP_TO_DATE;
-  const out: Decision = { state: d.state, reason: d.reason, target: newest.version, notBefore: null };
-  if (d.message) out.message = d.message;
+  if (!newest) out = UP_TO_DATE;
+  else {
+    out = { state: d.state, reason: d.reason, target: newest.version, notBefore: null };
+    if (d.message) out.message = d.message;
+  }
+  byVersion.set(ci.current, out);
   return out;
 }
 

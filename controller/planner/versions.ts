@@ -46,7 +46,7 @@ export function unknownVersion(ci: ComponentInput, ctx: PlanContext): Decision |
 export function newestVerified(ci: ComponentInput): CompiledRelease | undefined {
   const list = ci.entry?.releases;
   if (!list) return undefined;
-  const curKey = ci.current === null ? '' : versionKey(ci.current);
+  const curKey = ci.currentRelease?.vkey ?? (ci.current === null ? '' : versionKey(ci.current));
   for (let i = list.length - 1; i >= 0; i--) {
     const r = list[i]!;
     if (r.vkey <= curKey) return undefined;
@@ -69,7 +69,7 @@ export function chooseTarget(ci: ComponentInput, ctx: PlanContext, avail: Availa
   const list = ci.entry?.releases;
   if (!list) return UP_TO_DATE;
   const current = ci.current;
-  const curKey = current === null ? '' : versionKey(current);
+  const curKey = ci.currentRelease?.vkey ?? (current === null ? '' : versionKey(current));
   const lag = ci.d.stage.phase?.lag ?? 0;
   const pin = ci.d.group?.pin[ci.component];
   let rank = 0;

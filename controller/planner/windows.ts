@@ -103,6 +103,8 @@ export class WindowCalendar {
   readonly #weeks = new Map<number, number[]>();
   readonly #never: boolean;
   readonly #zone: ZoneOffsets;
+  /** True when the window has no days: it never opens. */
+  get never(): boolean { return this.#never; }
   #lastT = NaN;
   #lastAnswer = NaN;
 
@@ -206,7 +208,7 @@ export function windowStart(input: DeviceInput, t: number): number {
 
 /** A window that never opens blocks automatic work (validation normally refuses it). */
 export function noWindow(ci: ComponentInput): Decision | null {
-  if (!Number.isNaN(ci.d.calendar.nextStart(ci.d.now))) return null;
+  if (!ci.d.calendar.never) return null;
   return { state: 'Blocked', reason: Reason.NoWindow, target: null, notBefore: null };
 }
 
