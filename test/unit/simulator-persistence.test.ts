@@ -33,7 +33,12 @@ function track(sim: Simulator): Simulator {
   return sim;
 }
 
-// ---- child mode: issue updates as fast as possible and print each accepted one -----------------------
+// ---- child modes: hold a state directory open; issue updates as fast as possible, printing each accepted one
+if (process.env.FLEETWARD_SIM_HOLD) {
+  open(process.env.FLEETWARD_SIM_HOLD, new ManualClock(START));
+  process.stdout.write('holding\n');
+  await new Promise(() => {});
+}
 if (process.env.FLEETWARD_SIM_CHILD) {
   const sim = open(process.env.FLEETWARD_SIM_CHILD, new ManualClock(START), aFleet(400), 25);
   for (let i = 0; i < 400; i++) {
@@ -218,6 +223,19 @@ test('with a state directory, a finished diagnostics run leaves its logs in a fi
   clock.advance(HOUR);
   assert.is(sim.operation('p2', op.id)?.status, 'successful');
   assert.match(readFileSync(fileURLToPath(op.logsUrl!), 'utf8'), /diagnostics .* requested for p2/);
+});
+
+test('a state directory another live process holds is refused; once that process is killed it is taken over', async () => {
+  const dir = aStateDir();
+  const child = spawn(process.execPath, [import.meta.filename], { env: { ...process.env, FLEETWARD_SIM_HOLD: dir }, stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve) => child.stdout.setEncoding('utf8').on('data', (d: string) => d.includes('holding') && resolve()));
+  assert.throws(() => open(dir, new ManualClock(START)), new RegExp(`in use by process ${child.pid}`));
+  await new Promise((resolve) => {
+    child.on('close', resolve);
+    child.kill('SIGKILL');
+  });
+  const sim = open(dir, new ManualClock(START));
+  assert.ok((await sim.startUpdate({ deviceId: 'p1', component: 'firmware', version: '122.15.0.58' })).accepted);
 });
 
 test('SIGKILL at any moment of a burst of updates loses no accepted operation and duplicates none', async () => {

@@ -28,6 +28,42 @@ export interface Loaded<S> {
 }
 
 const SNAPSHOT = 'snapshot.json';
+const LOCK = 'lock';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * One process at a time per state directory: two writers would interleave their journals. A lock left by
+ * a process that died (SIGKILL) is taken over; this process may reopen its own directory (tests do).
+ */
+function takeLock(dir: string): void {
+  const path = join(dir, LOCK);
+  try {
+    const holder = Number(readFileSync(path, 'utf8').trim());
+    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder)) {
+      throw new Error(`simulator state ${dir} is in use by process ${holder}; stop it first, or use another state directory`);
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  writeFileSync(path, `${process.pid}\n`);
+}
+
+function releaseLock(dir: string): void {
+  const path = join(dir, LOCK);
+  try {
+    if (Number(readFileSync(path, 'utf8').trim()) === process.pid) unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}
 const SEGMENT_RE = /^journal-(\d+)\.jsonl$/;
 
 function fsyncDir(dir: string): void {
@@ -67,6 +103,7 @@ export class Journal {
   /** Reads what a previous process left in `dir` (created if missing) and opens the journal for appends. */
   static openSync<S>(dir: string): { journal: Journal; loaded: Loaded<S> } {
     mkdirSync(dir, { recursive: true });
+    takeLock(dir);
     let snapshot: (S & { seq: number }) | undefined;
     try {
       snapshot = JSON.parse(readFileSync(join(dir, SNAPSHOT), 'utf8'));
@@ -190,13 +227,14 @@ export class Journal {
     this.#closed = true;
     await this.#handle?.close();
     this.#handle = undefined;
+    releaseLock(this.dir);
   }
 }
 
 /** Removes every file a Journal keeps in `dir` (tests and `--reset`). */
 export function clearStateSync(dir: string): void {
   try {
-    for (const name of readdirSync(dir)) if (name === SNAPSHOT || name.startsWith(`${SNAPSHOT}.`) || SEGMENT_RE.test(name)) unlinkSync(join(dir, name));
+    for (const name of readdirSync(dir)) if (name === SNAPSHOT || name === LOCK || name.startsWith(`${SNAPSHOT}.`) || SEGMENT_RE.test(name)) unlinkSync(join(dir, name));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
