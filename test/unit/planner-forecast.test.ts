@@ -2,7 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { forecast } from '../../controller/planner/forecast.ts';
-import { DAY, NOW, aGroup, aPhase, aPhone, aPolicy, aRelease, aRoom, alwaysOpen, config, daysAgo, fleet } from '../support/builders.ts';
+import { DAY, NOW, aGroup, aPhase, aPhone, aPolicy, aRelease, aRoom, aWindow, alwaysOpen, config, daysAgo, fleet, planAt } from '../support/builders.ts';
 
 const rooms = (n: number, ring: string, fw = '1.0.0.1') => Array.from({ length: n }, (_, i) => aRoom({ id: `${ring}-${i}`, labels: { ring }, software: { firmware: fw } }));
 const byRing = ['Staging', 'General', 'Executive'].map((r) => aGroup(`ring-${r}`, { ring: r, selector: { matchLabels: { ring: r } }, maintenanceWindow: 'always' }));
@@ -64,6 +64,26 @@ test('devices that cannot take the release automatically are left out and explai
   assert.is(f.eligibleDevices, 1);
   assert.ok(f.notes.includes('left out, pinned below it: 1 device'));
   assert.ok(f.notes.includes('left out, on a version the catalog does not know (manual updates only): 1 device'));
+});
+
+test('the forecast agrees with the plan: by each date, the devices whose planned start has passed', () => {
+  const zones = ['Europe/London', 'America/New_York', 'Australia/Sydney', 'Asia/Kolkata'];
+  const devices = Array.from({ length: 120 }, (_, i) => (i % 3 === 0 ? aRoom : aPhone)({
+    id: `d${String(i).padStart(3, '0')}`, timeZone: zones[i % zones.length]!, labels: { g: String(i % 4) }, software: { firmware: '1.0.0.1' },
+  }));
+  const desired = config(
+    aWindow('nights', { start: '22:00', end: '03:00', days: ['Monday', 'Wednesday', 'Friday'] }),
+    aGroup('g0', { selector: { matchLabels: { g: '0' } }, updatePhase: 'Validation', maintenanceWindow: 'nights' }),
+    aGroup('g1', { selector: { matchLabels: { g: '1' } }, ring: 'Staging' }),
+    aGroup('g2', { selector: { matchLabels: { g: '2' } }, ring: 'Executive', maintenanceWindow: 'nights' }),
+  );
+  const observed = fleet(devices, [aRelease('firmware', '1.0.0.1', { daysAgo: 200 }), aRelease('firmware', '1.0.0.2', { daysAgo: 3 })]);
+  const f = forecast(desired, observed, { component: 'firmware', version: '1.0.0.2' }, NOW, { horizonDays: 120 });
+  const starts = planAt(desired, observed).devices.map((d) => Date.parse(d.components[0]!.notBefore!));
+  assert.is(f.eligibleDevices, 120);
+  for (const point of f.adoption) {
+    assert.is(point.devices, starts.filter((t) => t <= Date.parse(point.at)).length, point.at);
+  }
 });
 
 test('an unknown release is a clear error', () => {
