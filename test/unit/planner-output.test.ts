@@ -5,6 +5,8 @@ import * as assert from 'uvu/assert';
 import {
   NOW, aGroup, aPhase, aPhone, aRelease, aRoom, alwaysOpen, componentOf, config, fleet, planAt,
 } from '../support/builders.ts';
+import { generateFleet } from '../../bench/support/fleetgen.ts';
+import { plan } from '../../controller/planner/index.ts';
 
 const objs = [alwaysOpen('default'), aPhase('Validation', { rolloutDuration: '0d' }), aPhase('General', { rolloutDuration: '0d' }),
   aGroup('lab', { selector: { matchLabels: { lab: 'yes' } }, updatePhase: 'Validation' })];
@@ -80,6 +82,13 @@ test('the same inputs give byte-identical JSON', () => {
   const a = JSON.stringify(planAt(config(...objs), fleet(phones, releases)));
   const b = JSON.stringify(planAt(config(...[...objs].reverse()), fleet([...phones].reverse(), [...releases].reverse())));
   assert.is(a, b);
+});
+
+test('a generated fleet of 3000 devices plans to the same JSON twice, whatever the device order', () => {
+  const { desired, observed, now } = generateFleet(3000, 7);
+  const a = JSON.stringify(plan(desired, observed, now));
+  assert.is(JSON.stringify(plan(desired, observed, now)), a);
+  assert.is(JSON.stringify(plan(desired, { ...observed, devices: [...observed.devices].reverse(), operations: [...observed.operations].reverse() }, now)), a);
 });
 
 test('planning does not change its inputs', () => {
