@@ -75,7 +75,9 @@ if ('skip' in assets) {
     for (const col of ['NAME', 'READY', 'ORDER', 'ROLLOUT', 'TEST', 'AGE']) assert.ok(header.includes(col), `rings header lacks ${col}: ${header}`);
     assert.match(rings, /staging\s+\S*\s+1\s+3d\s+4d/);
     const groups = env.kubectlOk(['get', 'devicegroups', '-n', NS]).split('\n')[0]!;
-    for (const col of ['PHASE', 'RING', 'WINDOW']) assert.ok(groups.includes(col), `devicegroups header lacks ${col}: ${groups}`);
+    for (const col of ['READY', 'PHASE', 'RING', 'DEVICES']) assert.ok(groups.includes(col), `devicegroups header lacks ${col}: ${groups}`);
+    const wide = env.kubectlOk(['get', 'devicegroups', '-n', NS, '-o', 'wide']).split('\n')[0]!;
+    assert.ok(wide.includes('WINDOW'), `-o wide adds the maintenance window: ${wide}`);
     // The category lists every kind at once.
     const all = env.kubectlOk(['get', 'fleetward', '-n', NS, '-o', 'name']);
     assert.match(all, /^devicegroup\.fleetward\.dev\/phones$/m);
