@@ -81,3 +81,15 @@ export function formatProgress(p: ProgressSummary): string[] {
     `  ${s.kind.padEnd(5)} ${s.name.padEnd(width)} ${String(s.devices).padStart(4)} devices: ${s.done} done, ${s.inProgress} in progress, ${s.failed} failed, ${s.waiting} waiting`);
   return lines;
 }
+
+/** Why the devices still waiting are waiting: reason code → devices, most frequent first. */
+export function waitingReasons(plan: Plan, operations: readonly DeviceOperation[]): [string, number][] {
+  const inFlight = inFlightDevices(operations);
+  const counts = new Map<string, number>();
+  for (const d of plan.devices) {
+    if (deviceProgress(d, inFlight.has(d.id)) !== 'waiting') continue;
+    const reasons = new Set(d.components.filter((c) => c.state !== 'UpToDate' && c.notBefore !== null).map((c) => c.reason));
+    for (const r of reasons) counts.set(r, (counts.get(r) ?? 0) + 1);
+  }
+  return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+}

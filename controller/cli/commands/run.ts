@@ -13,7 +13,7 @@ import { plan as planFleet } from '../../planner/index.ts';
 import { ReconcileLoop } from '../../reconciler/loop.ts';
 import { SteppedClock } from '../../reconciler/stepped-clock.ts';
 import { createLogger } from '../../reconciler/log.ts';
-import { formatProgress } from '../../reconciler/progress.ts';
+import { formatProgress, waitingReasons } from '../../reconciler/progress.ts';
 import { Reconciler, type PassResult } from '../../reconciler/reconciler.ts';
 import { Metrics } from '../../server/metrics.ts';
 import { startServer, type RunningServer } from '../../server/server.ts';
@@ -263,6 +263,8 @@ export async function runCommand(o: RunOptions): Promise<number> {
   saveClock();
   if (interactive) {
     printProgress();
+    const waiting = last?.plan && last.observed ? waitingReasons(last.plan, last.observed.operations) : [];
+    if (waiting.length) process.stdout.write(`  still waiting, by reason (devices): ${waiting.map(([r, n]) => `${r} ${n}`).join(', ')}\n`);
     process.stdout.write(`\nfleetward: stopped (${stopReason}). Status: fleetward status --state-dir ${o.stateDir}\n`);
   }
   await source.close();
