@@ -117,6 +117,28 @@ test('a throttled driver waits out Retry-After before its next request', async (
   }
 });
 
+test('a Retry-After given as an HTTP date is waited out too', async () => {
+  const { server } = await aFaultyBackend(1, {});
+  let throttled = false;
+  server.mount({
+    method: 'GET', path: '/beta/fleetward/releases',
+    handler() {
+      if (throttled) return undefined; // the built-in route answers the retry
+      throttled = true;
+      return { status: 429, headers: { 'retry-after': new Date(Date.now() + 3000).toUTCString() }, body: { error: { code: 'TooManyRequests', message: 'slow down' } } };
+    },
+  });
+  const sleeps: number[] = [];
+  const driver = new GraphDriver({ baseUrl: server.url, token: TOKEN, sleep: recordingSleep(sleeps) });
+  try {
+    assert.equal(await driver.catalog(), []);
+    assert.is(sleeps.length, 1);
+    assert.ok(sleeps[0]! > 1000 && sleeps[0]! <= 3000, `waited ${sleeps[0]} ms`);
+  } finally {
+    await server.close();
+  }
+});
+
 test('an unreachable back end is retried, then reported Unavailable with the network error', async () => {
   const { server } = await aFaultyBackend(1, {});
   const url = server.url;
