@@ -52,6 +52,9 @@ interface SimOperation {
 
 interface DeviceState {
   base: FleetDevice;
+  /** One-entry caches of the hashed draws (inventory of a large fleet asks the same slot again and again). */
+  offlineDraw?: { slot: number; value: number };
+  meetingDraw?: { slot: number; value: number };
   /** Added at run time (provisioning), not from the fleet file. */
   added: boolean;
   software: Partial<Record<Component, string>>;
@@ -430,7 +433,7 @@ export class Simulator {
     if (rate >= 1) return undefined;
     const slotMs = this.behaviour.offlineSlotMs;
     for (let slot = Math.floor(from / slotMs), n = 0; slot * slotMs <= to && n < 100_000; slot++, n++) {
-      if (chance(this.seed, 'offline', d.base.id, slot) >= rate) return Math.max(from, slot * slotMs);
+      if (this.#draw(d, 'offline', slot) >= rate) return Math.max(from, slot * slotMs);
     }
     return undefined;
   }
@@ -454,7 +457,17 @@ export class Simulator {
     const minute = day.getUTCHours() * 60 + day.getUTCMinutes();
     const b = this.behaviour;
     if (!b.businessDays.has(day.getUTCDay()) || minute < b.businessStart || minute >= b.businessEnd) return false;
-    return chance(this.seed, 'meeting', d.base.id, Math.floor(local / b.meetingSlotMs)) < rate;
+    return this.#draw(d, 'meeting', Math.floor(local / b.meetingSlotMs)) < rate;
+  }
+
+  /** chance(seed, kind, device, slot), remembering the last slot asked per device. */
+  #draw(d: DeviceState, kind: 'offline' | 'meeting', slot: number): number {
+    const key = kind === 'offline' ? 'offlineDraw' : 'meetingDraw';
+    const hit = d[key];
+    if (hit && hit.slot === slot) return hit.value;
+    const value = chance(this.seed, kind, d.base.id, slot);
+    d[key] = { slot, value };
+    return value;
   }
 
   /** The zone's UTC offset at t, cached per zone and hour (inventory of 100k devices stays cheap). */
