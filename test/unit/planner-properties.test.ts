@@ -13,7 +13,7 @@ import { plan } from '../../controller/planner/index.ts';
 import { BUILTIN_PHASES } from '../../controller/api/builtins.ts';
 import { WEEKDAYS, type DeviceOperation, type FleetDevice, type FleetwardObject, type MaintenanceWindowSpec, type SoftwareReleaseSpec, type Weekday } from '../../controller/api/types.ts';
 import { compareVersions } from '../../controller/api/version.ts';
-import { aGroup, aPhase, aPolicy, aRing, aWindow, config } from '../support/builders.ts';
+import { aGroup, aPhase, aPolicy, aRing, aSoftwareUpdate, aWindow, config } from '../support/builders.ts';
 import type { Plan } from '../../controller/planner/types.ts';
 
 const ZONES = ['Europe/London', 'America/New_York', 'Australia/Sydney', 'Asia/Kolkata', 'Europe/Paris', 'UTC'];
@@ -41,6 +41,12 @@ const arbWorld: fc.Arbitrary<World> = fc.record({
   minimums: fc.array(fc.boolean(), { minLength: 6, maxLength: 6 }),
   critical: fc.boolean(),
   paused: fc.option(fc.integer({ min: -20, max: 5 }), { freq: 4 }),
+  manual: fc.option(fc.record({
+    version: fc.integer({ min: 0, max: 6 }),
+    schedule: fc.constantFrom('now', 'nextMaintenanceWindow', 'at'),
+    force: fc.boolean(),
+    group: fc.integer({ min: 0, max: 3 }),
+  }), { freq: 3 }),
   devices: fc.array(fc.record({
     zone: fc.constantFrom(...ZONES),
     room: fc.boolean(),
@@ -69,6 +75,14 @@ const arbWorld: fc.Arbitrary<World> = fc.record({
     aGroup('g3', { selector: { matchLabels: { g: '3' } }, ring: 'General' }),
   ];
   if (g.paused !== null) objects.push(aPolicy({ autoUpdates: { pausedAt: new Date(g.now + g.paused * DAY).toISOString() } }));
+  if (g.manual) {
+    const m = g.manual;
+    objects.push(aSoftwareUpdate('manual', {
+      target: { group: `g${m.group}` }, component: 'firmware', force: m.force,
+      version: m.version >= versions.length ? 'latest' : versions[m.version]!,
+      schedule: m.schedule === 'at' ? { at: new Date(g.now + 2 * DAY).toISOString().slice(0, 16), timeZone: 'Europe/London' } : m.schedule as 'now' | 'nextMaintenanceWindow',
+    }));
+  }
   const operations: DeviceOperation[] = [];
   const devices: FleetDevice[] = g.devices.map((d, i) => {
     const id = `d${String(i).padStart(3, '0')}`;
@@ -84,6 +98,12 @@ const arbWorld: fc.Arbitrary<World> = fc.record({
   });
   return { objects, devices, releases, operations, now: g.now };
 });
+
+/** Devices a SoftwareUpdate of the world targets: their decisions follow the manual rules, not these. */
+function manualTargets(w: World, p: Plan): Set<string> {
+  const groups = new Set(w.objects.filter((o) => o.kind === 'SoftwareUpdate').map((o) => (o.spec as { target: { group?: string } }).target.group));
+  return new Set(p.devices.filter((d) => groups.has(d.group ?? undefined)).map((d) => d.id));
+}
 
 function run(w: World, devices = w.devices): Plan {
   return plan(config(...w.objects), { devices, releases: w.releases, operations: w.operations }, new Date(w.now));
@@ -125,8 +145,10 @@ const AUTO = new Set(['PhaseRollout', 'RingRollout', 'RolloutSlot', 'PhaseDeferr
 test('no automatic operation starts outside a maintenance window, in device-local time, across DST changes', () => {
   fc.assert(fc.property(arbWorld, (w) => {
     const p = run(w);
+    const manual = manualTargets(w, p);
     const windowOf = new Map(w.objects.filter((o) => o.kind === 'MaintenanceWindow').map((o) => [o.metadata.name, o.spec as MaintenanceWindowSpec]));
     for (const d of p.devices) {
+      if (manual.has(d.id)) continue;
       const dev = w.devices.find((x) => x.id === d.id)!;
       const spec = windowOf.get(d.maintenanceWindow) ?? { start: '01:00', end: '04:00', days: ['Sunday'] };
       for (const c of d.components) {
@@ -140,7 +162,9 @@ test('no automatic operation starts outside a maintenance window, in device-loca
 test('no automatic operation starts before releasedAt + the phase deferral, or before the ring start', () => {
   fc.assert(fc.property(arbWorld, (w) => {
     const p = run(w);
+    const manual = manualTargets(w, p);
     for (const d of p.devices) {
+      if (manual.has(d.id)) continue;
       for (const c of d.components) {
         // A room on an unsupported version catches up outside the ring order (seed 001): checked in planner-lifecycle.
         if (!c.notBefore || !c.targetVersion || !AUTO.has(c.reason) || (c.unsupported && d.ring)) continue;
@@ -160,19 +184,29 @@ test('no automatic operation starts before releasedAt + the phase deferral, or b
   }), RUNS);
 });
 
-test('no operation for an unknown version, none skipping a minimumVersion, none while one is in flight', () => {
+test('no automatic operation for an unknown version; no operation skipping a minimumVersion, to a blocked release, downgrading, or while one is in flight', () => {
   fc.assert(fc.property(arbWorld, (w) => {
     const p = run(w);
     const inFlight = new Set(w.operations.filter((o) => ['queued', 'scheduled', 'inProgress'].includes(o.status) && Date.parse(o.startedAt ?? o.createdAt) + 4 * 3_600_000 > w.now).map((o) => o.deviceId));
     for (const op of p.operations) {
-      assert.is.not(op.fromVersion, '6.6.6.6', `${op.deviceId} is on an unknown version`);
       const r = w.releases.find((x) => x.version === op.toVersion)!;
-      assert.ok(r.label === 'verified' && !r.blocked, `${op.toVersion} is verified and not blocked`);
+      assert.ok(!r.blocked, `${op.toVersion} is not blocked`);
+      // A person may update an unknown version, or to a preview release; automatic updates may not.
+      if (!op.softwareUpdate) {
+        assert.is.not(op.fromVersion, '6.6.6.6', `${op.deviceId} is on an unknown version`);
+        assert.ok(r.label === 'verified', `${op.toVersion} is verified`);
+      }
       if (r.minimumVersion) assert.ok(compareVersions(op.fromVersion!, r.minimumVersion) >= 0, `${op.deviceId}: ${op.fromVersion} → ${op.toVersion} skips ${r.minimumVersion}`);
       assert.ok(compareVersions(op.toVersion, op.fromVersion!) > 0, 'never a downgrade');
       assert.not.ok(inFlight.has(op.deviceId), `${op.deviceId} already has an operation in flight`);
     }
-    for (const d of p.devices) for (const c of d.components) if (c.currentVersion === '6.6.6.6' && c.state !== 'InProgress') assert.is(c.reason, 'UnknownVersion');
+    const manual = manualTargets(w, p);
+    for (const d of p.devices) {
+      if (manual.has(d.id)) continue;
+      for (const c of d.components) {
+        if (c.currentVersion === '6.6.6.6' && c.state !== 'InProgress') assert.is(c.reason, 'UnknownVersion', d.id);
+      }
+    }
   }), RUNS);
 });
 
