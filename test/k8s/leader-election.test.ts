@@ -52,7 +52,8 @@ function fleet(): FleetFile {
     devices,
     releases: [
       { component: 'firmware', version: FROM, manufacturer: 'Yealink', models: ['MP58'], releasedAt: '2026-06-01T00:00:00Z', label: 'verified' },
-      { component: 'firmware', version: TO, manufacturer: 'Yealink', models: ['MP58'], releasedAt: '2026-11-20T00:00:00Z', label: 'verified' },
+      // Released as the test starts: the phase spreads the phones over the six hours after it (a minute of wall time).
+      { component: 'firmware', version: TO, manufacturer: 'Yealink', models: ['MP58'], releasedAt: START, label: 'verified' },
     ],
   };
 }
