@@ -129,6 +129,20 @@ test('a crash between writing a snapshot and deleting the journal it covers repl
   assert.equal(again.operations().map((o) => o.deviceId), ['p0', 'p1', 'p2']);
 });
 
+test('close() while a compaction is running still leaves the newest snapshot', async () => {
+  const dir = aStateDir();
+  const clock = new ManualClock(START);
+  const sim = open(dir, clock, aFleet(60));
+  const start = (i: number) => sim.startUpdate({ deviceId: `p${i}`, component: 'firmware', version: '122.15.0.58' });
+  await Promise.all(Array.from({ length: 30 }, (_, i) => start(i)));
+  const running = sim.compact(); // a snapshot of 30 operations is being written…
+  const more = Array.from({ length: 30 }, (_, i) => start(30 + i)); // …while 30 more arrive
+  await sim.close();
+  await Promise.all([running, ...more]);
+  const snapshot = JSON.parse(readFileSync(join(dir, 'snapshot.json'), 'utf8')) as { operations: unknown[] };
+  assert.is(snapshot.operations.length, 60);
+});
+
 test('a torn last journal line (a crash mid-append) is ignored', async () => {
   const dir = aStateDir();
   const clock = new ManualClock(START);

@@ -195,12 +195,14 @@ export class Journal {
    * to a new segment, so no entry newer than the snapshot lands in a segment that gets deleted.
    */
   compact(snapshot: { seq: number }): Promise<void> {
-    if (this.#compacting) return this.#compacting;
+    // Serialised now: the caller's state moves on as soon as this returns.
     const text = JSON.stringify(snapshot);
     const covered = segments(this.dir).filter((s) => s.n <= this.#segmentNo);
     this.#rotate = true;
     this.sinceSnapshot = 0;
-    this.#compacting = (async () => {
+    // Compactions run one after another, in call order, so the last snapshot written is the newest.
+    const previous = this.#compacting ?? Promise.resolve();
+    const mine: Promise<void> = previous.catch(() => {}).then(async () => {
       const tmp = join(this.dir, `${SNAPSHOT}.tmp`);
       const fh = await open(tmp, 'w');
       try {
@@ -212,10 +214,11 @@ export class Journal {
       await rename(tmp, join(this.dir, SNAPSHOT));
       fsyncDir(this.dir);
       for (const s of covered) await unlink(s.file).catch(() => {});
-    })().finally(() => {
-      this.#compacting = undefined;
+    }).finally(() => {
+      if (this.#compacting === mine) this.#compacting = undefined;
     });
-    return this.#compacting;
+    this.#compacting = mine;
+    return mine;
   }
 
   /** Waits for pending appends and compaction, then closes the segment. */
