@@ -135,7 +135,8 @@ export function forecast(
     adoption.push({ at: new Date(t).toISOString(), devices, share: eligible ? Math.round((devices / eligible) * 10_000) / 10_000 : 0 });
   };
   point(now);
-  for (let t = (Math.floor(now / DAY) + 1) * DAY; t <= end; t += DAY) point(t);
+  // One point at the end of each UTC day (23:59:59.999): the date of `at` is the day it closes.
+  for (let t = (Math.floor(now / DAY) + 1) * DAY - 1; t <= end; t += DAY) if (t > now) point(t);
   const beyond = sorted.length - k;
   if (beyond > 0) notes.push(`after the horizon (${horizonDays} days): ${devicesText(beyond)}`);
   if (ctx.policy.pauseUntil > now && ctx.policy.pauseFrom !== Infinity) {

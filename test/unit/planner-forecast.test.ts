@@ -20,9 +20,9 @@ test('a ring forecast gives each ring its start and end, and adoption reaches th
   assert.is(f.adoption.length, 61);
   assert.equal(f.adoption[0], { at: NOW.toISOString(), devices: f.adoption[0]!.devices, share: f.adoption[0]!.share });
   const at = (iso: string) => f.adoption.find((a) => a.at === iso)!;
-  assert.is(at('2026-11-23T00:00:00.000Z').devices, 10, 'Staging done after its 5-day rollout');
-  assert.ok(at('2026-11-28T00:00:00.000Z').devices === 10, 'nobody else before General starts');
-  assert.is(at('2026-12-12T00:00:00.000Z').devices, 30, 'General done after its 14-day rollout');
+  assert.is(at('2026-11-22T23:59:59.999Z').devices, 10, 'Staging done after its 5-day rollout');
+  assert.ok(at('2026-11-27T23:59:59.999Z').devices === 10, 'nobody else before General starts');
+  assert.is(at('2026-12-11T23:59:59.999Z').devices, 30, 'General done after its 14-day rollout');
   assert.is(f.adoption.at(-1)!.share, 1);
   for (let i = 1; i < f.adoption.length; i++) assert.ok(f.adoption[i]!.devices >= f.adoption[i - 1]!.devices, 'adoption never goes down');
 });
@@ -40,16 +40,16 @@ test('a phase forecast waits for the deferral and follows the maintenance window
     { component: 'firmware', version: '1.0.0.2' }, NOW, { horizonDays: 20 });
   // Deferral ends 10 days from NOW (Saturday 28 November 12:00); the default window opens Sunday 29 at 01:00 UTC.
   assert.equal(f.stages.find((s) => s.name === 'General')!.startsAt, new Date(Date.parse(daysAgo(20)) + 30 * DAY).toISOString());
-  assert.is(f.adoption.find((a) => a.at === '2026-11-29T00:00:00.000Z')!.devices, 0);
-  assert.is(f.adoption.find((a) => a.at === '2026-11-30T00:00:00.000Z')!.devices, 4);
+  assert.is(f.adoption.find((a) => a.at === '2026-11-28T23:59:59.999Z')!.devices, 0);
+  assert.is(f.adoption.find((a) => a.at === '2026-11-29T23:59:59.999Z')!.devices, 4);
 });
 
 test('a tenant pause delays the forecast until it lifts', () => {
   const phones = [aPhone({ id: 'p', software: { firmware: '1.0.0.1' } })];
   const f = forecast(config(alwaysOpen('default'), aPhase('Validation', { rolloutDuration: '0d' }), aGroup('v', { updatePhase: 'Validation' }), aPolicy({ autoUpdates: { pausedAt: daysAgo(1) } })),
     fleet(phones, [aRelease('firmware', '1.0.0.1'), aRelease('firmware', '1.0.0.2', { daysAgo: 1 })]), { component: 'firmware', version: '1.0.0.2' }, NOW, { horizonDays: 20 });
-  assert.is(f.adoption.find((a) => a.at === '2026-12-02T00:00:00.000Z')!.devices, 0);
-  assert.is(f.adoption.find((a) => a.at === '2026-12-03T00:00:00.000Z')!.devices, 1);
+  assert.is(f.adoption.find((a) => a.at === '2026-12-01T23:59:59.999Z')!.devices, 0);
+  assert.is(f.adoption.find((a) => a.at === '2026-12-02T23:59:59.999Z')!.devices, 1);
   assert.ok(f.notes.some((n) => n.startsWith('automatic updates are paused until')));
 });
 
