@@ -59,7 +59,7 @@ export function retryAfterFailures(ci: ComponentInput, version: string, ctx: Pla
     }
     const d = ci.d.device;
     ctx.findings.add(Finding.DevicesHeld,
-      `{count} device{s} held after ${f.count} failed attempts of ${ci.component} ${ci.current ?? '(none)'} → ${version} (${d.manufacturer} ${d.model}); a SoftwareUpdate or a newer release releases them`);
+      `${ci.component} ${ci.current ?? '(none)'} → ${version} (${d.manufacturer} ${d.model}) failed ${f.count} times: {count} device{s} held until a person acts (a SoftwareUpdate or a newer release)`);
     return {
       state: 'Held', reason: Reason.FailureHold, target: version, notBefore: null,
       message: `${f.count} attempts of ${version} failed; held until a person acts`,

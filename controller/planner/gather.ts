@@ -531,7 +531,7 @@ function zoneOf(ctx: PlanContext, device: FleetDevice): string {
   let ok = validZones.get(z);
   if (ok === undefined) validZones.set(z, (ok = typeof z === 'string' && IANAZone.isValidZone(z)));
   if (ok) return z;
-  if (!ctx.findings.bump(Finding.UnknownTimeZone, validZones, String(z))) ctx.findings.tally(Finding.UnknownTimeZone, validZones, String(z), () => `{count} device{s} with time zone ${JSON.stringify(z)}, which is not an IANA zone: UTC is used`);
+  if (!ctx.findings.bump(Finding.UnknownTimeZone, validZones, String(z))) ctx.findings.tally(Finding.UnknownTimeZone, validZones, String(z), () => `time zone ${JSON.stringify(z)} is not an IANA zone, UTC is used: {count} device{s}`);
   return 'UTC';
 }
 

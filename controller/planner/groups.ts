@@ -30,7 +30,7 @@ export function assignGroup(ctx: PlanContext, d: FleetDevice): CompiledGroup | n
       const other = groups[j]!;
       if (selects(other, d)) {
         ctx.findings.add(Finding.GroupPriorityTie,
-          `{count} device{s} claimed by DeviceGroups ${g.name} and ${other.name} at priority ${g.priority}: ${g.name} wins by name`,
+          `DeviceGroups ${g.name} and ${other.name} both claim devices at priority ${g.priority}, ${g.name} wins by name: {count} device{s}`,
           [`DeviceGroup/${g.name}`, `DeviceGroup/${other.name}`]);
       }
     }

@@ -24,7 +24,7 @@ export function reportUnsupported(ci: ComponentInput, ctx: PlanContext): void {
   if (ctx.findings.bump(Finding.UnsupportedVersion, owner, current)) return;
   const max = ctx.policy.maxNewerReleases;
   ctx.findings.tally(Finding.UnsupportedVersion, owner, current, () =>
-    `{count} device{s} on ${component} ${current}, which is past its support (12 months, or more than ${max} newer releases)`);
+    `${component} ${current} is past its support (12 months, or more than ${max} newer releases): {count} device{s}`);
 }
 
 /** Catch-up (ring devices): available as soon as the release has entered the first ring; no slot. */

@@ -34,7 +34,7 @@ export function unknownVersion(ci: ComponentInput, ctx: PlanContext): Decision |
   const owner = componentOwner(component);
   if (!ctx.findings.bump(Finding.UnknownVersion, owner, current)) {
     ctx.findings.tally(Finding.UnknownVersion, owner, current, () =>
-      `{count} device{s} on ${component} ${current}, which the catalog does not know: no automatic update`);
+      `${component} ${current} is not in the release catalog, so no automatic update: {count} device{s}`);
   }
   return {
     state: 'Blocked', reason: Reason.UnknownVersion, target: newestVerified(ci)?.version ?? null, notBefore: null,

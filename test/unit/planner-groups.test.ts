@@ -39,7 +39,7 @@ test('a priority tie is broken by name and reported', () => {
   assert.is(d.group, 'alpha');
   const f = p.findings.find((x) => x.code === 'GroupPriorityTie')!;
   assert.equal(f.objects, ['DeviceGroup/alpha', 'DeviceGroup/zeta']);
-  assert.match(f.message, /^1 device claimed by DeviceGroups alpha and zeta at priority 0/);
+  assert.match(f.message, /^DeviceGroups alpha and zeta both claim devices at priority 0, alpha wins by name: 1 device$/);
 });
 
 test('an unclaimed phone is in the General phase with the default window', () => {

@@ -32,7 +32,7 @@ test('unsupported versions are reported per component and version, with the devi
     aPhone({ id: 'b', software: { firmware: '1.0.0.1', teamsClient: '1449.0.0.1' } }),
   ], [fw('1.0.0.1', 400), fw('1.0.0.2', 10), aRelease('teamsClient', '1449.0.0.1', { daysAgo: 10 })]));
   assert.equal(p.findings.filter((f) => f.code === 'UnsupportedVersion').map((f) => f.message),
-    ['2 devices on firmware 1.0.0.1, which is past its support (12 months, or more than 2 newer releases)']);
+    ['firmware 1.0.0.1 is past its support (12 months, or more than 2 newer releases): 2 devices']);
 });
 
 test('FleetPolicy.lifecycle changes the support period and the number of newer releases', () => {
