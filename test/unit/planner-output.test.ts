@@ -5,6 +5,8 @@ import * as assert from 'uvu/assert';
 import {
   NOW, aGroup, aPhase, aPhone, aRelease, aRoom, alwaysOpen, componentOf, config, fleet, planAt,
 } from '../support/builders.ts';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { generateFleet } from '../../bench/support/fleetgen.ts';
 import { plan } from '../../controller/planner/index.ts';
 
@@ -97,6 +99,14 @@ test('planning does not change its inputs', () => {
   planAt(config(...objs), fleet(devices, rel));
   assert.equal(devices, phones);
   assert.equal(rel, releases);
+});
+
+test('the planner reads no clock and draws no random numbers (now is an argument, slots are hashes)', () => {
+  const dir = join(import.meta.dirname, '../../controller/planner');
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts'))) {
+    const src = readFileSync(join(dir, f), 'utf8');
+    assert.not.match(src, /Date\.now\(|new Date\(\)|Math\.random\(|performance\.now\(/, f);
+  }
 });
 
 test('an invalid clock is a clear error', () => {
