@@ -79,7 +79,7 @@ export function forecast(
     if (!entry || !r) continue;
     const d = deviceInput(ctx, device, assignGroup(ctx, device));
     usedStages.add(d.stage.index);
-    const current = device.software[release.component] ?? null;
+    const current = device.software?.[release.component] ?? null;
     if (current !== null && cmpV(current, r.version) >= 0) {
       already++;
       perStage.set(d.stage.index, (perStage.get(d.stage.index) ?? 0) + 1);

@@ -333,7 +333,7 @@ export class Catalog {
     if (!byModel) this.#byModel.set(manufacturer, (byModel = new Map()));
     let row = byModel.get(model);
     if (row) return row;
-    const mfr = manufacturer.toLowerCase();
+    const mfr = String(manufacturer).toLowerCase();
     row = COMPONENTS.map((component) => {
       const all = this.#releasesByComponent.get(component) ?? [];
       const releases: CompiledRelease[] = [];

@@ -9,7 +9,7 @@ import { Finding, Reason } from './reasons.ts';
 
 export function selects(g: CompiledGroup, d: FleetDevice): boolean {
   if (g.deviceTypes && !g.deviceTypes.has(d.deviceType)) return false;
-  if (g.manufacturers && !g.manufacturers.has(d.manufacturer.toLowerCase())) return false;
+  if (g.manufacturers && !g.manufacturers.has(String(d.manufacturer).toLowerCase())) return false;
   if (g.models && !g.models.has(d.model)) return false;
   if (g.labels) {
     const labels = d.labels;

@@ -136,7 +136,7 @@ export function plan(desired: DesiredState, observed: ObservedState, now: Date, 
     const components: ComponentPlan[] = [];
     for (let c = 0; c < COMPONENTS.length; c++) {
       const component: Component = COMPONENTS[c]!;
-      const current = device.software[component] ?? null;
+      const current = device.software?.[component] ?? null;
       const manual = hasManual ? manualFor(ctx, d, component) : null;
       if (current === null && !manual) continue;
       const entry = row[c];

@@ -16,7 +16,7 @@ const iso = (t: number | null): string | null => (t === null ? null : new Date(t
 
 /** Counts one device into the census, and its failed hops into `failures`. */
 export function census(ctx: PlanContext, d: DeviceInput, row: (CatalogEntry | undefined)[], failures: StageFailures): void {
-  const sw = d.device.software;
+  const sw = d.device.software ?? {};
   for (let i = 0; i < COMPONENTS.length; i++) {
     const entry = row[i];
     if (!entry) continue;

@@ -8,6 +8,7 @@ import {
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateFleet } from '../../bench/support/fleetgen.ts';
+import type { FleetDevice } from '../../controller/api/types.ts';
 import { plan } from '../../controller/planner/index.ts';
 
 const objs = [alwaysOpen('default'), aPhase('Validation', { rolloutDuration: '0d' }), aPhase('General', { rolloutDuration: '0d' }),
@@ -107,6 +108,13 @@ test('the planner reads no clock and draws no random numbers (now is an argument
     const src = readFileSync(join(dir, f), 'utf8');
     assert.not.match(src, /Date\.now\(|new Date\(\)|Math\.random\(|performance\.now\(/, f);
   }
+});
+
+test('a device reported without software, manufacturer or labels is planned with nothing to update', () => {
+  const bare = { id: 'bare', deviceType: 'ipPhone', timeZone: 'UTC' } as unknown as FleetDevice;
+  const p = planAt(config(aGroup('poly', { selector: { manufacturers: ['Poly'], matchLabels: { a: 'b' } } })), fleet([bare, ...phones], releases));
+  assert.equal(p.devices.find((d) => d.id === 'bare'), { id: 'bare', group: null, phase: 'General', ring: null, maintenanceWindow: 'default', components: [] });
+  assert.is(p.devices.length, phones.length + 1);
 });
 
 test('an invalid clock is a clear error', () => {
