@@ -88,7 +88,10 @@ export function register(program: Command): void {
     .option('--log-file <file>', 'write JSON logs here instead of stderr')
     .option('--log-level <level>', 'fatal, error, warn, info, debug', 'info')
     .action(async (opts: RunOptions) => {
-      process.exitCode = await runCommand(opts);
+      const code = await runCommand(opts);
+      // The loop's last sleep (a clock timer of up to --interval) would keep the process alive: everything
+      // is closed and flushed by now, so leave.
+      process.exit(code);
     });
 }
 
