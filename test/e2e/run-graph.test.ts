@@ -1,0 +1,99 @@
+// `fleetward run --driver graph` against `fleetward simulator serve`: the loop over real HTTP (Graph-shaped
+// teamwork/devices API), two processes. A second run while the first one's updates are in flight issues nothing.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT, runCli } from '../support/run-cli.ts';
+import { anAlwaysWindow } from '../support/reconciler-fixture.ts';
+
+// Every device in the Validation phase with a window open 23 hours a day in its own zone: whatever the
+// wall-clock time the test runs at (the graph driver's loop runs on real time), updates are due somewhere.
+const GROUP = `apiVersion: fleetward.dev/v1alpha1
+kind: DeviceGroup
+metadata:
+  name: everything
+spec:
+  selector:
+    deviceTypes: [ipPhone, lowCostPhone, teamsRoom, collaborationBar, teamsPanel, teamsDisplay, touchConsole, surfaceHub, sip]
+  updatePhase: Validation
+  maintenanceWindow: always
+`;
+
+let root: string;
+let server: ChildProcess;
+let port: number;
+const TOKEN = 'graph-test-token';
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const p = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return p;
+}
+
+test.before(async () => {
+  root = mkdtempSync(join(tmpdir(), 'fw-run-graph-'));
+  mkdirSync(join(root, 'config'));
+  writeFileSync(join(root, 'config', 'window.yaml'), anAlwaysWindow());
+  writeFileSync(join(root, 'config', 'group.yaml'), GROUP);
+  port = await freePort();
+  server = spawn(process.execPath, [join(REPO_ROOT, 'controller/cli/main.ts'), 'simulator', 'serve', '--fleet', 'examples/fleet.yaml',
+    '--port', String(port), '--token', TOKEN, '--failure-rate', '0', '--busy-rate', '0', '--offline-rate', '0', '--state', join(root, 'sim')], { cwd: REPO_ROOT, stdio: 'ignore' });
+  for (let i = 0; i < 200; i++) {
+    const res = await fetch(`http://127.0.0.1:${port}/beta/teamwork/devices`, { headers: { authorization: `Bearer ${TOKEN}` } }).catch(() => undefined);
+    if (res?.ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('simulator serve did not start');
+});
+test.after(async () => {
+  server.kill('SIGTERM');
+  await new Promise((r) => server.once('exit', r));
+  rmSync(root, { recursive: true, force: true });
+});
+
+const env = () => ({ FLEETWARD_GRAPH_URL: `http://127.0.0.1:${port}`, FLEETWARD_GRAPH_TOKEN: TOKEN });
+const runOnce = () => runCli(['run', '--config', join(root, 'config'), '--driver', 'graph', '--state-dir', join(root, 'state'), '--once', '--max-ops-per-pass', '500', '--port', '-1', '--log-level', 'warn'], { env: env() });
+
+function historyIds(): string[] {
+  const dir = join(root, 'state', 'devices');
+  return readdirSync(dir).flatMap((f) => (JSON.parse(readFileSync(join(dir, f), 'utf8')).history as { operationId: string; operationType: string }[])
+    .filter((h) => h.operationType === 'softwareUpdate').map((h) => h.operationId)).sort();
+}
+
+test('run --driver graph issues the due updates over HTTP and records them', async () => {
+  const r = await runOnce();
+  assert.is(r.code, 0, r.stderr);
+  const run = JSON.parse(readFileSync(join(root, 'state', 'run.json'), 'utf8'));
+  assert.is(run.driver, 'graph');
+  assert.ok(run.summary.operationsIssued > 20, `updates were due (${run.summary.operationsIssued})`);
+  assert.is(historyIds().length, run.summary.operationsIssued);
+});
+
+test('a second run while those updates are in flight issues nothing and keeps the history', async () => {
+  const before = historyIds();
+  const r = await runOnce();
+  assert.is(r.code, 0, r.stderr);
+  const run = JSON.parse(readFileSync(join(root, 'state', 'run.json'), 'utf8'));
+  assert.is(run.summary.operationsIssued, 0);
+  assert.equal(historyIds(), before);
+});
+
+test('a wrong token leaves the loop DriverUnavailable and issues nothing', async () => {
+  const before = historyIds();
+  const r = await runCli(['run', '--config', join(root, 'config'), '--driver', 'graph', '--state-dir', join(root, 'state'), '--once', '--port', '-1', '--log-level', 'warn'],
+    { env: { ...env(), FLEETWARD_GRAPH_TOKEN: 'wrong' } });
+  assert.is(r.code, 1);
+  const run = JSON.parse(readFileSync(join(root, 'state', 'run.json'), 'utf8'));
+  const ready = run.conditions.find((c: { type: string }) => c.type === 'Ready');
+  assert.is(ready.reason, 'DriverUnavailable');
+  assert.not.match(JSON.stringify(run), /wrong/);
+  assert.equal(historyIds(), before);
+});
+
+test.run();
