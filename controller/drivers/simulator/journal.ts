@@ -233,12 +233,3 @@ export class Journal {
     releaseLock(this.dir);
   }
 }
-
-/** Removes every file a Journal keeps in `dir` (tests and `--reset`). */
-export function clearStateSync(dir: string): void {
-  try {
-    for (const name of readdirSync(dir)) if (name === SNAPSHOT || name === LOCK || name.startsWith(`${SNAPSHOT}.`) || SEGMENT_RE.test(name)) unlinkSync(join(dir, name));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-}
