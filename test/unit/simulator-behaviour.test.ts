@@ -226,6 +226,8 @@ test('bad behaviour settings are refused with the setting named', () => {
     [{ installDuration: { min: '2h', max: '1h' } }, /max is shorter than min/],
     [{ businessHours: { start: '8am', end: '18:00' } }, /businessHours.start: "8am"/],
     [{ devices: { p1: { offlineRate: -1 } } }, /devices.p1.offlineRate: -1/],
+    [{ failurerate: 0.1 } as SimulatorBehaviour, /unknown setting "failurerate"; known settings are installDuration, queueDelay, failureRate/],
+    [{ devices: { p1: { installDuration: '1h' } } } as unknown as SimulatorBehaviour, /devices.p1: unknown setting "installDuration"/],
   ];
   for (const [behaviour, message] of bad) assert.throws(() => aSimulator([aPhone('p1')], behaviour), message);
 });

@@ -246,6 +246,8 @@ test('fleetward simulator serve serves the fleet file until stopped, and refuses
       '  - { component: firmware, version: 122.15.0.58, releasedAt: "2026-10-01T00:00:00Z", label: verified }',
       '',
     ].join('\n'));
+    const behaviourPath = join(dir, 'behaviour.yaml');
+    writeFileSync(behaviourPath, 'failurerate: 0.5\n');
     const child = spawn(process.execPath, [join(ROOT, 'controller/cli/main.ts'), 'simulator', 'serve', '--fleet', fleetPath, '--port', '0', '--state', join(dir, 'state'), '--start', '2026-11-23T02:00:00Z'], {
       env: { ...process.env, FLEETWARD_SIMULATOR_TOKEN: TOKEN }, stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -273,6 +275,7 @@ test('fleetward simulator serve serves the fleet file until stopped, and refuses
       [['--fleet', fleetPath, '--token', 't', '--fault-429', '2'], /--fault-429 must be a number from 0 to 1/],
       [['--fleet', fleetPath], /a bearer token is required/],
       [['--fleet', join(dir, 'missing.yaml'), '--token', 't'], /missing\.yaml/],
+      [['--fleet', fleetPath, '--token', 't', '--behaviour', behaviourPath], /--behaviour .*behaviour\.yaml: simulator behaviour: unknown setting "failurerate"/],
     ] as const) {
       const res = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
         const c = spawn(process.execPath, [join(ROOT, 'controller/cli/main.ts'), 'simulator', 'serve', '--port', '0', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, FLEETWARD_SIMULATOR_TOKEN: '' } });

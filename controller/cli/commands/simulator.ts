@@ -10,6 +10,9 @@ import type { SimulatorBehaviour } from '../../drivers/simulator/behaviour.ts';
 import { FleetFileError, loadFleetFile } from '../../sources/fleet-file.ts';
 import { formatConfigError } from '../../sources/load.ts';
 import { parseDuration } from '../../api/duration.ts';
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { SimulatorBehaviourError } from '../../drivers/simulator/behaviour.ts';
 import { UsageError } from '../errors.ts';
 
 interface ServeOptions {
@@ -31,6 +34,19 @@ interface ServeOptions {
   faultSlowMs?: string;
   faultSlowRate?: string;
   strictGraph?: boolean;
+  behaviour?: string;
+}
+
+/** `--behaviour FILE`: a YAML mapping of simulator behaviour settings (docs/drivers.md). */
+function readBehaviourFile(file: string): SimulatorBehaviour {
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`--behaviour ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message.split('\n')[0]}`);
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new UsageError(`--behaviour ${file}: expected a mapping such as {failureRate: 0.1}`);
+  return doc as SimulatorBehaviour;
 }
 
 function rateOption(flag: string, value: string | undefined): number | undefined {
@@ -68,6 +84,7 @@ export function register(program: Command): void {
     .option('--fault-5xx <r>', 'share of requests answered 5xx (0-1)')
     .option('--fault-slow-ms <ms>', 'delay added to slow answers')
     .option('--fault-slow-rate <r>', 'share of answers that are slow (0-1, default 1 with --fault-slow-ms)')
+    .option('--behaviour <file>', 'simulator behaviour settings (YAML); the rate flags override it')
     .option('--strict-graph', 'answer only as Graph documents it (no fleetward additions), as a real tenant would')
     .action(async (o: ServeOptions) => {
       const token = o.token ?? process.env.FLEETWARD_SIMULATOR_TOKEN;
@@ -83,7 +100,7 @@ export function register(program: Command): void {
           throw new UsageError(`--start must be an ISO-8601 instant such as 2026-11-22T01:00:00Z (got ${JSON.stringify(o.start)})`);
         }
       }
-      const behaviour: SimulatorBehaviour = {};
+      const behaviour: SimulatorBehaviour = o.behaviour ? readBehaviourFile(o.behaviour) : {};
       const set = <K extends keyof SimulatorBehaviour>(k: K, v: SimulatorBehaviour[K] | undefined) => { if (v !== undefined) behaviour[k] = v; };
       set('failureRate', rateOption('--failure-rate', o.failureRate));
       set('offlineRate', rateOption('--offline-rate', o.offlineRate));
@@ -126,6 +143,7 @@ export function register(program: Command): void {
       try {
         sim = new Simulator({ fleet, clock, seed, behaviour, ...(o.state ? { stateDir: o.state } : {}) });
       } catch (err) {
+        if (err instanceof SimulatorBehaviourError) throw new UsageError(o.behaviour ? `--behaviour ${o.behaviour}: ${err.message}` : err.message);
         throw new UsageError(`cannot start the simulator: ${(err as Error).message}`, 1);
       }
       const resumeAt = start ?? sim.simulatedUntil ?? new Date();

@@ -67,34 +67,58 @@ export interface ResolvedBehaviour {
   devices: Record<string, DeviceBehaviour>;
 }
 
+/** A behaviour setting that cannot be used; the message names the setting and what would be right. */
+export class SimulatorBehaviourError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SimulatorBehaviourError';
+  }
+}
+
+const KNOWN = [
+  'installDuration', 'queueDelay', 'failureRate', 'offlineRate', 'offlineSlot', 'busyDuringMeetings', 'businessHours',
+  'meetingSlot', 'rollbackRate', 'rollbackAfter', 'diagnosticsDuration', 'devices',
+] as const satisfies readonly (keyof SimulatorBehaviour)[];
+const DEVICE_KNOWN = ['failureRate', 'offlineRate', 'busyDuringMeetings', 'rollbackRate'] as const satisfies readonly (keyof DeviceBehaviour)[];
+
+function onlyKnown(where: string, value: object, known: readonly string[]): void {
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) throw new SimulatorBehaviourError(`simulator behaviour${where}: unknown setting ${JSON.stringify(key)}; known settings are ${known.join(', ')}`);
+  }
+}
+
 function ms(field: string, text: string): number {
-  const value = parseDuration(text);
-  if (value === undefined) throw new Error(`simulator behaviour ${field}: ${JSON.stringify(text)} is not a duration such as 30m or 2h`);
+  const value = typeof text === 'string' ? parseDuration(text) : undefined;
+  if (value === undefined) throw new SimulatorBehaviourError(`simulator behaviour ${field}: ${JSON.stringify(text)} is not a duration such as 30m or 2h`);
   return value;
 }
 
 function minutes(field: string, text: string): number {
-  const m = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(text);
-  if (!m) throw new Error(`simulator behaviour ${field}: ${JSON.stringify(text)} is not a time such as 08:00`);
+  const m = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(String(text));
+  if (!m) throw new SimulatorBehaviourError(`simulator behaviour ${field}: ${JSON.stringify(text)} is not a time such as 08:00`);
   return Number(m[1]) * 60 + Number(m[2]);
 }
 
 function rate(field: string, value: number): number {
-  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) throw new Error(`simulator behaviour ${field}: ${value} is not a rate between 0 and 1`);
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) throw new SimulatorBehaviourError(`simulator behaviour ${field}: ${value} is not a rate between 0 and 1`);
   return value;
 }
 
+/** Fills in defaults and checks every setting; throws SimulatorBehaviourError naming the first bad one. */
 export function resolveBehaviour(b: SimulatorBehaviour = {}): ResolvedBehaviour {
+  if (b === null || typeof b !== 'object' || Array.isArray(b)) throw new SimulatorBehaviourError('simulator behaviour: expected a mapping such as {failureRate: 0.1}');
+  onlyKnown('', b, KNOWN);
   const install = b.installDuration ?? DEFAULT_BEHAVIOUR.installDuration;
   const [min, max] = typeof install === 'string' ? [install, install] : [install.min, install.max];
   const installMinMs = ms('installDuration', min);
   const installMaxMs = ms('installDuration', max);
-  if (installMaxMs < installMinMs) throw new Error('simulator behaviour installDuration: max is shorter than min');
+  if (installMaxMs < installMinMs) throw new SimulatorBehaviourError('simulator behaviour installDuration: max is shorter than min');
   const hours = b.businessHours ?? DEFAULT_BEHAVIOUR.businessHours;
   const days = hours.days ?? DEFAULT_BEHAVIOUR.businessHours.days;
   const devices = b.devices ?? {};
   for (const [id, d] of Object.entries(devices)) {
-    for (const [k, v] of Object.entries(d)) rate(`devices.${id}.${k}`, v as number);
+    onlyKnown(` devices.${id}`, d ?? {}, DEVICE_KNOWN);
+    for (const [k, v] of Object.entries(d ?? {})) rate(`devices.${id}.${k}`, v as number);
   }
   return {
     installMinMs,
