@@ -274,7 +274,8 @@ export class Reconciler {
     for (const rec of history.values()) {
       const linked = new Set(rec.history.map((h) => h.diagnostics?.operationId).filter(Boolean));
       for (const entry of rec.history) {
-        if (entry.operationType !== 'softwareUpdate' || entry.status !== 'failed') continue;
+        // Only updates Fleetward issued: failures the back end ran on its own are its business.
+        if (entry.operationType !== 'softwareUpdate' || entry.status !== 'failed' || entry.issuedBy !== 'fleetward') continue;
         const diags = byDevice.get(rec.id) ?? [];
         if (entry.diagnostics) {
           const op = diags.find((o) => o.id === entry.diagnostics!.operationId);
