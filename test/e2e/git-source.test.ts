@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GitSource } from '../../controller/sources/git.ts';
-import { createRepo, startGitServer, type GitServer } from '../support/git-server.ts';
+import { createRepo, git, gitAsync, startGitServer, type GitServer } from '../support/git-server.ts';
 
 const TOKEN = 's3cret-git-token';
 
@@ -78,6 +78,22 @@ test('a pushed commit is seen after a refresh, not before', async () => {
   assert.is(kicked, 1);
   const c = await src.load();
   assert.ok(c.ok && c.revision.id === second);
+  await src.close();
+});
+
+test('a force-push that rewinds the branch is followed: the revision is whatever the branch points at', async () => {
+  const repo = createRepo(server, 'rewind', { token: TOKEN });
+  const first = await repo.commit({ 'w.yaml': windowYaml('sunday', '01:00', '04:00') });
+  const src = new GitSource({ url: repo.url, workDir: workDir(), token: TOKEN, fetchIntervalMs: 0 });
+  await repo.commit({ 'w.yaml': windowYaml('sunday', '02:00', '05:00') });
+  src.refresh();
+  const ahead = await src.load();
+  assert.ok(ahead.ok && ahead.revision.id !== first);
+  git(repo.work, 'reset', '-q', '--hard', first);
+  await gitAsync(repo.work, 'push', '-q', '--force', 'origin', 'HEAD:main');
+  src.refresh();
+  const back = await src.load();
+  assert.ok(back.ok && back.revision.id === first, JSON.stringify(back.ok ? back.revision.id : back));
   await src.close();
 });
 

@@ -162,6 +162,10 @@ export async function runCommand(o: RunOptions): Promise<number> {
     throw err;
   }
 
+  // Secrets are read before anything is written, so a bad path leaves no state directory behind.
+  const gitToken = o.repo ? readSecret(o.tokenFile, 'FLEETWARD_GIT_TOKEN') : undefined;
+  const webhookSecret = port >= 0 ? readSecret(o.webhookSecretFile, 'FLEETWARD_WEBHOOK_SECRET') : undefined;
+
   const stateDir = resolve(o.stateDir);
   if (o.fresh) rmSync(stateDir, { recursive: true, force: true });
   const store = new StateStore(stateDir);
@@ -192,7 +196,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
   } else {
     git = new GitSource({
       url: o.repo!, branch: o.branch, path: o.path, workDir: join(stateDir, 'git'), fetchIntervalMs,
-      ...(readSecret(o.tokenFile, 'FLEETWARD_GIT_TOKEN') ? { token: readSecret(o.tokenFile, 'FLEETWARD_GIT_TOKEN')! } : {}),
+      ...(gitToken ? { token: gitToken } : {}),
     });
     source = git;
   }
@@ -218,12 +222,11 @@ export async function runCommand(o: RunOptions): Promise<number> {
 
   let server: RunningServer | undefined;
   if (port >= 0) {
-    const secret = readSecret(o.webhookSecretFile, 'FLEETWARD_WEBHOOK_SECRET');
     try {
       server = await startServer(port, o.host, {
         metrics, logger, ready: () => reconciler.ready,
         ...(git ? { onGitHook: () => git.refresh() } : {}),
-        ...(secret ? { webhookSecret: secret } : {}),
+        ...(webhookSecret ? { webhookSecret } : {}),
       });
     } catch (err) {
       throw new UsageError(`cannot listen on ${o.host}:${port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
