@@ -50,12 +50,14 @@ test('status for an unknown device or a missing state directory is one clear lin
 
 test('bad run options are refused in one line and nothing is written', async () => {
   const state = join(root, 'refused');
+  writeFileSync(join(root, 'behaviour.yaml'), 'failRate: 0.5\n');
   for (const [args, message] of [
     [['--config', 'examples/config', '--repo', 'http://127.0.0.1:9/x.git'], /exactly one of --config DIR or --repo URL/],
     [['--config', 'examples/config', '--driver', 'simulator'], /needs --fleet FILE/],
     [['--config', 'examples/config', '--driver', 'carrier-pigeon'], /--driver "carrier-pigeon": expected simulator or graph/],
     [[...EXAMPLE, '--interval', 'soon'], /--interval "soon": write a duration/],
     [[...EXAMPLE, '--fleet', join(root, 'missing.yaml')], /missing\.yaml.*no such file/],
+    [[...EXAMPLE, '--behaviour', join(root, 'behaviour.yaml')], /--behaviour .*behaviour\.yaml: .*unknown setting "failRate"/],
   ] as const) {
     const r = await runCli(['run', ...args, '--state-dir', state, '--once', '--port', '-1']);
     assert.is(r.code, 2, `${args.join(' ')}: ${r.stderr}`);

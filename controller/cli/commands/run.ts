@@ -7,7 +7,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import type { SimulatorBehaviour } from '../../drivers/simulator/behaviour.ts';
+import { resolveBehaviour, SimulatorBehaviourError, type SimulatorBehaviour } from '../../drivers/simulator/behaviour.ts';
 import { createDriver, type Driver } from '../../drivers/index.ts';
 import { plan as planFleet } from '../../planner/index.ts';
 import { ReconcileLoop } from '../../reconciler/loop.ts';
@@ -123,6 +123,12 @@ function readBehaviour(file: string): SimulatorBehaviour {
     throw new UsageError(`--behaviour ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message.split('\n')[0]}`);
   }
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new UsageError(`--behaviour ${file}: expected a mapping such as {failureRate: 0.1}`);
+  try {
+    resolveBehaviour(doc as SimulatorBehaviour);
+  } catch (err) {
+    if (err instanceof SimulatorBehaviourError) throw new UsageError(`--behaviour ${file}: ${err.message}`);
+    throw err;
+  }
   return doc as SimulatorBehaviour;
 }
 
@@ -162,6 +168,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
     throw err;
   }
 
+  const behaviour = o.behaviour ? readBehaviour(o.behaviour) : undefined;
   // Secrets are read before anything is written, so a bad path leaves no state directory behind.
   const gitToken = o.repo ? readSecret(o.tokenFile, 'FLEETWARD_GIT_TOKEN') : undefined;
   const webhookSecret = port >= 0 ? readSecret(o.webhookSecretFile, 'FLEETWARD_WEBHOOK_SECRET') : undefined;
@@ -180,7 +187,6 @@ export async function runCommand(o: RunOptions): Promise<number> {
     const startAt = new Date(saved?.now ?? o.start ?? systemClock.now().toISOString());
     const simulated = (at: Date): Clock => (o.clock === 'stepped' ? new SteppedClock(at, speed) : new ScaledClock(at, speed));
     clock.inner = speed === 1 && o.clock === 'scaled' && !o.start && !saved ? systemClock : simulated(startAt);
-    const behaviour = o.behaviour ? readBehaviour(o.behaviour) : undefined;
     driver = createDriver('simulator', { simulator: { fleet: fleet!, seed, clock, stateDir: join(stateDir, 'simulator'), ...(behaviour ? { behaviour } : {}) } });
     // The simulator never goes back in time: resume from whichever is later.
     const simNow = (driver as Driver & { simulator?: { now(): Date } }).simulator?.now();
