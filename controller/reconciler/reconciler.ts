@@ -14,6 +14,7 @@ import type { Driver } from '../drivers/driver.ts';
 import type { Plan, PlannedOperation } from '../planner/types.ts';
 import type { Clock } from '../util/clock.ts';
 import { runStandaloneProvisioning } from '../provisioning/standalone.ts';
+import { Reason as PlannerReason } from '../planner/reasons.ts';
 import type { Source } from '../sources/source.ts';
 import type { Metrics } from '../server/metrics.ts';
 import {
@@ -442,8 +443,10 @@ function objectStatuses(previous: Record<string, ObjectStatus>, plan: Plan, revi
       const upToDate = count((d) => d.components.every((c) => c.state === 'UpToDate'));
       const failedIds = members.filter((d) => d.components.some((c) => c.state === 'Failed')).map((d) => d.id);
       const progressing = count((d) => inFlight.has(d.id) || d.components.some((c) => c.state === 'Due'));
-      Object.assign(base, { devices: members.length, upToDate, progressing, failed: failedIds.length });
+      const pausedIds = members.filter((d) => d.components.some((c) => c.reason === PlannerReason.ReleasePaused)).map((d) => d.id);
+      Object.assign(base, { devices: members.length, upToDate, progressing, failed: failedIds.length, paused: pausedIds.length });
       if (obj.spec.suspend) s = { ready: false, reason: R.Suspended, message: 'spec.suspend is true: no automatic operation is started' };
+      else if (pausedIds.length) s = { ready: false, reason: R.ReleasePaused, message: `${pausedIds.length} device(s) held by a paused release: ${pausedIds.slice(0, 5).join(', ')}${pausedIds.length > 5 ? ', …' : ''}; see the SoftwareRelease status`, stalled: true };
       else if (failedIds.length) s = { ready: false, reason: R.UpdatesFailed, message: `${failedIds.length} device(s) failed their last update: ${failedIds.slice(0, 5).join(', ')}${failedIds.length > 5 ? ', …' : ''}`, reconciling: progressing > 0 };
       else if (progressing) s = { ready: false, reason: R.Progressing, message: `${progressing} of ${members.length} device(s) being updated; ${upToDate} up to date`, reconciling: true };
       else s = { ready: true, reason: upToDate === members.length ? R.UpToDate : R.ReconciliationSucceeded, message: `${upToDate} of ${members.length} device(s) up to date, none being updated` };

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { getCondition } from '../../controller/status/conditions.ts';
 import type { Driver } from '../../controller/drivers/driver.ts';
 import { DriverError } from '../../controller/drivers/driver.ts';
-import { InvalidRevision, DriverUnavailable, ReconciliationSucceeded, NoValidRevision } from '../../controller/reconciler/reasons.ts';
+import { InvalidRevision, DriverUnavailable, ReconciliationSucceeded, NoValidRevision, ReleasePaused } from '../../controller/reconciler/reasons.ts';
 import { Fixture, aPhone, aRelease, anAlwaysWindow, aGroup } from '../support/reconciler-fixture.ts';
 
 const HOUR = 3_600_000;
@@ -227,6 +227,66 @@ test('metrics count operations by component and result and expose the revision i
   assert.match(text, new RegExp(`fleetward_last_applied_revision_info\\{revision="${r.revision}"`));
   assert.match(text, /fleetward_reconcile_duration_seconds_count\{result="success"\} 1/);
   assert.match(text, /fleetward_devices\{component="firmware",state="(InProgress|Due)"/);
+  await f.close();
+});
+
+test('failures beyond the ring threshold leave the release Stalled with ReleasePaused, naming the failed devices', async () => {
+  const room = (id: string) => aPhone(id, { deviceType: 'teamsRoom', manufacturer: 'Logitech', model: 'Tap', software: { teamsClient: '5.1.0.0' } });
+  const staging = `apiVersion: fleetward.dev/v1alpha1
+kind: Ring
+metadata:
+  name: Staging
+spec:
+  order: 1
+  rolloutDuration: 1h
+  testPeriod: 1d
+  failureThreshold: 10
+`;
+  const rooms = `apiVersion: fleetward.dev/v1alpha1
+kind: DeviceGroup
+metadata:
+  name: rooms
+spec:
+  selector:
+    deviceTypes: [teamsRoom]
+  ring: Staging
+  maintenanceWindow: always
+`;
+  const release = `apiVersion: fleetward.dev/v1alpha1
+kind: SoftwareRelease
+metadata:
+  name: rooms-5-2
+spec:
+  component: teamsClient
+  version: 5.2.0.0
+  manufacturer: Logitech
+  models: [Tap]
+  releasedAt: "2026-11-20T00:00:00Z"
+  label: verified
+  critical: true
+`;
+  const f = new Fixture({
+    devices: [room('r1'), room('r2'), room('r3'), room('r4')],
+    releases: [aRelease('5.1.0.0', { component: 'teamsClient', manufacturer: 'Logitech', models: ['Tap'], releasedAt: '2026-06-01T00:00:00Z' })],
+    behaviour: { failureRate: 1 },
+    config: { 'w.yaml': anAlwaysWindow(), 'ring.yaml': staging, 'group.yaml': rooms, 'release.yaml': release },
+  });
+  assert.is((await f.reconciler.reconcile()).issued, 4);
+  let rel = f.store.readObjects()['SoftwareRelease/rooms-5-2']!;
+  assert.is(getCondition(rel.conditions, 'Reconciling')?.status, 'True');
+  f.clock.advance(2 * HOUR);
+  const r = await f.reconciler.reconcile();
+  assert.is(r.issued, 0, 'a paused release is not retried');
+  rel = f.store.readObjects()['SoftwareRelease/rooms-5-2']!;
+  assert.is(rel.state, 'Paused');
+  assert.is(getCondition(rel.conditions, 'Ready')!.status, 'False');
+  const stalled = getCondition(rel.conditions, 'Stalled')!;
+  assert.is(stalled.reason, ReleasePaused);
+  assert.match(stalled.message, /r1, r2, r3, r4/);
+  const group = f.store.readObjects()['DeviceGroup/rooms']!;
+  assert.is(getCondition(group.conditions, 'Ready')!.status, 'False');
+  assert.is(getCondition(group.conditions, 'Stalled')!.reason, ReleasePaused);
+  assert.is(group.paused, 4);
   await f.close();
 });
 
