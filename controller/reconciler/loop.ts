@@ -55,6 +55,8 @@ export class ReconcileLoop {
       const result = await this.#rec.reconcile();
       if (this.#stopped) break;
       if (await this.#o.afterPass?.(result)) break;
+      // stop() may have been called while afterPass ran: it found no sleep to cut short.
+      if (this.#stopped) break;
       if (this.#kicked) continue;
       let delay = intervalMs;
       if (result.nextStartAt) delay = Math.min(delay, result.nextStartAt.getTime() - clock.now().getTime());

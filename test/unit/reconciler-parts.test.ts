@@ -160,4 +160,18 @@ test('a kick during the sleep brings the next pass forward', async () => {
   assert.is(passes, 2);
 });
 
+test('stop() called while the last pass is being reported still ends the loop (no sleep left behind)', async () => {
+  const clock = new ManualClock('2026-11-23T00:00:00Z');
+  let loop: ReconcileLoop | undefined;
+  let stopping: Promise<void> | undefined;
+  const fake = {
+    reconcile: async (): Promise<PassResult> => ({ at: '', revision: 'r', reason: 'ReconciliationSucceeded', ok: true, issued: 0, complete: false, nextStartAt: null }),
+  } as unknown as Reconciler;
+  loop = new ReconcileLoop(fake, { clock, intervalMs: 3_600_000, minPauseMs: 0, afterPass: () => { stopping ??= loop!.stop(); } });
+  void loop.start();
+  await new Promise((r) => setTimeout(r, 20));
+  const outcome = await Promise.race([stopping!.then(() => 'stopped'), new Promise((r) => setTimeout(() => r('hung'), 1000))]);
+  assert.is(outcome, 'stopped');
+});
+
 test.run();

@@ -290,4 +290,40 @@ spec:
   await f.close();
 });
 
+test('an edit in the watched config directory wakes the loop: the new revision is applied without waiting for the interval', async () => {
+  const f = new Fixture({ devices: threePhones(), releases: catalog(),
+    config: { 'sunday.yaml': anAlwaysWindow('sunday', '[Sunday]', '01:00', '05:00'), 'always.yaml': anAlwaysWindow(), 'group.yaml': aGroup('phones', 'sunday') } });
+  const { ReconcileLoop } = await import('../../controller/reconciler/loop.ts');
+  const source = new (await import('../../controller/sources/dir.ts')).DirSource(f.configDir, { debounceMs: 100 });
+  f.start({ source });
+  const results: { revision: string | null; issued: number }[] = [];
+  let wake: (() => void) | undefined;
+  const loop = new ReconcileLoop(f.reconciler, {
+    clock: f.clock, intervalMs: 24 * HOUR, minPauseMs: 0,
+    afterPass: (r) => { results.push({ revision: r.revision, issued: r.issued }); wake?.(); },
+  });
+  const passed = (n: number) => new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`only ${results.length} passes`)), 10_000);
+    const check = () => { if (results.length >= n) { clearTimeout(t); resolve(); } else wake = check; };
+    check();
+  });
+  void loop.start();
+  source.watch(loop.kick);
+  try {
+    await passed(1);
+    assert.is(results[0]!.issued, 0, 'Monday: the Sunday window is closed');
+    await new Promise((r) => setTimeout(r, 300));
+    f.writeConfig({ 'group.yaml': aGroup('phones', 'always') });
+    await passed(2);
+    const last = results.at(-1)!;
+    assert.ok(last.revision !== results[0]!.revision);
+    assert.is(results.reduce((n, r) => n + r.issued, 0), 3);
+    assert.is(f.clock.now().toISOString(), '2026-11-23T12:00:00.000Z', 'no time passed: the edit, not the interval, caused the pass');
+  } finally {
+    await loop.stop();
+    await source.close();
+    await f.close();
+  }
+});
+
 test.run();
