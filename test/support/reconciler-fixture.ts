@@ -67,6 +67,7 @@ export class Fixture {
   store!: StateStore;
   reconciler!: Reconciler;
   metrics = new Metrics();
+  readonly #drivers: SimulatorDriver[] = [];
 
   constructor(opts: { devices: FleetDevice[]; releases: SoftwareReleaseSpec[]; behaviour?: SimulatorBehaviour; config?: Record<string, string>; now?: string }) {
     this.clock = new ManualClock(opts.now ?? NOW);
@@ -91,6 +92,7 @@ export class Fixture {
   /** (Re)builds driver, store and reconciler from the directories, as a new process would. */
   start(opts: { driver?: (d: SimulatorDriver) => Driver; source?: Source; maxOperationsPerPass?: number } = {}): Reconciler {
     this.driver = new SimulatorDriver({ fleet: this.fleet, seed: 7, clock: this.clock, stateDir: join(this.stateDir, 'simulator'), behaviour: this.behaviour });
+    this.#drivers.push(this.driver);
     this.store = new StateStore(this.stateDir);
     this.metrics = new Metrics();
     this.reconciler = new Reconciler({
@@ -109,7 +111,7 @@ export class Fixture {
 
   async close(): Promise<void> {
     await this.reconciler.settle();
-    await this.driver.close();
+    for (const d of this.#drivers) await d.close();
     rmSync(this.root, { recursive: true, force: true });
   }
 
