@@ -57,6 +57,7 @@ test('bad run options are refused in one line and nothing is written', async () 
     [['--config', 'examples/config', '--driver', 'carrier-pigeon'], /--driver "carrier-pigeon": expected simulator or graph/],
     [[...EXAMPLE, '--interval', 'soon'], /--interval "soon": write a duration/],
     [[...EXAMPLE, '--fleet', join(root, 'missing.yaml')], /missing\.yaml.*no such file/],
+    [[...EXAMPLE, '--log-level', 'chatty'], /--log-level "chatty": expected one of/],
     [[...EXAMPLE, '--behaviour', join(root, 'behaviour.yaml')], /--behaviour .*behaviour\.yaml: .*unknown setting "failRate"/],
   ] as const) {
     const r = await runCli(['run', ...args, '--state-dir', state, '--once', '--port', '-1']);
@@ -65,6 +66,16 @@ test('bad run options are refused in one line and nothing is written', async () 
     assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
     assert.not.ok(existsSync(state), `${args.join(' ')}: no state directory written`);
   }
+});
+
+test('--fresh refuses to delete a directory fleetward run did not write', async () => {
+  const dir = join(root, 'precious');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'group.yaml'), 'kind: DeviceGroup\n');
+  const r = await runCli(['run', ...EXAMPLE, '--state-dir', dir, '--fresh', '--once', '--port', '-1']);
+  assert.is(r.code, 2);
+  assert.match(r.stderr, /--fresh: .*precious holds group\.yaml, which fleetward run did not write; not deleting it/);
+  assert.ok(existsSync(join(dir, 'group.yaml')));
 });
 
 test('run --once exits 1 when the config is invalid and says why in status', async () => {

@@ -3,7 +3,7 @@
 //   fleetward run --config DIR | --repo URL [--branch B] [--path P]
 //                 [--driver simulator|graph] [--fleet FILE] [--state-dir DIR] [--interval 30s]
 //                 [--speed X] [--port N] [--once] [--until-complete] [--for 120d] [--progress 3s]
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
@@ -95,6 +95,10 @@ export function register(program: Command): void {
     });
 }
 
+/** What a state directory may hold (`--fresh` refuses to delete anything else). */
+const STATE_ENTRIES = new Set(['run.json', 'revision.json', 'objects.json', 'clock.json', 'devices', 'simulator', 'git', 'provisioning']);
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
 /** Seconds, minutes, hours, days, or milliseconds: `500ms`, `30s`, `1m`, `2h`, `120d`; a bare number is seconds. */
 export function parseInterval(text: string, flag: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
@@ -157,6 +161,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
   if (!Number.isInteger(port) || port < -1 || port > 65535) throw new UsageError(`--port ${o.port}: expected 0–65535, or -1 for no server`);
   const maxOps = Number(o.maxOpsPerPass);
   if (!Number.isInteger(maxOps) || maxOps < 1) throw new UsageError(`--max-ops-per-pass ${o.maxOpsPerPass}: expected a positive integer`);
+  if (!LOG_LEVELS.includes(o.logLevel)) throw new UsageError(`--log-level ${JSON.stringify(o.logLevel)}: expected one of ${LOG_LEVELS.join(', ')}`);
   const seed = Number(o.seed);
   if (!Number.isInteger(seed)) throw new UsageError(`--seed ${o.seed}: expected an integer`);
   if (o.start && Number.isNaN(Date.parse(o.start))) throw new UsageError(`--start ${o.start}: expected an ISO instant such as 2026-11-23T00:00:00Z`);
@@ -174,7 +179,12 @@ export async function runCommand(o: RunOptions): Promise<number> {
   const webhookSecret = port >= 0 ? readSecret(o.webhookSecretFile, 'FLEETWARD_WEBHOOK_SECRET') : undefined;
 
   const stateDir = resolve(o.stateDir);
-  if (o.fresh) rmSync(stateDir, { recursive: true, force: true });
+  if (o.fresh) {
+    // Only ever delete what a run wrote: `--fresh --state-dir .` must not take a config directory with it.
+    const foreign = existsSync(stateDir) ? readdirSync(stateDir).filter((f) => !STATE_ENTRIES.has(f) && !f.endsWith('.log') && !(f.startsWith('.') && f.endsWith('.tmp'))) : [];
+    if (foreign.length) throw new UsageError(`--fresh: ${stateDir} holds ${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}, which fleetward run did not write; not deleting it`);
+    rmSync(stateDir, { recursive: true, force: true });
+  }
   const store = new StateStore(stateDir);
   const logger = createLogger({ level: o.logLevel, ...(o.logFile ? { file: o.logFile } : {}) });
 
