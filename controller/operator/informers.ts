@@ -22,7 +22,7 @@ export interface ResilientInformerOptions {
   logger: Logger;
   /** Called on every add/update/delete and after every (re)list. */
   onChange: () => void;
-  /** Restart an informer that saw neither an event nor a (re)connect for this long. Default 5 min. */
+  /** Restart an informer that saw neither an event nor a (re)connect for this long. Default 10 min. */
   staleAfterMs?: number;
   /** First backoff after an error; doubles up to maxBackoffMs. Default 1 s / 30 s. */
   backoffMs?: number;
@@ -51,7 +51,7 @@ export class ResilientInformers {
   #watchdog: NodeJS.Timeout | undefined;
 
   constructor(targets: WatchTarget[], opts: ResilientInformerOptions) {
-    this.#o = { staleAfterMs: 5 * 60_000, backoffMs: 1000, maxBackoffMs: 30_000, ...opts };
+    this.#o = { staleAfterMs: 10 * 60_000, backoffMs: 1000, maxBackoffMs: 30_000, ...opts };
     this.#kept = targets.map((t) => new Kept(t));
   }
 

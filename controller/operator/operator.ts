@@ -182,7 +182,7 @@ export class Operator {
       const failed = rel.failedDevices?.length ? ` Failed devices: ${rel.failedDevices.slice(0, 10).join(', ')}${rel.failedDevices.length > 10 ? ', …' : ''}.` : '';
       await this.events.emit(target, {
         type: 'Warning', reason: 'ReleasePaused',
-        message: `${rel.component} ${rel.version} paused: ${rel.reason ?? 'failures beyond the threshold'}.${failed} Retry or force it with a declared change.`,
+        message: `${rel.component} ${rel.version} paused: more devices failed it than the ring's failure threshold allows (${rel.reason ?? 'ReleasePaused'}).${failed} Retry or force it with a declared change.`,
         dedupKey: `paused/${key}`,
       });
     }

@@ -216,6 +216,21 @@ if ('skip' in assets) {
     assert.not.ok(everything.includes('123456789012') || everything.includes('210987654321'), 'no code in any object');
   });
 
+  test('an informer that stays quiet longer than the staleness limit is restarted and relists', async () => {
+    const client = new KubeClient(loadKubeConfig(env.kubeconfig));
+    const informers = new ResilientInformers(client.watchTargets([NS]).filter((t) => t.name.startsWith('maintenancewindows')), {
+      kubeConfig: client.kubeConfig, logger: silentLogger, onChange: () => {}, staleAfterMs: 1500,
+    });
+    await informers.start();
+    try {
+      await eventually('a restart of the quiet informer', () => ((informers.restarts()[`maintenancewindows@${NS}`] ?? 0) >= 1 ? true : undefined), 30_000);
+      await eventually('the informer synced again', () => (informers.synced ? true : undefined), 30_000);
+      assert.equal((informers.objects().get(`maintenancewindows@${NS}`) ?? []).map((o) => o.metadata?.name), ['always']);
+    } finally {
+      await informers.stop();
+    }
+  });
+
   test('an informer that fails (403) keeps retrying and recovers once access is granted', async () => {
     const kc = loadKubeConfig(env.kubeconfigFor('mallory'));
     const client = new KubeClient(kc);
