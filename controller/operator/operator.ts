@@ -75,10 +75,9 @@ export class Operator {
     this.#o = opts;
     const log = opts.logger;
     this.identity = opts.identity ?? `${hostname()}_${process.pid}`;
-    // An unsharded operator ignores every labelled object at the server; a sharded one also reads the
-    // unlabelled shared config, so it lists everything and filters (inShard).
-    const selector = opts.shard ? undefined : `!${SHARD_LABEL}`;
-    this.informers = new ResilientInformers(opts.client.watchTargets(opts.watchNamespaces ?? [], selector), {
+    // A sharded operator also reads the unlabelled shared config, so every operator lists everything and
+    // filters (inShard): a label selector cannot say "unlabelled or X".
+    this.informers = new ResilientInformers(opts.client.watchTargets(opts.watchNamespaces ?? []), {
       kubeConfig: opts.client.kubeConfig, logger: log, onChange: () => this.source.changed(),
       ...(opts.staleAfterMs ? { staleAfterMs: opts.staleAfterMs } : {}),
     });
@@ -201,7 +200,7 @@ export class Operator {
   }
 }
 
-/** The devices of one shard: those whose `fleetward.dev/shard` label is the shard (unlabelled ones without a shard). */
+/** The devices of one shard: those whose `fleetward.dev/shard` label is the shard (every device without a shard). */
 export class ShardDriver implements Driver {
   readonly #d: Driver;
   readonly #shard: string | undefined;
@@ -213,7 +212,8 @@ export class ShardDriver implements Driver {
     this.name = d.name;
   }
   async inventory() {
-    const devices = (await this.#d.inventory()).filter((dev) => dev.labels?.[SHARD_LABEL] === this.#shard);
+    const all = await this.#d.inventory();
+    const devices = this.#shard === undefined ? all : all.filter((dev) => dev.labels?.[SHARD_LABEL] === this.#shard);
     this.#mine = new Set(devices.map((dev) => dev.id));
     return devices;
   }

@@ -17,12 +17,13 @@ export const REQUESTED_AT_ANNOTATION = 'reconcile.fleetward.dev/requestedAt';
 export interface ObjectRef { kind: Kind; namespace?: string; name: string }
 
 /**
- * Sharding (docs/kubernetes.md): an operator started with `--shard X` manages the devices labelled
- * `fleetward.dev/shard=X`, reads the unlabelled objects (the shared config) and those labelled X, and
- * writes status only on those labelled X. One started without a shard manages the unlabelled devices,
- * reads and owns the unlabelled objects. An object labelled for another shard is not its business.
+ * Sharding (docs/kubernetes.md). Without a shard an operator manages the whole fleet: every device, every
+ * object. With `--shard X` it manages the devices labelled `fleetward.dev/shard=X`, reads the unlabelled
+ * objects (the shared config) and those labelled X, and writes status only on those labelled X. Either one
+ * operator runs without a shard, or every operator has one.
  */
 export function inShard(obj: KubernetesObject, shard: string | undefined): { reads: boolean; owns: boolean } {
+  if (shard === undefined) return { reads: true, owns: true };
   const label = obj.metadata?.labels?.[SHARD_LABEL];
   return { reads: label === undefined || label === shard, owns: label === shard };
 }

@@ -5,6 +5,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { KubernetesSource, SHARD_LABEL, inShard, toFleetwardObject } from '../../controller/operator/source.ts';
+import { ShardDriver } from '../../controller/operator/operator.ts';
+import { SimulatorDriver } from '../../controller/drivers/simulator/driver.ts';
+import { ManualClock } from '../../controller/util/clock.ts';
+import type { FleetFile } from '../../controller/api/types.ts';
 
 type Obj = KubernetesObject & { spec: Record<string, unknown>; status?: unknown };
 
@@ -25,9 +29,9 @@ function source(objects: Obj[], shard?: string): KubernetesSource {
   return new KubernetesSource({ objects: () => objects, synced: () => true, description: 'test', ...(shard ? { shard } : {}) });
 }
 
-test('an unsharded operator reads and owns only unlabelled objects', () => {
+test('an unsharded operator reads and owns every object, labelled or not', () => {
   assert.equal(inShard(ring('a', 4), undefined), { reads: true, owns: true });
-  assert.equal(inShard(ring('b', 4, { shard: 'emea' }), undefined), { reads: false, owns: false });
+  assert.equal(inShard(ring('b', 4, { shard: 'emea' }), undefined), { reads: true, owns: true });
 });
 
 test('a sharded operator reads the shared config, and reads and owns its own shard only', () => {
@@ -79,6 +83,23 @@ test('no revision is offered before the caches have synced', async () => {
   const s = new KubernetesSource({ objects: () => [ring('pilot', 4)], synced: () => false, description: 'test' });
   const r = await s.load();
   assert.equal(r, { ok: false, reason: 'unavailable', message: 'the Kubernetes caches have not synced yet' });
+});
+
+test('a sharded operator sees and updates only the devices labelled with its shard', async () => {
+  const fleet: FleetFile = {
+    devices: ['emea', 'amer', undefined].map((shard, i) => ({
+      id: `phone-${i}`, deviceType: 'ipPhone', manufacturer: 'Yealink', model: 'MP58', timeZone: 'UTC',
+      ...(shard ? { labels: { [SHARD_LABEL]: shard } } : {}), software: { firmware: '1.0.0.1' },
+    })),
+    releases: [],
+  };
+  const sim = new SimulatorDriver({ fleet, clock: new ManualClock('2026-11-23T10:00:00Z'), behaviour: { offlineRate: 0, busyDuringMeetings: 0 } });
+  const emea = new ShardDriver(sim, 'emea');
+  assert.equal((await emea.inventory()).map((d) => d.id), ['phone-0']);
+  const refused = await emea.startUpdate({ deviceId: 'phone-1', component: 'firmware', version: '1.0.0.2' }).then(() => undefined, (e: Error) => e);
+  assert.match(refused?.message ?? 'started', /phone-1 is not in shard emea/);
+  assert.equal(await sim.operations('phone-1'), [], 'nothing was started on another shard\'s device');
+  assert.equal((await new ShardDriver(sim, undefined).inventory()).map((d) => d.id), ['phone-0', 'phone-1', 'phone-2']);
 });
 
 test.run();

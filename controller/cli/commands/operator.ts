@@ -71,7 +71,7 @@ export function register(program: Command): void {
     .option('--kubeconfig <path>', 'kubeconfig file (default: KUBECONFIG, ~/.kube/config, or in-cluster)')
     .option('--namespace <ns>', 'the operator\'s own namespace, for its Lease and Secrets (default: POD_NAMESPACE, else default)')
     .option('--watch-namespace <ns>', 'watch only this namespace (repeatable; default: all)', collect, [])
-    .option('--shard <name>', 'manage only the devices labelled fleetward.dev/shard=<name>; read unlabelled objects and those labelled <name>, own the status of the latter')
+    .option('--shard <name>', 'manage only the devices labelled fleetward.dev/shard=<name>; read unlabelled objects and those labelled <name>, own the status of the latter (default: the whole fleet)')
     .option('--driver <name>', `device back end: ${DRIVER_NAMES.join(' | ')}`, 'simulator')
     .option('--fleet <file>', 'simulator: the fleet file to simulate', 'examples/fleet.yaml')
     .option('--simulator-seed <n>', 'simulator: seed of every random draw')
