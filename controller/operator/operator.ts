@@ -219,12 +219,15 @@ export class ShardDriver implements Driver {
   }
   catalog() { return this.#d.catalog(); }
   async operations(deviceId?: string) {
-    const ops = await this.#d.operations(deviceId);
-    return deviceId ? ops : ops.filter((op) => this.#mine.has(op.deviceId));
+    if (this.#shard === undefined || deviceId) return this.#d.operations(deviceId);
+    // Called beside inventory() (in parallel): read the shard's devices afresh rather than trust the last pass's.
+    const [ops, devices] = await Promise.all([this.#d.operations(), this.inventory()]);
+    const mine = new Set(devices.map((d) => d.id));
+    return ops.filter((op) => mine.has(op.deviceId));
   }
   operation(deviceId: string, operationId: string) { return this.#d.operation(deviceId, operationId); }
   async startUpdate(req: StartOperationRequest): Promise<StartOperationResult> {
-    if (!this.#mine.has(req.deviceId)) throw new DriverError('InvalidRequest', `${req.deviceId} is not in shard ${this.#shard ?? '(none)'}`);
+    if (this.#shard !== undefined && !this.#mine.has(req.deviceId)) throw new DriverError('InvalidRequest', `${req.deviceId} is not in shard ${this.#shard ?? '(none)'}`);
     return this.#d.startUpdate(req);
   }
   runDiagnostics(deviceId: string) { return this.#d.runDiagnostics(deviceId); }
