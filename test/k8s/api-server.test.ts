@@ -6,9 +6,15 @@ import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { CRD_DIR, REPO_ROOT, installCrds, k8sAssetsOrExplain, startKubeEnv, type KubeEnv } from '../support/k8s-env.ts';
+import { CRD_DIR, REPO_ROOT, eventually, installCrds, k8sAssetsOrExplain, startKubeEnv, type KubeEnv } from '../support/k8s-env.ts';
 import { KIND_NAMES } from '../../controller/api/schemas.ts';
 import { KINDS } from '../../controller/api/types.ts';
+import { Operator } from '../../controller/operator/operator.ts';
+import { KubeClient, loadKubeConfig } from '../../controller/operator/kube.ts';
+import { createDriver } from '../../controller/drivers/index.ts';
+import { loadFleetFile } from '../../controller/sources/fleet-file.ts';
+import { silentLogger } from '../../controller/reconciler/log.ts';
+import { systemClock } from '../../controller/util/clock.ts';
 
 const NS = 'fleet';
 const assets = k8sAssetsOrExplain();
@@ -146,10 +152,42 @@ spec:
     assert.is.not(env.kubectl(['get', 'devicegroup', 'both', '-n', NS]).code, 0, 'nothing was stored');
   });
 
+  test('the operator accepts the applied example config as one valid revision and writes every object\'s status', async () => {
+    const clock = systemClock;
+    const fleet = await loadFleetFile(join(REPO_ROOT, 'examples', 'fleet.yaml'));
+    const driver = createDriver('simulator', { simulator: { fleet, clock } });
+    const operator = new Operator({
+      client: new KubeClient(loadKubeConfig(env.kubeconfig)), driver, clock, logger: silentLogger, namespace: NS,
+      watchNamespaces: [NS], resyncMs: 1000, leaderElection: { enabled: false, leaseName: 'unused' },
+    });
+    await operator.start();
+    try {
+      const examples = exampleObjects();
+      const statuses = await eventually('status on every example object', () => {
+        const items = JSON.parse(env.kubectlOk(['get', 'fleetward', '-n', NS, '-o', 'json'])).items as { kind: string; metadata: { name: string; generation: number }; status?: { lastAppliedRevision?: string; observedGeneration?: number; conditions?: { type: string; status: string; reason: string }[] } }[];
+        const done = items.filter((o) => o.status?.lastAppliedRevision);
+        return done.length >= examples.length ? items : undefined;
+      }, 60_000);
+      for (const o of statuses) {
+        assert.match(o.status!.lastAppliedRevision!, /^k8s-/, `${o.kind}/${o.metadata.name}`);
+        assert.is(o.status!.observedGeneration, o.metadata.generation, `${o.kind}/${o.metadata.name} observedGeneration`);
+        const stalled = o.status!.conditions?.find((c) => c.type === 'Stalled' && c.reason === 'InvalidRevision');
+        assert.is(stalled, undefined, `${o.kind}/${o.metadata.name} is not refused`);
+      }
+      const rings = env.kubectlOk(['get', 'rings', '-n', NS]);
+      assert.match(rings, /staging\s+True\s+1\s+3d\s+4d/, 'READY shows the Ready condition');
+    } finally {
+      await operator.stop();
+      await driver.close?.();
+    }
+  });
+
   test('users cannot write status through the main resource: status changes there are ignored', () => {
+    const before = JSON.parse(env.kubectlOk(['get', 'ring', 'staging', '-n', NS, '-o', 'json']));
     env.kubectlOk(['patch', 'ring', 'staging', '-n', NS, '--type=merge', '-p', '{"status":{"lastAppliedRevision":"forged"}}']);
     const ring = JSON.parse(env.kubectlOk(['get', 'ring', 'staging', '-n', NS, '-o', 'json']));
-    assert.is(ring.status?.lastAppliedRevision, undefined);
+    assert.is.not(ring.status?.lastAppliedRevision, 'forged');
+    assert.equal(ring.status, before.status);
   });
 }
 
