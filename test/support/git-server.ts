@@ -40,12 +40,15 @@ export interface GitServer {
   root: string;
   /** Requests served, by path (tests check a refused webhook caused no fetch). */
   requests: { method: string; path: string }[];
+  /** Working clones made by createRepo, removed by close(). */
+  workDirs: string[];
   close(): Promise<void>;
 }
 
 export async function startGitServer(opts: { token?: string } = {}): Promise<GitServer> {
   const root = mkdtempSync(join(tmpdir(), 'fw-git-server-'));
   const requests: GitServer['requests'] = [];
+  const workDirs: string[] = [];
   const server: Server = createServer((req, res) => {
     requests.push({ method: req.method ?? 'GET', path: (req.url ?? '/').split('?')[0]! });
     if (opts.token && !authorized(req, opts.token)) {
@@ -61,9 +64,14 @@ export async function startGitServer(opts: { token?: string } = {}): Promise<Git
     base: `http://127.0.0.1:${port}/`,
     root,
     requests,
+    workDirs,
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
-      server.close(() => { rmSync(root, { recursive: true, force: true }); resolve(); });
+      server.close(() => {
+        rmSync(root, { recursive: true, force: true });
+        for (const w of workDirs) rmSync(w, { recursive: true, force: true });
+        resolve();
+      });
     }),
   };
 }
@@ -141,6 +149,7 @@ export function createRepo(server: GitServer, name: string, opts: { token?: stri
   git(bare, 'init', '--bare', '-q');
   git(bare, 'config', 'http.receivepack', 'true');
   const work = mkdtempSync(join(tmpdir(), `fw-git-work-${name}-`));
+  server.workDirs.push(work);
   git(work, 'init', '-q');
   git(work, 'checkout', '-q', '-b', 'main');
   const url = `${server.base}${name}.git`;
