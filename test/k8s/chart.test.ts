@@ -4,8 +4,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
-import { REPO_ROOT, k8sAssetsOrExplain, startKubeEnv, type KubeEnv, type TestUser } from '../support/k8s-env.ts';
+import { REPO_ROOT, eventually, k8sAssetsOrExplain, startKubeEnv, type KubeEnv, type TestUser } from '../support/k8s-env.ts';
 
 const CHART = join(REPO_ROOT, 'charts', 'fleetward');
 const RELEASE = 'fw';
@@ -135,6 +137,29 @@ if ('skip' in assets) {
     bind('alice', 'fleetward-viewer');
     bind('bob', 'fleetward-device-admin');
     bind('carol', 'fleetward-service-admin');
+  });
+
+  test('the arguments the chart gives the operator are ones `fleetward operator` accepts: it starts and takes the lease', async () => {
+    const deploy = render(['--set', 'operator.watchNamespaces={fleet}']).find((o) => o.kind === 'Deployment') as unknown as { spec: { template: { spec: { containers: { args: string[] }[] } } } };
+    const args = deploy.spec.template.spec.containers[0]!.args.map((a) => (a.startsWith('--health-port=') ? '--health-port=0' : a));
+    const log = join(env.dir, 'chart-args-operator.log');
+    const out = openSync(log, 'a');
+    const child = spawn(join(REPO_ROOT, 'node_modules', '.bin', 'node'), [join(REPO_ROOT, 'controller', 'cli', 'main.ts'), ...args, `--kubeconfig=${env.kubeconfig}`],
+      { cwd: REPO_ROOT, detached: true, stdio: ['ignore', out, out], env: { ...process.env, POD_NAMESPACE: SYSTEM_NS, POD_NAME: 'chart-args' } });
+    closeSync(out);
+    try {
+      await eventually('the operator to hold its lease', () => {
+        const r = env.kubectl(['get', 'lease', `${RELEASE}-fleetward-leader`, '-n', SYSTEM_NS, '-o', 'jsonpath={.spec.holderIdentity}']);
+        return r.code === 0 && r.stdout === 'chart-args' ? true : undefined;
+      }, 60_000);
+      assert.match(readFileSync(log, 'utf8'), /"msg":"operator started"/);
+    } finally {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      process.kill(-child.pid!, 'SIGTERM');
+      await exited;
+    }
+    // Stopping gave the lease up.
+    assert.is(env.kubectlOk(['get', 'lease', `${RELEASE}-fleetward-leader`, '-n', SYSTEM_NS, '-o', 'jsonpath={.spec.holderIdentity}']), '');
   });
 
   test('fleetward-viewer reads every kind and its status, and changes nothing', () => {
