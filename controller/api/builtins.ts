@@ -77,6 +77,13 @@ export const DEFAULT_WINDOW_NAME = 'default';
 export const DEFAULT_WINDOW: Readonly<Required<MaintenanceWindowSpec>> = {
   start: '01:00', end: '04:00', days: ['Sunday'], timeZone: 'device',
 };
+/** The window a device on a ring (a room system) uses when its group names none: seed 001, "our nightly
+ *  maintenance window – which is room local time 12:00am – 5:00am". Seed 000's Sunday default is for phones. */
+export const DEFAULT_ROOM_WINDOW_NAME = 'default-rooms';
+export const DEFAULT_ROOM_WINDOW: Readonly<Required<MaintenanceWindowSpec>> = {
+  start: '00:00', end: '05:00', days: ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'], timeZone: 'device',
+};
+export const BUILTIN_WINDOW_NAMES = [DEFAULT_WINDOW_NAME, DEFAULT_ROOM_WINDOW_NAME] as const;
 /** `timeZone: device` means the device's own zone. */
 export const DEVICE_TIME_ZONE = 'device';
 
@@ -112,9 +119,9 @@ export const builtinPhaseName = (name: string) => builtinSpelling(BUILTIN_PHASE_
 /** The name a ring or phase reference resolves to: the built-in spelling, or the name unchanged. */
 export const canonicalRingName = (name: string): string => builtinRingName(name) ?? name;
 export const canonicalPhaseName = (name: string): string => builtinPhaseName(name) ?? name;
-/** `default` in any case is the default window; a MaintenanceWindow of that name replaces it. */
-export const canonicalWindowName = (name: string): string =>
-  name.toLowerCase() === DEFAULT_WINDOW_NAME ? DEFAULT_WINDOW_NAME : name;
+/** A built-in window (`default`, `default-rooms`) in any case; a MaintenanceWindow of that name replaces it. */
+export const builtinWindowName = (name: string) => builtinSpelling(BUILTIN_WINDOW_NAMES, name);
+export const canonicalWindowName = (name: string): string => builtinWindowName(name) ?? name;
 
 // ---- Resolution: built-ins merged with the user's objects -------------------------------------
 

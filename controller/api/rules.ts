@@ -6,8 +6,8 @@ import type {
   DeviceGroup, FleetwardObject, Kind, MaintenanceWindow, SoftwareRelease, SoftwareUpdate,
 } from './types.ts';
 import {
-  BUILTIN_PHASE_NAMES, BUILTIN_RING_NAMES, BUILTIN_RINGS, DEFAULT_WINDOW_NAME, DEVICE_TIME_ZONE, FLEET_POLICY_NAME,
-  MAX_RING_TOTAL_DAYS, MIN_WINDOW_MINUTES, builtinPhaseName, builtinRingName, canonicalWindowName, resolveRings,
+  BUILTIN_PHASE_NAMES, BUILTIN_RING_NAMES, BUILTIN_RINGS, BUILTIN_WINDOW_NAMES, DEVICE_TIME_ZONE, FLEET_POLICY_NAME,
+  MAX_RING_TOTAL_DAYS, MIN_WINDOW_MINUTES, builtinPhaseName, builtinRingName, builtinWindowName, resolveRings,
 } from './builtins.ts';
 import { formatDuration, parseDuration } from './duration.ts';
 import { compareVersions } from './version.ts';
@@ -138,7 +138,7 @@ export const builtinOverridesUnique: Rule = (input) => {
   const checks: [Kind, (name: string) => string | undefined, string][] = [
     ['Ring', builtinRingName, 'ring'],
     ['UpdatePhase', builtinPhaseName, 'phase'],
-    ['MaintenanceWindow', (n) => (canonicalWindowName(n) === DEFAULT_WINDOW_NAME ? DEFAULT_WINDOW_NAME : undefined), 'window'],
+    ['MaintenanceWindow', builtinWindowName, 'window'],
   ];
   for (const [kind, builtin, noun] of checks) {
     const first = new Map<string, RuleObject>();
@@ -183,8 +183,8 @@ export const groupReferencesExist: Rule = (input) => {
     if (ring !== undefined && !builtinRingName(ring) && !known(input, 'Ring', ring)) {
       out.push({ index, path: ['spec', 'ring'], message: `Ring ${JSON.stringify(ring)} does not exist; declared or built in: ${declaredList(input, 'Ring', BUILTIN_RING_NAMES)}` });
     }
-    if (maintenanceWindow !== undefined && canonicalWindowName(maintenanceWindow) !== DEFAULT_WINDOW_NAME && !known(input, 'MaintenanceWindow', maintenanceWindow)) {
-      out.push({ index, path: ['spec', 'maintenanceWindow'], message: `MaintenanceWindow ${JSON.stringify(maintenanceWindow)} does not exist; declared or built in: ${declaredList(input, 'MaintenanceWindow', [DEFAULT_WINDOW_NAME])}` });
+    if (maintenanceWindow !== undefined && !builtinWindowName(maintenanceWindow) && !known(input, 'MaintenanceWindow', maintenanceWindow)) {
+      out.push({ index, path: ['spec', 'maintenanceWindow'], message: `MaintenanceWindow ${JSON.stringify(maintenanceWindow)} does not exist; declared or built in: ${declaredList(input, 'MaintenanceWindow', BUILTIN_WINDOW_NAMES)}` });
     }
   }
   for (const { index, obj } of of(input, 'SoftwareUpdate')) {

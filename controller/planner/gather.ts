@@ -5,7 +5,7 @@
 import { DateTime, IANAZone } from 'luxon';
 import {
   AUTO_UPDATE_PAUSE_DAYS, DEFAULT_FAILURE_THRESHOLD, DEFAULT_LIFECYCLE, DEFAULT_OPERATION_TIMEOUT, DEFAULT_PHASE,
-  DEFAULT_RETRY, DEFAULT_RING, DEFAULT_WINDOW_NAME, canonicalPhaseName, canonicalRingName, canonicalWindowName,
+  DEFAULT_RETRY, DEFAULT_RING, DEFAULT_ROOM_WINDOW, DEFAULT_ROOM_WINDOW_NAME, DEFAULT_WINDOW_NAME, canonicalPhaseName, canonicalRingName, canonicalWindowName,
   resolvePhases, resolveRings,
 } from '../api/builtins.ts';
 import type { DesiredState } from '../api/desired.ts';
@@ -66,7 +66,8 @@ export interface CompiledGroup {
   labels: [string, string][] | null;
   devices: Set<string> | null;
   stage: Stage | null;
-  window: CompiledWindow;
+  /** Null when the group names none: the device's stage picks the default (phones Sunday, rooms nightly). */
+  window: CompiledWindow | null;
   pin: Partial<Record<Component, string>>;
   autoComponents: Set<Component> | null;
   suspend: boolean;
@@ -132,7 +133,8 @@ export interface PlanContext {
   defaultPhaseStage: Stage;
   defaultRingStage: Stage;
   groups: CompiledGroup[];
-  defaultWindow: CompiledWindow;
+  /** Seed 000's Sunday window for phones (phases); seed 001's nightly window for rooms (rings). */
+  defaultWindows: Record<Stage['kind'], CompiledWindow>;
   policy: CompiledPolicy;
   releases: CompiledRelease[];
   catalog: Catalog;
@@ -385,7 +387,7 @@ function compileGroup(
     stage = rings.get(canonicalRingName(g.spec.ring)) ?? null;
     if (!stage) findings.add(Finding.UnknownReference, `DeviceGroup/${name} names Ring ${g.spec.ring}, which does not exist; its devices use the default`, [`DeviceGroup/${name}`]);
   }
-  let window = DEFAULT_COMPILED_WINDOW;
+  let window: CompiledWindow | null = null;
   if (g.spec.maintenanceWindow) {
     const w = windows.get(canonicalWindowName(g.spec.maintenanceWindow));
     if (w) window = w;
@@ -462,13 +464,12 @@ export function compile(desired: DesiredState, observed: ObservedState, now: Dat
   }
   const defaultWindow = windows.get(DEFAULT_WINDOW_NAME) ?? DEFAULT_COMPILED_WINDOW;
   if (!windows.has(DEFAULT_WINDOW_NAME)) windows.set(DEFAULT_WINDOW_NAME, defaultWindow);
+  const defaultRoomWindow = windows.get(DEFAULT_ROOM_WINDOW_NAME) ?? compileWindow(DEFAULT_ROOM_WINDOW_NAME, DEFAULT_ROOM_WINDOW);
+  if (!windows.has(DEFAULT_ROOM_WINDOW_NAME)) windows.set(DEFAULT_ROOM_WINDOW_NAME, defaultRoomWindow);
+  const defaults = { phase: defaultWindow, ring: defaultRoomWindow };
 
   const groups = desired.deviceGroups
-    .map((g) => {
-      const c = compileGroup(g, phaseStages, ringStages, windows, findings);
-      if (!g.spec.maintenanceWindow) c.window = defaultWindow;
-      return c;
-    })
+    .map((g) => compileGroup(g, phaseStages, ringStages, windows, findings))
     .sort((a, b) => b.priority - a.priority || cmp(a.name, b.name));
 
   const releases = compileReleases(desired, observed, findings);
@@ -512,7 +513,7 @@ export function compile(desired: DesiredState, observed: ObservedState, now: Dat
     now: nowMs, phases, rings, stages,
     defaultPhaseStage: phaseStages.get(DEFAULT_PHASE)!,
     defaultRingStage: ringStages.get(DEFAULT_RING)!,
-    groups, defaultWindow, policy, releases,
+    groups, defaultWindows: defaults, policy, releases,
     catalog: new Catalog(releases, stages.length),
     opsByDevice, manualByDevice, manualByGroup,
     calendars: new Calendars(),
@@ -538,7 +539,7 @@ function zoneOf(ctx: PlanContext, device: FleetDevice): string {
 /** Builds the input of one device; `group` comes from groups.ts (assignGroup). */
 export function deviceInput(ctx: PlanContext, device: FleetDevice, group: CompiledGroup | null): DeviceInput {
   const stage = group?.stage ?? (device.deviceType === 'teamsRoom' ? ctx.defaultRingStage : ctx.defaultPhaseStage);
-  const window = group?.window ?? ctx.defaultWindow;
+  const window = group?.window ?? ctx.defaultWindows[stage.kind];
   const zone = zoneOf(ctx, device);
   return {
     device, group, stage, window, zone,

@@ -47,9 +47,15 @@ test('an unclaimed phone is in the General phase with the default window', () =>
   assert.equal([d.group, d.phase, d.ring, d.maintenanceWindow], [null, 'General', null, 'default']);
 });
 
-test('an unclaimed room system is in the General ring with the default window', () => {
+test('an unclaimed room system is in the General ring with the nightly room window (seed 001)', () => {
   const { d } = groupOf([], aRoom({ id: 'r' }));
-  assert.equal([d.group, d.phase, d.ring, d.maintenanceWindow], [null, null, 'General', 'default']);
+  assert.equal([d.group, d.phase, d.ring, d.maintenanceWindow], [null, null, 'General', 'default-rooms']);
+});
+
+test('a ring group without a window takes the nightly room window; a phase group the Sunday one', () => {
+  const { d: room } = groupOf([['rooms', { selector: {}, ring: 'Executive' }]], aRoom({ id: 'r' }));
+  const { d: phone } = groupOf([['phones', { selector: {}, updatePhase: 'Final' }]], aPhone({ id: 'p' }));
+  assert.equal([room.maintenanceWindow, phone.maintenanceWindow], ['default-rooms', 'default']);
 });
 
 test('a group without phase or ring uses the defaults for its devices', () => {

@@ -15,6 +15,7 @@ import { WEEKDAYS, type DeviceOperation, type FleetDevice, type FleetwardObject,
 import { compareVersions } from '../../controller/api/version.ts';
 import { aGroup, aPhase, aPolicy, aRing, aSoftwareUpdate, aWindow, config } from '../support/builders.ts';
 import type { Plan } from '../../controller/planner/types.ts';
+import { DEFAULT_ROOM_WINDOW, DEFAULT_ROOM_WINDOW_NAME, DEFAULT_WINDOW } from '../../controller/api/builtins.ts';
 
 const ZONES = ['Europe/London', 'America/New_York', 'Australia/Sydney', 'Asia/Kolkata', 'Europe/Paris', 'UTC'];
 // Instants close to DST changes in those zones (spring and autumn, both hemispheres).
@@ -150,7 +151,7 @@ test('no automatic operation starts outside a maintenance window, in device-loca
     for (const d of p.devices) {
       if (manual.has(d.id)) continue;
       const dev = w.devices.find((x) => x.id === d.id)!;
-      const spec = windowOf.get(d.maintenanceWindow) ?? { start: '01:00', end: '04:00', days: ['Sunday'] };
+      const spec = windowOf.get(d.maintenanceWindow) ?? (d.maintenanceWindow === DEFAULT_ROOM_WINDOW_NAME ? DEFAULT_ROOM_WINDOW : DEFAULT_WINDOW);
       for (const c of d.components) {
         if (!c.notBefore || !AUTO.has(c.reason)) continue;
         assert.ok(insideWindow(spec, dev.timeZone, Date.parse(c.notBefore)), `${d.id} ${c.reason} ${c.notBefore} in ${d.maintenanceWindow} ${JSON.stringify(spec)} ${dev.timeZone}`);

@@ -30,7 +30,7 @@ test('a group naming a missing phase, ring or window is refused, listing what ex
   ), [
     'config.yaml:15: DeviceGroup/a spec.updatePhase: UpdatePhase "contact-center" does not exist; declared or built in: Validation, General, Final, contact-centre',
     'config.yaml:25: DeviceGroup/b spec.ring: Ring "Exec" does not exist; declared or built in: Staging, General, Executive',
-    'config.yaml:26: DeviceGroup/b spec.maintenanceWindow: MaintenanceWindow "nightly" does not exist; declared or built in: default',
+    'config.yaml:26: DeviceGroup/b spec.maintenanceWindow: MaintenanceWindow "nightly" does not exist; declared or built in: default, default-rooms',
   ]);
 });
 
