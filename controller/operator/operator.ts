@@ -30,6 +30,7 @@ import { KubernetesEventRecorder } from './events.ts';
 import { LeaderElector } from './leader.ts';
 import { KubernetesSource, SHARD_LABEL, inShard } from './source.ts';
 import { KubernetesStatusStore } from './status.ts';
+import { KubernetesCodeSecretStore } from './secrets.ts';
 
 export interface OperatorOptions {
   client: KubeClient;
@@ -49,6 +50,8 @@ export interface OperatorOptions {
   stateDir?: string;
   /** Informer staleness limit, wall ms. Default 10 min. */
   staleAfterMs?: number;
+  /** Secret in `namespace` receiving provisioning verification codes (seed 004). Default fleetward-provisioning-codes. */
+  codesSecret?: string;
   /** Called after each pass (tests, demo). */
   afterPass?: (r: PassResult) => void;
 }
@@ -144,6 +147,8 @@ export class Operator {
     this.#reconciler = new Reconciler({
       source: this.source, driver: new ShardDriver(new LeaderGuardedDriver(o.driver, () => this.isLeader), o.shard), store: this.store,
       clock: o.clock, plan, logger: o.logger, ...(o.metrics ? { metrics: o.metrics } : {}),
+      // Codes go to a Secret in the operator's namespace, never to status or the pod's disk.
+      provisioningStores: { secrets: new KubernetesCodeSecretStore(o.client, o.namespace, o.codesSecret ?? 'fleetward-provisioning-codes') },
     });
     this.#loop = new ReconcileLoop(this.#reconciler, {
       clock: o.clock,
@@ -163,6 +168,7 @@ export class Operator {
     this.#loop = undefined;
     if (loop) await loop.stop();
     await this.#loopDone;
+    await this.#reconciler?.settle();
     await this.store.flush();
   }
 

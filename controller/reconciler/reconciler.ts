@@ -13,7 +13,7 @@ import { desiredState, type DesiredState } from '../api/desired.ts';
 import type { Driver } from '../drivers/driver.ts';
 import type { Plan, PlannedOperation } from '../planner/types.ts';
 import type { Clock } from '../util/clock.ts';
-import { runStandaloneProvisioning } from '../provisioning/standalone.ts';
+import { runStandaloneProvisioning, type StandaloneProvisioningInput } from '../provisioning/standalone.ts';
 import { Reason as PlannerReason } from '../planner/reasons.ts';
 import type { Source } from '../sources/source.ts';
 import type { Metrics } from '../server/metrics.ts';
@@ -39,6 +39,11 @@ export interface ReconcilerOptions {
   maxOperationsPerPass?: number;
   /** Driver calls in flight at once while acting. Default 8. */
   concurrency?: number;
+  /**
+   * Where the provisioning step keeps verification codes and batch statuses instead of the state directory
+   * (the Kubernetes operator: codes in a Secret, never in status).
+   */
+  provisioningStores?: Pick<StandaloneProvisioningInput, 'secrets' | 'store'>;
 }
 
 export interface PassResult {
@@ -62,7 +67,7 @@ export interface PassResult {
 type Loaded = { revision: Revision | undefined; problem?: { reason: string; message: string; errors?: string[]; attempted?: string } };
 
 export class Reconciler {
-  readonly #o: Required<Omit<ReconcilerOptions, 'metrics'>> & { metrics?: Metrics };
+  readonly #o: Required<Omit<ReconcilerOptions, 'metrics' | 'provisioningStores'>> & Pick<ReconcilerOptions, 'metrics' | 'provisioningStores'>;
   #run: RunStatus;
   #inForce: Revision | undefined;
   #provisioning: Promise<void> | undefined;
@@ -317,6 +322,7 @@ export class Reconciler {
     if (this.#provisioning) return;
     this.#provisioning = runStandaloneProvisioning({
       revision, driver: this.#o.driver.provisioning, stateDir: this.#o.store.dir, clock: this.#o.clock, log: this.#o.logger,
+      ...this.#o.provisioningStores,
     }).then(
       () => {},
       (err: unknown) => { this.#o.logger.warn({ err: (err as Error)?.message }, 'provisioning step failed'); },

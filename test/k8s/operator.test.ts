@@ -200,15 +200,26 @@ if ('skip' in assets) {
     assert.is(condition(good, 'Stalled'), undefined);
   });
 
-  test('provisioning codes go to the codes Secret, one key per batch, and nowhere in status', async () => {
-    const store = new KubernetesCodeSecretStore(new KubeClient(loadKubeConfig(env.kubeconfig)), NS, 'fleetward-provisioning-codes');
+  test('provisioning codes go to the operator\'s codes Secret, one key per batch, and nowhere in status', async () => {
+    // The operator's provisioning step: the code of the declared batch is in the operator's Secret.
+    const secret = await eventually('the codes Secret of the operator', () => {
+      const r = env.kubectl(['get', 'secret', 'fleetward-provisioning-codes', '-n', NS, '-o', 'json']);
+      return r.code === 0 ? JSON.parse(r.stdout) as { data: Record<string, string> } : undefined;
+    }, 60_000);
+    const issued = JSON.parse(Buffer.from(secret.data['new-desks']!, 'base64').toString('utf8')) as Record<string, { code: string; codeHash: string }>;
+    const code = issued['44-DB-D2-F5-23-01']?.code;
+    assert.ok(code && code.length >= 6, 'a verification code was issued for the declared MAC');
+    const world = env.kubectlOk(['get', 'fleetward', '-n', NS, '-o', 'json']);
+    assert.not.ok(world.includes(code!), 'the code is in no object, status included');
+
+    // The store itself, on a Secret of its own.
+    const store = new KubernetesCodeSecretStore(new KubeClient(loadKubeConfig(env.kubeconfig)), NS, 'test-codes');
     const codes = { '80-5E-C0-F4-10-21': { code: '123456789012', expiresAt: '2026-11-24T10:00:00Z', codeHash: 'scrypt$abc' } };
     await store.save('paris-floor-4', codes);
     await store.save('singapore-level-23', { '44-DB-D2-F5-23-01': { code: '210987654321', expiresAt: '2026-11-24T10:00:00Z', codeHash: 'scrypt$def' } });
     assert.equal(await store.load('paris-floor-4'), codes);
     assert.equal(await store.batches(), ['paris-floor-4', 'singapore-level-23']);
-    const secret = JSON.parse(env.kubectlOk(['get', 'secret', 'fleetward-provisioning-codes', '-n', NS, '-o', 'json']));
-    assert.is(secret.type, 'Opaque');
+    assert.is(JSON.parse(env.kubectlOk(['get', 'secret', 'test-codes', '-n', NS, '-o', 'json'])).type, 'Opaque');
     await store.save('paris-floor-4', {});
     assert.equal(await store.batches(), ['singapore-level-23']);
     assert.equal(await store.load('paris-floor-4'), {});

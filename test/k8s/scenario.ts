@@ -119,6 +119,14 @@ spec:
   critical: true
 ---
 apiVersion: fleetward.dev/v1alpha1
+kind: ProvisioningBatch
+metadata: { name: new-desks }
+spec:
+  devices:
+    - macAddress: 44-DB-D2-F5-23-01
+      location: Desk 23.01
+---
+apiVersion: fleetward.dev/v1alpha1
 kind: SoftwareUpdate
 metadata: { name: force-phone-1-preview }
 spec:

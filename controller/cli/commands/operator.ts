@@ -127,6 +127,7 @@ export function register(program: Command): void {
         ...(process.env.POD_NAME ? { identity: process.env.POD_NAME } : {}),
         leaderElection: { enabled: flags.leaderElect === 'true', leaseName: flags.leaseName, leaseDurationMs, renewDeadlineMs, retryPeriodMs },
         resyncMs: duration('resync', flags.resync),
+        codesSecret: flags.codesSecret,
         ...(flags.stateDir ? { stateDir: flags.stateDir } : {}),
       });
       const port = Number(flags.healthPort);
