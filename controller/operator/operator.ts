@@ -11,6 +11,7 @@
 // Only the leader (coordination.k8s.io Lease) runs the loop; a replica that loses the lease stops acting
 // at once, and every driver start is checked against leadership first.
 import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -77,7 +78,8 @@ export class Operator {
   constructor(opts: OperatorOptions) {
     this.#o = opts;
     const log = opts.logger;
-    this.identity = opts.identity ?? `${hostname()}_${process.pid}`;
+    // Unique per Operator, as client-go's hostname_uuid: two in one process must not share a lease identity.
+    this.identity = opts.identity ?? `${hostname()}_${randomUUID()}`;
     // A sharded operator also reads the unlabelled shared config, so every operator lists everything and
     // filters (inShard): a label selector cannot say "unlabelled or X".
     this.informers = new ResilientInformers(opts.client.watchTargets(opts.watchNamespaces ?? []), {

@@ -227,6 +227,60 @@ if ('skip' in assets) {
     assert.not.ok(everything.includes('123456789012') || everything.includes('210987654321'), 'no code in any object');
   });
 
+  test('two sharded operators split the fleet: each updates its own devices and owns only its labelled objects', async () => {
+    const SNS = 'sharded';
+    env.kubectlOk(['create', 'namespace', SNS]);
+    const shardConfig = `
+apiVersion: fleetward.dev/v1alpha1
+kind: MaintenanceWindow
+metadata: { name: always }
+spec: { start: "00:00", end: "23:59", days: [Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday], timeZone: UTC }
+---
+apiVersion: fleetward.dev/v1alpha1
+kind: UpdatePhase
+metadata: { name: fast }
+spec: { deferrals: { firmware: 0d }, rolloutDuration: 1h }
+${['emea', 'amer'].map((shard) => `---
+apiVersion: fleetward.dev/v1alpha1
+kind: DeviceGroup
+metadata: { name: ${shard}-phones, labels: { fleetward.dev/shard: ${shard} } }
+spec: { selector: { deviceTypes: [ipPhone], matchLabels: { region: ${shard} } }, updatePhase: fast, maintenanceWindow: always }
+`).join('')}`;
+    env.kubectlOk(['apply', '-n', SNS, '-f', '-'], { input: shardConfig });
+    const shardClock = new TestClock(START, SPEED);
+    const phones = ['emea', 'emea', 'amer', 'amer'].map((shard, i) => ({
+      id: `${shard}-phone-${i}`, deviceType: 'ipPhone' as const, manufacturer: 'Yealink', model: 'MP58', timeZone: 'UTC',
+      labels: { region: shard, 'fleetward.dev/shard': shard }, online: true, activityState: 'idle' as const, healthStatus: 'healthy' as const,
+      software: { firmware: PHONE_FIRMWARE.from },
+    }));
+    const shared = createDriver('simulator', { simulator: { fleet: { devices: phones, releases: FLEET.releases.concat([
+      { component: 'firmware', version: PHONE_FIRMWARE.to, manufacturer: 'Yealink', models: ['MP58'], releasedAt: '2026-11-20T00:00:00Z', label: 'verified' },
+    ]) }, clock: shardClock, behaviour: BEHAVIOUR } }) as SimulatorDriver;
+    const operators = ['emea', 'amer'].map((shard) => new Operator({
+      client: new KubeClient(loadKubeConfig(env.kubeconfig)), driver: createDriver('simulator', { simulator: shared.simulator }),
+      clock: shardClock, logger: silentLogger, namespace: SNS, watchNamespaces: [SNS], shard, resyncMs: 10 * 60_000,
+      leaderElection: { enabled: true, leaseName: `fleetward-leader-${shard}` },
+    }));
+    for (const op of operators) await op.start();
+    try {
+      for (const shard of ['emea', 'amer']) {
+        const g = await eventually(`${shard}-phones Ready/UpToDate`, () => {
+          const x = JSON.parse(env.kubectlOk(['get', 'devicegroup.fleetward.dev', `${shard}-phones`, '-n', SNS, '-o', 'json'])) as Obj;
+          return condition(x, 'Ready')?.reason === 'UpToDate' ? x : undefined;
+        }, 60_000);
+        assert.is(g.status?.devices, 2, `${shard}-phones counts only its shard's devices`);
+        assert.is(JSON.parse(env.kubectlOk(['get', 'lease', `fleetward-leader-${shard}`, '-n', SNS, '-o', 'json'])).spec.holderIdentity, operators[shard === 'emea' ? 0 : 1]!.identity);
+      }
+      const ops = shared.simulator.operations().filter((o) => o.operationType === 'softwareUpdate');
+      assert.equal(ops.map((o) => o.deviceId).sort(), phones.map((p) => p.id).sort(), 'one update per device, none twice');
+      // The shared, unlabelled config is read by both shards and owned by neither: nobody writes its status.
+      const phase = JSON.parse(env.kubectlOk(['get', 'updatephase.fleetward.dev', 'fast', '-n', SNS, '-o', 'json'])) as Obj;
+      assert.is(phase.status, undefined);
+    } finally {
+      for (const op of operators) await op.stop();
+    }
+  });
+
   test('an informer that stays quiet longer than the staleness limit is restarted and relists', async () => {
     const client = new KubeClient(loadKubeConfig(env.kubeconfig));
     const informers = new ResilientInformers(client.watchTargets([NS]).filter((t) => t.name.startsWith('maintenancewindows')), {
