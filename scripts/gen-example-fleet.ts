@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DateTime } from 'luxon';
 import YAML from 'yaml';
+import { mulberry32 } from '../controller/util/random.ts';
 import type {
   ActivityState, Component, DeviceType, FleetDevice, FleetFile, HealthStatus, SoftwareReleaseSpec,
 } from '../controller/api/types.ts';
@@ -19,19 +20,7 @@ export const REFERENCE_DATE = '2026-11-23T00:00:00Z';
 export const FLEET_PATH = join(import.meta.dirname, '..', 'examples', 'fleet.yaml');
 const SEED = 0x5eed_f1ee;
 
-// ---- Deterministic randomness -------------------------------------------------------------------
-
-/** mulberry32: small, fast, good enough for sample data, and the same on every machine. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// ---- Deterministic randomness (mulberry32, controller/util/random.ts) ---------------------------
 
 /** FNV-1a, for the shard label: a device keeps its shard whatever else changes in the file. */
 function fnv1a(text: string): number {
@@ -420,7 +409,7 @@ class Generator {
   private readonly families = new Map<string, Family>([...FIRMWARE, ...SOFTWARE].map((f) => [f.key, f]));
 
   constructor(seed: number) {
-    this.rand = prng(seed);
+    this.rand = mulberry32(seed);
   }
 
   private pick<T>(items: readonly T[]): T {

@@ -3,21 +3,11 @@
 // about twenty releases (with a minimumVersion hop, a preview and a blocked one), a little history.
 import { API_VERSION, type Component, type DeviceOperation, type DeviceType, type FleetDevice, type FleetwardObject, type ObservedState, type SoftwareReleaseSpec } from '../../controller/api/types.ts';
 import { desiredState, type DesiredState } from '../../controller/api/desired.ts';
+import { mulberry32 } from '../../controller/util/random.ts';
 
 export const BENCH_NOW = new Date('2026-11-18T12:00:00Z');
 const DAY = 86_400_000;
 
-/** mulberry32: small, fast, deterministic. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Model { manufacturer: string; model: string; deviceType: DeviceType; weight: number }
 const MODELS: Model[] = [
@@ -83,7 +73,7 @@ export function benchConfig(): DesiredState {
 const COMPONENTS_BY_TYPE: Component[] = ['firmware', 'teamsClient', 'adminAgent', 'companyPortal'];
 
 export function generateFleet(size: number, seed = 42): { desired: DesiredState; observed: ObservedState; now: Date } {
-  const rand = rng(seed);
+  const rand = mulberry32(seed);
   const releases = benchReleases();
   const byComponent = new Map<string, SoftwareReleaseSpec[]>();
   for (const r of releases) {

@@ -2,6 +2,7 @@
 // same fleet history. Two shapes: a stateless hash (`chance(seed, ...keys)`, for facts that are a pure
 // function of time, such as "is this device offline during this hour") and a stream (`SeededStream`,
 // for ids and fault injection).
+import { mulberry32 } from '../../util/random.ts';
 
 /** cyrb53: a fast 53-bit string hash, good enough spread for simulation (not cryptographic). */
 function cyrb53(text: string, seed: number): number {
@@ -24,17 +25,11 @@ export function chance(seed: number, ...keys: (string | number)[]): number {
   return cyrb53(keys.join('\u0000'), seed) / 2 ** 53;
 }
 
-/** mulberry32: a small seeded stream of numbers in [0, 1). */
+/** A small seeded stream of numbers in [0, 1) (mulberry32). */
 export class SeededStream {
-  #state: number;
+  readonly next: () => number;
   constructor(seed: number) {
-    this.#state = seed >>> 0;
-  }
-  next(): number {
-    let t = (this.#state = (this.#state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = mulberry32(seed);
   }
 }
 
