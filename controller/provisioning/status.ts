@@ -1,6 +1,8 @@
 // Provisioning status (seed 004): per batch, counts per state; per device, state, location and code expiry.
-// Never a code: only its verifier (`codeHash`). This object is what the ProvisioningBatch's Kubernetes
-// status carries under `status.provisioning`, and what the standalone state directory keeps per batch.
+// Never a code: only its verifier (`codeHash`). The standalone state directory keeps this object per batch;
+// the ProvisioningBatch's own status (objects.json, or the status subresource on Kubernetes) carries
+// `toResourceStatus` of it directly in `status` (total, signedIn, counts, devices: the CRD status schema
+// in controller/api/schemas.ts), beside the conditions.
 import { readdirSync, readFileSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -124,16 +126,33 @@ export function formatProvisioningStatus(statuses: readonly ProvisioningBatchSta
   return lines.join('\n') + (lines.length ? '\n' : '');
 }
 
-/** The batch's provisioning status as the ProvisioningBatch resource's `status` carries it (besides conditions). */
+/** The fields `toResourceStatus` sets in a ProvisioningBatch's `status`: the reconciler replaces exactly these. */
+export const RESOURCE_STATUS_FIELDS = ['total', 'signedIn', 'counts', 'regenerateCodes', 'devices'] as const;
+
+/** The per-device fields a resource status carries (all in the CRD status schema). Never a code: at most its hash. */
+const RESOURCE_DEVICE_FIELDS = [
+  'macAddress', 'state', 'location', 'user', 'source', 'codeHash', 'codeIssuedAt', 'codeExpiresAt', 'regenerateToken',
+  'codesIssued', 'manufacturer', 'model', 'firmwareVersion', 'requiredFirmware', 'lockedUntil', 'signInRequestedAt', 'message',
+] as const satisfies readonly (keyof ProvisioningDeviceStatus)[];
+
+/**
+ * The batch's provisioning status as the ProvisioningBatch resource's `status` carries it, directly (beside
+ * conditions): the shape of the CRD status schema. Device fields are copied by name, so nothing else (and
+ * never a plaintext code) can reach status through it.
+ */
 export function toResourceStatus(s: ProvisioningBatchStatus): {
   total: number; signedIn: number; counts: Record<ProvisioningState, number>; regenerateCodes?: string; devices: ProvisioningDeviceStatus[];
 } {
   return {
     total: s.devices.length,
     signedIn: s.counts.SignedIn,
-    counts: { ...s.counts },
+    counts: Object.fromEntries(PROVISIONING_STATES.map((st) => [st, s.counts[st] ?? 0])) as Record<ProvisioningState, number>,
     ...(s.regenerateCodes !== undefined ? { regenerateCodes: s.regenerateCodes } : {}),
-    devices: s.devices.map((d) => ({ ...d })),
+    devices: s.devices.map((d) => {
+      const out: Record<string, unknown> = {};
+      for (const k of RESOURCE_DEVICE_FIELDS) if (d[k] !== undefined) out[k] = d[k];
+      return out as unknown as ProvisioningDeviceStatus;
+    }),
   };
 }
 

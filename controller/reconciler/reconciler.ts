@@ -14,6 +14,7 @@ import type { Driver } from '../drivers/driver.ts';
 import type { Plan, PlannedOperation } from '../planner/types.ts';
 import type { Clock } from '../util/clock.ts';
 import { runStandaloneProvisioning, type StandaloneProvisioningInput } from '../provisioning/standalone.ts';
+import { RESOURCE_STATUS_FIELDS, toResourceStatus, type ProvisioningBatchStatus } from '../provisioning/status.ts';
 import { Reason as PlannerReason } from '../planner/reasons.ts';
 import type { Source } from '../sources/source.ts';
 import type { Metrics } from '../server/metrics.ts';
@@ -71,6 +72,10 @@ export class Reconciler {
   #run: RunStatus;
   #inForce: Revision | undefined;
   #provisioning: Promise<void> | undefined;
+  /** Batch statuses from the last provisioning run that finished (undefined: none yet in this process). */
+  #provisioned: Map<string, ProvisioningBatchStatus> | undefined;
+  /** The per-object statuses last recorded, to merge a provisioning run's result into when it finishes. */
+  #recorded: Record<string, ObjectStatus> | undefined;
   /** Successful starts since this process began (the demo prints it). */
   issuedTotal = 0;
   /** Set after the first pass that observed the driver with a revision in force (/readyz). */
@@ -324,7 +329,10 @@ export class Reconciler {
       revision, driver: this.#o.driver.provisioning, stateDir: this.#o.store.dir, clock: this.#o.clock, log: this.#o.logger,
       ...this.#o.provisioningStores,
     }).then(
-      () => {},
+      (r) => {
+        this.#provisioned = new Map(r.batches.map((b) => [b.batch, b]));
+        this.#recordProvisioning();
+      },
       (err: unknown) => { this.#o.logger.warn({ err: (err as Error)?.message }, 'provisioning step failed'); },
     ).finally(() => { this.#provisioning = undefined; });
   }
@@ -349,7 +357,42 @@ export class Reconciler {
       }
       this.#o.store.writeDevice(orderRecord(rec));
     }
-    this.#o.store.writeObjects(objectStatuses(this.#o.store.readObjects(), plan, revision, at));
+    const previous = this.#o.store.readObjects();
+    const objects = objectStatuses(previous, plan, revision, at);
+    for (const [key, status] of Object.entries(objects)) {
+      if (status.kind === 'ProvisioningBatch') objects[key] = this.#withProvisioning(status, previous[key]);
+    }
+    this.#recorded = objects;
+    this.#o.store.writeObjects(objects);
+  }
+
+  /**
+   * A ProvisioningBatch's status carries its provisioning status (counts per state, per device state,
+   * location and code expiry; a code's hash at most) from the last provisioning run; until one has finished
+   * in this process (a restart, a new leader), what the object already carried is kept.
+   */
+  #withProvisioning(status: ObjectStatus, previous: ObjectStatus | undefined): ObjectStatus {
+    const out: ObjectStatus = { ...status };
+    for (const k of RESOURCE_STATUS_FIELDS) delete out[k];
+    if (this.#provisioned) {
+      const batch = this.#provisioned.get(status.name);
+      if (batch) Object.assign(out, toResourceStatus(batch));
+    } else if (previous) {
+      for (const k of RESOURCE_STATUS_FIELDS) if (previous[k] !== undefined) out[k] = previous[k];
+    }
+    return out;
+  }
+
+  /** A provisioning run finished: its statuses go into the recorded batch statuses now, not a pass later. */
+  #recordProvisioning(): void {
+    const recorded = this.#recorded;
+    if (!recorded) return;
+    const objects = { ...recorded };
+    for (const [key, status] of Object.entries(objects)) {
+      if (status.kind === 'ProvisioningBatch') objects[key] = this.#withProvisioning(status, undefined);
+    }
+    this.#recorded = objects;
+    this.#o.store.writeObjects(objects);
   }
 
   /** Each device's stored history, merged with what the driver reports now. */

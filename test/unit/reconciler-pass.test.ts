@@ -219,6 +219,48 @@ test('per-object status says Ready with the revision applied, and is not rewritt
   await f.close();
 });
 
+test('a ProvisioningBatch\'s recorded status carries its provisioning counts and devices, and no plaintext code', async () => {
+  const desk = (id: string, mac: string, firmware: string) => aPhone(id, { macAddress: mac, manufacturer: 'Yealink', model: 'T58', software: { firmware } });
+  const batch = `apiVersion: fleetward.dev/v1alpha1
+kind: ProvisioningBatch
+metadata:
+  name: desks
+spec:
+  devices:
+    - { macAddress: "aa:bb:cc:40:00:01", location: "Paris, desk 1" }
+    - { macAddress: "aa:bb:cc:40:00:02", location: "Paris, desk 2" }
+`;
+  const f = new Fixture({
+    devices: [desk('d1', 'aa:bb:cc:40:00:01', '58.15.0.124'), desk('d2', 'aa:bb:cc:40:00:02', '58.10.0.1')], releases: [],
+    config: { 'window.yaml': anAlwaysWindow(), 'group.yaml': aGroup('phones', 'always'), 'batch.yaml': batch },
+  });
+  await f.reconciler.reconcile();
+  await f.reconciler.settle();
+  const status = f.store.readObjects()['ProvisioningBatch/desks']!;
+  assert.is(status.total, 2);
+  assert.equal(status.counts, { AwaitingActivation: 1, AwaitingSignIn: 0, SignedIn: 0, Expired: 0, FirmwareTooOld: 1, LockedOut: 0 });
+  const devices = status.devices as { macAddress: string; location?: string; state: string; codeExpiresAt?: string }[];
+  assert.equal(devices.map((d) => [d.macAddress, d.location, d.state]), [
+    ['AA-BB-CC-40-00-01', 'Paris, desk 1', 'AwaitingActivation'], ['AA-BB-CC-40-00-02', 'Paris, desk 2', 'FirmwareTooOld'],
+  ]);
+  assert.ok(devices[0]!.codeExpiresAt, 'the code expiry is shown');
+  assert.ok(getCondition(status.conditions, 'Ready'), 'the conditions are kept beside it');
+  const codes = JSON.parse(readFileSync(join(f.stateDir, 'provisioning', 'secrets', 'desks.json'), 'utf8')) as Record<string, { code: string }>;
+  const onDisk = readFileSync(join(f.stateDir, 'objects.json'), 'utf8');
+  assert.ok(Object.keys(codes).length > 0, 'codes were issued');
+  for (const { code } of Object.values(codes)) assert.not.ok(onDisk.toUpperCase().includes(code), 'no code in objects.json');
+
+  // The next pass keeps it (no rewrite), and so does a new process before its own provisioning run finishes.
+  f.clock.advance(60_000);
+  await f.reconciler.reconcile();
+  await f.reconciler.settle();
+  assert.is(readFileSync(join(f.stateDir, 'objects.json'), 'utf8'), onDisk);
+  await f.restart();
+  await f.reconciler.reconcile();
+  assert.equal(f.store.readObjects()['ProvisioningBatch/desks']!.counts, status.counts);
+  await f.close();
+});
+
 test('metrics count operations by component and result and expose the revision in force', async () => {
   const f = new Fixture({ devices: threePhones(), releases: catalog() });
   const r = await f.reconciler.reconcile();
