@@ -200,7 +200,7 @@ if ('skip' in assets) {
     assert.is(condition(good, 'Stalled'), undefined);
   });
 
-  test('provisioning codes go to the operator\'s codes Secret, one key per batch, and nowhere in status', async () => {
+  test('provisioning codes go to the operator\'s codes Secret, one key per batch, and nowhere in status, which shows the batch\'s counts', async () => {
     // The operator's provisioning step: the code of the declared batch is in the operator's Secret.
     const secret = await eventually('the codes Secret of the operator', () => {
       const r = env.kubectl(['get', 'secret', 'fleetward-provisioning-codes', '-n', NS, '-o', 'json']);
@@ -211,6 +211,22 @@ if ('skip' in assets) {
     assert.ok(code && code.length >= 6, 'a verification code was issued for the declared MAC');
     const world = env.kubectlOk(['get', 'fleetward', '-n', NS, '-o', 'json']);
     assert.not.ok(world.includes(code!), 'the code is in no object, status included');
+
+    // The batch's status subresource shows its provisioning status: what the server kept is what the CRD
+    // schema allows (it prunes unknown fields), so each field asserted here is one the schema accepts.
+    type DeviceStatus = { macAddress: string; state: string; location?: string; codeHash?: string; codeExpiresAt?: string };
+    const batch = await eventually('the batch status to show its counts', () => {
+      const b = get('provisioningbatch', 'new-desks');
+      return b.status?.counts ? b : undefined;
+    }, 60_000);
+    assert.is(batch.status?.total, 1);
+    assert.equal(batch.status?.counts, { AwaitingActivation: 1, AwaitingSignIn: 0, SignedIn: 0, Expired: 0, FirmwareTooOld: 0, LockedOut: 0 });
+    const devices = batch.status?.devices as DeviceStatus[];
+    assert.equal(devices.map((d) => [d.macAddress, d.state, d.location]), [['44-DB-D2-F5-23-01', 'AwaitingActivation', 'Desk 23.01']]);
+    assert.is(devices[0]!.codeHash, issued['44-DB-D2-F5-23-01']!.codeHash, 'the hash of the code, not the code');
+    assert.match(devices[0]!.codeExpiresAt ?? '', /^2026-11-2\dT/);
+    assert.ok(condition(batch, 'Ready'), 'its conditions stay beside it');
+    assert.not.ok(JSON.stringify(batch).includes(code!), 'no code in the batch');
 
     // The store itself, on a Secret of its own.
     const store = new KubernetesCodeSecretStore(new KubeClient(loadKubeConfig(env.kubeconfig)), NS, 'test-codes');
