@@ -56,7 +56,7 @@ test('bad run options are refused in one line and nothing is written', async () 
     [['--config', 'examples/config', '--driver', 'simulator'], /needs --fleet FILE/],
     [['--config', 'examples/config', '--driver', 'carrier-pigeon'], /--driver "carrier-pigeon": expected simulator or graph/],
     [[...EXAMPLE, '--interval', 'soon'], /--interval "soon": write a duration/],
-    [[...EXAMPLE, '--fleet', join(root, 'missing.yaml')], /missing\.yaml.*no such file/],
+    [[...EXAMPLE, '--fleet', join(root, 'missing.yaml')], /fleet file not found: .*missing\.yaml/],
     [[...EXAMPLE, '--log-level', 'chatty'], /--log-level "chatty": expected one of/],
     [[...EXAMPLE, '--behaviour', join(root, 'behaviour.yaml')], /--behaviour .*behaviour\.yaml: .*unknown setting "failRate"/],
   ] as const) {

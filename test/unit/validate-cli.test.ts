@@ -40,7 +40,7 @@ test('an invalid config exits 1 with one file:line line per error on stdout and 
     const r = await runCli(['validate', '--config', dir]);
     assert.is(r.code, 1);
     assert.is(r.stdout, [
-      `${dir}/groups/rooms.yaml:9: DeviceGroup/rooms spec.maintenanceWindow: MaintenanceWindow "nightly" does not exist; declared or built in: default`,
+      `${dir}/groups/rooms.yaml:9: DeviceGroup/rooms spec.maintenanceWindow: MaintenanceWindow "nightly" does not exist; declared or built in: default, default-rooms`,
       `${dir}/rings.yaml:6: Ring/pilot spec.order: must be between 1 and 9 (got 12)`,
       `${dir}: 2 errors; nothing of this revision would be applied`,
       '',

@@ -11,7 +11,8 @@ import { UsageError } from '../errors.ts';
 import { formatForecastMarkdown, formatForecastTable } from '../format/forecast.ts';
 import { stableStringify } from '../format/json.ts';
 import { wantColor } from '../format/text.ts';
-import { loadConfig, loadFleet, observedFromFleet, parseAt, parseOutput, quietOnClosedPipe } from './plan.ts';
+import { loadConfig, loadFleet } from '../inputs.ts';
+import { observedFromFleet, parseAt, parseOutput, quietOnClosedPipe } from './plan.ts';
 
 /** `firmware@1.0.97.4` → { component, version }; the component must be a Graph softwareType. */
 export function parseRelease(text: string): { component: Component; version: string } {

@@ -2,7 +2,6 @@
 // the Fleetward objects in the cluster; status goes to their status subresource; only the holder of the
 // leader Lease acts.
 import type { Command } from 'commander';
-import { durationMs } from '../../api/duration.ts';
 import { createDriver, DRIVER_NAMES, type DriverName } from '../../drivers/index.ts';
 import type { Driver } from '../../drivers/driver.ts';
 import { KubeClient, loadKubeConfig } from '../../operator/kube.ts';
@@ -11,9 +10,9 @@ import { credentialsEnv } from '../../operator/secrets.ts';
 import { createLogger } from '../../reconciler/log.ts';
 import { Metrics } from '../../server/metrics.ts';
 import { startServer } from '../../server/server.ts';
-import { loadFleetFile } from '../../sources/fleet-file.ts';
 import { ScaledClock, systemClock, type Clock } from '../../util/clock.ts';
 import { UsageError } from '../errors.ts';
+import { durationFlag, loadFleet } from '../inputs.ts';
 
 interface OperatorFlags {
   kubeconfig?: string;
@@ -42,13 +41,6 @@ interface OperatorFlags {
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
-
-function duration(flag: string, value: string): number {
-  // Go-style `15s` / `1m` as in the chart's values, and Fleetward's `1d12h`.
-  const ms = /^[0-9]+ms$/.test(value) ? Number(value.slice(0, -2)) : durationMs(value, '');
-  if (!Number.isFinite(ms) || ms <= 0) throw new UsageError(`--${flag} must be a duration such as 15s, 2m or 1h (got ${JSON.stringify(value)})`);
-  return ms;
-}
 
 /** The clock plans are made with: real time, or a simulated one shared with a simulator (demos, tests). Leases always use wall time. */
 function planningClock(flags: OperatorFlags): Clock {
@@ -100,16 +92,16 @@ export function register(program: Command): void {
       const logger = createLogger({ level: flags.logLevel });
       const client = new KubeClient(loadKubeConfig(flags.kubeconfig));
       const clock = planningClock(flags);
-      const leaseDurationMs = duration('lease-duration', flags.leaseDuration);
-      const renewDeadlineMs = duration('renew-deadline', flags.renewDeadline);
-      const retryPeriodMs = duration('retry-period', flags.retryPeriod);
+      const leaseDurationMs = durationFlag('--lease-duration', flags.leaseDuration, { positive: true });
+      const renewDeadlineMs = durationFlag('--renew-deadline', flags.renewDeadline, { positive: true });
+      const retryPeriodMs = durationFlag('--retry-period', flags.retryPeriod, { positive: true });
       if (!(retryPeriodMs < renewDeadlineMs && renewDeadlineMs < leaseDurationMs)) {
         throw new UsageError('lease timings must satisfy retry-period < renew-deadline < lease-duration');
       }
 
       let driver: Driver;
       if (flags.driver === 'simulator') {
-        const fleet = await loadFleetFile(flags.fleet!).catch((err: Error) => { throw new UsageError(`--fleet: ${err.message}`); });
+        const fleet = await loadFleet(flags.fleet!);
         driver = createDriver('simulator', { simulator: { fleet, clock, ...(flags.simulatorSeed ? { seed: Number(flags.simulatorSeed) } : {}) } });
       } else {
         // Credentials never come from flags: from the Secret, else from the environment the driver reads.
@@ -126,7 +118,7 @@ export function register(program: Command): void {
         ...(flags.shard ? { shard: flags.shard } : {}),
         ...(process.env.POD_NAME ? { identity: process.env.POD_NAME } : {}),
         leaderElection: { enabled: flags.leaderElect === 'true', leaseName: flags.leaseName, leaseDurationMs, renewDeadlineMs, retryPeriodMs },
-        resyncMs: duration('resync', flags.resync),
+        resyncMs: durationFlag('--resync', flags.resync, { positive: true }),
         codesSecret: flags.codesSecret,
         ...(flags.stateDir ? { stateDir: flags.stateDir } : {}),
       });

@@ -18,6 +18,7 @@ import type { ConfigError } from '../../sources/load.ts';
 import { systemClock } from '../../util/clock.ts';
 import type { Clock } from '../../util/clock.ts';
 import { UsageError } from '../errors.ts';
+import { failInvalid, loadConfig, loadFleet } from '../inputs.ts';
 import { stableStringify } from '../format/json.ts';
 import { formatDiffMarkdown, formatPlanMarkdown } from '../format/markdown.ts';
 import { formatDiffTable, formatPlanTable } from '../format/table.ts';
@@ -45,29 +46,6 @@ export function parseAt(value: string | undefined, clock: Clock = systemClock): 
     throw new UsageError(`--at must be an ISO-8601 instant with a zone, such as 2026-11-23T15:00:00Z (got ${JSON.stringify(value)})`);
   }
   return new Date(t);
-}
-
-/** Prints the loader's lines and stops with exit 1: an invalid config is a failed check, not a usage error. */
-function failInvalid(what: string, errors: readonly ConfigError[]): never {
-  for (const e of errors) process.stderr.write(formatConfigError(e) + '\n');
-  throw new UsageError(`${what} is invalid (${errors.length} ${errors.length === 1 ? 'error' : 'errors'})`, 1);
-}
-
-export async function loadConfig(dir: string): Promise<Revision> {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`config directory not found: ${dir}`);
-  const r = await loadConfigDir(dir);
-  if (!r.ok) failInvalid(`config ${dir}`, r.errors);
-  return r.revision;
-}
-
-export async function loadFleet(path: string): Promise<FleetFile> {
-  if (!existsSync(path) || !statSync(path).isFile()) throw new UsageError(`fleet file not found: ${path}`);
-  try {
-    return await loadFleetFile(path);
-  } catch (err) {
-    if (err instanceof FleetFileError) failInvalid(`fleet file ${path}`, err.errors);
-    throw err;
-  }
 }
 
 /** What the planner is told about the world when planning from a fleet file: no operation history. */

@@ -7,7 +7,6 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { resolveBehaviour, SimulatorBehaviourError, type SimulatorBehaviour } from '../../drivers/simulator/behaviour.ts';
 import { createDriver, type Driver } from '../../drivers/index.ts';
 import { plan as planFleet } from '../../planner/index.ts';
 import { ReconcileLoop } from '../../reconciler/loop.ts';
@@ -19,12 +18,12 @@ import { Metrics } from '../../server/metrics.ts';
 import { startServer, type RunningServer } from '../../server/server.ts';
 import { DirSource } from '../../sources/dir.ts';
 import { GitSource } from '../../sources/git.ts';
-import { FleetFileError, loadFleetFile } from '../../sources/fleet-file.ts';
 import type { Source } from '../../sources/source.ts';
 import { readJson, writeFileAtomic } from '../../status/atomic.ts';
 import { StateStore } from '../../status/store.ts';
 import { ScaledClock, systemClock, type Clock } from '../../util/clock.ts';
 import { UsageError } from '../errors.ts';
+import { durationFlag, loadFleet, readBehaviourFile } from '../inputs.ts';
 
 export interface RunOptions {
   config?: string;
@@ -99,14 +98,6 @@ export function register(program: Command): void {
 const STATE_ENTRIES = new Set(['run.json', 'revision.json', 'objects.json', 'clock.json', 'devices', 'simulator', 'git', 'provisioning']);
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-/** Seconds, minutes, hours, days, or milliseconds: `500ms`, `30s`, `1m`, `2h`, `120d`; a bare number is seconds. */
-export function parseInterval(text: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
-  if (!m) throw new UsageError(`${flag} ${JSON.stringify(text)}: write a duration such as 500ms, 30s, 5m, 2h or 120d`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 's') as 'ms'];
-  return Number(m[1]) * unit;
-}
-
 function readSecret(file: string | undefined, env: string): string | undefined {
   if (file) {
     try {
@@ -117,23 +108,6 @@ function readSecret(file: string | undefined, env: string): string | undefined {
   }
   const v = process.env[env];
   return v ? v.trim() : undefined;
-}
-
-function readBehaviour(file: string): SimulatorBehaviour {
-  let doc: unknown;
-  try {
-    doc = parseYaml(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new UsageError(`--behaviour ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message.split('\n')[0]}`);
-  }
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new UsageError(`--behaviour ${file}: expected a mapping such as {failureRate: 0.1}`);
-  try {
-    resolveBehaviour(doc as SimulatorBehaviour);
-  } catch (err) {
-    if (err instanceof SimulatorBehaviourError) throw new UsageError(`--behaviour ${file}: ${err.message}`);
-    throw err;
-  }
-  return doc as SimulatorBehaviour;
 }
 
 /** A clock that can be re-pointed once the simulator tells where a previous run left off. */
@@ -150,11 +124,11 @@ export async function runCommand(o: RunOptions): Promise<number> {
   if (o.driver === 'simulator' && !o.fleet) throw new UsageError('the simulator driver needs --fleet FILE (see examples/fleet.yaml)');
   if (o.driver !== 'simulator' && (o.speed || o.start)) throw new UsageError('--speed and --start only apply to the simulator driver');
   if (o.clock !== 'scaled' && o.clock !== 'stepped') throw new UsageError(`--clock ${JSON.stringify(o.clock)}: expected scaled or stepped`);
-  const intervalMs = parseInterval(o.interval, '--interval');
-  const minIntervalMs = parseInterval(o.minInterval, '--min-interval');
-  const fetchIntervalMs = parseInterval(o.fetchInterval, '--fetch-interval');
-  const forMs = o.for ? parseInterval(o.for, '--for') : undefined;
-  const progressMs = o.progress ? parseInterval(o.progress, '--progress') : undefined;
+  const intervalMs = durationFlag('--interval', o.interval);
+  const minIntervalMs = durationFlag('--min-interval', o.minInterval);
+  const fetchIntervalMs = durationFlag('--fetch-interval', o.fetchInterval);
+  const forMs = o.for ? durationFlag('--for', o.for) : undefined;
+  const progressMs = o.progress ? durationFlag('--progress', o.progress) : undefined;
   const speed = o.speed ? Number(o.speed) : 1;
   if (!(speed > 0) || !Number.isFinite(speed)) throw new UsageError(`--speed ${o.speed}: expected a positive number`);
   const port = Number(o.port);
@@ -165,15 +139,9 @@ export async function runCommand(o: RunOptions): Promise<number> {
   const seed = Number(o.seed);
   if (!Number.isInteger(seed)) throw new UsageError(`--seed ${o.seed}: expected an integer`);
   if (o.start && Number.isNaN(Date.parse(o.start))) throw new UsageError(`--start ${o.start}: expected an ISO instant such as 2026-11-23T00:00:00Z`);
-  let fleet;
-  try {
-    fleet = o.fleet ? await loadFleetFile(o.fleet) : undefined;
-  } catch (err) {
-    if (err instanceof FleetFileError) throw new UsageError(err.message);
-    throw err;
-  }
+  const fleet = o.fleet ? await loadFleet(o.fleet) : undefined;
 
-  const behaviour = o.behaviour ? readBehaviour(o.behaviour) : undefined;
+  const behaviour = o.behaviour ? readBehaviourFile(o.behaviour) : undefined;
   // Secrets are read before anything is written, so a bad path leaves no state directory behind.
   const gitToken = o.repo ? readSecret(o.tokenFile, 'FLEETWARD_GIT_TOKEN') : undefined;
   const webhookSecret = port >= 0 ? readSecret(o.webhookSecretFile, 'FLEETWARD_WEBHOOK_SECRET') : undefined;

@@ -7,13 +7,10 @@ import { Simulator } from '../../drivers/simulator/simulator.ts';
 import { startSimulatorServer, type FaultOptions } from '../../drivers/simulator/server.ts';
 import { provisioningBackendFor, provisioningRoutes } from '../../provisioning/simulator.ts';
 import type { SimulatorBehaviour } from '../../drivers/simulator/behaviour.ts';
-import { FleetFileError, loadFleetFile } from '../../sources/fleet-file.ts';
-import { formatConfigError } from '../../sources/load.ts';
 import { parseDuration } from '../../api/duration.ts';
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { SimulatorBehaviourError } from '../../drivers/simulator/behaviour.ts';
 import { UsageError } from '../errors.ts';
+import { loadFleet, readBehaviourFile } from '../inputs.ts';
 
 interface ServeOptions {
   fleet: string;
@@ -35,18 +32,6 @@ interface ServeOptions {
   faultSlowRate?: string;
   strictGraph?: boolean;
   behaviour?: string;
-}
-
-/** `--behaviour FILE`: a YAML mapping of simulator behaviour settings (docs/drivers.md). */
-function readBehaviourFile(file: string): SimulatorBehaviour {
-  let doc: unknown;
-  try {
-    doc = parseYaml(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new UsageError(`--behaviour ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message.split('\n')[0]}`);
-  }
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new UsageError(`--behaviour ${file}: expected a mapping such as {failureRate: 0.1}`);
-  return doc as SimulatorBehaviour;
 }
 
 function rateOption(flag: string, value: string | undefined): number | undefined {
@@ -124,14 +109,7 @@ export function register(program: Command): void {
       if (o.faultSlowMs !== undefined) faults.slowMs = intOption('--fault-slow-ms', o.faultSlowMs, 0, 600_000);
       if (slowRate !== undefined) faults.slowRate = slowRate;
 
-      let fleet;
-      try {
-        fleet = await loadFleetFile(o.fleet);
-      } catch (err) {
-        if (!(err instanceof FleetFileError)) throw err;
-        for (const e of err.errors) process.stderr.write(formatConfigError(e) + '\n');
-        throw new UsageError(`fleet file ${o.fleet} is invalid (${err.errors.length} ${err.errors.length === 1 ? 'error' : 'errors'})`, 1);
-      }
+      const fleet = await loadFleet(o.fleet);
 
       // The clock starts once the state is loaded, so a restart carries on where the last run stopped.
       let inner: Clock | undefined;
