@@ -62,11 +62,15 @@ export class ReconcileLoop {
       if (result.nextStartAt) delay = Math.min(delay, result.nextStartAt.getTime() - clock.now().getTime());
       delay = Math.max(delay, this.#o.minIntervalMs ?? 1000);
       const wallStart = Date.now();
+      const sleeping = new AbortController();
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
-        void clock.sleep(delay).then(resolve);
+        void clock.sleep(delay, sleeping.signal).then(resolve);
       });
       this.#wake = undefined;
+      // However the sleep ended (its time, a kick, stop()), its timer goes with it: after stop() nothing of
+      // the loop keeps the process alive, and kicks leave no timers behind.
+      sleeping.abort();
       const spent = Date.now() - wallStart;
       if (!this.#stopped && !this.#kicked && spent < minPause) await new Promise((r) => setTimeout(r, minPause - spent));
     }

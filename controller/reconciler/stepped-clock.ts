@@ -4,7 +4,7 @@
 // longer than a maintenance window, so the demo would miss windows on a slow machine. Here `now()` stands
 // still during a pass, and `sleep(ms)` moves simulated time forward by `ms` while waiting `ms / speed` of
 // wall time, so what happens does not depend on how fast the machine is, only how quickly it is shown.
-import type { Clock } from '../util/clock.ts';
+import { wallSleep, type Clock } from '../util/clock.ts';
 
 export class SteppedClock implements Clock {
   #now: number;
@@ -19,12 +19,9 @@ export class SteppedClock implements Clock {
     return new Date(this.#now);
   }
 
-  /** Simulated time jumps by `ms` once the (shortened) wall wait is over. */
-  sleep(ms: number): Promise<void> {
+  /** Simulated time jumps by `ms` once the (shortened) wall wait is over; an aborted sleep moves it not at all. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
     const step = Math.max(0, ms);
-    return new Promise((resolve) => setTimeout(() => {
-      this.#now += step;
-      resolve();
-    }, step / this.#speed));
+    return wallSleep(step / this.#speed, signal, () => { this.#now += step; });
   }
 }

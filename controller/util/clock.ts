@@ -3,13 +3,36 @@
 
 export interface Clock {
   now(): Date;
-  /** Resolves after `ms` of this clock's time. */
-  sleep(ms: number): Promise<void>;
+  /**
+   * Resolves after `ms` of this clock's time, or at once when `signal` aborts: then its timer is cleared, so
+   * an abandoned sleep keeps no process alive. A clock that wraps another passes `signal` on.
+   */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/**
+ * Waits `wallMs` of wall time, then calls `elapsed` and resolves; when `signal` aborts first, clears the
+ * timer and resolves without calling `elapsed`.
+ */
+export function wallSleep(wallMs: number, signal?: AbortSignal, elapsed?: () => void): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const abort = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', abort);
+      elapsed?.();
+      resolve();
+    }, Math.max(0, wallMs));
+    signal?.addEventListener('abort', abort, { once: true });
+  });
 }
 
 export const systemClock: Clock = {
   now: () => new Date(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+  sleep: (ms, signal) => wallSleep(ms, signal),
 };
 
 /** Time moves only when told to; sleepers wake when `advance` passes their deadline. */
@@ -30,9 +53,15 @@ export class ManualClock implements Clock {
     this.#now += ms;
     this.#wake();
   }
-  sleep(ms: number): Promise<void> {
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((wake) => {
-      this.#sleepers.push({ until: this.#now + ms, wake });
+      if (signal?.aborted) return wake();
+      const sleeper = { until: this.#now + ms, wake };
+      this.#sleepers.push(sleeper);
+      signal?.addEventListener('abort', () => {
+        this.#sleepers = this.#sleepers.filter((s) => s !== sleeper);
+        wake();
+      }, { once: true });
       this.#wake();
     });
   }
@@ -58,7 +87,7 @@ export class ScaledClock implements Clock {
   now(): Date {
     return new Date(this.#start + (this.#wallNow() - this.#wallStart) * this.#factor);
   }
-  sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms / this.#factor)));
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return wallSleep(ms / this.#factor, signal);
   }
 }

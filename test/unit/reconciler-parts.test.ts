@@ -5,6 +5,9 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { signBody, verifySignature } from '../../controller/server/webhook.ts';
 import { setCondition, summarize } from '../../controller/status/conditions.ts';
 import { StateStore } from '../../controller/status/store.ts';
@@ -14,6 +17,8 @@ import { ReconcileLoop } from '../../controller/reconciler/loop.ts';
 import type { PassResult, Reconciler } from '../../controller/reconciler/reconciler.ts';
 import { ManualClock } from '../../controller/util/clock.ts';
 import { anAlwaysWindow } from '../support/reconciler-fixture.ts';
+
+const exec = promisify(execFile);
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'fw-parts-'));
 
@@ -173,5 +178,42 @@ test('stop() called while the last pass is being reported still ends the loop (n
   const outcome = await Promise.race([stopping!.then(() => 'stopped'), new Promise((r) => setTimeout(() => r('hung'), 1000))]);
   assert.is(outcome, 'stopped');
 });
+
+/** A process that starts a loop on `clockExpr`, stops it during its first (hour-long) sleep, then says so. */
+function loopChild(clockExpr: string): string {
+  const url = (p: string) => JSON.stringify(pathToFileURL(join(import.meta.dirname, '..', '..', 'controller', p)).href);
+  return `
+import { ReconcileLoop } from ${url('reconciler/loop.ts')};
+import { systemClock, ScaledClock } from ${url('util/clock.ts')};
+import { SteppedClock } from ${url('reconciler/stepped-clock.ts')};
+const inner = ${clockExpr};
+const fake = { reconcile: async () => ({ at: '', revision: 'r', reason: 'ReconciliationSucceeded', ok: true, issued: 0, complete: false, nextStartAt: null }) };
+let loop;
+const clock = {
+  now: () => inner.now(),
+  sleep: (ms, signal) => {
+    queueMicrotask(() => { loop.stop().then(() => process.stdout.write('stopped\\n')); });
+    return inner.sleep(ms, signal);
+  },
+};
+loop = new ReconcileLoop(fake, { clock, intervalMs: 3600000, minIntervalMs: 3600000 });
+void loop.start();
+`;
+}
+
+for (const [name, expr] of [
+  ['the system clock', 'systemClock'],
+  ['a scaled clock', "new ScaledClock('2026-11-23T00:00:00Z', 2)"],
+  ['a stepped clock', "new SteppedClock('2026-11-23T00:00:00Z', 2)"],
+] as const) {
+  test(`a process whose loop (on ${name}) was stopped during its sleep exits by itself: no timer is left behind`, async () => {
+    // Before the fix the hour-long sleep kept the child alive, and the guard below killed it.
+    const child = await exec(process.execPath, ['--input-type=module', '-e', loopChild(expr)], { timeout: 20_000 })
+      .then((r) => ({ ...r, killed: false }), (err: { stdout: string; stderr: string; killed: boolean }) => err);
+    assert.is(child.stderr, '');
+    assert.is(child.stdout, 'stopped\n', 'stop() resolved');
+    assert.is(child.killed, false, 'the process ended by itself');
+  });
+}
 
 test.run();
