@@ -22,18 +22,14 @@ const SPEED = 600;
 const assets = k8sAssetsOrExplain();
 let env: KubeEnv;
 
-/**
- * ScaledClock whose sleeps do not keep the process alive: a stopped reconcile loop leaves its last sleep
- * pending (a simulated week of resync would hold the test process for 17 minutes after the last test).
- */
+/** A scaled clock (one wall second is SPEED simulated seconds), built from parts a test can read. */
 class TestClock implements Clock {
   readonly #inner: ScaledClock;
   readonly factor: number;
   constructor(start: string, factor: number) { this.#inner = new ScaledClock(start, factor); this.factor = factor; }
   now(): Date { return this.#inner.now(); }
-  sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => { setTimeout(resolve, Math.max(0, ms / this.factor)).unref(); });
-  }
+  // A stopped loop aborts its sleep (the signal clears the timer): nothing here keeps the process alive.
+  sleep(ms: number, signal?: AbortSignal): Promise<void> { return this.#inner.sleep(ms, signal); }
 }
 
 interface Cond { type: string; status: string; reason: string; message: string; observedGeneration?: number }
