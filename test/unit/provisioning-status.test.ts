@@ -72,4 +72,14 @@ test('the text form names each state, the firmware a device needs and when a loc
   }
 });
 
+test('the resource status copies device fields by name: a code in a stored status (an older or hand-edited file) does not reach it', async () => {
+  const { w, s } = await everyState();
+  const code = (await w.secrets.load('mixed'))[A]!.code;
+  const tampered = { ...s, devices: s.devices.map((d) => (d.macAddress === A ? { ...d, code, verificationCode: code } : d)) };
+  const status = toResourceStatus(tampered);
+  assert.not.ok(JSON.stringify(status).includes(code));
+  assert.equal(Object.keys(status.devices[0]!).sort(), Object.keys(s.devices[0]!).sort(), 'the declared fields are all still there');
+  assert.is(status.devices[0]!.codeHash, s.devices[0]!.codeHash);
+});
+
 test.run();

@@ -16,6 +16,7 @@ import { DirSource } from '../../controller/sources/dir.ts';
 import { ReconcileLoop } from '../../controller/reconciler/loop.ts';
 import type { PassResult, Reconciler } from '../../controller/reconciler/reconciler.ts';
 import { ManualClock } from '../../controller/util/clock.ts';
+import { SteppedClock } from '../../controller/reconciler/stepped-clock.ts';
 import { anAlwaysWindow } from '../support/reconciler-fixture.ts';
 
 const exec = promisify(execFile);
@@ -177,6 +178,28 @@ test('stop() called while the last pass is being reported still ends the loop (n
   await new Promise((r) => setTimeout(r, 20));
   const outcome = await Promise.race([stopping!.then(() => 'stopped'), new Promise((r) => setTimeout(() => r('hung'), 1000))]);
   assert.is(outcome, 'stopped');
+});
+
+test('an aborted sleep resolves at once: a manual clock forgets the sleeper, a stepped clock does not move', async () => {
+  const manual = new ManualClock('2026-11-23T00:00:00Z');
+  const stop = new AbortController();
+  let woke = 0;
+  const sleeping = manual.sleep(3_600_000, stop.signal).then(() => { woke++; });
+  stop.abort();
+  await sleeping;
+  assert.is(woke, 1);
+  manual.advance(7_200_000);
+  await new Promise((r) => setImmediate(r));
+  assert.is(woke, 1, 'advancing past its deadline wakes nothing more');
+
+  const stepped = new SteppedClock('2026-11-23T00:00:00Z', 1);
+  const aborted = new AbortController();
+  const pending = stepped.sleep(3_600_000, aborted.signal);
+  aborted.abort();
+  await pending;
+  assert.is(stepped.now().toISOString(), '2026-11-23T00:00:00.000Z');
+  await stepped.sleep(60_000, AbortSignal.abort());
+  assert.is(stepped.now().toISOString(), '2026-11-23T00:00:00.000Z', 'an already aborted signal does not sleep either');
 });
 
 /** A process that starts a loop on `clockExpr`, stops it during its first (hour-long) sleep, then says so. */
