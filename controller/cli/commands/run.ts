@@ -88,8 +88,8 @@ export function register(program: Command): void {
     .option('--log-level <level>', 'fatal, error, warn, info, debug', 'info')
     .action(async (opts: RunOptions) => {
       const code = await runCommand(opts);
-      // The loop's last sleep (a clock timer of up to --interval) would keep the process alive: everything
-      // is closed and flushed by now, so leave.
+      // Everything is closed and flushed by now (the stopped loop leaves no timer): leave, whatever handle a
+      // library may still hold.
       process.exit(code);
     });
 }
@@ -115,7 +115,7 @@ class ResumableClock implements Clock {
   inner: Clock;
   constructor(inner: Clock) { this.inner = inner; }
   now(): Date { return this.inner.now(); }
-  sleep(ms: number): Promise<void> { return this.inner.sleep(ms); }
+  sleep(ms: number, signal?: AbortSignal): Promise<void> { return this.inner.sleep(ms, signal); }
 }
 
 export async function runCommand(o: RunOptions): Promise<number> {
