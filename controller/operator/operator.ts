@@ -228,7 +228,7 @@ export class ShardDriver implements Driver {
   catalog() { return this.#d.catalog(); }
   async operations(deviceId?: string) {
     if (this.#shard === undefined || deviceId) return this.#d.operations(deviceId);
-    // Called beside inventory() (in parallel): read the shard's devices afresh rather than trust the last pass's.
+    // Called before inventory() (the reconciler reads operations first): read the shard's devices afresh rather than trust the last pass's.
     const [ops, devices] = await Promise.all([this.#d.operations(), this.inventory()]);
     const mine = new Set(devices.map((d) => d.id));
     return ops.filter((op) => mine.has(op.deviceId));

@@ -208,7 +208,12 @@ export class Reconciler {
   async observe(): Promise<ObservedState> {
     const d = this.#o.driver;
     // The planner adds the revision's committed SoftwareRelease objects to the driver's catalog.
-    const [devices, releases, operations] = await Promise.all([d.inventory(), d.catalog(), d.operations()]);
+    // Operations are read before the inventory, never beside it: an update that finishes between the two
+    // reads then shows either as in flight or as the new version. Read the other way round (or at once),
+    // the inventory can still show the old version while the operation list already shows the update as
+    // finished, and the update would be issued a second time.
+    const operations = await d.operations();
+    const [devices, releases] = await Promise.all([d.inventory(), d.catalog()]);
     return { devices, releases, operations };
   }
 

@@ -159,6 +159,31 @@ test('a driver that does not answer leaves DriverUnavailable, issues nothing and
   await f.close();
 });
 
+test('an update that finishes while the pass reads the driver is not issued a second time', async () => {
+  const f = new Fixture({ devices: [aPhone('p1')], releases: catalog() });
+  await f.reconciler.reconcile();
+  assert.is(f.updates().length, 1);
+  // The install (20 min) ends between the driver's answers: whichever list the pass asks for first is
+  // answered before the update finishes, the other after, as with a slow paged inventory on a real back end.
+  let first = true;
+  const between = (read: () => Promise<unknown>) => async () => {
+    const answer = read();
+    if (first) { first = false; f.clock.advance(HOUR); }
+    return answer;
+  };
+  const racing = (d: Driver): Driver => ({
+    name: d.name, catalog: () => d.catalog(), operation: (a, b) => d.operation(a, b),
+    startUpdate: (r) => d.startUpdate(r), runDiagnostics: (id) => d.runDiagnostics(id),
+    inventory: between(() => d.inventory()) as Driver['inventory'],
+    operations: between(() => d.operations()) as Driver['operations'],
+  });
+  await f.restart({ driver: racing });
+  const r = await f.reconciler.reconcile();
+  assert.is(r.issued, 0);
+  assert.equal(f.updates().map((o) => [o.toVersion, o.status]), [['122.15.0.44', 'successful']]);
+  await f.close();
+});
+
 test('a failed update gets the diagnostics run after it linked from its history, once, even across a restart', async () => {
   const f = new Fixture({ devices: [aPhone('p1')], releases: catalog(), behaviour: { failureRate: 1 } });
   await f.reconciler.reconcile();
