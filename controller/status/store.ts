@@ -10,7 +10,7 @@
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type {
-  CommonStatus, Component, Condition, DeviceOperation, FleetwardObject, Instant, Kind, OperationStatus, Revision,
+  CommonStatus, Condition, DeviceOperation, FleetwardObject, Instant, Kind, OperationStatus, Revision,
 } from '../api/types.ts';
 import type { ComponentPlan } from '../planner/types.ts';
 import { readJson, writeFileAtomic } from './atomic.ts';
@@ -54,18 +54,9 @@ export interface ObjectStatus extends CommonStatus {
   [extra: string]: unknown;
 }
 
-export interface HistoryEntry {
+/** One operation as the device's history keeps it: the driver's record, plus why and by whom it was issued. */
+export interface HistoryEntry extends Omit<DeviceOperation, 'id' | 'deviceId'> {
   operationId: string;
-  operationType: DeviceOperation['operationType'];
-  component?: Component;
-  fromVersion?: string;
-  toVersion?: string;
-  status: OperationStatus;
-  createdAt: Instant;
-  startedAt?: Instant;
-  completedAt?: Instant;
-  error?: { code: string; message: string };
-  forced?: boolean;
   /** Why it was issued (the planner's reason code); absent for operations Fleetward did not issue. */
   reason?: string;
   softwareUpdate?: string;
@@ -73,7 +64,6 @@ export interface HistoryEntry {
   revision?: string;
   /** `fleetward` when this loop issued it, `backend` when it was first seen in the driver's list. */
   issuedBy: 'fleetward' | 'backend';
-  logsUrl?: string;
   /** Seed 000 FAQ: the diagnostics run after a failed update, with its logs. */
   diagnostics?: { operationId: string; status: OperationStatus; logsUrl?: string };
 }
