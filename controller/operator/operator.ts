@@ -31,7 +31,7 @@ import { KubernetesEventRecorder } from './events.ts';
 import { LeaderElector } from './leader.ts';
 import { KubernetesSource, SHARD_LABEL, inShard } from './source.ts';
 import { KubernetesStatusStore } from './status.ts';
-import { KubernetesCodeSecretStore } from './secrets.ts';
+import { KubernetesCodeSecretStore, KubernetesProvisioningStatusStore } from './secrets.ts';
 
 export interface OperatorOptions {
   client: KubeClient;
@@ -53,6 +53,8 @@ export interface OperatorOptions {
   staleAfterMs?: number;
   /** Secret in `namespace` receiving provisioning verification codes (seed 004). Default fleetward-provisioning-codes. */
   codesSecret?: string;
+  /** Secret in `namespace` keeping provisioning batch statuses across leaders. Default: the codes Secret's name + `-status`. */
+  statusSecret?: string;
   /** Called after each pass (tests, demo). */
   afterPass?: (r: PassResult) => void;
 }
@@ -141,6 +143,7 @@ export class Operator {
   #startLoop(): void {
     if (this.#loop || this.#stopped) return;
     const o = this.#o;
+    const codesSecret = o.codesSecret ?? 'fleetward-provisioning-codes';
     const plan: PlanFn = (desired, observed, now, opts) => {
       const p = planFleet(desired, observed, now, opts);
       this.#lastPlan = p;
@@ -149,8 +152,12 @@ export class Operator {
     this.#reconciler = new Reconciler({
       source: this.source, driver: new ShardDriver(new LeaderGuardedDriver(o.driver, () => this.isLeader), o.shard), store: this.store,
       clock: o.clock, plan, logger: o.logger, ...(o.metrics ? { metrics: o.metrics } : {}),
-      // Codes go to a Secret in the operator's namespace, never to status or the pod's disk.
-      provisioningStores: { secrets: new KubernetesCodeSecretStore(o.client, o.namespace, o.codesSecret ?? 'fleetward-provisioning-codes') },
+      // Codes go to a Secret in the operator's namespace, never to status or the pod's disk; batch statuses
+      // (code hashes, expiry) to another, so a new leader keeps the codes already handed out.
+      provisioningStores: {
+        secrets: new KubernetesCodeSecretStore(o.client, o.namespace, codesSecret),
+        store: new KubernetesProvisioningStatusStore(o.client, o.namespace, o.statusSecret ?? `${codesSecret}-status`),
+      },
     });
     this.#loop = new ReconcileLoop(this.#reconciler, {
       clock: o.clock,

@@ -1,6 +1,6 @@
 // One call for the reconcile loop: the provisioning step of a pass, with its stores in the state directory
-// (`fleetward run`), or — for the Kubernetes operator — a CodeSecretStore over a Secret and a status store
-// over the ProvisioningBatch status subresource passed in instead.
+// (`fleetward run`), or — for the Kubernetes operator — a CodeSecretStore and a status store over Secrets in
+// its namespace passed in instead (controller/operator/secrets.ts), so a new leader carries on.
 import type { Revision } from '../api/types.ts';
 import { desiredState } from '../api/desired.ts';
 import type { Clock } from '../util/clock.ts';
@@ -19,7 +19,7 @@ export interface StandaloneProvisioningInput {
   log?: ProvisioningLogger;
   /** Where the codes go instead of `<state-dir>/provisioning/secrets` (the operator: a Secret). */
   secrets?: CodeSecretStore;
-  /** Where batch statuses go instead of `<state-dir>/provisioning/batches` (the operator: the status subresource). */
+  /** Where batch statuses go instead of `<state-dir>/provisioning/batches` (the operator: a Secret). */
   store?: ProvisioningStatusStore;
 }
 

@@ -56,7 +56,7 @@ export function countStates(devices: readonly ProvisioningDeviceStatus[]): Recor
   return counts;
 }
 
-/** Where batch statuses are kept between passes: files standalone, the status subresource on Kubernetes. */
+/** Where batch statuses are kept between passes: files standalone, a Secret on Kubernetes (it must outlive a leader). */
 export interface ProvisioningStatusStore {
   loadAll(): Promise<ProvisioningBatchStatus[]>;
   save(status: ProvisioningBatchStatus): Promise<void>;

@@ -232,12 +232,12 @@ spec: { order: 4 }
       { verbs: ['get', 'update'], resources: [`leases.coordination.k8s.io/${RELEASE}-fleetward-leader`], allowed: true },
       { verbs: ['create'], resources: ['leases.coordination.k8s.io'], allowed: true },
       { verbs: ['get', 'update'], resources: ['leases.coordination.k8s.io/someone-elses-lease'], allowed: false },
-      { verbs: ['get', 'update'], resources: ['secrets/fleetward-provisioning-codes'], allowed: true },
+      { verbs: ['get', 'update'], resources: ['secrets/fleetward-provisioning-codes', 'secrets/fleetward-provisioning-codes-status'], allowed: true },
       { verbs: ['get'], resources: ['secrets/unrelated'], allowed: false },
       { verbs: ['list', 'watch'], resources: ['secrets'], allowed: false },
     ], SYSTEM_NS);
     expectRights(sa, [
-      { verbs: ['get', 'create', 'update'], resources: ['secrets', 'secrets/fleetward-provisioning-codes', 'leases.coordination.k8s.io'], allowed: false },
+      { verbs: ['get', 'create', 'update'], resources: ['secrets', 'secrets/fleetward-provisioning-codes', 'secrets/fleetward-provisioning-codes-status', 'leases.coordination.k8s.io'], allowed: false },
     ], OTHER_NS);
     expectRights(sa, [{ verbs: ['create', 'delete'], resources: ['pods', 'deployments.apps', 'clusterroles.rbac.authorization.k8s.io'], allowed: false }], FLEET_NS);
   });

@@ -8,7 +8,7 @@ import { Operator } from '../../controller/operator/operator.ts';
 import { KubeClient, loadKubeConfig } from '../../controller/operator/kube.ts';
 import { ResilientInformers } from '../../controller/operator/informers.ts';
 import { REQUESTED_AT_ANNOTATION } from '../../controller/operator/source.ts';
-import { KubernetesCodeSecretStore } from '../../controller/operator/secrets.ts';
+import { KubernetesCodeSecretStore, KubernetesProvisioningStatusStore } from '../../controller/operator/secrets.ts';
 import { createDriver } from '../../controller/drivers/index.ts';
 import type { SimulatorDriver } from '../../controller/drivers/simulator/driver.ts';
 import { ScaledClock, type Clock } from '../../controller/util/clock.ts';
@@ -237,6 +237,56 @@ if ('skip' in assets) {
     assert.equal(await store.load('paris-floor-4'), {});
     const everything = env.kubectlOk(['get', 'fleetward', '-n', NS, '-o', 'json']);
     assert.not.ok(everything.includes('123456789012') || everything.includes('210987654321'), 'no code in any object');
+  });
+
+  test('a new leader with an empty state directory keeps the codes already issued: the Secret and the batch status are unchanged', async () => {
+    const codesOf = () => JSON.parse(env.kubectlOk(['get', 'secret', 'fleetward-provisioning-codes', '-n', NS, '-o', 'json'])).data['new-desks'] as string;
+    const devicesOf = () => JSON.stringify(get('provisioningbatch', 'new-desks').status?.devices);
+    // The first leader goes away (its pod's state directory with it); stopping waits for its provisioning run.
+    await operator!.stop();
+    const codes = codesOf();
+    const devices = devicesOf();
+    const [device] = JSON.parse(devices) as { codeHash?: string; codeExpiresAt?: string }[];
+    assert.ok(device?.codeHash && device.codeExpiresAt, `the first leader issued a code: ${devices}`);
+
+    // A fresh Operator (a fresh temporary state directory), on a clock at wall speed from where the first
+    // stopped, so no code expires meanwhile: any code it issued would be a regenerated one.
+    const later = new TestClock(clock.now().toISOString(), 1);
+    let newPasses = 0;
+    operator = new Operator({
+      client: new KubeClient(loadKubeConfig(env.kubeconfig)), driver, clock: later, logger: silentLogger,
+      namespace: NS, watchNamespaces: [NS], resyncMs: 500, afterPass: () => { newPasses++; },
+      leaderElection: { enabled: true, leaseName: 'fleetward-test', leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 },
+    });
+    await operator.start();
+    await eventually('three passes of the new leader', () => (newPasses >= 3 ? true : undefined), 60_000);
+    await operator.stop(); // waits for its provisioning run
+    assert.is(codesOf(), codes, 'the codes in the Secret are the ones handed out');
+    assert.is(devicesOf(), devices, 'the batch status keeps the same code hashes and expiry');
+    // Where it came from: the status Secret beside the codes', one key per batch.
+    const status = JSON.parse(env.kubectlOk(['get', 'secret', 'fleetward-provisioning-codes-status', '-n', NS, '-o', 'json'])) as { data: Record<string, string> };
+    assert.equal(Object.keys(status.data), ['new-desks'], 'one status per batch in the status Secret');
+  });
+
+  test('the provisioning status store keeps one batch per key of its Secret; an unreadable key is a clear error that changes nothing', async () => {
+    const store = new KubernetesProvisioningStatusStore(new KubeClient(loadKubeConfig(env.kubeconfig)), NS, 'test-status');
+    const counts = { AwaitingActivation: 1, AwaitingSignIn: 0, SignedIn: 0, Expired: 0, FirmwareTooOld: 0, LockedOut: 0 };
+    const paris = { batch: 'paris-floor-4', counts, devices: [{ macAddress: '80-5E-C0-F4-10-21', state: 'AwaitingActivation' as const, codeHash: 'scrypt$abc', codeExpiresAt: '2026-11-24T10:00:00Z' }] };
+    const singapore = { ...paris, batch: 'singapore-level-23' };
+    assert.equal(await store.loadAll(), [], 'no Secret yet: no status');
+    await store.remove('paris-floor-4');
+    assert.is(env.kubectl(['get', 'secret', 'test-status', '-n', NS]).code, 1, 'removing from nothing creates no Secret');
+    await store.save(singapore);
+    await store.save(paris);
+    assert.equal(await store.loadAll(), [paris, singapore]);
+    await store.remove('paris-floor-4');
+    assert.equal(await store.loadAll(), [singapore]);
+
+    env.kubectlOk(['patch', 'secret', 'test-status', '-n', NS, '--type=merge', '-p', JSON.stringify({ data: { broken: Buffer.from('not gzip').toString('base64') } })]);
+    const before = env.kubectlOk(['get', 'secret', 'test-status', '-n', NS, '-o', 'json']);
+    const err = await store.loadAll().then(() => undefined, (e: Error) => e);
+    assert.match(err?.message ?? '', /provisioning status: Secret fleet\/test-status key "broken" is unreadable/);
+    assert.is(env.kubectlOk(['get', 'secret', 'test-status', '-n', NS, '-o', 'json']), before, 'the Secret is left as it was');
   });
 
   test('two sharded operators split the fleet: each updates its own devices and owns only its labelled objects', async () => {
