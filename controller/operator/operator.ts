@@ -53,7 +53,11 @@ export interface OperatorOptions {
   staleAfterMs?: number;
   /** Secret in `namespace` receiving provisioning verification codes (seed 004). Default fleetward-provisioning-codes. */
   codesSecret?: string;
-  /** Secret in `namespace` keeping provisioning batch statuses across leaders. Default: the codes Secret's name + `-status`. */
+  /**
+   * Secret in `namespace` keeping provisioning batch statuses across leaders. Default: the codes Secret's name
+   * + `-status`, + `-<shard>` when sharded: a shard must not read another's batches as ones no longer declared
+   * (it would forget their devices at the back end).
+   */
   statusSecret?: string;
   /** Called after each pass (tests, demo). */
   afterPass?: (r: PassResult) => void;
@@ -156,7 +160,7 @@ export class Operator {
       // (code hashes, expiry) to another, so a new leader keeps the codes already handed out.
       provisioningStores: {
         secrets: new KubernetesCodeSecretStore(o.client, o.namespace, codesSecret),
-        store: new KubernetesProvisioningStatusStore(o.client, o.namespace, o.statusSecret ?? `${codesSecret}-status`),
+        store: new KubernetesProvisioningStatusStore(o.client, o.namespace, o.statusSecret ?? `${codesSecret}-status${o.shard ? `-${o.shard}` : ''}`),
       },
     });
     this.#loop = new ReconcileLoop(this.#reconciler, {

@@ -242,6 +242,16 @@ spec: { order: 4 }
     expectRights(sa, [{ verbs: ['create', 'delete'], resources: ['pods', 'deployments.apps', 'clusterroles.rbac.authorization.k8s.io'], allowed: false }], FLEET_NS);
   });
 
+  test('a sharded release may write only its own shard\'s provisioning-status Secret, beside the shared codes Secret', () => {
+    type Rule = { resources?: string[]; resourceNames?: string[]; verbs: string[] };
+    const secretNames = (args: string[]) => {
+      const role = render(args).find((o) => o.kind === 'Role' && o.metadata.namespace === SYSTEM_NS) as unknown as { rules: Rule[] };
+      return role.rules.filter((r) => r.resources?.includes('secrets') && r.verbs.includes('update')).flatMap((r) => r.resourceNames ?? []);
+    };
+    assert.equal(secretNames([]), ['fleetward-provisioning-codes', 'fleetward-provisioning-codes-status']);
+    assert.equal(secretNames(['--set', 'operator.shard=emea']), ['fleetward-provisioning-codes', 'fleetward-provisioning-codes-status-emea']);
+  });
+
   test('helm uninstall removes what it installed and leaves the CRDs (and so the users\' objects) in place', () => {
     const r = env.helm(['uninstall', RELEASE, '-n', SYSTEM_NS]);
     assert.is(r.code, 0, r.stderr);

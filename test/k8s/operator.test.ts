@@ -289,7 +289,7 @@ if ('skip' in assets) {
     assert.is(env.kubectlOk(['get', 'secret', 'test-status', '-n', NS, '-o', 'json']), before, 'the Secret is left as it was');
   });
 
-  test('two sharded operators split the fleet: each updates its own devices and owns only its labelled objects', async () => {
+  test('two sharded operators split the fleet: each updates its own devices, owns only its labelled objects and keeps its own provisioning status', async () => {
     const SNS = 'sharded';
     env.kubectlOk(['create', 'namespace', SNS]);
     const shardConfig = `
@@ -307,7 +307,12 @@ apiVersion: fleetward.dev/v1alpha1
 kind: DeviceGroup
 metadata: { name: ${shard}-phones, labels: { fleetward.dev/shard: ${shard} } }
 spec: { selector: { deviceTypes: [ipPhone], matchLabels: { region: ${shard} } }, updatePhase: fast, maintenanceWindow: always }
-`).join('')}`;
+`).join('')}---
+apiVersion: fleetward.dev/v1alpha1
+kind: ProvisioningBatch
+metadata: { name: emea-desks, labels: { fleetward.dev/shard: emea } }
+spec: { devices: [{ macAddress: 44-DB-D2-F5-30-01, location: Desk 30.01 }] }
+`;
     env.kubectlOk(['apply', '-n', SNS, '-f', '-'], { input: shardConfig });
     const shardClock = new TestClock(START, SPEED);
     const phones = ['emea', 'emea', 'amer', 'amer'].map((shard, i) => ({
@@ -318,9 +323,15 @@ spec: { selector: { deviceTypes: [ipPhone], matchLabels: { region: ${shard} } },
     const shared = createDriver('simulator', { simulator: { fleet: { devices: phones, releases: FLEET.releases.concat([
       { component: 'firmware', version: PHONE_FIRMWARE.to, manufacturer: 'Yealink', models: ['MP58'], releasedAt: '2026-11-20T00:00:00Z', label: 'verified' },
     ]) }, clock: shardClock, behaviour: BEHAVIOUR } }) as SimulatorDriver;
-    const operators = ['emea', 'amer'].map((shard) => new Operator({
+    // Every device the provisioning back end is told to forget.
+    const backend = shared.provisioning;
+    const forgotten: string[] = [];
+    const unregister = backend.unregister.bind(backend);
+    backend.unregister = async (mac: string) => { forgotten.push(mac); await unregister(mac); };
+    const passes = { emea: 0, amer: 0 };
+    const operators = (['emea', 'amer'] as const).map((shard) => new Operator({
       client: new KubeClient(loadKubeConfig(env.kubeconfig)), driver: createDriver('simulator', { simulator: shared.simulator }),
-      clock: shardClock, logger: silentLogger, namespace: SNS, watchNamespaces: [SNS], shard, resyncMs: 10 * 60_000,
+      clock: shardClock, logger: silentLogger, namespace: SNS, watchNamespaces: [SNS], shard, resyncMs: 10 * 60_000, afterPass: () => { passes[shard]++; },
       leaderElection: { enabled: true, leaseName: `fleetward-leader-${shard}` },
     }));
     for (const op of operators) await op.start();
@@ -338,6 +349,16 @@ spec: { selector: { deviceTypes: [ipPhone], matchLabels: { region: ${shard} } },
       // The shared, unlabelled config is read by both shards and owned by neither: nobody writes its status.
       const phase = JSON.parse(env.kubectlOk(['get', 'updatephase.fleetward.dev', 'fast', '-n', SNS, '-o', 'json'])) as Obj;
       assert.is(phase.status, undefined);
+
+      // Provisioning state is per shard: amer does not take emea's batch for one no longer declared.
+      await eventually('emea\'s batch status in its own Secret', () => {
+        const r = env.kubectl(['get', 'secret', 'fleetward-provisioning-codes-status-emea', '-n', SNS, '-o', 'jsonpath={.data}']);
+        return r.code === 0 && r.stdout.includes('emea-desks') ? true : undefined;
+      }, 30_000);
+      const amerPasses = passes.amer;
+      await eventually('three more passes of amer', () => (passes.amer >= amerPasses + 3 ? true : undefined), 30_000);
+      assert.equal(forgotten, [], 'no shard forgot a device at the back end');
+      assert.ok((await backend.list()).some((r) => r.macAddress === '44-DB-D2-F5-30-01'), 'emea\'s device stays registered');
     } finally {
       for (const op of operators) await op.stop();
     }
