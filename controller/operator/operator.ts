@@ -51,7 +51,11 @@ export interface OperatorOptions {
   stateDir?: string;
   /** Informer staleness limit, wall ms. Default 10 min. */
   staleAfterMs?: number;
-  /** Secret in `namespace` receiving provisioning verification codes (seed 004). Default fleetward-provisioning-codes. */
+  /**
+   * Secret in `namespace` receiving provisioning verification codes (seed 004). Default
+   * fleetward-provisioning-codes; a sharded operator appends `-<shard>`: each shard deletes the codes of
+   * batches it does not own, so shards sharing one Secret would delete each other's codes every pass.
+   */
   codesSecret?: string;
   /**
    * Secret in `namespace` keeping provisioning batch statuses across leaders. Default: the codes Secret's name
@@ -147,7 +151,11 @@ export class Operator {
   #startLoop(): void {
     if (this.#loop || this.#stopped) return;
     const o = this.#o;
-    const codesSecret = o.codesSecret ?? 'fleetward-provisioning-codes';
+    // One pair of Secrets per shard: a shard drops the codes and statuses of batches it does not own.
+    const base = o.codesSecret ?? 'fleetward-provisioning-codes';
+    const shardSuffix = o.shard ? `-${o.shard}` : '';
+    const codesSecret = `${base}${shardSuffix}`;
+    const statusSecret = o.statusSecret ?? `${base}-status${shardSuffix}`;
     const plan: PlanFn = (desired, observed, now, opts) => {
       const p = planFleet(desired, observed, now, opts);
       this.#lastPlan = p;
@@ -160,7 +168,7 @@ export class Operator {
       // (code hashes, expiry) to another, so a new leader keeps the codes already handed out.
       provisioningStores: {
         secrets: new KubernetesCodeSecretStore(o.client, o.namespace, codesSecret),
-        store: new KubernetesProvisioningStatusStore(o.client, o.namespace, o.statusSecret ?? `${codesSecret}-status${o.shard ? `-${o.shard}` : ''}`),
+        store: new KubernetesProvisioningStatusStore(o.client, o.namespace, statusSecret),
       },
     });
     this.#loop = new ReconcileLoop(this.#reconciler, {

@@ -289,7 +289,7 @@ if ('skip' in assets) {
     assert.is(env.kubectlOk(['get', 'secret', 'test-status', '-n', NS, '-o', 'json']), before, 'the Secret is left as it was');
   });
 
-  test('two sharded operators split the fleet: each updates its own devices, owns only its labelled objects and keeps its own provisioning status', async () => {
+  test('two sharded operators split the fleet: each updates its own devices, owns only its labelled objects and keeps its own provisioning codes and status', async () => {
     const SNS = 'sharded';
     env.kubectlOk(['create', 'namespace', SNS]);
     const shardConfig = `
@@ -307,12 +307,12 @@ apiVersion: fleetward.dev/v1alpha1
 kind: DeviceGroup
 metadata: { name: ${shard}-phones, labels: { fleetward.dev/shard: ${shard} } }
 spec: { selector: { deviceTypes: [ipPhone], matchLabels: { region: ${shard} } }, updatePhase: fast, maintenanceWindow: always }
-`).join('')}---
+---
 apiVersion: fleetward.dev/v1alpha1
 kind: ProvisioningBatch
-metadata: { name: emea-desks, labels: { fleetward.dev/shard: emea } }
-spec: { devices: [{ macAddress: 44-DB-D2-F5-30-01, location: Desk 30.01 }] }
-`;
+metadata: { name: ${shard}-desks, labels: { fleetward.dev/shard: ${shard} } }
+spec: { devices: [{ macAddress: ${shard === 'emea' ? '44-DB-D2-F5-30-01' : '44-DB-D2-F5-40-01'}, location: Desk ${shard} 1 }] }
+`).join('')}`;
     env.kubectlOk(['apply', '-n', SNS, '-f', '-'], { input: shardConfig });
     const shardClock = new TestClock(START, SPEED);
     const phones = ['emea', 'emea', 'amer', 'amer'].map((shard, i) => ({
@@ -355,10 +355,25 @@ spec: { devices: [{ macAddress: 44-DB-D2-F5-30-01, location: Desk 30.01 }] }
         const r = env.kubectl(['get', 'secret', 'fleetward-provisioning-codes-status-emea', '-n', SNS, '-o', 'jsonpath={.data}']);
         return r.code === 0 && r.stdout.includes('emea-desks') ? true : undefined;
       }, 30_000);
-      const amerPasses = passes.amer;
-      await eventually('three more passes of amer', () => (passes.amer >= amerPasses + 3 ? true : undefined), 30_000);
+      // Codes are per shard too: each shard drops the codes of batches it does not own, so in one shared
+      // Secret each would delete the other's codes and they would be issued again every pass.
+      const codesOf = (shard: string) => {
+        const r = env.kubectl(['get', 'secret', `fleetward-provisioning-codes-${shard}`, '-n', SNS, '-o', 'jsonpath={.data}']);
+        return r.code === 0 ? JSON.parse(r.stdout || '{}') as Record<string, string> : undefined;
+      };
+      const issued = {
+        emea: await eventually('emea\'s codes in its own Secret', () => (codesOf('emea')?.['emea-desks'] ? codesOf('emea') : undefined), 30_000),
+        amer: await eventually('amer\'s codes in its own Secret', () => (codesOf('amer')?.['amer-desks'] ? codesOf('amer') : undefined), 30_000),
+      };
+      assert.equal(Object.keys(issued.emea), ['emea-desks'], 'emea\'s Secret holds only its batch');
+      assert.equal(Object.keys(issued.amer), ['amer-desks'], 'amer\'s Secret holds only its batch');
+      const before = { ...passes };
+      await eventually('three more passes of each shard', () => (passes.emea >= before.emea + 3 && passes.amer >= before.amer + 3 ? true : undefined), 30_000);
+      assert.equal(codesOf('emea'), issued.emea, 'emea\'s codes are unchanged after passes of both shards');
+      assert.equal(codesOf('amer'), issued.amer, 'amer\'s codes are unchanged after passes of both shards');
       assert.equal(forgotten, [], 'no shard forgot a device at the back end');
-      assert.ok((await backend.list()).some((r) => r.macAddress === '44-DB-D2-F5-30-01'), 'emea\'s device stays registered');
+      const registered = (await backend.list()).map((r) => r.macAddress);
+      assert.ok(registered.includes('44-DB-D2-F5-30-01') && registered.includes('44-DB-D2-F5-40-01'), 'both shards\' devices stay registered');
     } finally {
       for (const op of operators) await op.stop();
     }

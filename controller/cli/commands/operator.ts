@@ -70,7 +70,7 @@ export function register(program: Command): void {
     .option('--graph-url <url>', 'graph: API base URL (else FLEETWARD_GRAPH_URL)')
     .option('--graph-tenant <id>', 'graph: tenant id (informational)')
     .option('--credentials-secret <name>', 'Secret in the operator namespace holding the driver credentials (key: token)')
-    .option('--codes-secret <name>', 'Secret in the operator namespace receiving provisioning verification codes', 'fleetward-provisioning-codes')
+    .option('--codes-secret <name>', 'Secret in the operator namespace receiving provisioning verification codes (-<shard> appended with --shard)', 'fleetward-provisioning-codes')
     .option('--leader-elect <bool>', 'take part in leader election (true|false)', 'true')
     .option('--lease-name <name>', 'name of the leader Lease', 'fleetward-leader')
     .option('--lease-duration <d>', 'Lease duration', '15s')
