@@ -72,3 +72,16 @@ app.kubernetes.io/instance: {{ .Release.Name }}
   resources: ["events"]
   verbs: ["create", "patch"]
 {{- end }}
+
+{{/*
+The Secrets holding the provisioning codes and batch statuses: provisioning.codesSecretName and its
+-status, each with -<shard> appended for a sharded release, as `fleetward operator --shard` names them
+(each shard drops the codes and statuses of batches it does not own, so shards cannot share them).
+*/}}
+{{- define "fleetward.codesSecretName" -}}
+{{- .Values.provisioning.codesSecretName }}{{ with .Values.operator.shard }}-{{ . }}{{ end }}
+{{- end }}
+
+{{- define "fleetward.statusSecretName" -}}
+{{- .Values.provisioning.codesSecretName }}-status{{ with .Values.operator.shard }}-{{ . }}{{ end }}
+{{- end }}
