@@ -79,6 +79,10 @@ if ('skip' in assets) {
     const t = env.helm(['template', RELEASE, CHART, '--set', 'operator.leaderElection.leaseDuration=fifteen']);
     assert.is.not(t.code, 0);
     assert.match(t.stderr, /leaseDuration/);
+    // The shard names a Lease and Secrets: uppercase or `_` would only fail later, when the Secret is created.
+    const shard = env.helm(['template', RELEASE, CHART, '--set', 'operator.shard=EMEA_1']);
+    assert.is.not(shard.code, 0);
+    assert.match(shard.stderr, /shard/);
   });
 
   test('the rendered Deployment runs non-root on a read-only root filesystem with probes and resources', () => {

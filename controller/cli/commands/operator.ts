@@ -84,20 +84,31 @@ export function register(program: Command): void {
     .option('--start <iso>', 'with --speed: the simulated instant the clock reads at --start-wall')
     .option('--start-wall <iso>', 'with --speed: the wall instant at which the clock read --start (default: now), so several processes share one simulated time')
     .action(async (flags: OperatorFlags) => {
+      // The shard names the Lease and the codes/status Secrets (`<codes-secret>-<shard>`, `<codes-secret>-status-<shard>`).
+      if (flags.shard !== undefined && (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(flags.shard) || flags.shard.length > 40 || /^status(-|$)/.test(flags.shard))) {
+        throw new UsageError(`--shard ${JSON.stringify(flags.shard)}: a lowercase DNS label of at most 40 characters (a-z, 0-9, -), not starting with "status" (it names the shard's Lease and Secrets)`);
+      }
       if (!(DRIVER_NAMES as readonly string[]).includes(flags.driver)) {
         throw new UsageError(`--driver must be one of ${DRIVER_NAMES.join(', ')} (got ${JSON.stringify(flags.driver)})`);
       }
       if (flags.leaderElect !== 'true' && flags.leaderElect !== 'false') throw new UsageError('--leader-elect must be true or false');
       const namespace = flags.namespace ?? process.env.POD_NAMESPACE ?? 'default';
       const logger = createLogger({ level: flags.logLevel });
-      const client = new KubeClient(loadKubeConfig(flags.kubeconfig));
-      const clock = planningClock(flags);
       const leaseDurationMs = durationFlag('--lease-duration', flags.leaseDuration, { positive: true });
       const renewDeadlineMs = durationFlag('--renew-deadline', flags.renewDeadline, { positive: true });
       const retryPeriodMs = durationFlag('--retry-period', flags.retryPeriod, { positive: true });
+      const resyncMs = durationFlag('--resync', flags.resync, { positive: true });
       if (!(retryPeriodMs < renewDeadlineMs && renewDeadlineMs < leaseDurationMs)) {
         throw new UsageError('lease timings must satisfy retry-period < renew-deadline < lease-duration');
       }
+      let kubeConfig;
+      try {
+        kubeConfig = loadKubeConfig(flags.kubeconfig);
+      } catch (err) {
+        throw new UsageError(`cannot read the kubeconfig${flags.kubeconfig ? ` ${flags.kubeconfig}` : ''}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+      const client = new KubeClient(kubeConfig);
+      const clock = planningClock(flags);
 
       let driver: Driver;
       if (flags.driver === 'simulator') {
@@ -118,7 +129,7 @@ export function register(program: Command): void {
         ...(flags.shard ? { shard: flags.shard } : {}),
         ...(process.env.POD_NAME ? { identity: process.env.POD_NAME } : {}),
         leaderElection: { enabled: flags.leaderElect === 'true', leaseName: flags.leaseName, leaseDurationMs, renewDeadlineMs, retryPeriodMs },
-        resyncMs: durationFlag('--resync', flags.resync, { positive: true }),
+        resyncMs,
         codesSecret: flags.codesSecret,
         ...(flags.stateDir ? { stateDir: flags.stateDir } : {}),
       });
