@@ -25,6 +25,7 @@ import {
 import { summarize } from '../status/conditions.ts';
 import { inFlightDevices, nextStart, rolloutComplete, summarizeProgress } from './progress.ts';
 import * as R from './reasons.ts';
+import { isUpToDate } from '../planner/outcomes.ts';
 
 export type PlanFn = (desired: DesiredState, observed: ObservedState, now: Date, opts?: { revision?: string }) => Plan;
 
@@ -494,7 +495,7 @@ function objectStatuses(previous: Record<string, ObjectStatus>, plan: Plan, revi
     if (obj.kind === 'DeviceGroup') {
       const members = plan.devices.filter((d) => d.group === obj.metadata.name);
       const count = (pred: (d: typeof members[number]) => boolean) => members.filter(pred).length;
-      const upToDate = count((d) => d.components.every((c) => c.state === 'UpToDate'));
+      const upToDate = count(isUpToDate);
       const failedIds = members.filter((d) => d.components.some((c) => c.state === 'Failed')).map((d) => d.id);
       const progressing = count((d) => inFlight.has(d.id) || d.components.some((c) => c.state === 'Due'));
       const pausedIds = members.filter((d) => d.components.some((c) => c.reason === PlannerReason.ReleasePaused)).map((d) => d.id);

@@ -227,6 +227,18 @@ test('a group moved to a window that is closed now stops new operations', async 
   await f.close();
 });
 
+test('a group whose devices run the newest firmware is UpToDate, whatever their manual-only apps run', async () => {
+  // companyPortal is updated only by a SoftwareUpdate (seed 000): it must not keep the group from UpToDate.
+  const phone = aPhone('p1', { software: { firmware: '122.15.0.44', companyPortal: '5.0.6301.0' } });
+  const f = new Fixture({ devices: [phone], releases: [...catalog(), { ...aRelease('5.0.6402.0'), component: 'companyPortal' }] });
+  await f.reconciler.reconcile();
+  const group = f.store.readObjects()['DeviceGroup/phones']!;
+  assert.is(group.upToDate, 1);
+  const ready = getCondition(group.conditions, 'Ready')!;
+  assert.equal([ready.status, ready.reason, ready.message], ['True', 'UpToDate', '1 of 1 device(s) up to date, none being updated']);
+  await f.close();
+});
+
 test('per-object status says Ready with the revision applied, and is not rewritten when nothing changed', async () => {
   const f = new Fixture({ devices: [aPhone('p1')], releases: catalog() });
   const r = await f.reconciler.reconcile();

@@ -4,6 +4,7 @@ import { COMPONENTS } from '../../api/types.ts';
 import type { Component } from '../../api/types.ts';
 import type { AssignmentField, PlanDiff } from '../../planner/diff.ts';
 import type { ComponentPlan, ComponentState, DevicePlan, Plan, ReleasePlan } from '../../planner/types.ts';
+import { isQuiet, isUpToDate } from '../../planner/outcomes.ts';
 
 export const STATES: readonly ComponentState[] = ['UpToDate', 'Due', 'Scheduled', 'InProgress', 'Held', 'Failed', 'Blocked'];
 
@@ -68,11 +69,6 @@ export function deviceSections(plan: Plan): DeviceSection[] {
     || byString(a.maintenanceWindow, b.maintenanceWindow));
 }
 
-/** Nothing to list for the device: every component up to date, or not updated automatically by design. */
-export function isUpToDate(d: DevicePlan): boolean {
-  return d.components.every((c) => c.state === 'UpToDate' || isQuiet(c));
-}
-
 /**
  * At most `limit` devices of a section, preferring those with something pending (a reader cares
  * about them more than about devices already up to date), shown in id order.
@@ -94,15 +90,8 @@ export function pickDevices(devices: DevicePlan[], limit: number): { shown: Devi
   return { shown, hidden: devices.length - shown.length, hiddenUpToDate };
 }
 
-/**
- * Components that are not updated automatically by design (manual-only components, or left out of
- * the group's autoUpdate): counted in the summary and present in JSON, but not listed device by
- * device, where they would bury what is actually pending.
- */
-const QUIET_REASONS = new Set(['ManualOnlyComponent', 'AutoUpdateDisabled']);
-export function isQuiet(c: ComponentPlan): boolean {
-  return c.state === 'Blocked' && QUIET_REASONS.has(c.reason);
-}
+/** Components not updated automatically by design (planner/outcomes.ts): counted in the summary and present
+ * in JSON, but not listed device by device, where they would bury what is actually pending. */
 export function quietCount(plan: Plan): number {
   let n = 0;
   for (const d of plan.devices) for (const c of d.components) if (isQuiet(c)) n++;
