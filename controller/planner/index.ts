@@ -18,6 +18,7 @@ import { cloudManualOnly, componentManualOnly, tenantPause } from './tenant.ts';
 import type { ComponentPlan, DevicePlan, Plan, PlannedOperation } from './types.ts';
 import { UP_TO_DATE, chooseTarget, newestVerified, unknownVersion, type Choice } from './versions.ts';
 import { activityHold, noWindow } from './windows.ts';
+import { oneUpdateAtATime } from './sequence.ts';
 
 type Gate = (ci: ComponentInput, ctx: PlanContext) => Decision | null;
 type TargetCheck = (ci: ComponentInput, choice: Choice, ctx: PlanContext) => Decision | null;
@@ -131,12 +132,14 @@ export function plan(desired: DesiredState, observed: ObservedState, now: Date, 
   // Each device's components are collected here and copied out at their exact size: an array grown
   // by push keeps room for 17, which at 100k devices is megabytes the collector copies for nothing.
   const scratch: ComponentPlan[] = [];
+  const dueNow: PlannedOperation[] = [];
   const ci: ComponentInput = { d: inputs[0]!, component: 'firmware', current: null, entry: undefined, currentRelease: undefined, history: EMPTY_HISTORY, manual: null };
   for (let i = 0; i < inputs.length; i++) {
     const d = inputs[i]!;
     const device = d.device;
     const row = d.row;
     scratch.length = 0;
+    dueNow.length = 0;
     for (let c = 0; c < COMPONENTS.length; c++) {
       const component: Component = COMPONENTS[c]!;
       const current = device.software?.[component] ?? null;
@@ -163,11 +166,13 @@ export function plan(desired: DesiredState, observed: ObservedState, now: Date, 
         const op: PlannedOperation = { deviceId: device.id, component, fromVersion: current, toVersion: dec.target, reason: dec.reason };
         if (dec.forced) op.forced = true;
         if (dec.softwareUpdate) op.softwareUpdate = dec.softwareUpdate;
-        operations.push(op);
+        dueNow.push(op);
         if (dec.forced) ctx.findings.add(Finding.ForcedUpdate, `SoftwareUpdate ${dec.softwareUpdate} forces {count} operation{s} now (recorded on each operation)`, [`SoftwareUpdate/${dec.softwareUpdate}`]);
       }
       if (!dec.softwareUpdate) paths.add(d, entry, current, dec, ctx.now);
     }
+    const issue = oneUpdateAtATime(scratch, dueNow);
+    if (issue) operations.push(issue);
     devices[i] = {
       id: device.id,
       group: d.group?.name ?? null,

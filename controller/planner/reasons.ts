@@ -51,6 +51,8 @@ export const Reason = {
   // ---- in flight ----
   /** The driver already has an operation queued / scheduled / in progress for it: never issued twice. (003 409 Conflict) */
   OperationInFlight: 'OperationInFlight',
+  /** Another component of the device is in flight or goes first: one update per device at a time. (003 409 Conflict) */
+  OneUpdateAtATime: 'OneUpdateAtATime',
 
   // ---- failures ----
   /** An operation ran past FleetPolicy.operationTimeout and counts as failed. (000 FAQ; devices that hang must not stall) */

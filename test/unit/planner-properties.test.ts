@@ -185,10 +185,11 @@ test('no automatic operation starts before releasedAt + the phase deferral, or b
   }), RUNS);
 });
 
-test('no automatic operation for an unknown version; no operation skipping a minimumVersion, to a blocked release, downgrading, or while one is in flight', () => {
+test('no automatic operation for an unknown version; no operation skipping a minimumVersion, to a blocked release, downgrading, while one is in flight, or beside another for the same device', () => {
   fc.assert(fc.property(arbWorld, (w) => {
     const p = run(w);
     const inFlight = new Set(w.operations.filter((o) => ['queued', 'scheduled', 'inProgress'].includes(o.status) && Date.parse(o.startedAt ?? o.createdAt) + 4 * 3_600_000 > w.now).map((o) => o.deviceId));
+    const issued = new Set<string>();
     for (const op of p.operations) {
       const r = w.releases.find((x) => x.version === op.toVersion)!;
       assert.ok(!r.blocked, `${op.toVersion} is not blocked`);
@@ -200,6 +201,8 @@ test('no automatic operation for an unknown version; no operation skipping a min
       if (r.minimumVersion) assert.ok(compareVersions(op.fromVersion!, r.minimumVersion) >= 0, `${op.deviceId}: ${op.fromVersion} → ${op.toVersion} skips ${r.minimumVersion}`);
       assert.ok(compareVersions(op.toVersion, op.fromVersion!) > 0, 'never a downgrade');
       assert.not.ok(inFlight.has(op.deviceId), `${op.deviceId} already has an operation in flight`);
+      assert.not.ok(issued.has(op.deviceId), `${op.deviceId} gets a second operation in the same plan`);
+      issued.add(op.deviceId);
     }
     const manual = manualTargets(w, p);
     for (const d of p.devices) {

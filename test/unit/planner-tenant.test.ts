@@ -60,9 +60,10 @@ test('a paused tenant can still update manually', () => {
   assert.equal([componentOf(p, 'p', 'firmware').state, componentOf(p, 'p', 'firmware').reason], ['Due', 'ManualUpdate']);
 });
 
-test('only firmware and the Teams app update automatically', () => {
+test('only firmware and the Teams app update automatically (firmware first: one update per device at a time)', () => {
   const p = run();
-  assert.equal(p.operations.map((o) => o.component).sort(), ['firmware', 'teamsClient']);
+  assert.equal(p.operations.map((o) => o.component), ['firmware']);
+  assert.equal([componentOf(p, 'p', 'teamsClient').state, componentOf(p, 'p', 'teamsClient').reason], ['Scheduled', 'OneUpdateAtATime']);
   for (const c of ['adminAgent', 'companyPortal'] as const) {
     assert.equal([componentOf(p, 'p', c).state, componentOf(p, 'p', c).reason], ['Blocked', 'ManualOnlyComponent']);
   }
@@ -74,8 +75,9 @@ test('a manual-only component with nothing newer is simply up to date', () => {
 });
 
 test('a SoftwareUpdate updates a manual-only component', () => {
-  const p = run(undefined, aSoftwareUpdate('agent', { component: 'adminAgent', version: 'latest', target: { devices: ['p'] } }));
-  assert.ok(p.operations.some((o) => o.component === 'adminAgent' && o.toVersion === '1.0.0.2' && o.softwareUpdate === 'agent'));
+  const update = aSoftwareUpdate('agent', { component: 'adminAgent', version: 'latest', target: { devices: ['p'] } });
+  const p = planAt(config(...objs, update), fleet([aPhone({ id: 'p', software: { adminAgent: '1.0.0.1' } })], releases));
+  assert.equal(p.operations.map((o) => [o.component, o.toVersion, o.softwareUpdate]), [['adminAgent', '1.0.0.2', 'agent']]);
 });
 
 test.run();
