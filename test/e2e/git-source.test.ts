@@ -6,29 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GitSource } from '../../controller/sources/git.ts';
 import { createRepo, git, gitAsync, startGitServer, type GitServer } from '../support/git-server.ts';
+import { aGroup, anAlwaysWindow } from '../support/reconciler-fixture.ts';
 
 const TOKEN = 's3cret-git-token';
 
-const windowYaml = (name: string, start: string, end: string, days = '[Sunday]') => `apiVersion: fleetward.dev/v1alpha1
-kind: MaintenanceWindow
-metadata:
-  name: ${name}
-spec:
-  start: "${start}"
-  end: "${end}"
-  days: ${days}
-  timeZone: device
-`;
-const groupYaml = (name: string, windowName: string) => `apiVersion: fleetward.dev/v1alpha1
-kind: DeviceGroup
-metadata:
-  name: ${name}
-spec:
-  selector:
-    deviceTypes: [ipPhone]
-  updatePhase: Validation
-  maintenanceWindow: ${windowName}
-`;
+/** A Sunday window (the fixture's window builder, other hours). */
+const windowYaml = (name: string, start: string, end: string) => anAlwaysWindow(name, '[Sunday]', start, end);
 
 let server: GitServer;
 const dirs: string[] = [];
@@ -50,7 +33,7 @@ test('the revision is the commit SHA and holds the objects under --path only', a
   const repo = createRepo(server, 'paths', { token: TOKEN });
   const sha = await repo.commit({
     'fleet/windows.yaml': windowYaml('sunday', '01:00', '04:00'),
-    'fleet/groups.yaml': groupYaml('phones', 'sunday'),
+    'fleet/groups.yaml': aGroup('phones', 'sunday'),
     'other/ignored.yaml': 'this: is not a fleetward object\n',
     'README.md': '# not config\n',
   });
