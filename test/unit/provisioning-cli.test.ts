@@ -87,8 +87,9 @@ test('regenerate --device records a request the next pass honours for that devic
   const w = await aStateDir();
   try {
     const before = await w.codes();
-    w.clock.set(new Date(Date.now() + 60_000)); // the CLI dates its request by the wall clock
-    const out = await fleetward('provision', 'regenerate', 'desks', '--device', 'aa:bb:cc:30:00:01', '--state-dir', w.stateDir);
+    // Both codes are still valid at 09:02 (they expire at 09:00 the next day): only the request replaces one.
+    const out = await fleetward('provision', 'regenerate', 'desks', '--device', 'aa:bb:cc:30:00:01', '--state-dir', w.stateDir, '--at', '2026-11-23T09:01:00Z');
+    w.clock.set('2026-11-23T09:02:00Z');
     assert.is(out.code, 0, out.stderr);
     assert.match(out.stdout, /AA-BB-CC-30-00-01 .* next reconcile pass/);
     await w.pass();
@@ -110,6 +111,7 @@ test('bad input is one line on stderr, exit 2, and nothing is written', async ()
       [['provision', 'regenerate', 'lobby', '--state-dir', w.stateDir], /no provisioning batch "lobby"/],
       [['provision', 'export', 'lobby', '--state-dir', w.stateDir], /no provisioning batch "lobby"/],
       [['provision', 'export', 'desks', '--state-dir', w.stateDir, '--at', 'soon'], /--at "soon" is not an ISO-8601 instant/],
+      [['provision', 'regenerate', 'desks', '--state-dir', w.stateDir, '--at', 'soon'], /--at "soon" is not an ISO-8601 instant/],
       [['provision', 'status', '--state-dir', w.stateDir, '-o', 'yaml'], /-o yaml: choose text or json/],
     ];
     const results = await Promise.all(cases.map(([args]) => fleetward(...args)));

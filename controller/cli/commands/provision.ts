@@ -37,6 +37,16 @@ export function runClockNow(stateDir: string): Date {
   return systemClock.now();
 }
 
+/**
+ * `--at`: the instant a command acts at. Given, it pins the command's clock (tests and scripts replaying a
+ * day); absent, the run's clock (runClockNow).
+ */
+function atFlag(at: string | undefined, stateDir: string): Date {
+  const when = at === undefined ? runClockNow(stateDir) : new Date(at);
+  if (Number.isNaN(when.getTime())) throw new UsageError(`--at ${JSON.stringify(at)} is not an ISO-8601 instant such as 2026-11-23T09:00:00Z`);
+  return when;
+}
+
 export const EXPORT_COLUMNS = ['macAddress', 'location', 'code', 'expiresAt'] as const;
 
 export interface ExportedCode { macAddress: string; location: string; code: string; expiresAt: string }
@@ -81,8 +91,7 @@ export function register(program: Command): void {
     .option('--output <file>', 'write to this file (mode 0600) instead of standard output')
     .option('--at <instant>', 'judge expiry at this ISO-8601 instant (default: now, on the run\'s simulated clock when it has one)')
     .action(async (batch: string, opts: { stateDir?: string; output?: string; at?: string }) => {
-      const at = opts.at === undefined ? runClockNow(stateDirOf(opts)) : new Date(opts.at);
-      if (Number.isNaN(at.getTime())) throw new UsageError(`--at ${JSON.stringify(opts.at)} is not an ISO-8601 instant such as 2026-11-23T09:00:00Z`);
+      const at = atFlag(opts.at, stateDirOf(opts));
       const { rows, status } = await exportCodes(stateDirOf(opts), batch, at);
       const csv = stringify(rows, { header: true, columns: [...EXPORT_COLUMNS], record_delimiter: 'unix' });
       if (opts.output) {
@@ -103,8 +112,10 @@ export function register(program: Command): void {
     .argument('<batch>', 'ProvisioningBatch name')
     .option('--device <mac>', 'one device, by MAC address')
     .option('--state-dir <dir>', STATE_DIR_HELP)
-    .action(async (batch: string, opts: { device?: string; stateDir?: string }) => {
+    .option('--at <instant>', 'date the request at this ISO-8601 instant: codes issued before it are replaced (default: now, on the run\'s simulated clock when it has one)')
+    .action(async (batch: string, opts: { device?: string; stateDir?: string; at?: string }) => {
       const stateDir = stateDirOf(opts);
+      const at = atFlag(opts.at, stateDir);
       let mac: string | undefined;
       if (opts.device !== undefined) {
         mac = normalizeMac(opts.device);
@@ -113,7 +124,7 @@ export function register(program: Command): void {
       const status = (await new FileProvisioningStatusStore(stateDir).loadAll()).find((s) => s.batch === batch);
       if (!status) throw new UsageError(`no provisioning batch ${JSON.stringify(batch)} in ${stateDir}: has \`fleetward run\` reconciled it yet?`);
       if (mac && !status.devices.some((d) => d.macAddress === mac)) throw new UsageError(`ProvisioningBatch/${batch} has no device ${mac}`);
-      await new FileRegenerationRequests(stateDir).add({ batch, ...(mac ? { macAddress: mac } : {}), requestedAt: runClockNow(stateDir).toISOString() });
+      await new FileRegenerationRequests(stateDir).add({ batch, ...(mac ? { macAddress: mac } : {}), requestedAt: at.toISOString() });
       process.stdout.write(`New code${mac ? ` for ${mac}` : 's for every device awaiting activation'} in ProvisioningBatch/${batch} will be issued on the next reconcile pass; then run \`fleetward provision export ${batch}\`.\n`);
     });
 
