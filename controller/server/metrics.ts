@@ -40,7 +40,7 @@ export class Metrics {
     });
     this.webhooks = new Counter({
       name: 'fleetward_webhooks_total',
-      help: 'Webhook deliveries on /hooks/git, by result (accepted, bad_signature, …).',
+      help: 'Webhook deliveries on /hooks/git, by result: accepted, duplicate (a verified delivery seen before: no fetch), and the refused ones bad_signature, no_secret, too_large.',
       labelNames: ['result'],
       registers: [this.registry],
     });

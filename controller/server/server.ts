@@ -1,11 +1,18 @@
 // The loop's HTTP endpoints: /healthz (the process answers), /readyz (a revision is in force and the
 // driver answered the last pass), /metrics (Prometheus), and POST /hooks/git (a signed push notification
 // that makes the git source fetch now). Nothing here changes state except asking for a fetch.
+//
+// The webhook is reachable by anyone who can reach the port: a verified delivery seen before (same delivery
+// id or same signature, within 10 minutes) answers 200 and asks for nothing; refusals are counted in the
+// metric and logged at a bounded rate (refusal-log.ts); the git source coalesces and rate-limits the
+// fetches that accepted deliveries ask for (sources/git.ts).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../util/clock.ts';
 import type { Metrics } from './metrics.ts';
-import { SIGNATURE_HEADER, verifySignature } from './webhook.ts';
+import { RefusalLog } from './refusal-log.ts';
+import { deliveryKeys, RecentDeliveries, SIGNATURE_HEADER, verifySignature } from './webhook.ts';
 
 export interface ServerOptions {
   metrics: Metrics;
@@ -18,6 +25,14 @@ export interface ServerOptions {
   webhookSecret?: string;
   /** Largest webhook body accepted. Default 1 MiB. */
   maxBodyBytes?: number;
+  /** Time for the duplicate window and the refusal summaries (wall time by default). */
+  clock?: Clock;
+}
+
+interface HookState {
+  deliveries: RecentDeliveries;
+  refusals: RefusalLog;
+  clock: Clock;
 }
 
 export interface RunningServer {
@@ -27,8 +42,10 @@ export interface RunningServer {
 }
 
 export async function startServer(port: number, host: string, o: ServerOptions): Promise<RunningServer> {
+  const clock = o.clock ?? systemClock;
+  const hooks: HookState = { deliveries: new RecentDeliveries(), refusals: new RefusalLog(o.logger, clock), clock };
   const server = createServer((req, res) => {
-    handle(req, res, o).catch((err: unknown) => {
+    handle(req, res, o, hooks).catch((err: unknown) => {
       o.logger.error({ err }, 'http handler failed');
       if (!res.headersSent) send(res, 500, 'internal error\n');
       else res.destroy();
@@ -41,11 +58,11 @@ export async function startServer(port: number, host: string, o: ServerOptions):
   const actual = (server.address() as AddressInfo).port;
   return {
     server, port: actual,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () => new Promise<void>((resolve) => { hooks.refusals.close(); server.closeAllConnections(); server.close(() => resolve()); }),
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, o: ServerOptions): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, o: ServerOptions, hooks: HookState): Promise<void> {
   const path = (req.url ?? '/').split('?')[0];
   if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) return send(res, 200, 'ok\n');
   if (path === '/readyz' && (req.method === 'GET' || req.method === 'HEAD')) {
@@ -61,19 +78,26 @@ async function handle(req: IncomingMessage, res: ServerResponse, o: ServerOption
     if (req.method !== 'POST') return send(res, 405, 'POST only\n', { allow: 'POST' });
     if (!o.onGitHook) { req.resume(); return send(res, 404, 'no git source\n'); }
     const body = await readBody(req, o.maxBodyBytes ?? 1024 * 1024);
+    const remote = req.socket.remoteAddress;
     if (body === undefined) {
       o.metrics.webhooks.inc({ result: 'too_large' });
+      hooks.refusals.note('too_large', `webhook refused: body larger than ${o.maxBodyBytes ?? 1024 * 1024} bytes`, remote);
       return send(res, 413, 'body too large\n');
     }
     if (!o.webhookSecret) {
       o.metrics.webhooks.inc({ result: 'no_secret' });
-      o.logger.warn('webhook refused: no webhook secret configured (--webhook-secret-file or FLEETWARD_WEBHOOK_SECRET)');
+      hooks.refusals.note('no_secret', 'webhook refused: no webhook secret configured (--webhook-secret-file or FLEETWARD_WEBHOOK_SECRET)', remote);
       return send(res, 403, 'webhooks are disabled: no secret configured\n');
     }
-    if (!verifySignature(o.webhookSecret, body, req.headers[SIGNATURE_HEADER])) {
+    const signature = req.headers[SIGNATURE_HEADER];
+    if (!verifySignature(o.webhookSecret, body, signature)) {
       o.metrics.webhooks.inc({ result: 'bad_signature' });
-      o.logger.warn({ remote: req.socket.remoteAddress }, 'webhook refused: bad or missing X-Hub-Signature-256');
+      hooks.refusals.note('bad_signature', 'webhook refused: bad or missing X-Hub-Signature-256', remote);
       return send(res, 401, 'bad signature\n');
+    }
+    if (hooks.deliveries.check(deliveryKeys(req.headers, signature as string), hooks.clock.now().getTime())) {
+      o.metrics.webhooks.inc({ result: 'duplicate' });
+      return send(res, 200, 'duplicate delivery: already handled\n');
     }
     o.metrics.webhooks.inc({ result: 'accepted' });
     o.logger.info('webhook accepted: fetching');

@@ -1,6 +1,9 @@
 // `--repo URL [--branch B] [--path P]`: the config from a git repository, read with isomorphic-git (no
 // `git` binary needed at run time). The revision id is the commit SHA. The clone lives in the state
 // directory; it is fetched when the fetch interval passes or a signed webhook asks (controller/server).
+// Fetches are coalesced and rate-limited, since a webhook can be posted by anyone holding a signed body:
+// a trigger while a fetch is due or running is absorbed (one more fetch afterwards at most), and two fetches
+// start at least `minFetchIntervalMs` apart; a trigger inside that time is deferred to its end, never dropped.
 // Files are read straight from the commit's tree: there is no checkout a stray file could leak into.
 //
 // The repository is untrusted input: paths outside `--path` are never read, oversized files are refused,
@@ -11,6 +14,7 @@ import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
 import { formatConfigError, loadDocuments } from './load.ts';
 import type { Source, SourceResult } from './source.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
 
 export interface GitSourceOptions {
   url: string;
@@ -25,6 +29,10 @@ export interface GitSourceOptions {
   username?: string;
   /** How often to fetch even without a webhook. Default 60 s; 0 = only on webhook. */
   fetchIntervalMs?: number;
+  /** Fewest ms between the starts of two fetches (the clone counts), however many triggers come. Default 5 s. */
+  minFetchIntervalMs?: number;
+  /** Time for the fetch rate limit: wall time by default (it protects the git server, not the simulation). */
+  clock?: Clock;
 }
 
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
@@ -35,23 +43,49 @@ export class GitSource implements Source {
   readonly description: string;
   readonly #o: Required<Omit<GitSourceOptions, 'token'>> & { token?: string };
   #cloned = false;
+  /** The next load fetches. */
   #fetchRequested = true;
+  /** A fetch (or the clone) is running. */
+  #fetching = false;
+  /** A trigger came while fetching: one more fetch once it ends. */
+  #again = false;
+  /** When the last fetch started, on the rate limit's clock. */
+  #lastFetchAt: number | undefined;
+  /** A deferred trigger waiting for the rate limit. */
+  #deferred: AbortController | undefined;
   #timer: NodeJS.Timeout | undefined;
   #kick: (() => void) | undefined;
   #last: { sha: string; result: SourceResult } | undefined;
 
   constructor(opts: GitSourceOptions) {
     this.#o = {
-      branch: 'main', path: '', username: 'x-access-token', fetchIntervalMs: 60_000, ...opts,
+      branch: 'main', path: '', username: 'x-access-token', fetchIntervalMs: 60_000, minFetchIntervalMs: 5_000, clock: systemClock, ...opts,
     };
     this.#o.path = normalizeRepoPath(this.#o.path);
     this.description = `git:${redactUrl(this.#o.url)}#${this.#o.branch}${this.#o.path ? ':' + this.#o.path : ''}`;
   }
 
-  /** Asks for a fetch on the next pass and for that pass to come now (the webhook calls this). */
+  /**
+   * Asks for a fetch on the next pass and for that pass to come now (the webhook and the fetch interval call
+   * this), within the rate limit: absorbed when a fetch is already due, remembered when one is running,
+   * deferred when the last one started less than `minFetchIntervalMs` ago.
+   */
   refresh(): void {
-    this.#fetchRequested = true;
-    this.#kick?.();
+    if (this.#fetchRequested || this.#deferred) return;
+    if (this.#fetching) { this.#again = true; return; }
+    const wait = this.#lastFetchAt === undefined ? 0 : this.#lastFetchAt + this.#o.minFetchIntervalMs - this.#o.clock.now().getTime();
+    if (wait <= 0) {
+      this.#fetchRequested = true;
+      this.#kick?.();
+      return;
+    }
+    const ctl = new AbortController();
+    this.#deferred = ctl;
+    void this.#o.clock.sleep(wait, ctl.signal).then(() => {
+      if (ctl.signal.aborted) return;
+      this.#deferred = undefined;
+      this.refresh();
+    });
   }
 
   watch(kick: () => void): void {
@@ -65,6 +99,8 @@ export class GitSource implements Source {
   async close(): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    this.#deferred?.abort();
+    this.#deferred = undefined;
     this.#kick = undefined;
   }
 
@@ -85,23 +121,35 @@ export class GitSource implements Source {
       if (!exists) {
         fs.rmSync(dir, { recursive: true, force: true });
         fs.mkdirSync(dir, { recursive: true });
-        await git.clone({
+        await this.#fetching_(() => git.clone({
           fs, http, dir, url: this.#o.url, ref: this.#o.branch, singleBranch: true, noCheckout: true, noTags: true, ...this.#auth(),
-        });
-        this.#fetchRequested = false;
+        }));
       }
       this.#cloned = true;
     }
     if (this.#fetchRequested) {
-      this.#fetchRequested = false;
-      try {
-        await git.fetch({ fs, http, dir, url: this.#o.url, ref: this.#o.branch, singleBranch: true, tags: false, prune: true, ...this.#auth() });
-      } catch (err) {
-        this.#fetchRequested = true;
-        throw err;
-      }
+      await this.#fetching_(() => git.fetch({ fs, http, dir, url: this.#o.url, ref: this.#o.branch, singleBranch: true, tags: false, prune: true, ...this.#auth() }));
     }
     return git.resolveRef({ fs, dir, ref });
+  }
+
+  /** Runs one fetch (or the clone) under the rate limit's bookkeeping; a failed one is retried next pass. */
+  async #fetching_(run: () => Promise<unknown>): Promise<void> {
+    this.#fetchRequested = false;
+    this.#fetching = true;
+    this.#lastFetchAt = this.#o.clock.now().getTime();
+    try {
+      await run();
+    } catch (err) {
+      this.#fetchRequested = true;
+      throw err;
+    } finally {
+      this.#fetching = false;
+      if (this.#again) {
+        this.#again = false;
+        this.refresh();
+      }
+    }
   }
 
   async load(): Promise<SourceResult> {

@@ -72,7 +72,7 @@ test.before(async () => {
     clock, seed: 1, behaviour: { failureRate: 0, offlineRate: 0, busyDuringMeetings: 0, rollbackRate: 0 },
   });
   store = new StateStore(join(root, 'state'));
-  const source = new GitSource({ url: repo.url, path: 'fleet', workDir: join(root, 'state', 'git'), token: TOKEN, fetchIntervalMs: 0 });
+  const source = new GitSource({ url: repo.url, path: 'fleet', workDir: join(root, 'state', 'git'), token: TOKEN, fetchIntervalMs: 0, minFetchIntervalMs: 0 });
   const metrics = new Metrics();
   reconciler = new Reconciler({ source, driver, store, clock, plan, logger: silentLogger, metrics });
   loop = new ReconcileLoop(reconciler, {

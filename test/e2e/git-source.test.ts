@@ -49,7 +49,7 @@ test('the revision is the commit SHA and holds the objects under --path only', a
 test('a pushed commit is seen after a refresh, not before', async () => {
   const repo = createRepo(server, 'follow', { token: TOKEN });
   const first = await repo.commit({ 'w.yaml': windowYaml('sunday', '01:00', '04:00') });
-  const src = new GitSource({ url: repo.url, workDir: workDir(), token: TOKEN, fetchIntervalMs: 0 });
+  const src = new GitSource({ url: repo.url, workDir: workDir(), token: TOKEN, fetchIntervalMs: 0, minFetchIntervalMs: 0 });
   const a = await src.load();
   assert.ok(a.ok && a.revision.id === first);
   const second = await repo.commit({ 'w.yaml': windowYaml('sunday', '02:00', '05:00') });
@@ -67,7 +67,7 @@ test('a pushed commit is seen after a refresh, not before', async () => {
 test('a force-push that rewinds the branch is followed: the revision is whatever the branch points at', async () => {
   const repo = createRepo(server, 'rewind', { token: TOKEN });
   const first = await repo.commit({ 'w.yaml': windowYaml('sunday', '01:00', '04:00') });
-  const src = new GitSource({ url: repo.url, workDir: workDir(), token: TOKEN, fetchIntervalMs: 0 });
+  const src = new GitSource({ url: repo.url, workDir: workDir(), token: TOKEN, fetchIntervalMs: 0, minFetchIntervalMs: 0 });
   await repo.commit({ 'w.yaml': windowYaml('sunday', '02:00', '05:00') });
   src.refresh();
   const ahead = await src.load();

@@ -38,8 +38,9 @@ export interface GitServer {
   /** Base URL, e.g. http://127.0.0.1:PORT/ ; a repo is at base + name + '.git'. */
   base: string;
   root: string;
-  /** Requests served, by path (tests check a refused webhook caused no fetch). */
-  requests: { method: string; path: string }[];
+  /** Requests served, by path (tests check a refused webhook caused no fetch); `query` tells a fetch's
+   * `info/refs?service=git-upload-pack` from a push's `service=git-receive-pack`. */
+  requests: { method: string; path: string; query: string }[];
   /** Working clones made by createRepo, removed by close(). */
   workDirs: string[];
   close(): Promise<void>;
@@ -50,7 +51,8 @@ export async function startGitServer(opts: { token?: string } = {}): Promise<Git
   const requests: GitServer['requests'] = [];
   const workDirs: string[] = [];
   const server: Server = createServer((req, res) => {
-    requests.push({ method: req.method ?? 'GET', path: (req.url ?? '/').split('?')[0]! });
+    const [path, query = ''] = (req.url ?? '/').split('?');
+    requests.push({ method: req.method ?? 'GET', path: path!, query });
     if (opts.token && !authorized(req, opts.token)) {
       res.writeHead(401, { 'www-authenticate': 'Basic realm="git"' });
       res.end('unauthorized\n');

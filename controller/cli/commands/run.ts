@@ -41,6 +41,7 @@ export interface RunOptions {
   interval: string;
   minInterval: string;
   fetchInterval: string;
+  minFetchInterval: string;
   speed?: string;
   clock: string;
   start?: string;
@@ -66,6 +67,7 @@ export function register(program: Command): void {
     .option('--token-file <file>', 'file holding the git token for --repo (or FLEETWARD_GIT_TOKEN)')
     .option('--webhook-secret-file <file>', 'file holding the shared secret of POST /hooks/git (or FLEETWARD_WEBHOOK_SECRET)')
     .option('--fetch-interval <duration>', 'fetch --repo this often even without a webhook (wall time; 0 = webhook only)', '1m')
+    .option('--min-fetch-interval <duration>', 'fewest wall time between two fetches of --repo, however many webhooks arrive (later ones wait, none is lost)', '5s')
     .option('--driver <name>', 'device back end: simulator or graph', 'simulator')
     .option('--fleet <file>', 'fleet file the simulator starts from (simulator driver)')
     .option('--seed <n>', 'seed of the simulator', '1')
@@ -127,6 +129,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
   const intervalMs = durationFlag('--interval', o.interval);
   const minIntervalMs = durationFlag('--min-interval', o.minInterval);
   const fetchIntervalMs = durationFlag('--fetch-interval', o.fetchInterval);
+  const minFetchIntervalMs = durationFlag('--min-fetch-interval', o.minFetchInterval);
   const forMs = o.for ? durationFlag('--for', o.for) : undefined;
   const progressMs = o.progress ? durationFlag('--progress', o.progress) : undefined;
   const speed = o.speed ? Number(o.speed) : 1;
@@ -179,7 +182,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
     source = new DirSource(o.config);
   } else {
     git = new GitSource({
-      url: o.repo!, branch: o.branch, path: o.path, workDir: join(stateDir, 'git'), fetchIntervalMs,
+      url: o.repo!, branch: o.branch, path: o.path, workDir: join(stateDir, 'git'), fetchIntervalMs, minFetchIntervalMs,
       ...(gitToken ? { token: gitToken } : {}),
     });
     source = git;
