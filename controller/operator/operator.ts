@@ -31,6 +31,8 @@ import { KubernetesEventRecorder } from './events.ts';
 import { LeaderElector } from './leader.ts';
 import { KubernetesSource, SHARD_LABEL, inShard } from './source.ts';
 import { KubernetesStatusStore } from './status.ts';
+import { JsonDirStore } from '../store/json-dir.ts';
+import type { StateStore } from '../store/store.ts';
 import { KubernetesCodeSecretStore, KubernetesProvisioningStatusStore } from './secrets.ts';
 
 export interface OperatorOptions {
@@ -49,6 +51,8 @@ export interface OperatorOptions {
   /** Time between passes without any change, in the clock's ms. Default 60 s. */
   resyncMs?: number;
   stateDir?: string;
+  /** Where history, device status and the loop's state are kept (default: a JSON directory in stateDir). */
+  store?: StateStore;
   /** Informer staleness limit, wall ms. Default 10 min. */
   staleAfterMs?: number;
   /**
@@ -104,7 +108,7 @@ export class Operator {
     });
     this.events = new KubernetesEventRecorder({ client: opts.client, clock: opts.clock, logger: log, instance: this.identity });
     this.store = new KubernetesStatusStore({
-      stateDir: opts.stateDir ?? mkdtempSync(join(tmpdir(), 'fleetward-operator-')),
+      store: opts.store ?? new JsonDirStore(opts.stateDir ?? mkdtempSync(join(tmpdir(), 'fleetward-operator-'))),
       client: opts.client, source: this.source, events: this.events, logger: log, clock: opts.clock,
       objects: () => objects().filter((o) => inShard(o, opts.shard).owns),
     });

@@ -1,11 +1,13 @@
 // The operator's status sink: per-object status goes to the Kubernetes status subresource, and only when it
-// changed; per-device history and the loop's own state stay in a local state directory (the reconciler's
-// StateStore), which a new leader rebuilds from the driver's operation list.
+// changed; the loop's own state, per-device plan and history go to the state store it wraps (PostgreSQL with
+// several replicas, so a new leader carries on with the full history; controller/store/).
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { KIND_NAMES } from '../api/schemas.ts';
 import { API_GROUP, API_VERSION_NAME, type Kind } from '../api/types.ts';
-import { StateStore, type DeviceRecord, type HistoryEntry, type ObjectStatus } from '../status/store.ts';
+import type { DeviceRecord, HistoryEntry, ObjectStatus, RunStatus } from '../store/records.ts';
+import type { StateStore } from '../store/store.ts';
+import type { Revision } from '../api/types.ts';
 import type { KubeClient } from './kube.ts';
 import type { KubernetesSource, ObjectRef } from './source.ts';
 import type { EventRecorder } from './events.ts';
@@ -14,7 +16,8 @@ import { InvalidRevision } from '../reconciler/reasons.ts';
 import type { Clock } from '../util/clock.ts';
 
 export interface KubernetesStatusStoreOptions {
-  stateDir: string;
+  /** Where everything but per-object status goes. */
+  store: StateStore;
   client: KubeClient;
   source: KubernetesSource;
   /** The objects as the informers hold them now (their current status seeds conditions after a handover). */
@@ -25,8 +28,9 @@ export interface KubernetesStatusStoreOptions {
   fieldManager?: string;
 }
 
-export class KubernetesStatusStore extends StateStore {
+export class KubernetesStatusStore implements StateStore {
   readonly #k: KubernetesStatusStoreOptions;
+  readonly #inner: StateStore;
   /** Kind/name → the status body last sent (or found on the server): a write happens only when it differs. */
   readonly #sent = new Map<string, string>();
   #pending: Promise<void>[] = [];
@@ -36,12 +40,26 @@ export class KubernetesStatusStore extends StateStore {
   readonly #forcedSeen = new Set<string>();
 
   constructor(opts: KubernetesStatusStoreOptions) {
-    super(opts.stateDir);
     this.#k = opts;
+    this.#inner = opts.store;
   }
 
+  get description(): string { return this.#inner.description; }
+  get dir(): string { return this.#inner.dir; }
+  readRun(): RunStatus | undefined { return this.#inner.readRun(); }
+  writeRun(run: RunStatus): boolean { return this.#inner.writeRun(run); }
+  readLastGoodRevision(): Revision | undefined { return this.#inner.readLastGoodRevision(); }
+  writeLastGoodRevision(rev: Revision): boolean { return this.#inner.writeLastGoodRevision(rev); }
+  readDevice(id: string): DeviceRecord | undefined { return this.#inner.readDevice(id); }
+  listDeviceIds(): string[] { return this.#inner.listDeviceIds(); }
+  beginPass(): Promise<void> { return this.#inner.beginPass(); }
+  checkpoint(): Promise<void> { return this.#inner.checkpoint(); }
+  commitPass(): Promise<void> { return this.#inner.commitPass(); }
+  abortPass(): Promise<void> { return this.#inner.abortPass(); }
+  close(): Promise<void> { return this.#inner.close(); }
+
   /** The status each owned object carries on the server now: conditions keep their lastTransitionTime across leaders. */
-  override readObjects(): Record<string, ObjectStatus> {
+  readObjects(): Record<string, ObjectStatus> {
     const out: Record<string, ObjectStatus> = {};
     for (const o of this.#k.objects()) {
       const kind = o.kind as Kind;
@@ -52,7 +70,7 @@ export class KubernetesStatusStore extends StateStore {
     return out;
   }
 
-  override writeObjects(computed: Record<string, ObjectStatus>): boolean {
+  writeObjects(computed: Record<string, ObjectStatus>): boolean {
     let wrote = false;
     const objects = this.#withInvalid(computed);
     for (const [key, status] of Object.entries(objects)) {
@@ -87,9 +105,18 @@ export class KubernetesStatusStore extends StateStore {
     return out;
   }
 
-  override writeDevice(rec: DeviceRecord): boolean {
+  writeDevice(rec: DeviceRecord): boolean {
+    this.#forcedEvents(rec);
+    return this.#inner.writeDevice(rec);
+  }
+  writeDevices(recs: Iterable<DeviceRecord>): number {
+    const all = [...recs];
+    for (const rec of all) this.#forcedEvents(rec);
+    return this.#inner.writeDevices(all);
+  }
+
+  #forcedEvents(rec: DeviceRecord): void {
     for (const h of rec.history) if (h.forced && h.issuedBy === 'fleetward') this.#forced(rec.id, h);
-    return super.writeDevice(rec);
   }
 
   /** Waits for the status writes and Events of the pass. */

@@ -2,7 +2,7 @@
 // prints them, `fleetward status` shows them, and run.json keeps the last ones.
 import { IN_FLIGHT_STATUSES, type DeviceOperation } from '../api/types.ts';
 import type { ComponentPlan, DevicePlan, Plan } from '../planner/types.ts';
-import type { ProgressSummary, StageProgress } from '../status/store.ts';
+import type { ProgressSummary, StageProgress } from '../store/records.ts';
 
 export type DeviceProgress = 'done' | 'inProgress' | 'failed' | 'waiting';
 

@@ -26,3 +26,5 @@ export const ReleasePaused = 'ReleasePaused';
 export const UpdatesFailed = 'UpdatesFailed';
 /** The object has `suspend: true`. */
 export const Suspended = 'Suspended';
+/** The state store could not commit the pass (database unreachable): nothing of the pass was recorded; retried with backoff. */
+export const StoreUnavailable = 'StoreUnavailable';

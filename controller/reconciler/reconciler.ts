@@ -19,9 +19,10 @@ import { Reason as PlannerReason } from '../planner/reasons.ts';
 import type { Source } from '../sources/source.ts';
 import type { Metrics } from '../server/metrics.ts';
 import {
-  mergeOperation, objectKey, type DeviceRecord, type HistoryEntry, type ObjectStatus, type ProgressSummary, type RunStatus,
-  type StateStore,
-} from '../status/store.ts';
+  mergeOperation, objectKey, type DeviceRecord, type HistoryEntry, type ObjectStatus, type PendingIntent, type ProgressSummary,
+  type RunStatus,
+} from '../store/records.ts';
+import { StoreUnavailable, type StateStore } from '../store/store.ts';
 import { summarize } from '../status/conditions.ts';
 import { inFlightDevices, nextStart, rolloutComplete, summarizeProgress } from './progress.ts';
 import * as R from './reasons.ts';
@@ -54,6 +55,8 @@ export interface PassResult {
   revision: string | null;
   /** The reason written on the loop's Ready condition. */
   reason: string;
+  /** What went wrong, when the pass could not even be recorded (StoreUnavailable). */
+  message?: string;
   ok: boolean;
   issued: number;
   plan?: Plan;
@@ -98,12 +101,28 @@ export class Reconciler {
     const now = this.#o.clock.now();
     const at = now.toISOString();
     const log = this.#o.logger;
-    const result = await this.#pass(now).catch((err: unknown): PassResult => {
-      // A bug, not a condition of the world: keep the stack in the log, report it, try again next pass.
-      log.error({ err }, 'reconcile pass failed');
-      this.#setRun({ ready: false, reason: R.PlanFailed, message: `internal error: ${(err as Error)?.message ?? String(err)}` }, at);
-      return { at, revision: this.revisionInForce, reason: R.PlanFailed, ok: false, issued: 0, complete: false, nextStartAt: null };
-    });
+    const store = this.#o.store;
+    // One transaction per pass: a reader sees the previous pass or this one, never half of it.
+    let result: PassResult;
+    try {
+      await store.beginPass();
+      result = await this.#pass(now).catch(async (err: unknown): Promise<PassResult> => {
+        if (err instanceof StoreUnavailable) throw err;
+        // A bug, not a condition of the world: keep the stack in the log, report it, try again next pass.
+        log.error({ err }, 'reconcile pass failed');
+        await store.abortPass();
+        this.#setRun({ ready: false, reason: R.PlanFailed, message: `internal error: ${(err as Error)?.message ?? String(err)}` }, at);
+        return { at, revision: this.revisionInForce, reason: R.PlanFailed, ok: false, issued: 0, complete: false, nextStartAt: null };
+      });
+      await store.commitPass();
+    } catch (err) {
+      // The store itself failed (database unreachable): nothing of the pass is recorded; the loop tries again.
+      const message = `state store ${store.description}: ${(err as Error)?.message ?? String(err)}`;
+      log.warn({ reason: R.StoreUnavailable, err: (err as Error)?.message }, 'pass not recorded');
+      await store.abortPass().catch(() => undefined);
+      this.ready = false;
+      result = { at, revision: this.revisionInForce, reason: R.StoreUnavailable, ok: false, issued: 0, complete: false, nextStartAt: null, message };
+    }
     this.#o.metrics?.reconcileDuration.observe({ result: result.ok ? 'success' : result.reason }, (performance.now() - started) / 1000);
     return result;
   }
@@ -237,17 +256,21 @@ export class Reconciler {
     let issued = 0;
     const errors: string[] = [];
     const started: string[] = [];
-    await eachLimited(batch, this.#o.concurrency, async (op) => {
+    // The intents are made durable before any call: if the process dies before an answer is recorded, the
+    // next pass finds the operation in the driver's list and still knows Fleetward issued it, and why.
+    for (const op of batch) {
       const rec = history.get(op.deviceId) ?? { id: op.deviceId, history: [] };
       history.set(op.deviceId, rec);
-      // The intent is written before the call: if the process dies before the answer is recorded, the next
-      // pass finds the operation in the driver's list and still knows Fleetward issued it, and why.
       const intent: PendingIntent = {
         component: op.component, toVersion: op.toVersion, reason: op.reason, revision: revision.id,
         ...(op.forced ? { forced: true } : {}), ...(op.softwareUpdate ? { softwareUpdate: op.softwareUpdate } : {}),
       };
       setIntent(rec, intent);
       this.#o.store.writeDevice(rec);
+    }
+    if (batch.length) await this.#o.store.checkpoint();
+    await eachLimited(batch, this.#o.concurrency, async (op) => {
+      const rec = history.get(op.deviceId)!;
       try {
         const res = await this.#o.driver.startUpdate({ deviceId: op.deviceId, component: op.component, version: op.toVersion, ...(op.forced ? { forced: true } : {}) });
         if (res.accepted) {
@@ -351,6 +374,7 @@ export class Reconciler {
   /** record: per-device plan and history, per-object status, all written only when changed. */
   record(plan: Plan, observed: ObservedState, revision: Revision, history: Map<string, DeviceRecord>, at: string): void {
     const plans = new Map(plan.devices.map((d) => [d.id, d]));
+    const records: DeviceRecord[] = [];
     for (const device of observed.devices) {
       const rec = history.get(device.id) ?? { id: device.id, history: [] };
       const dp = plans.get(device.id);
@@ -361,8 +385,9 @@ export class Reconciler {
         rec.maintenanceWindow = dp.maintenanceWindow;
         rec.components = dp.components;
       }
-      this.#o.store.writeDevice(orderRecord(rec));
+      records.push(orderRecord(rec));
     }
+    this.#o.store.writeDevices(records);
     const previous = this.#o.store.readObjects();
     const objects = objectStatuses(previous, plan, revision, at);
     for (const [key, status] of Object.entries(objects)) {
@@ -428,27 +453,18 @@ export class Reconciler {
 
 // ---- history bookkeeping ------------------------------------------------------------------------
 
-interface PendingIntent {
-  component: PlannedOperation['component'];
-  toVersion: string;
-  reason: string;
-  revision: string;
-  forced?: boolean;
-  softwareUpdate?: string;
-}
-type RecordWithIntents = DeviceRecord & { pending?: PendingIntent[] };
 
-function setIntent(rec: RecordWithIntents, intent: PendingIntent): void {
+function setIntent(rec: DeviceRecord, intent: PendingIntent): void {
   rec.pending = [...(rec.pending ?? []).filter((p) => p.component !== intent.component), intent];
 }
-function clearIntent(rec: RecordWithIntents, component: string): void {
+function clearIntent(rec: DeviceRecord, component: string): void {
   if (!rec.pending) return;
   rec.pending = rec.pending.filter((p) => p.component !== component);
   if (rec.pending.length === 0) delete rec.pending;
 }
 
 /** Merge one driver operation into the device's history; an intent for it marks it as Fleetward's. */
-function recordOperation(rec: RecordWithIntents, op: DeviceOperation): void {
+function recordOperation(rec: DeviceRecord, op: DeviceOperation): void {
   const i = rec.history.findIndex((h) => h.operationId === op.id);
   const prev = i >= 0 ? rec.history[i] : undefined;
   let extra: Partial<HistoryEntry> = {};
@@ -465,7 +481,7 @@ function recordOperation(rec: RecordWithIntents, op: DeviceOperation): void {
   else rec.history.push(merged);
 }
 
-function orderRecord(rec: RecordWithIntents): RecordWithIntents {
+function orderRecord(rec: DeviceRecord): DeviceRecord {
   rec.history.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.operationId < b.operationId ? -1 : 1));
   const { id, group, phase, ring, maintenanceWindow, components, pending, history } = rec;
   return {

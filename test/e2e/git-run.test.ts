@@ -17,7 +17,8 @@ import { startServer, type RunningServer } from '../../controller/server/server.
 import { signBody } from '../../controller/server/webhook.ts';
 import { GitSource } from '../../controller/sources/git.ts';
 import { getCondition } from '../../controller/status/conditions.ts';
-import { StateStore } from '../../controller/status/store.ts';
+import { JsonDirStore } from '../../controller/store/json-dir.ts';
+import type { StateStore } from '../../controller/store/store.ts';
 import { ManualClock } from '../../controller/util/clock.ts';
 import { createRepo, startGitServer, type ConfigRepo, type GitServer } from '../support/git-server.ts';
 import { aGroup, anAlwaysWindow, aPhone, aRelease } from '../support/reconciler-fixture.ts';
@@ -71,7 +72,7 @@ test.before(async () => {
     fleet: { devices: [aPhone('p1'), aPhone('p2'), aPhone('p3')], releases: [aRelease('122.15.0.30', { releasedAt: '2026-06-01T00:00:00Z' }), aRelease('122.15.0.44')] },
     clock, seed: 1, behaviour: { failureRate: 0, offlineRate: 0, busyDuringMeetings: 0, rollbackRate: 0 },
   });
-  store = new StateStore(join(root, 'state'));
+  store = new JsonDirStore(join(root, 'state'));
   const source = new GitSource({ url: repo.url, path: 'fleet', workDir: join(root, 'state', 'git'), token: TOKEN, fetchIntervalMs: 0, minFetchIntervalMs: 0 });
   const metrics = new Metrics();
   reconciler = new Reconciler({ source, driver, store, clock, plan, logger: silentLogger, metrics });

@@ -12,7 +12,8 @@ import { Reconciler } from '../../controller/reconciler/reconciler.ts';
 import { Metrics } from '../../controller/server/metrics.ts';
 import { DirSource } from '../../controller/sources/dir.ts';
 import type { Source } from '../../controller/sources/source.ts';
-import { StateStore } from '../../controller/status/store.ts';
+import { JsonDirStore } from '../../controller/store/json-dir.ts';
+import type { StateStore } from '../../controller/store/store.ts';
 import type { Driver } from '../../controller/drivers/driver.ts';
 import { ManualClock } from '../../controller/util/clock.ts';
 
@@ -93,7 +94,7 @@ export class Fixture {
   start(opts: { driver?: (d: SimulatorDriver) => Driver; source?: Source; maxOperationsPerPass?: number } = {}): Reconciler {
     this.driver = new SimulatorDriver({ fleet: this.fleet, seed: 7, clock: this.clock, stateDir: join(this.stateDir, 'simulator'), behaviour: this.behaviour });
     this.#drivers.push(this.driver);
-    this.store = new StateStore(this.stateDir);
+    this.store = new JsonDirStore(this.stateDir);
     this.metrics = new Metrics();
     this.reconciler = new Reconciler({
       source: opts.source ?? new DirSource(this.configDir), driver: opts.driver ? opts.driver(this.driver) : this.driver,

@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { signBody, verifySignature } from '../../controller/server/webhook.ts';
 import { setCondition, summarize } from '../../controller/status/conditions.ts';
-import { StateStore } from '../../controller/status/store.ts';
+import { JsonDirStore } from '../../controller/store/json-dir.ts';
 import { writeFileAtomic } from '../../controller/status/atomic.ts';
 import { DirSource } from '../../controller/sources/dir.ts';
 import { ReconcileLoop } from '../../controller/reconciler/loop.ts';
@@ -55,24 +55,24 @@ test('summarize sets Ready and adds Reconciling or Stalled only while they apply
 
 test('the store writes a file only when its content changed, and leaves no temporary file behind', () => {
   const dir = tmp();
-  const store = new StateStore(dir);
+  const store = new JsonDirStore(dir);
   const run = { source: 'dir:/x', driver: 'simulator', conditions: [] };
   assert.ok(store.writeRun(run));
   const m1 = statSync(join(dir, 'run.json')).mtimeMs;
   assert.not.ok(store.writeRun({ ...run }), 'same content: not written');
   assert.is(statSync(join(dir, 'run.json')).mtimeMs, m1);
   assert.ok(store.writeRun({ ...run, lastAppliedRevision: 'abc' }));
-  assert.is(new StateStore(dir).readRun()!.lastAppliedRevision, 'abc', 'a new process reads what was written');
+  assert.is(new JsonDirStore(dir).readRun()!.lastAppliedRevision, 'abc', 'a new process reads what was written');
   assert.equal(readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
   rmSync(dir, { recursive: true, force: true });
 });
 
 test('device ids that are not file names round-trip through the store', () => {
   const dir = tmp();
-  const store = new StateStore(dir);
+  const store = new JsonDirStore(dir);
   store.writeDevice({ id: 'room/42 ../x', history: [] });
-  assert.equal(new StateStore(dir).listDeviceIds(), ['room/42 ../x']);
-  assert.ok(new StateStore(dir).readDevice('room/42 ../x'));
+  assert.equal(new JsonDirStore(dir).listDeviceIds(), ['room/42 ../x']);
+  assert.ok(new JsonDirStore(dir).readDevice('room/42 ../x'));
   assert.equal(readdirSync(dir).sort(), ['devices']);
   rmSync(dir, { recursive: true, force: true });
 });
@@ -80,7 +80,7 @@ test('device ids that are not file names round-trip through the store', () => {
 test('a corrupt state file is reported with its path, not silently reset', () => {
   const dir = tmp();
   writeFileSync(join(dir, 'run.json'), '{"source": ');
-  assert.throws(() => new StateStore(dir).readRun(), /run\.json: not valid JSON/);
+  assert.throws(() => new JsonDirStore(dir).readRun(), /run\.json: not valid JSON/);
   rmSync(dir, { recursive: true, force: true });
 });
 

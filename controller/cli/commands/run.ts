@@ -20,7 +20,7 @@ import { DirSource } from '../../sources/dir.ts';
 import { GitSource } from '../../sources/git.ts';
 import type { Source } from '../../sources/source.ts';
 import { readJson, writeFileAtomic } from '../../status/atomic.ts';
-import { StateStore } from '../../status/store.ts';
+import { openStateStore } from '../../store/open.ts';
 import { ScaledClock, systemClock, type Clock } from '../../util/clock.ts';
 import { UsageError } from '../errors.ts';
 import { durationFlag, loadFleet, readBehaviourFile } from '../inputs.ts';
@@ -156,7 +156,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
     if (foreign.length) throw new UsageError(`--fresh: ${stateDir} holds ${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}, which fleetward run did not write; not deleting it`);
     rmSync(stateDir, { recursive: true, force: true });
   }
-  const store = new StateStore(stateDir);
+  const store = await openStateStore({ stateDir });
   const logger = createLogger({ level: o.logLevel, ...(o.logFile ? { file: o.logFile } : {}) });
 
   // The clock: real time, or for the simulator a scaled clock that resumes where the state directory left off.
@@ -263,6 +263,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
   await source.close();
   await server?.close();
   await driver.close?.();
+  await store.close();
   await new Promise<void>((r) => logger.flush(() => r()));
   if (o.once) return last?.ok ? 0 : 1;
   return 0;

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Condition } from '../../api/types.ts';
 import { formatProgress } from '../../reconciler/progress.ts';
-import { StateStore, type DeviceRecord, type HistoryEntry, type ObjectStatus, type RunStatus } from '../../status/store.ts';
+import type { DeviceRecord, HistoryEntry, ObjectStatus, RunStatus } from '../../store/records.ts';
+import type { StateStore } from '../../store/store.ts';
+import { openStateStore } from '../../store/open.ts';
 import { UsageError } from '../errors.ts';
 import { formatProvisioningStatus, readProvisioningStatusSync } from '../../provisioning/status.ts';
 
@@ -19,12 +21,12 @@ export function register(program: Command): void {
     .option('--device <id>', 'one device: its components, plan and operation history')
     .option('--history <n>', 'with --device: how many of the newest operations to show in the table (all in JSON)', '20')
     .option('-o, --output <format>', 'table or json', 'table')
-    .action((opts: StatusOptions) => {
-      process.stdout.write(statusText(opts));
+    .action(async (opts: StatusOptions) => {
+      process.stdout.write(await statusText(opts));
     });
 }
 
-export function statusText(o: StatusOptions): string {
+export async function statusText(o: StatusOptions): Promise<string> {
   if (o.output !== 'table' && o.output !== 'json') throw new UsageError(`-o ${o.output}: expected table or json`);
   if (!existsSync(join(o.stateDir, 'run.json')) && !existsSync(join(o.stateDir, 'devices'))) {
     throw new UsageError(`${o.stateDir}: no state directory of \`fleetward run\` here (use --state-dir)`);
@@ -32,7 +34,7 @@ export function statusText(o: StatusOptions): string {
   let store: StateStore;
   let run: RunStatus | undefined;
   try {
-    store = new StateStore(o.stateDir);
+    store = await openStateStore({ stateDir: o.stateDir }, { readOnly: true });
     run = store.readRun();
   } catch (err) {
     throw new UsageError((err as Error).message);

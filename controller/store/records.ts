@@ -1,0 +1,110 @@
+// What the state store keeps (docs/run.md "State"): the loop's own status, the last good revision, per-object
+// status and, per device, the planned components and the operation history. These shapes are the same
+// whichever store holds them (controller/store/store.ts); the stores only decide how they are laid out.
+import type {
+  CommonStatus, Condition, DeviceOperation, FleetwardObject, Instant, Kind, OperationStatus,
+} from '../api/types.ts';
+import type { ComponentPlan } from '../planner/types.ts';
+
+export interface RunStatus {
+  /** Where revisions come from, e.g. `dir:/srv/config` or `git:https://…#main:fleet`. */
+  source: string;
+  driver: string;
+  lastAppliedRevision?: string;
+  /** The newest revision the source offered; differs from lastAppliedRevision when it was rejected. */
+  lastAttemptedRevision?: string;
+  /** Why the last attempted revision was rejected (`file:line: path: message` lines). */
+  revisionErrors?: string[];
+  conditions: Condition[];
+  lastReconcileAt?: Instant;
+  summary?: ProgressSummary;
+}
+
+/** Per phase / ring counts a person can follow (the live demo prints these). */
+export interface ProgressSummary {
+  at: Instant;
+  devices: number;
+  stages: StageProgress[];
+  operationsIssued: number;
+  operationsInFlight: number;
+}
+export interface StageProgress {
+  kind: 'phase' | 'ring' | 'none';
+  name: string;
+  devices: number;
+  done: number;
+  inProgress: number;
+  failed: number;
+  waiting: number;
+}
+
+export interface ObjectStatus extends CommonStatus {
+  kind: Kind;
+  name: string;
+  /** Extra figures some kinds carry (DeviceGroup: devices, upToDate, …). */
+  [extra: string]: unknown;
+}
+
+/** One operation as the device's history keeps it: the driver's record, plus why and by whom it was issued. */
+export interface HistoryEntry extends Omit<DeviceOperation, 'id' | 'deviceId'> {
+  operationId: string;
+  /** Why it was issued (the planner's reason code); absent for operations Fleetward did not issue. */
+  reason?: string;
+  softwareUpdate?: string;
+  /** The revision in force when Fleetward issued it. */
+  revision?: string;
+  /** `fleetward` when this loop issued it, `backend` when it was first seen in the driver's list. */
+  issuedBy: 'fleetward' | 'backend';
+  /** Seed 000 FAQ: the diagnostics run after a failed update, with its logs. */
+  diagnostics?: { operationId: string; status: OperationStatus; logsUrl?: string };
+}
+
+export interface DeviceRecord {
+  id: string;
+  group?: string | null;
+  phase?: string | null;
+  ring?: string | null;
+  maintenanceWindow?: string;
+  components?: ComponentPlan[];
+  /**
+   * Updates Fleetward is about to start: written (and made durable) before the driver is called, so an
+   * operation that shows up in the driver's list after a crash is still known as Fleetward's, and why.
+   */
+  pending?: PendingIntent[];
+  /** Oldest first. */
+  history: HistoryEntry[];
+}
+
+export interface PendingIntent {
+  component: ComponentPlan['component'];
+  toVersion: string;
+  reason: string;
+  revision: string;
+  forced?: boolean;
+  softwareUpdate?: string;
+}
+
+export function objectKey(o: Pick<FleetwardObject, 'kind' | 'metadata'>): string {
+  return `${o.kind}/${o.metadata.name}`;
+}
+
+/** Merges what the driver reports about an operation into a history entry, keeping what Fleetward knew. */
+export function mergeOperation(entry: HistoryEntry | undefined, op: DeviceOperation, extra: Partial<HistoryEntry> = {}): HistoryEntry {
+  const merged: HistoryEntry = {
+    ...(entry ?? { issuedBy: 'backend' as const }),
+    ...extra,
+    operationId: op.id,
+    operationType: op.operationType,
+    status: op.status,
+    createdAt: op.createdAt,
+  } as HistoryEntry;
+  if (op.component !== undefined) merged.component = op.component;
+  if (op.fromVersion !== undefined) merged.fromVersion = op.fromVersion;
+  if (op.toVersion !== undefined) merged.toVersion = op.toVersion;
+  if (op.startedAt !== undefined) merged.startedAt = op.startedAt;
+  if (op.completedAt !== undefined) merged.completedAt = op.completedAt;
+  if (op.error !== undefined) merged.error = op.error;
+  if (op.forced !== undefined) merged.forced = op.forced;
+  if (op.logsUrl !== undefined) merged.logsUrl = op.logsUrl;
+  return merged;
+}
