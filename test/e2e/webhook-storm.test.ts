@@ -19,7 +19,7 @@ import { Metrics } from '../../controller/server/metrics.ts';
 import { startServer, type RunningServer } from '../../controller/server/server.ts';
 import { signBody } from '../../controller/server/webhook.ts';
 import { GitSource } from '../../controller/sources/git.ts';
-import { StateStore } from '../../controller/status/store.ts';
+import { JsonDirStore } from '../../controller/store/json-dir.ts';
 import { ManualClock } from '../../controller/util/clock.ts';
 import { createRepo, startGitServer, type ConfigRepo, type GitServer } from '../support/git-server.ts';
 import { aGroup, anAlwaysWindow, aPhone, aRelease } from '../support/reconciler-fixture.ts';
@@ -70,7 +70,7 @@ test.before(async () => {
   const logs = new Writable({ write(chunk, _enc, done) { for (const l of String(chunk).split('\n')) if (l) logLines.push(JSON.parse(l)); done(); } });
   const logger = pino({ level: 'info' }, logs);
   const metrics = new Metrics();
-  const reconciler = new Reconciler({ source, driver, store: new StateStore(join(root, 'state')), clock, plan, logger: silentLogger, metrics });
+  const reconciler = new Reconciler({ source, driver, store: new JsonDirStore(join(root, 'state')), clock, plan, logger: silentLogger, metrics });
   loop = new ReconcileLoop(reconciler, { clock, intervalMs: 3_600_000, minPauseMs: 0, afterPass: (r) => { passes.push(r); } });
   server = await startServer(0, '127.0.0.1', { metrics, logger, ready: () => reconciler.ready, onGitHook: () => source.refresh(), webhookSecret: SECRET, clock: fetchClock });
   source.watch(loop.kick);
