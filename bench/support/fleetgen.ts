@@ -46,7 +46,8 @@ export function benchReleases(): SoftwareReleaseSpec[] {
   return r;
 }
 
-export function benchConfig(): DesiredState {
+/** The config the benchmarks plan against, as objects (benchConfig() is their desired state). */
+export function benchObjects(): FleetwardObject[] {
   const o: FleetwardObject[] = [];
   const m = (kind: string, name: string, spec: unknown) => o.push({ apiVersion: API_VERSION, kind, metadata: { name }, spec } as FleetwardObject);
   m('MaintenanceWindow', 'nights', { start: '22:00', end: '03:00', days: ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday'] });
@@ -67,7 +68,11 @@ export function benchConfig(): DesiredState {
   m('DeviceGroup', 'exec-rooms', { selector: { deviceTypes: ['teamsRoom'], matchLabels: { tier: 'vip' } }, ring: 'Executive', maintenanceWindow: 'hq-fixed', priority: 35 });
   m('DeviceGroup', 'hq', { selector: { matchLabels: { site: 'site-1' } }, maintenanceWindow: 'hq-fixed', updatePhase: 'General', priority: 15, pin: { teamsClient: '1449.1.0.200' } });
   m('FleetPolicy', 'default', { retry: { maxAttempts: 3 } });
-  return desiredState(o);
+  return o;
+}
+
+export function benchConfig(): DesiredState {
+  return desiredState(benchObjects());
 }
 
 const COMPONENTS_BY_TYPE: Component[] = ['firmware', 'teamsClient', 'adminAgent', 'companyPortal'];
@@ -124,4 +129,22 @@ export function generateFleet(size: number, seed = 42): { desired: DesiredState;
     }
   }
   return { desired: benchConfig(), observed: { devices, releases, operations }, now: BENCH_NOW };
+}
+
+/**
+ * Writes what `fleetward plan` reads for a generated fleet: `<dir>/config/*.yaml` (the bench config) and
+ * `<dir>/fleet.yaml` (YAML, as the `yaml` library writes it) or `<dir>/fleet.json`. Returns the paths.
+ */
+export async function writeBenchInputs(dir: string, size: number, format: 'yaml' | 'json' = 'yaml'): Promise<{ config: string; fleet: string }> {
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const YAML = (await import('yaml')).default;
+  const config = join(dir, 'config');
+  mkdirSync(config, { recursive: true });
+  for (const o of benchObjects()) writeFileSync(join(config, `${o.kind.toLowerCase()}-${o.metadata.name.toLowerCase()}.yaml`), YAML.stringify(o));
+  const { observed } = generateFleet(size);
+  const fleet = join(dir, `fleet.${format}`);
+  const value = { devices: observed.devices, releases: observed.releases };
+  writeFileSync(fleet, format === 'json' ? JSON.stringify(value, null, 2) : YAML.stringify(value));
+  return { config, fleet };
 }

@@ -7,6 +7,7 @@ import { fleetFileIssues, formatPath } from '../api/validate.ts';
 import { timeZoneProblem } from '../api/rules.ts';
 import { compareVersions } from '../api/version.ts';
 import { normalizeMac } from '../api/mac.ts';
+import { readBlockYaml } from './block-yaml.ts';
 import { LIMITS, formatConfigError, parseYaml, textProblem, type ConfigError } from './load.ts';
 
 export class FleetFileError extends Error {
@@ -19,16 +20,27 @@ export class FleetFileError extends Error {
 }
 
 export function parseFleetFile(text: string, fileName: string): FleetFile {
-  // Fast path: a fleet file written as JSON (YAML's subset, what generators emit) parses in a fraction of
-  // the time. Only when it has errors is it parsed again as YAML, to point at their lines.
-  if (/^\s*\{/.test(text) && !textProblem(text, LIMITS.maxFleetFileBytes)) {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      value = undefined;
+  // Fast paths: a fleet file written as JSON (YAML's subset, what generators emit) or as plain block YAML
+  // (what YAML writers emit) is read without a syntax tree, in a fraction of the time and memory. Lines
+  // are looked for only when the file turns out to be invalid: the block reader again with lines, or the
+  // full YAML parser for JSON and for anything outside the block subset.
+  if (!textProblem(text, LIMITS.maxFleetFileBytes)) {
+    if (/^\s*\{/.test(text)) {
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        value = undefined;
+      }
+      if (value !== undefined && check(value, fileName, () => 0).length === 0) return value as FleetFile;
+    } else {
+      const quick = readBlockYaml(text, { maxDepth: LIMITS.maxDepth });
+      if (quick) {
+        if (check(quick.value, fileName, () => 0).length === 0) return quick.value as FleetFile;
+        const located = readBlockYaml(text, { maxDepth: LIMITS.maxDepth, withLines: true })!;
+        throw new FleetFileError(check(located.value, fileName, located.lineOf));
+      }
     }
-    if (value !== undefined && check(value, fileName, () => 0).length === 0) return value as FleetFile;
   }
   const { docs, errors } = parseYaml(fileName, text, LIMITS.maxFleetFileBytes);
   if (errors.length) throw new FleetFileError(errors);
