@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   simulator: () => import('./commands/simulator.ts'),
   provision: () => import('./commands/provision.ts'),
   operator: () => import('./commands/operator.ts'),
+  version: () => import('./commands/version.ts'),
 };
 
 const program = new Command('fleetward')
