@@ -96,6 +96,8 @@ export const FLEET_POLICY_NAME = 'default';
 export const DEFAULT_FAILURE_THRESHOLD = 10;
 export const DEFAULT_RETRY = { maxAttempts: 3, backoff: '30m', maxBackoff: '12h' } as const;
 export const DEFAULT_OPERATION_TIMEOUT: Duration = '4h';
+/** FleetPolicy maxForcedDevices: a forced `schedule: now` update reaching more devices needs an acknowledgement. */
+export const DEFAULT_MAX_FORCED_DEVICES = 20;
 /** Seed 001 lifecycle: unsupported 12 months after release or once two newer releases exist. */
 export const DEFAULT_LIFECYCLE = { supportPeriod: '365d', maxNewerReleases: 2 } as const;
 

@@ -158,6 +158,7 @@ const SPECS: Record<Kind, Schema> = {
     // that, so the node keeps unknown fields and rules.ts (checkSchedule) validates it.
     schedule: { description: '`now`, `nextMaintenanceWindow`, or {at: YYYY-MM-DDTHH:MM, timeZone}.', 'x-kubernetes-preserve-unknown-fields': true },
     force: bool('Bypasses deferrals, rings, pauses and busy devices. Every forced update is recorded.'),
+    acknowledgeForcedDevices: int('With force and schedule now: how many devices you accept to force at once. Needed above FleetPolicy maxForcedDevices; a ceiling, so a target that grew past it is held again.', 1, 1_000_000),
     suspend: bool('Holds the update.'),
   }, ['target', 'component', 'version']),
 
@@ -177,6 +178,7 @@ const SPECS: Record<Kind, Schema> = {
       supportPeriod: duration('Support after release (default 365d).'),
       maxNewerReleases: int('Unsupported once this many newer releases exist (default 2).', 1, 10),
     }),
+    maxForcedDevices: int('Most devices a forced `schedule: now` SoftwareUpdate may reach at once without spec.acknowledgeForcedDevices (default 20).', 0, 1_000_000),
   }),
 
   SoftwareRelease: obj('A version of a component.', {

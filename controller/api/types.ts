@@ -176,6 +176,11 @@ export interface SoftwareUpdateSpec {
   schedule?: UpdateSchedule;
   /** Bypasses deferrals, rings, pauses and busy devices. Every forced update is recorded. */
   force?: boolean;
+  /**
+   * A forced `schedule: now` update reaching more devices than FleetPolicy `maxForcedDevices` is held until
+   * this is at least the number of devices it would force (a ceiling: a group that grew past it holds again).
+   */
+  acknowledgeForcedDevices?: number;
   suspend?: boolean;
 }
 export type SoftwareUpdate = Resource<'SoftwareUpdate', SoftwareUpdateSpec>;
@@ -192,6 +197,8 @@ export interface FleetPolicySpec {
   /** An operation running longer than this counts as failed (default 4h). */
   operationTimeout?: Duration;
   lifecycle?: { supportPeriod?: Duration; maxNewerReleases?: number };
+  /** Most devices a forced `schedule: now` SoftwareUpdate may reach without `acknowledgeForcedDevices` (default 20). */
+  maxForcedDevices?: number;
 }
 export type FleetPolicy = Resource<'FleetPolicy', FleetPolicySpec>;
 

@@ -4,7 +4,7 @@
 // shapes and nothing else; nothing here decides anything.
 import { DateTime, IANAZone } from 'luxon';
 import {
-  AUTO_UPDATE_PAUSE_DAYS, DEFAULT_FAILURE_THRESHOLD, DEFAULT_LIFECYCLE, DEFAULT_OPERATION_TIMEOUT, DEFAULT_PHASE,
+  AUTO_UPDATE_PAUSE_DAYS, DEFAULT_FAILURE_THRESHOLD, DEFAULT_LIFECYCLE, DEFAULT_MAX_FORCED_DEVICES, DEFAULT_OPERATION_TIMEOUT, DEFAULT_PHASE,
   DEFAULT_RETRY, DEFAULT_RING, DEFAULT_ROOM_WINDOW, DEFAULT_ROOM_WINDOW_NAME, DEFAULT_WINDOW_NAME, canonicalPhaseName, canonicalRingName, canonicalWindowName,
   resolvePhases, resolveRings,
 } from '../api/builtins.ts';
@@ -84,6 +84,8 @@ export interface CompiledPolicy {
   timeoutMs: number;
   supportMs: number;
   maxNewerReleases: number;
+  /** Most devices a forced `schedule: now` update may reach without an acknowledgement. */
+  maxForcedDevices: number;
 }
 
 export interface CompiledRelease {
@@ -122,6 +124,8 @@ export interface CompiledManual {
   version: string;
   schedule: UpdateSchedule;
   force: boolean;
+  /** spec.acknowledgeForcedDevices, or null. */
+  acknowledged: number | null;
   createdAt: number | null;
 }
 
@@ -147,6 +151,11 @@ export interface PlanContext {
   ringStarts: (number[] | undefined)[];
   /** Per release id: the first ring index where the release is paused (failures beyond threshold). */
   ringPausedFrom: Map<number, { ring: number; failed: string[]; targeted: number }>;
+  /**
+   * Per forced `schedule: now` SoftwareUpdate (by name): the devices it would force this pass; filled by
+   * manual.ts (forcedReach) before any decision, null while it is being counted.
+   */
+  forcedReach: Map<string, number> | null;
 }
 
 /** Plan.findings, aggregated by (code, message) so a million devices give a handful of lines. */
@@ -278,6 +287,7 @@ function compilePolicy(desired: DesiredState): CompiledPolicy {
     timeoutMs: durationMs(spec.operationTimeout, DEFAULT_OPERATION_TIMEOUT),
     supportMs: durationMs(spec.lifecycle?.supportPeriod, DEFAULT_LIFECYCLE.supportPeriod),
     maxNewerReleases: spec.lifecycle?.maxNewerReleases ?? DEFAULT_LIFECYCLE.maxNewerReleases,
+    maxForcedDevices: spec.maxForcedDevices ?? DEFAULT_MAX_FORCED_DEVICES,
   };
 }
 
@@ -494,6 +504,7 @@ export function compile(desired: DesiredState, observed: ObservedState, now: Dat
       version: su.spec.version,
       schedule: compileSchedule(su.spec.schedule),
       force: su.spec.force === true,
+      acknowledged: typeof su.spec.acknowledgeForcedDevices === 'number' ? su.spec.acknowledgeForcedDevices : null,
       createdAt: Number.isNaN(created) ? null : created,
     };
     for (const id of su.spec.target.devices ?? []) {
@@ -520,6 +531,7 @@ export function compile(desired: DesiredState, observed: ObservedState, now: Dat
     findings,
     ringStarts: new Array(releases.length),
     ringPausedFrom: new Map(),
+    forcedReach: null,
   };
 }
 

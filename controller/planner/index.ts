@@ -9,7 +9,7 @@ import { EMPTY_HISTORY, compile, cmp, deviceInput, historyOf, manualFor, type Co
 import { autoUpdateDisabled, assignGroup, groupSuspended } from './groups.ts';
 import { heldAfterFailures, inFlight, retryBackoff } from './failures.ts';
 import { catchUpAvailability, isUnsupported, reportUnsupported } from './lifecycle.ts';
-import { manualUpdate } from './manual.ts';
+import { forcedReach, manualUpdate } from './manual.ts';
 import { phaseAvailability } from './phases.ts';
 import { Finding, Reason } from './reasons.ts';
 import { census, releasePlans, ringFailures, UpdatePaths, type StageFailures } from './releases.ts';
@@ -116,6 +116,8 @@ export function plan(desired: DesiredState, observed: ObservedState, now: Date, 
     inputs[i] = d;
   }
   computeRingPauses(ctx, ringFailures(ctx, failures));
+  // How many devices each forced `schedule: now` update reaches, before any is decided (its blast radius).
+  ctx.forcedReach = forcedReach(ctx, inputs);
 
   // 2. decide, device by device, component by component.
   const isoCache = new Map<number, string>();

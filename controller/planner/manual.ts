@@ -8,12 +8,17 @@
 //    held devices (a person acted); they still go step-wise through minimumVersion, never to a
 //    blocked release, and never downgrade;
 //  - a busy device is not interrupted unless the update is `force` with `schedule: now`; every forced
-//    operation carries `forced: true` (seed 001: every force is recorded).
+//    operation carries `forced: true` (seed 001: every force is recorded);
+//  - blast radius: a forced `schedule: now` update that would force more devices at once than FleetPolicy
+//    `maxForcedDevices` (default 20) is held until its `acknowledgeForcedDevices` covers that many, or its
+//    target is narrowed. The acknowledgement is a ceiling on the count, not a yes: a group that grew past
+//    it is held again (forcedUpdateHold).
 import { cmpV } from './slots.ts';
-import { scheduledAt, type CompiledRelease, type ComponentInput, type Decision, type PlanContext } from './gather.ts';
-import { retryAfterFailures } from './failures.ts';
+import { COMPONENTS, type Component } from '../api/types.ts';
+import { historyOf, manualFor, scheduledAt, type CompiledManual, type CompiledRelease, type ComponentInput, type Decision, type DeviceInput, type PlanContext } from './gather.ts';
+import { inFlight, retryAfterFailures } from './failures.ts';
 import { phaseStart } from './phases.ts';
-import { Reason } from './reasons.ts';
+import { Finding, Reason } from './reasons.ts';
 import { meetsMinimum } from './versions.ts';
 import { activityHold } from './windows.ts';
 
@@ -68,6 +73,10 @@ export function manualUpdate(ci: ComponentInput, ctx: PlanContext): Decision | n
     return { ...base, state: 'Blocked', reason: Reason.NoUpdatePath, target: requested.version, notBefore: null,
       message: `${requested.version} needs at least ${requested.minimumVersion} and no release in between is available` };
   }
+  if (m.force && m.schedule === 'now' && ctx.forcedReach) {
+    const hold = forcedUpdateHold(m.name, { forced: ctx.forcedReach.get(m.name) ?? 0, limit: ctx.policy.maxForcedDevices, acknowledged: m.acknowledged });
+    if (hold) return { ...base, state: 'Held', reason: hold.reason, target: target.version, notBefore: null, message: hold.message };
+  }
   const retry = retryAfterFailures(ci, target.version, ctx, true);
   if (retry && 'state' in retry) return { ...retry, ...base };
 
@@ -105,4 +114,63 @@ export function manualUpdate(ci: ComponentInput, ctx: PlanContext): Decision | n
   if (hold) return { ...base, ...forced, state: 'Scheduled', reason: hold, target: target.version, notBefore: now };
   const due = m.force ? Reason.ForcedUpdate : retry ? Reason.RetryAfterFailure : reason === Reason.ManualScheduleCapped ? reason : Reason.ManualUpdate;
   return { ...base, ...forced, state: 'Due', reason: due, target: target.version, notBefore: now };
+}
+
+// ---- blast radius of forced updates ------------------------------------------------------------------
+
+/** How far one forced `schedule: now` SoftwareUpdate reaches, and what allows it. */
+export interface ForcedReach {
+  /** Devices it would force now (their decisions, the hold aside). */
+  forced: number;
+  /** FleetPolicy maxForcedDevices. */
+  limit: number;
+  /** spec.acknowledgeForcedDevices, or null. */
+  acknowledged: number | null;
+}
+
+/** Null when the update may go ahead; else why it is held, in words a person can act on. */
+export function forcedUpdateHold(name: string, r: ForcedReach): { reason: Reason; message: string } | null {
+  if (r.forced <= r.limit) return null;
+  if (r.acknowledged !== null && r.forced <= r.acknowledged) return null;
+  const stale = r.acknowledged === null ? '' : `; spec.acknowledgeForcedDevices is ${r.acknowledged}, fewer than it reaches now (the target grew)`;
+  return {
+    reason: Reason.ForcedUpdateNotAcknowledged,
+    message: `SoftwareUpdate ${name} would force ${r.forced} devices at once (interrupting meetings), more than FleetPolicy maxForcedDevices (${r.limit})${stale}: held until spec.acknowledgeForcedDevices is at least ${r.forced}, or the target is narrowed`,
+  };
+}
+
+const forcedNow = (m: CompiledManual): boolean => m.force && m.schedule === 'now';
+
+/**
+ * Per forced `schedule: now` SoftwareUpdate, the devices it would force this pass: the same manualUpdate
+ * decision each device gets, counted before any device is decided (ctx.forcedReach is null meanwhile, so
+ * the hold does not count itself). Devices with the update already in flight or done are not counted.
+ * Each held update gives one finding naming it.
+ */
+export function forcedReach(ctx: PlanContext, inputs: readonly DeviceInput[]): Map<string, number> {
+  const reach = new Map<string, number>();
+  const updates = new Map<string, CompiledManual>();
+  for (const l of [...ctx.manualByDevice.values(), ...ctx.manualByGroup.values()]) for (const m of l) if (forcedNow(m)) updates.set(m.name, m);
+  if (!updates.size) return reach;
+  const components = new Set<Component>([...updates.values()].map((m) => m.component));
+  for (const d of inputs) {
+    for (const component of components) {
+      const manual = manualFor(ctx, d, component);
+      if (!manual || !forcedNow(manual)) continue;
+      const current = d.device.software?.[component] ?? null;
+      const entry = d.row[COMPONENTS.indexOf(component)];
+      const ci: ComponentInput = {
+        d, component, current, entry, currentRelease: current === null ? undefined : entry?.versions.get(current),
+        history: historyOf(ctx, d, component), manual,
+      };
+      if (inFlight(ci)) continue;
+      const dec = manualUpdate(ci, ctx);
+      if (dec?.forced && dec.target !== null) reach.set(manual.name, (reach.get(manual.name) ?? 0) + 1);
+    }
+  }
+  for (const m of updates.values()) {
+    const hold = forcedUpdateHold(m.name, { forced: reach.get(m.name) ?? 0, limit: ctx.policy.maxForcedDevices, acknowledged: m.acknowledged });
+    if (hold) ctx.findings.add(Finding.ForcedUpdateHeld, hold.message, [`SoftwareUpdate/${m.name}`]);
+  }
+  return reach;
 }

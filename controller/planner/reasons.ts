@@ -81,6 +81,12 @@ export const Reason = {
   AutoUpdateDisabled: 'AutoUpdateDisabled',
   /** A SoftwareUpdate names a version the catalog does not have for this model. (000 "only tested versions") */
   ManualVersionUnknown: 'ManualVersionUnknown',
+  /**
+   * A forced `schedule: now` SoftwareUpdate would force more devices at once than FleetPolicy maxForcedDevices
+   * and its acknowledgeForcedDevices does not cover them: held until acknowledged or narrowed. (001 force
+   * updates: a force bypasses meetings, so its reach is confirmed first; issue 10)
+   */
+  ForcedUpdateNotAcknowledged: 'ForcedUpdateNotAcknowledged',
   /** A SoftwareUpdate's `schedule.at` or its zone cannot be read (validation should have refused it). */
   InvalidSchedule: 'InvalidSchedule',
   /** The device's maintenance window never opens (no days). (000) */
@@ -112,5 +118,7 @@ export const Finding = {
   InvalidRelease: 'InvalidRelease',
   /** Forced operations planned now; every force is recorded. (001 force updates) */
   ForcedUpdate: 'ForcedUpdate',
+  /** A forced SoftwareUpdate is held: it would force more devices than FleetPolicy maxForcedDevices without an acknowledgement. */
+  ForcedUpdateHeld: 'ForcedUpdateHeld',
 } as const;
 export type Finding = (typeof Finding)[keyof typeof Finding];

@@ -24,6 +24,11 @@ export const OperationsFailed = 'OperationsFailed';
 export const ReleasePaused = 'ReleasePaused';
 /** Some of the object's devices failed their last update. */
 export const UpdatesFailed = 'UpdatesFailed';
+/**
+ * A forced `schedule: now` SoftwareUpdate reaches more devices than FleetPolicy maxForcedDevices and its
+ * acknowledgeForcedDevices does not cover them: nothing is issued until a person acknowledges or narrows it.
+ */
+export const ForcedUpdateHeld = 'ForcedUpdateHeld';
 /** The object has `suspend: true`. */
 export const Suspended = 'Suspended';
 /** The state store could not commit the pass (database unreachable): nothing of the pass was recorded; retried with backoff. */

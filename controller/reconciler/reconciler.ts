@@ -15,7 +15,7 @@ import type { Plan, PlannedOperation } from '../planner/types.ts';
 import type { Clock } from '../util/clock.ts';
 import { runStandaloneProvisioning, type StandaloneProvisioningInput } from '../provisioning/standalone.ts';
 import { RESOURCE_STATUS_FIELDS, toResourceStatus, type ProvisioningBatchStatus } from '../provisioning/status.ts';
-import { Reason as PlannerReason } from '../planner/reasons.ts';
+import { Finding, Reason as PlannerReason } from '../planner/reasons.ts';
 import type { Source } from '../sources/source.ts';
 import type { Metrics } from '../server/metrics.ts';
 import {
@@ -536,6 +536,10 @@ function objectStatuses(previous: Record<string, ObjectStatus>, plan: Plan, revi
       }
     } else if ('suspend' in obj.spec && obj.spec.suspend) {
       s = { ready: false, reason: R.Suspended, message: 'spec.suspend is true' };
+    } else if (obj.kind === 'SoftwareUpdate') {
+      // The planner's blast-radius hold (planner/manual.ts) names the update in a finding: a person must act.
+      const held = plan.findings.find((f) => f.code === Finding.ForcedUpdateHeld && f.objects?.includes(key));
+      if (held) s = { ready: false, reason: R.ForcedUpdateHeld, message: held.message, stalled: true };
     }
     base.conditions = summarize(base.conditions, s, at, gen);
     base.lastAppliedRevision = revision.id;

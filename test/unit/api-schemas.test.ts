@@ -46,7 +46,7 @@ const EVERY_FIELD: FleetwardObject[] = [
   } satisfies ProvisioningBatch,
   {
     apiVersion: v, kind: 'SoftwareUpdate', metadata: meta('fw'),
-    spec: { target: { group: 'rooms' }, component: 'firmware', version: '1.2.3.5', schedule: { at: '2026-12-01T02:00', timeZone: 'Europe/Paris' }, force: true, suspend: false },
+    spec: { target: { group: 'rooms' }, component: 'firmware', version: '1.2.3.5', schedule: { at: '2026-12-01T02:00', timeZone: 'Europe/Paris' }, force: true, acknowledgeForcedDevices: 30, suspend: false },
   } satisfies SoftwareUpdate,
   {
     apiVersion: v, kind: 'SoftwareUpdate', metadata: meta('portal'),
@@ -56,7 +56,7 @@ const EVERY_FIELD: FleetwardObject[] = [
     apiVersion: v, kind: 'FleetPolicy', metadata: meta('default'),
     spec: {
       autoUpdates: { pausedAt: '2026-11-20T09:00:00Z' }, cloud: 'gcch', retry: { maxAttempts: 3, backoff: '30m', maxBackoff: '12h' },
-      failureThreshold: 10, operationTimeout: '4h', lifecycle: { supportPeriod: '365d', maxNewerReleases: 2 },
+      failureThreshold: 10, operationTimeout: '4h', lifecycle: { supportPeriod: '365d', maxNewerReleases: 2 }, maxForcedDevices: 20,
     },
   } satisfies FleetPolicy,
   {
