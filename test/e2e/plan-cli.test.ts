@@ -63,6 +63,21 @@ test('two runs with the same inputs print byte-identical JSON', async () => {
   assert.is(a.stdout, b.stdout);
 });
 
+test('--device and --group narrow what is printed; an unknown one exits 2 and prints no plan', async () => {
+  const one = await plan('--device', 'phone-canary', '-o', 'json');
+  assert.is(one.code, 0, one.stderr);
+  const p = JSON.parse(one.stdout);
+  assert.equal(p.devices.map((d: { id: string }) => d.id), ['phone-canary']);
+  assert.equal(p.operations.map((o: { deviceId: string }) => o.deviceId), ['phone-canary']);
+  assert.equal(p.selection, { shown: 1, of: 4, devices: ['phone-canary'] });
+  const md = await plan('--group', 'canaries', '-o', 'markdown');
+  assert.match(md.stdout, '_Showing 1 of 4 devices (--group canaries); releases, update paths and findings are for the whole fleet._');
+  const bad = await plan('--device', 'phone-mars-1');
+  assert.is(bad.code, 2);
+  assert.is(bad.stdout, '');
+  assert.is(bad.stderr, 'fleetward: --device: no device "phone-mars-1" in the fleet (4 devices)\n');
+});
+
 test('the table is the default, without colour when not on a terminal', async () => {
   const r = await plan();
   assert.is(r.code, 0, r.stderr);

@@ -19,7 +19,8 @@ import { systemClock } from '../../util/clock.ts';
 import type { Clock } from '../../util/clock.ts';
 import { UsageError } from '../errors.ts';
 import { failInvalid, loadConfig, loadFleet } from '../inputs.ts';
-import { stableStringify } from '../format/json.ts';
+import { writeStableJson } from '../format/json.ts';
+import { narrowPlan, selectedIds, type PlanSelection, type ShownPlan } from '../plan-selection.ts';
 import { formatDiffMarkdown, formatPlanMarkdown } from '../format/markdown.ts';
 import { formatDiffTable, formatPlanTable } from '../format/table.ts';
 import { wantColor } from '../format/text.ts';
@@ -192,29 +193,78 @@ export function quietOnClosedPipe(stream: NodeJS.WritableStream = process.stdout
   });
 }
 
-interface PlanOptions { config: string; fleet: string; at?: string; output: string; compare?: string }
+interface PlanOptions {
+  config: string; fleet: string; at?: string; output: string; compare?: string;
+  device?: string[]; group?: string[]; changedOnly?: boolean;
+}
+
+export function selectionOf(opts: Pick<PlanOptions, 'device' | 'group' | 'changedOnly'>): PlanSelection {
+  return { deviceIds: opts.device ?? [], groups: opts.group ?? [], changedOnly: opts.changedOnly === true };
+}
+
+const groupNames = (...revisions: Revision[]): string[] =>
+  [...new Set(revisions.flatMap((r) => r.objects.filter((o) => o.kind === 'DeviceGroup').map((o) => o.metadata.name)))];
 
 export async function runPlan(opts: PlanOptions, out: NodeJS.WritableStream & { isTTY?: boolean } = process.stdout): Promise<void> {
   const format = parseOutput(opts.output);
   const at = parseAt(opts.at);
+  const sel = selectionOf(opts);
+  const lap = stageTimer();
   const fleet = await loadFleet(opts.fleet);
+  lap('fleet');
   const revision = await loadConfig(opts.config);
+  lap('config');
   const after = planFor(revision, fleet, at);
+  lap('plan');
   if (opts.compare === undefined) {
-    if (format === 'json') out.write(stableStringify(after));
-    else if (format === 'markdown') out.write(formatPlanMarkdown(after));
-    else out.write(formatPlanTable(after, { color: wantColor(out) }));
+    const shown = narrowPlan(after, selectedIds([after], sel, groupNames(revision)), sel);
+    if (format === 'json') await writeStableJson(shown, out);
+    else if (format === 'markdown') out.write(formatPlanMarkdown(shown));
+    else out.write(formatPlanTable(shown, { color: wantColor(out) }));
+    lap('output');
+    lap.report();
     return;
   }
   const old = opts.compare.startsWith('git:')
     ? await loadConfigAtRevision(opts.compare, opts.config)
     : await loadConfig(opts.compare);
-  const diff = diffPlans(planFor(old, fleet, at), after);
+  const before = planFor(old, fleet, at);
+  // --changed-only changes nothing here: a diff lists only what changes.
+  const ids = selectedIds([before, after], sel, groupNames(revision, old));
+  const narrowed = { ...sel, changedOnly: false };
+  const b = narrowPlan(before, ids, narrowed);
+  const a = narrowPlan(after, ids, narrowed);
+  const diff = { ...diffPlans(b, a), ...((a as ShownPlan).selection ? { selection: (a as ShownPlan).selection } : {}) };
   const labels = { beforeLabel: opts.compare, afterLabel: opts.config };
-  if (format === 'json') out.write(stableStringify(diff));
+  if (format === 'json') await writeStableJson(diff, out);
   else if (format === 'markdown') out.write(formatDiffMarkdown(diff, labels));
   else out.write(formatDiffTable(diff, { color: wantColor(out), ...labels }));
 }
+
+/**
+ * With FLEETWARD_STAGE_TIMES=1 the command prints one JSON line to stderr with the CPU and wall time of each
+ * stage, for bench/plan-cli.ts; otherwise it does nothing.
+ */
+function stageTimer(): ((stage: string) => void) & { report(): void } {
+  const on = process.env.FLEETWARD_STAGE_TIMES === '1';
+  const stages: Record<string, { ms: number; cpuMs: number }> = {};
+  const cpu = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+  let wall = performance.now();
+  let used = cpu();
+  const lap = (stage: string): void => {
+    if (!on) return;
+    const w = performance.now();
+    const c = cpu();
+    stages[stage] = { ms: Math.round(w - wall), cpuMs: Math.round(c - used) };
+    wall = w;
+    used = c;
+  };
+  return Object.assign(lap, {
+    report: () => { if (on) process.stderr.write(JSON.stringify({ stages }) + '\n'); },
+  });
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 export function register(program: Command): void {
   program
@@ -225,11 +275,15 @@ export function register(program: Command): void {
     .option('--at <iso>', 'the instant to plan at, ISO-8601 with a zone (default: now)')
     .option('-o, --output <format>', 'table, json or markdown', 'table')
     .option('--compare <old>', 'show the difference from an older config: a directory, or git:REV[:path] in the repository holding --config')
+    .option('--device <id>', 'show only this device (repeatable); the whole fleet is still planned', collect)
+    .option('--group <name>', 'show only the devices of this DeviceGroup (repeatable)', collect)
+    .option('--changed-only', 'show only devices with something pending (with --compare a diff lists only changes anyway)')
     .addHelpText('after', `
 Examples:
   fleetward plan --config examples/config --fleet examples/fleet.yaml
   fleetward plan --config config --fleet fleet.yaml --at 2026-12-02T09:00:00Z -o json
   fleetward plan --config config --fleet fleet.yaml --compare git:origin/main -o markdown
+  fleetward plan --config config --fleet fleet.yaml --group hq --changed-only -o markdown
 `)
     .action(async (opts: PlanOptions) => {
       quietOnClosedPipe();

@@ -6,6 +6,7 @@ import { formatShift } from '../../planner/diff.ts';
 import type { PlanDiff } from '../../planner/diff.ts';
 import type { Plan } from '../../planner/types.ts';
 import { FIELD_LABEL, activeReleases, assignmentMoves, someIds, deviceSections, findingsByCode, findingsLine, listedComponents, pickDevices, quietCount, sectionTitle, stagesText, stateCounts } from './plan-view.ts';
+import { selectionLine } from '../plan-selection.ts';
 import { shortRevision, formatInstant, formatRelative, plural } from './text.ts';
 
 export interface MarkdownOptions {
@@ -53,6 +54,8 @@ export function formatPlanMarkdown(plan: Plan, opts: MarkdownOptions = {}): stri
   out.push(`**${plural(plan.devices.length, 'device')}**, **${plural(plan.operations.length, 'operation')}** to start now.` +
     (plan.findings.length ? ` Findings: ${mdCell(findingsLine(plan))}.` : ''));
   out.push('');
+  const narrowed = selectionLine(plan);
+  if (narrowed) out.push(`_${mdCell(narrowed)}._`, '');
 
   const counts = stateCounts(plan);
   if (counts.rows.length > 0) {
@@ -136,6 +139,8 @@ export function formatDiffMarkdown(diff: PlanDiff, opts: MarkdownOptions & { bef
   out.push('');
   out.push(`**${mdCell(diff.summary)}**`);
   out.push('');
+  const narrowed = selectionLine(diff);
+  if (narrowed) out.push(`_${mdCell(narrowed)}._`, '');
 
   if (diff.assignments.length > 0) {
     const n = new Set(diff.assignments.map((a) => a.deviceId)).size;
