@@ -12,6 +12,7 @@ import {
 import { formatDuration, parseDuration } from './duration.ts';
 import { compareVersions } from './version.ts';
 import { normalizeMac } from './mac.ts';
+import { quote } from './quote.ts';
 import { LOCAL_DATE_TIME_PATTERN } from './schemas.ts';
 import { closest, typeName, type FieldPath } from './validate.ts';
 
@@ -70,7 +71,7 @@ export function timeZoneProblem(zone: string, allowDevice: boolean): string | un
   if (valid) return undefined;
   zoneNames ??= Intl.supportedValuesOf('timeZone');
   const near = closest(zone, zoneNames);
-  return `${JSON.stringify(zone)} is not an IANA time zone${near ? ` (did you mean ${near}?)` : ''}; write ${allowDevice ? 'device or ' : ''}a name such as Europe/Paris`;
+  return `${quote(zone)} is not an IANA time zone${near ? ` (did you mean ${near}?)` : ''}; write ${allowDevice ? 'device or ' : ''}a name such as Europe/Paris`;
 }
 
 export const timeZonesExist: Rule = (input) => {
@@ -178,19 +179,19 @@ export const groupReferencesExist: Rule = (input) => {
   for (const { index, obj } of of(input, 'DeviceGroup')) {
     const { updatePhase, ring, maintenanceWindow } = obj.spec;
     if (updatePhase !== undefined && !builtinPhaseName(updatePhase) && !known(input, 'UpdatePhase', updatePhase)) {
-      out.push({ index, path: ['spec', 'updatePhase'], message: `UpdatePhase ${JSON.stringify(updatePhase)} does not exist; declared or built in: ${declaredList(input, 'UpdatePhase', BUILTIN_PHASE_NAMES)}` });
+      out.push({ index, path: ['spec', 'updatePhase'], message: `UpdatePhase ${quote(updatePhase)} does not exist; declared or built in: ${declaredList(input, 'UpdatePhase', BUILTIN_PHASE_NAMES)}` });
     }
     if (ring !== undefined && !builtinRingName(ring) && !known(input, 'Ring', ring)) {
-      out.push({ index, path: ['spec', 'ring'], message: `Ring ${JSON.stringify(ring)} does not exist; declared or built in: ${declaredList(input, 'Ring', BUILTIN_RING_NAMES)}` });
+      out.push({ index, path: ['spec', 'ring'], message: `Ring ${quote(ring)} does not exist; declared or built in: ${declaredList(input, 'Ring', BUILTIN_RING_NAMES)}` });
     }
     if (maintenanceWindow !== undefined && !builtinWindowName(maintenanceWindow) && !known(input, 'MaintenanceWindow', maintenanceWindow)) {
-      out.push({ index, path: ['spec', 'maintenanceWindow'], message: `MaintenanceWindow ${JSON.stringify(maintenanceWindow)} does not exist; declared or built in: ${declaredList(input, 'MaintenanceWindow', BUILTIN_WINDOW_NAMES)}` });
+      out.push({ index, path: ['spec', 'maintenanceWindow'], message: `MaintenanceWindow ${quote(maintenanceWindow)} does not exist; declared or built in: ${declaredList(input, 'MaintenanceWindow', BUILTIN_WINDOW_NAMES)}` });
     }
   }
   for (const { index, obj } of of(input, 'SoftwareUpdate')) {
     const g = obj.spec.target.group;
     if (g !== undefined && !known(input, 'DeviceGroup', g)) {
-      out.push({ index, path: ['spec', 'target', 'group'], message: `DeviceGroup ${JSON.stringify(g)} does not exist; declared: ${declaredList(input, 'DeviceGroup', [])}` });
+      out.push({ index, path: ['spec', 'target', 'group'], message: `DeviceGroup ${quote(g)} does not exist; declared: ${declaredList(input, 'DeviceGroup', [])}` });
     }
   }
   return out;
@@ -219,7 +220,7 @@ export const scheduleWellFormed: Rule = (input) => {
     const path = ['spec', 'schedule'];
     if (s === undefined) continue;
     if (typeof s === 'string') {
-      if (s !== 'now' && s !== 'nextMaintenanceWindow') out.push({ index, path, message: `${JSON.stringify(s)} is not a schedule; ${SCHEDULE_SHAPE}` });
+      if (s !== 'now' && s !== 'nextMaintenanceWindow') out.push({ index, path, message: `${quote(s)} is not a schedule; ${SCHEDULE_SHAPE}` });
       continue;
     }
     if (s === null || typeof s !== 'object' || Array.isArray(s)) {
@@ -241,7 +242,7 @@ export const scheduleWellFormed: Rule = (input) => {
     }
     if (o.at === undefined) out.push({ index, path: [...path, 'at'], message: 'is required' });
     else if (typeof o.at !== 'string' || !LOCAL_DATE_TIME.test(o.at) || !DateTime.fromISO(o.at, { zone }).isValid) {
-      out.push({ index, path: [...path, 'at'], message: `${JSON.stringify(o.at)} is not a local date and time; write YYYY-MM-DDTHH:MM (the zone is timeZone)` });
+      out.push({ index, path: [...path, 'at'], message: `${quote(o.at)} is not a local date and time; write YYYY-MM-DDTHH:MM (the zone is timeZone)` });
     }
   }
   return out;
@@ -253,7 +254,7 @@ export const fleetPolicyNamedDefault: Rule = (input) =>
   of(input, 'FleetPolicy').flatMap(({ index, obj }) =>
     obj.metadata.name === FLEET_POLICY_NAME ? [] : [{
       index, path: ['metadata', 'name'],
-      message: `a FleetPolicy must be named ${FLEET_POLICY_NAME} (there is one per fleet; got ${JSON.stringify(obj.metadata.name)})`,
+      message: `a FleetPolicy must be named ${FLEET_POLICY_NAME} (there is one per fleet; got ${quote(obj.metadata.name)})`,
     }]);
 
 export const batchHasDevices: Rule = (input) =>
@@ -373,7 +374,7 @@ export function checkMacs<W>(entries: readonly MacEntry<W>[]): { issues: MacIssu
   const normalized = entries.map((e) => {
     const mac = normalizeMac(e.raw);
     if (mac === undefined) {
-      issues.push({ where: e.where, message: `${JSON.stringify(e.raw)} is not a MAC address; write 12 hex digits such as AA-BB-CC-DD-EE-FF` });
+      issues.push({ where: e.where, message: `${quote(e.raw)} is not a MAC address; write 12 hex digits such as AA-BB-CC-DD-EE-FF` });
       return undefined;
     }
     const first = firstByMac.get(mac);

@@ -3,6 +3,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { API_VERSION, KINDS, type Kind } from './types.ts';
+import { QUOTE_MAX, quote } from './quote.ts';
 import {
   DURATION_PATTERN, FLEET_FILE_SCHEMA, LOCAL_DATE_TIME_PATTERN, MAC_PATTERN, NAME_PATTERN, TARGET_VERSION_PATTERN,
   TIME_PATTERN, TIME_ZONE_PATTERN, USER_PATTERN, VENDOR_VERSION_PATTERN, objectSchema, type Schema,
@@ -57,12 +58,12 @@ export function identityIssues(obj: unknown): Issue[] {
   const out: Issue[] = [];
   if (o.apiVersion === undefined) out.push({ path: ['apiVersion'], message: `is required (${API_VERSION})` });
   else if (o.apiVersion !== API_VERSION) {
-    out.push({ path: ['apiVersion'], message: `${JSON.stringify(o.apiVersion)} is not a Fleetward API version; use ${API_VERSION}` });
+    out.push({ path: ['apiVersion'], message: `${quote(o.apiVersion)} is not a Fleetward API version; use ${API_VERSION}` });
   }
   if (o.kind === undefined) out.push({ path: ['kind'], message: `is required (one of ${KINDS.join(', ')})` });
   else if (!isKind(o.kind)) {
     const hint = closest(String(o.kind), KINDS);
-    out.push({ path: ['kind'], message: `unknown kind ${JSON.stringify(o.kind)}${hint ? ` (did you mean ${hint}?)` : ''}; known kinds: ${KINDS.join(', ')}` });
+    out.push({ path: ['kind'], message: `unknown kind ${quote(o.kind)}${hint ? ` (did you mean ${hint}?)` : ''}; known kinds: ${KINDS.join(', ')}` });
   }
   return out;
 }
@@ -178,8 +179,8 @@ export function formatPath(path: FieldPath): string {
   let out = '';
   for (const seg of path) {
     if (typeof seg === 'number') out += `[${seg}]`;
-    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(seg)) out += out ? `.${seg}` : seg;
-    else out += `[${JSON.stringify(seg)}]`;
+    else if (seg.length <= QUOTE_MAX && /^[A-Za-z_][A-Za-z0-9_]*$/.test(seg)) out += out ? `.${seg}` : seg;
+    else out += `[${quote(seg)}]`;
   }
   return out;
 }
@@ -198,7 +199,7 @@ export function typeName(v: unknown): string {
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
   if (typeof v === 'number') return `the number ${v}`;
-  if (typeof v === 'string') return `the text ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
+  if (typeof v === 'string') return `the text ${quote(v, 40)}`;
   if (typeof v === 'boolean') return `${v}`;
   return typeof v;
 }
@@ -216,8 +217,7 @@ function article(type: string): string {
 }
 
 function show(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v.length > 80 ? v.slice(0, 80) + '…' : v);
-  return JSON.stringify(v) ?? String(v);
+  return quote(v);
 }
 
 /** The known word nearest to `word` when it is plausibly a typo (edit distance ≤ 2, or same letters ignoring case). */

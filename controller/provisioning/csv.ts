@@ -4,6 +4,7 @@
 // as written: the loader normalises and de-duplicates them across batches (controller/api/rules.ts).
 import { parse } from 'csv-parse/sync';
 import { MAX_LOCATION_LENGTH, USER_PATTERN } from '../api/schemas.ts';
+import { quote } from '../api/quote.ts';
 
 const USER_RE = new RegExp(USER_PATTERN);
 
@@ -39,12 +40,12 @@ export function parseDevicesCsv(text: string): CsvResult {
   const index = new Map<string, number>();
   columns.forEach((c, i) => {
     const known = CSV_COLUMNS.find((k) => k.toLowerCase() === c.toLowerCase());
-    if (!known) problems.push({ line: header.info.lines, column: c, message: `unknown column ${JSON.stringify(c)}; the columns are ${CSV_COLUMNS.join(', ')}` });
+    if (!known) problems.push({ line: header.info.lines, column: c, message: `unknown column ${quote(c)}; the columns are ${CSV_COLUMNS.join(', ')}` });
     else if (index.has(known)) problems.push({ line: header.info.lines, column: c, message: `column ${known} appears twice` });
     else index.set(known, i);
   });
   if (!index.has('macAddress')) {
-    problems.push({ line: header.info.lines, message: `the header row must name a macAddress column (columns: ${CSV_COLUMNS.join(', ')}); got ${JSON.stringify(header.record.join(','))}` });
+    problems.push({ line: header.info.lines, message: `the header row must name a macAddress column (columns: ${CSV_COLUMNS.join(', ')}); got ${quote(header.record.join(','))}` });
     return { rows: [], problems };
   }
   if (records.length - 1 > MAX_CSV_ROWS) {
@@ -76,7 +77,7 @@ export function parseDevicesCsv(text: string): CsvResult {
       continue;
     }
     if (user !== undefined && !USER_RE.test(user)) {
-      problems.push({ line: info.lines, column: 'user', message: `${JSON.stringify(user)} is not a user principal name; write the account as user@domain, e.g. alice@contoso.com` });
+      problems.push({ line: info.lines, column: 'user', message: `${quote(user)} is not a user principal name; write the account as user@domain, e.g. alice@contoso.com` });
       continue;
     }
     if (location !== undefined) row.location = location;

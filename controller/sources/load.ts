@@ -4,178 +4,24 @@
 // The config repo is untrusted: file size and count caps, alias bombs, deep nesting and binary files are
 // clear errors naming the file, never a hang, a crash or an out-of-memory.
 import { createHash } from 'node:crypto';
-import { lstat, readFile, readdir, realpath, stat } from 'node:fs/promises';
-import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { lstat, open, readdir, realpath, stat, type FileHandle } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
-import { LineCounter, isAlias, isCollection, isMap, isPair, isScalar, isSeq, parseAllDocuments, type Document, type Node } from 'yaml';
 import type { FleetwardObject, Kind, ProvisioningBatch, Revision } from '../api/types.ts';
 import { formatPath, identityIssues, isKind, schemaIssues, type FieldPath } from '../api/validate.ts';
 import { checkMacs, duplicateNames, runRules, type Identified, type MacEntry, type RuleObject } from '../api/rules.ts';
 import { parseDevicesCsv } from '../provisioning/csv.ts';
+import { quote } from '../api/quote.ts';
+import type { ConfigError } from './errors.ts';
+import { LIMITS, MIB, mib } from './limits.ts';
+import { parseYaml } from './yaml.ts';
+import { isConfigPath, isHiddenPath } from './config-files.ts';
 
-export interface ConfigError { file: string; line: number; kind?: string; name?: string; path?: string; message: string }
+export type { ConfigError } from './errors.ts';
+export { formatConfigError } from './errors.ts';
+export { LIMITS } from './limits.ts';
+export { parseYaml, textProblem, type ParsedDoc } from './yaml.ts';
 export type LoadResult = { ok: true; revision: Revision } | { ok: false; errors: ConfigError[] };
-
-export const LIMITS = {
-  /** Bytes per file (YAML or CSV). */
-  maxFileBytes: 1024 * 1024,
-  /** YAML files per revision. */
-  maxFiles: 2000,
-  /** Bytes over all YAML files of a revision. */
-  maxTotalBytes: 32 * 1024 * 1024,
-  /** Nesting of mappings and lists in one document. */
-  maxDepth: 64,
-  /** Alias expansions per document (yaml's maxAliasCount). */
-  maxAliasCount: 100,
-  /** A fleet file (controller/sources/fleet-file.ts) may describe tens of thousands of devices. */
-  maxFleetFileBytes: 64 * 1024 * 1024,
-};
-const MIB = 1024 * 1024;
-
-/** `config/rooms.yaml:12: Ring/pilot spec.order: must be between 1 and 9 (got 12)` */
-export function formatConfigError(e: ConfigError): string {
-  const loc = e.file ? `${e.file}${e.line > 0 ? `:${e.line}` : ''}: ` : '';
-  const who = e.kind ? `${e.kind}${e.name !== undefined ? `/${e.name}` : ''} ` : '';
-  const path = e.path ? `${e.path}: ` : '';
-  return `${loc}${who}${path}${e.message}`;
-}
-
-// ---- Safe YAML ---------------------------------------------------------------------------------
-
-export interface ParsedDoc {
-  value: unknown;
-  /** Line (1-based) of the node at `path`, or of its nearest existing parent. */
-  lineOf: (path: FieldPath) => number;
-}
-
-/** Size, text and nesting checks shared by every file read from an untrusted repo. */
-export function textProblem(text: string, maxBytes = LIMITS.maxFileBytes): { line: number; message: string } | undefined {
-  const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > maxBytes) return { line: 0, message: `the file is ${(bytes / MIB).toFixed(1)} MiB; a ${maxBytes === LIMITS.maxFileBytes ? 'config' : 'fleet'} file may be at most ${maxBytes / MIB} MiB` };
-  const bad = text.search(/[\u0000\uFFFD]/);
-  if (bad >= 0) return { line: lineAt(text, bad), message: 'not a text file (it holds NUL bytes or is not valid UTF-8); config files must be UTF-8 YAML' };
-  return undefined;
-}
-
-function lineAt(text: string, offset: number): number {
-  let line = 1;
-  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) line++;
-  return line;
-}
-
-/** Deepest nesting of flow collections (`[`/`{`), a cheap guard before the parser sees the text. */
-function flowDepthProblem(text: string): number | undefined {
-  let depth = 0;
-  let quote = '';
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quote) {
-      if (c === quote) quote = '';
-      else if (c === '\n') quote = '';
-      continue;
-    }
-    // A quote opens a quoted scalar only where a token starts (`it's` in plain text is no quote).
-    if ((c === '"' || c === "'") && (i === 0 || /[\s:,[{-]/.test(text[i - 1]!))) quote = c;
-    else if (c === '#') { const nl = text.indexOf('\n', i); if (nl < 0) break; i = nl; }
-    else if (c === '[' || c === '{') { if (++depth > LIMITS.maxDepth) return i; }
-    else if (c === ']' || c === '}') depth = Math.max(0, depth - 1);
-  }
-  return undefined;
-}
-
-/** The first node nested deeper than the limit, or used as a mapping key while not plain text. */
-function shapeProblem(root: unknown): { node: Node; message: string } | undefined {
-  const stack: [unknown, number][] = [[root, 0]];
-  while (stack.length) {
-    const [n, d] = stack.pop()!;
-    if (!isCollection(n)) continue;
-    if (d >= LIMITS.maxDepth) return { node: n, message: `nesting deeper than ${LIMITS.maxDepth} levels; a config file never needs that` };
-    for (const item of n.items) {
-      if (isPair(item)) {
-        if (item.key !== null && !isScalar(item.key)) {
-          return { node: item.key as Node, message: 'a mapping key must be plain text, not a list, a mapping or an alias' };
-        }
-        stack.push([item.value, d + 1]);
-      } else stack.push([item, d + 1]);
-    }
-  }
-  return undefined;
-}
-
-const firstLine = (m: string) => m.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-
-/** Parses one untrusted YAML file into its documents, or the errors that stop it. */
-export function parseYaml(file: string, text: string, maxBytes = LIMITS.maxFileBytes): { docs: ParsedDoc[]; errors: ConfigError[] } {
-  const tp = textProblem(text, maxBytes);
-  if (tp) return { docs: [], errors: [{ file, line: tp.line, message: tp.message }] };
-  const deep = flowDepthProblem(text);
-  if (deep !== undefined) return { docs: [], errors: [{ file, line: lineAt(text, deep), message: `nesting deeper than ${LIMITS.maxDepth} levels; a config file never needs that` }] };
-
-  const lc = new LineCounter();
-  const errors: ConfigError[] = [];
-  const docs: ParsedDoc[] = [];
-  let parsed: Document.Parsed[];
-  try {
-    parsed = parseAllDocuments(text, {
-      lineCounter: lc, uniqueKeys: true, prettyErrors: false, strict: true, logLevel: 'error',
-      // Plain JSON values only: no Date, Uint8Array or Set from YAML 1.1 tags (!!timestamp, !!binary, !!set).
-      schema: 'core', resolveKnownTags: false,
-    }) as Document.Parsed[];
-    if (!Array.isArray(parsed)) parsed = [];
-  } catch (err) {
-    return { docs: [], errors: [{ file, line: 0, message: `not readable as YAML: ${firstLine(String((err as Error).message))}` }] };
-  }
-  const lineOfOffset = (o: number | undefined) => (o === undefined ? 1 : lc.linePos(o).line);
-  for (const doc of parsed) {
-    if (doc.errors.length > 0) {
-      for (const e of doc.errors) {
-        const stack = /call stack|Stack overflow/i.test(e.message);
-        errors.push({ file, line: lineOfOffset(e.pos?.[0]), message: stack ? `nesting too deep; a config file never needs that` : `invalid YAML: ${firstLine(e.message)}` });
-      }
-      continue;
-    }
-    if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) continue; // an empty document
-    const shape = shapeProblem(doc.contents);
-    if (shape) {
-      errors.push({ file, line: lineOfOffset(shape.node.range?.[0]), message: shape.message });
-      continue;
-    }
-    let value: unknown;
-    try {
-      value = doc.toJS({ maxAliasCount: LIMITS.maxAliasCount });
-    } catch (err) {
-      const msg = String((err as Error).message);
-      errors.push({
-        file, line: lineOfOffset(doc.contents.range?.[0]),
-        message: /alias/i.test(msg)
-          ? `YAML aliases expand more than ${LIMITS.maxAliasCount} times (an alias bomb?); write the values out instead`
-          : `invalid YAML: ${firstLine(msg)}`,
-      });
-      continue;
-    }
-    docs.push({ value, lineOf: (path) => lineOfOffset(offsetOf(doc, path)) });
-  }
-  return { docs, errors };
-}
-
-function offsetOf(doc: Document, path: FieldPath): number | undefined {
-  let node: unknown = doc.contents;
-  let best = (doc.contents as Node | null)?.range?.[0];
-  for (const seg of path) {
-    if (isMap(node)) {
-      const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(seg));
-      if (!pair) break;
-      best = (pair.key as Node | null)?.range?.[0] ?? best;
-      node = pair.value;
-    } else if (isSeq(node) && typeof seg === 'number') {
-      const item = node.items[seg];
-      if (!item || isAlias(item)) break;
-      best = (item as Node).range?.[0] ?? best;
-      node = item;
-    } else break;
-  }
-  return best;
-}
 
 // ---- The revision, as a whole ------------------------------------------------------------------
 
@@ -263,6 +109,8 @@ function provisioningDevices(
     extra.push(x);
   };
   const validByIndex = new Map(valid.map((v) => [v.index, v.obj]));
+  const csvOwners = new Map<string, string>();
+  let csvRows = 0;
   for (const { index, kind, name: batch } of identified) {
     if (kind !== 'ProvisioningBatch') continue;
     const e = entries[index]!;
@@ -277,9 +125,21 @@ function provisioningDevices(
     const path = ['spec', 'devicesFile'];
     const escape = escapeProblem(file);
     if (escape) { err(index, path, escape); continue; }
-    const read = readCsv(normalizeRel(file));
+    // One devices file, one batch: each distinct file is read and counted once, so 100 batches naming one
+    // 10,000-row file cost one read and one error each, not a million duplicate MACs.
+    const rel = normalizeRel(file);
+    const owner = csvOwners.get(rel);
+    if (owner) { err(index, path, `${quote(file)} is already the devicesFile of ${owner}; a devices file belongs to one ProvisioningBatch`); continue; }
+    csvOwners.set(rel, `ProvisioningBatch/${batch}${e.file ? ` (${e.file}:${e.lineOf(path)})` : ''}`);
+    if (csvRows > LIMITS.maxCsvRows) continue;
+    const read = readCsv(rel);
     if ('error' in read) { err(index, path, read.error); continue; }
     const { rows, problems } = parseDevicesCsv(read.text);
+    csvRows += rows.length;
+    if (csvRows > LIMITS.maxCsvRows) {
+      err(index, path, `the devicesFiles of this revision hold more than ${LIMITS.maxCsvRows} device rows; split the fleet's batches over several revisions or raise maxCsvRows (FLEETWARD_LIMITS)`);
+      continue;
+    }
     for (const p of problems) errors.push({ file: read.display, line: p.line, kind: 'ProvisioningBatch', name: batch, ...(p.column ? { path: p.column } : {}), message: p.message });
     for (const r of rows) {
       const source = `${read.display}:${r.line}`;
@@ -317,6 +177,15 @@ function byLocation(a: ConfigError, b: ConfigError): number {
   return a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line;
 }
 
+/** At most LIMITS.maxErrors lines, then one that counts the rest: a hostile revision cannot flood the log. */
+function capped(errors: ConfigError[]): ConfigError[] {
+  const sorted = errors.sort(byLocation);
+  if (sorted.length <= LIMITS.maxErrors) return sorted;
+  return [...sorted.slice(0, LIMITS.maxErrors), { file: '', line: 0, message: `… and ${sorted.length - LIMITS.maxErrors} more errors (only the first ${LIMITS.maxErrors} are listed)` }];
+}
+
+const tooManyObjects = (n: number): ConfigError => ({ file: '', line: 0, message: `more than ${LIMITS.maxObjects} objects; a config revision may hold at most ${LIMITS.maxObjects} (maxObjects)` });
+
 function loadParsed(
   files: { display: string; text: string }[], revisionId: () => string, readCsv: CsvReader | undefined, early: ConfigError[],
 ): LoadResult {
@@ -326,10 +195,11 @@ function loadParsed(
     const { docs, errors: e } = parseYaml(f.display, f.text);
     errors.push(...e);
     for (const d of docs) entries.push({ value: d.value, file: f.display, lineOf: d.lineOf });
+    if (entries.length > LIMITS.maxObjects) return { ok: false, errors: [tooManyObjects(entries.length)] };
   }
   const checked = checkEntries(entries, readCsv);
   errors.push(...checked.errors);
-  if (errors.length > 0) return { ok: false, errors: errors.sort(byLocation) };
+  if (errors.length > 0) return { ok: false, errors: capped(errors) };
   const revision: Revision = { id: revisionId(), objects: checked.objects };
   if (Object.keys(checked.devices).length > 0) revision.provisioningDevices = checked.devices;
   return { ok: true, revision };
@@ -337,42 +207,82 @@ function loadParsed(
 
 // ---- Entry points ------------------------------------------------------------------------------
 
-const isConfigFile = (p: string) => /\.ya?ml$/i.test(p);
-
 /**
- * A revision from files already read (the git source reads a commit's tree). Paths are shown as given.
- * `readFile(relPath)` returns a devicesFile's text (relative to the config root), or undefined when it is
- * missing; it must not follow symlinks out of the tree (a git symlink blob should read as undefined).
+ * A revision from files already read (the git source reads a commit's tree). Paths are shown as given; only
+ * config paths (controller/sources/config-files.ts) are parsed. `readFile(relPath)` returns a devicesFile's text
+ * (relative to the config root), or undefined when it is missing; it must not follow symlinks out of the tree.
  */
 export function loadDocuments(
   files: { path: string; text: string }[],
   opts: { revisionId: string; readFile?: (relPath: string) => string | undefined },
 ): LoadResult {
-  const yamlFiles = files.filter((f) => isConfigFile(f.path));
+  const yamlFiles = files.filter((f) => isConfigPath(f.path));
   if (yamlFiles.length > LIMITS.maxFiles) {
     return { ok: false, errors: [{ file: '', line: 0, message: `${yamlFiles.length} YAML files; a config revision may hold at most ${LIMITS.maxFiles}` }] };
   }
-  const total = yamlFiles.reduce((s, f) => s + Buffer.byteLength(f.text, 'utf8'), 0);
+  let total = yamlFiles.reduce((s, f) => s + Buffer.byteLength(f.text, 'utf8'), 0);
   if (total > LIMITS.maxTotalBytes) {
-    return { ok: false, errors: [{ file: '', line: 0, message: `the YAML files hold ${(total / MIB).toFixed(1)} MiB; a config revision may hold at most ${LIMITS.maxTotalBytes / MIB} MiB` }] };
+    return { ok: false, errors: [{ file: '', line: 0, message: `the YAML files hold ${mib(total)}; a config revision may hold at most ${LIMITS.maxTotalBytes / MIB} MiB` }] };
   }
   const read = opts.readFile;
   const readCsv: CsvReader | undefined = read && ((rel) => {
     const text = read(rel);
-    if (text === undefined) return { error: `${JSON.stringify(rel)} does not exist in the config` };
-    const problem = csvProblem(rel, Buffer.byteLength(text, 'utf8'), text);
+    if (text === undefined) return { error: `${quote(rel)} does not exist in the config` };
+    const bytes = Buffer.byteLength(text, 'utf8');
+    const problem = csvProblem(rel, bytes, text) ?? budgetProblem(rel, (total += bytes));
     return problem ? { error: problem } : { text, display: rel };
   });
   return loadParsed(yamlFiles.map((f) => ({ display: f.path, text: f.text })), () => opts.revisionId, readCsv, []);
 }
 
-/** Objects from Kubernetes (the operator): same checks, no files, so errors carry file '' and line 0. */
+/** Objects from Kubernetes (the operator): same checks and budgets, no files, so errors carry file '' and line 0. */
 export function validateObjects(objects: unknown[]): ConfigError[] {
+  if (objects.length > LIMITS.maxObjects) return [tooManyObjects(objects.length)];
+  const shape: ConfigError[] = [];
+  objects.forEach((value) => {
+    const problem = valueShapeProblem(value);
+    if (!problem) return;
+    const { kind, name } = metaOf(value);
+    shape.push({ file: '', line: 0, ...(kind ? { kind } : {}), ...(name !== undefined ? { name } : {}), ...(problem.path ? { path: problem.path } : {}), message: problem.message });
+  });
   const entries: Entry[] = objects.map((value) => ({ value, file: '', lineOf: () => 0 }));
-  return checkEntries(entries, undefined).errors;
+  const errors = [...shape, ...checkEntries(entries, undefined).errors];
+  return errors.length > LIMITS.maxErrors ? capped(errors) : errors;
 }
 
-/** Every *.yaml / *.yml under `dir` (hidden files and folders skipped). Revision id: sha256 of the files read. */
+/** The YAML limits (depth, keys per mapping) over a plain value, for objects that never were YAML text. */
+function valueShapeProblem(root: unknown): { path: string; message: string } | undefined {
+  const stack: [unknown, number, string][] = [[root, 0, '']];
+  while (stack.length) {
+    const [v, d, path] = stack.pop()!;
+    if (!v || typeof v !== 'object') continue;
+    if (d >= LIMITS.maxDepth) return { path, message: `nesting deeper than ${LIMITS.maxDepth} levels; a config object never needs that` };
+    const keys = Object.keys(v);
+    if (!Array.isArray(v) && keys.length > LIMITS.maxKeysPerMapping) return { path, message: `a mapping with ${keys.length} keys; a mapping may hold at most ${LIMITS.maxKeysPerMapping}` };
+    for (const k of keys) stack.push([(v as Record<string, unknown>)[k], d + 1, path ? `${path}.${k.slice(0, 40)}` : k.slice(0, 40)]);
+  }
+  return undefined;
+}
+
+/** What the directory walk found: a file to read, or a refusal naming the file. */
+type Found = { rel: string; abs: string; size: number } | { rel: string; refused: string };
+
+/** The kind of a non-regular file, in words. */
+function kindOf(st: Stats): string {
+  if (st.isDirectory()) return 'a folder';
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  if (st.isSymbolicLink()) return 'a symlink';
+  return 'not a regular file';
+}
+
+/**
+ * Every config file under `dir` (controller/sources/config-files.ts decides which), parsed and validated as one
+ * revision. Sizes come from lstat/fstat before any byte is read; only regular files are read (a symlink is
+ * followed when it stays inside the directory and leads to one); every refusal is a `file: message` error.
+ * Revision id: sha256 of the files read.
+ */
 export async function loadConfigDir(dir: string): Promise<LoadResult> {
   let root: string;
   try {
@@ -382,55 +292,43 @@ export async function loadConfigDir(dir: string): Promise<LoadResult> {
     return { ok: false, errors: [{ file: dir, line: 0, message: 'no such directory' }] };
   }
   const early: ConfigError[] = [];
-  const found: { rel: string; size: number }[] = [];
+  const found: { rel: string; abs: string; size: number }[] = [];
   let total = 0;
-  const walk = async (relDir: string): Promise<boolean> => {
-    const names = (await readdir(join(root, relDir), { withFileTypes: true })).map((d) => d.name).sort();
+  let walked = 0;
+  let over: string | undefined;
+  const walk = async (relDir: string): Promise<void> => {
+    const names = (await readdir(join(root, relDir))).sort();
     for (const name of names) {
-      if (name.startsWith('.')) continue;
+      if (over) return;
       const rel = relDir ? `${relDir}/${name}` : name;
-      const abs = join(root, rel);
-      const st = await lstat(abs);
-      if (st.isSymbolicLink()) {
-        if (!isConfigFile(name)) continue;
-        const target = await realpath(abs).catch(() => undefined);
-        if (!target || !inside(root, target)) {
-          early.push({ file: join(dir, rel), line: 0, message: 'is a symlink that leads outside the config directory (or nowhere); it was not read' });
-          continue;
-        }
-      } else if (st.isDirectory()) {
-        if (!(await walk(rel))) return false;
-        continue;
-      } else if (!st.isFile() || !isConfigFile(name)) continue;
-      const size = (await stat(abs)).size;
-      if (size > LIMITS.maxFileBytes) {
-        early.push({ file: join(dir, rel), line: 0, message: `the file is ${(size / MIB).toFixed(1)} MiB; a config file may be at most ${LIMITS.maxFileBytes / MIB} MiB` });
-        continue;
-      }
-      found.push({ rel, size });
-      total += size;
-      if (found.length > LIMITS.maxFiles || total > LIMITS.maxTotalBytes) return false;
+      if (isHiddenPath(rel)) continue;
+      if (++walked > LIMITS.maxTreeEntries) { over = `more than ${LIMITS.maxTreeEntries} files and folders; a config directory may hold at most ${LIMITS.maxTreeEntries} (maxTreeEntries)`; return; }
+      const f = await examine(root, rel);
+      if (f === 'folder') { await walk(rel); continue; }
+      if (f === undefined) continue;
+      if ('refused' in f) { early.push({ file: join(dir, f.rel), line: 0, message: f.refused }); continue; }
+      found.push(f);
+      total += f.size;
+      if (found.length > LIMITS.maxFiles) over = `more than ${LIMITS.maxFiles} YAML files; a config revision may hold at most ${LIMITS.maxFiles}`;
+      else if (total > LIMITS.maxTotalBytes) over = `the YAML files hold more than ${LIMITS.maxTotalBytes / MIB} MiB; a config revision may hold at most ${LIMITS.maxTotalBytes / MIB} MiB`;
     }
-    return true;
   };
-  if (!(await walk(''))) {
-    const message = found.length > LIMITS.maxFiles
-      ? `more than ${LIMITS.maxFiles} YAML files; a config revision may hold at most ${LIMITS.maxFiles}`
-      : `the YAML files hold more than ${LIMITS.maxTotalBytes / MIB} MiB; a config revision may hold at most ${LIMITS.maxTotalBytes / MIB} MiB`;
-    return { ok: false, errors: [{ file: dir, line: 0, message }] };
-  }
+  await walk('');
+  if (over) return { ok: false, errors: [{ file: dir, line: 0, message: over }] };
 
   const hashed: { rel: string; bytes: Buffer }[] = [];
   const files: { display: string; text: string }[] = [];
-  for (const { rel } of found) {
-    const bytes = await readFile(join(root, rel));
-    hashed.push({ rel, bytes });
+  for (const f of found) {
+    const got = await readRegular(f.abs, LIMITS.maxFileBytes);
+    if ('refused' in got) { early.push({ file: join(dir, f.rel), line: 0, message: got.refused }); continue; }
+    hashed.push({ rel: f.rel, bytes: got.bytes });
     // Not UTF-8: a lone U+FFFD makes parseYaml report the file as binary, like a NUL byte would.
-    files.push({ display: join(dir, rel), text: decodeUtf8(bytes) ?? '\uFFFD' });
+    files.push({ display: join(dir, f.rel), text: decodeUtf8(got.bytes) ?? '\uFFFD' });
   }
 
   // devicesFile: read with sync I/O so the core stays one synchronous function (loadDocuments' contract).
-  const readCsv: CsvReader = (rel) => readInside(root, dir, rel, hashed);
+  const budget = { total };
+  const readCsv: CsvReader = (rel) => readInside(root, dir, rel, hashed, budget);
   const revisionId = () => {
     hashed.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
     const h = createHash('sha256');
@@ -438,6 +336,86 @@ export async function loadConfigDir(dir: string): Promise<LoadResult> {
     return `sha256:${h.digest('hex')}`;
   };
   return loadParsed(files, revisionId, readCsv, early);
+}
+
+/** One entry of the walk: a folder to descend into, a config file to read, a refusal, or nothing (not config). */
+async function examine(root: string, rel: string): Promise<'folder' | Found | undefined> {
+  const abs = join(root, rel);
+  const st = await lstat(abs).catch(() => undefined);
+  if (!st) return undefined; // gone since readdir
+  if (st.isDirectory()) return 'folder';
+  // Symlinked folders are not walked into (a link to `..` would loop); other files are only looked at when
+  // their name says config.
+  if (!isConfigPath(rel)) return undefined;
+  if (st.isSymbolicLink()) {
+    const target = await realpath(abs).catch(() => undefined);
+    if (!target || !inside(root, target)) return { rel, refused: 'is a symlink that leads outside the config directory (or nowhere); it was not read' };
+    const t = await stat(target);
+    if (!t.isFile()) return { rel, refused: `is a symlink to ${kindOf(t)}; only regular files are read` };
+    return sized(rel, target, t.size);
+  }
+  if (!st.isFile()) return { rel, refused: `is ${kindOf(st)}; only regular files are read` };
+  return sized(rel, abs, st.size);
+}
+
+function sized(rel: string, abs: string, size: number): Found {
+  if (size > LIMITS.maxFileBytes) return { rel, refused: `the file is ${mib(size)}; a config file may be at most ${LIMITS.maxFileBytes / MIB} MiB` };
+  return { rel, abs, size };
+}
+
+/**
+ * Reads a file only if it is still a regular file within the size limit when opened: O_NONBLOCK so a FIFO
+ * swapped in after the walk cannot block, O_NOFOLLOW so a symlink swapped in is not followed, fstat on the
+ * open descriptor, and never more than `max` + 1 bytes.
+ */
+async function readRegular(abs: string, max: number): Promise<{ bytes: Buffer } | { refused: string }> {
+  let fh: FileHandle;
+  try {
+    fh = await open(abs, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+  } catch (err) {
+    return { refused: `could not be read (${(err as NodeJS.ErrnoException).code ?? 'error'}); only regular files are read` };
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) return { refused: `is ${kindOf(st)}; only regular files are read` };
+    if (st.size > max) return { refused: `the file is ${mib(st.size)}; a config file may be at most ${max / MIB} MiB` };
+    const buf = Buffer.alloc(st.size + 1);
+    let n = 0;
+    while (n < buf.length) {
+      const { bytesRead } = await fh.read(buf, n, buf.length - n, n);
+      if (bytesRead === 0) break;
+      n += bytesRead;
+    }
+    if (n > max) return { refused: `the file grew past ${max / MIB} MiB while it was read; a config file may be at most ${max / MIB} MiB` };
+    return { bytes: buf.subarray(0, n) };
+  } finally {
+    await fh.close();
+  }
+}
+
+function readRegularSync(abs: string, max: number): { bytes: Buffer } | { refused: string } {
+  let fd: number;
+  try {
+    fd = openSync(abs, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+  } catch (err) {
+    return { refused: `could not be read (${(err as NodeJS.ErrnoException).code ?? 'error'})` };
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return { refused: `is ${kindOf(st)}; only regular files are read` };
+    if (st.size > max) return { refused: `is ${mib(st.size)}; a devicesFile may be at most ${max / MIB} MiB` };
+    const buf = Buffer.alloc(st.size + 1);
+    let n = 0;
+    while (n < buf.length) {
+      const got = readSync(fd, buf, n, buf.length - n, n);
+      if (got === 0) break;
+      n += got;
+    }
+    if (n > max) return { refused: `grew past ${max / MIB} MiB while it was read; a devicesFile may be at most ${max / MIB} MiB` };
+    return { bytes: buf.subarray(0, n) };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function inside(root: string, target: string): boolean {
@@ -453,29 +431,37 @@ function decodeUtf8(bytes: Buffer): string | undefined {
   }
 }
 
-function readInside(root: string, dir: string, rel: string, hashed: { rel: string; bytes: Buffer }[]): CsvRead {
+function readInside(root: string, dir: string, rel: string, hashed: { rel: string; bytes: Buffer }[], budget: { total: number }): CsvRead {
   const abs = join(root, rel);
   let target: string;
   try {
     target = realpathSync(abs);
   } catch {
-    return { error: `${JSON.stringify(rel)} does not exist in the config directory` };
+    return { error: `${quote(rel)} does not exist in the config directory` };
   }
-  if (!inside(root, target)) return { error: `${JSON.stringify(rel)} is a symlink that leads outside the config directory; a devicesFile must stay inside it` };
+  if (!inside(root, target)) return { error: `${quote(rel)} is a symlink that leads outside the config directory; a devicesFile must stay inside it` };
   const st = statSync(target);
-  if (!st.isFile()) return { error: `${JSON.stringify(rel)} is not a file` };
-  const early = csvProblem(rel, st.size, '');
+  if (!st.isFile()) return { error: `${quote(rel)} is ${kindOf(st)}; a devicesFile must be a regular file` };
+  const early = csvProblem(rel, st.size, '') ?? budgetProblem(rel, budget.total + st.size);
   if (early) return { error: early };
-  const bytes = readFileSync(target);
-  hashed.push({ rel, bytes });
-  const text = decodeUtf8(bytes);
-  const problem = csvProblem(rel, bytes.length, text);
+  const got = readRegularSync(target, LIMITS.maxFileBytes);
+  if ('refused' in got) return { error: `${quote(rel)} ${got.refused}` };
+  budget.total += got.bytes.length;
+  hashed.push({ rel, bytes: got.bytes });
+  const text = decodeUtf8(got.bytes);
+  const problem = csvProblem(rel, got.bytes.length, text);
   return problem ? { error: problem } : { text: text!, display: join(dir, rel) };
 }
 
 /** Size and text checks of a devicesFile; `text` undefined means it was not valid UTF-8. */
 function csvProblem(rel: string, bytes: number, text: string | undefined): string | undefined {
-  if (bytes > LIMITS.maxFileBytes) return `${JSON.stringify(rel)} is ${(bytes / MIB).toFixed(1)} MiB; a devicesFile may be at most ${LIMITS.maxFileBytes / MIB} MiB`;
-  if (text === undefined || /[\u0000\uFFFD]/.test(text)) return `${JSON.stringify(rel)} is not a text file (NUL bytes or not UTF-8); a devicesFile is a UTF-8 CSV`;
+  if (bytes > LIMITS.maxFileBytes) return `${quote(rel)} is ${mib(bytes)}; a devicesFile may be at most ${LIMITS.maxFileBytes / MIB} MiB`;
+  if (text === undefined || /[\u0000\uFFFD]/.test(text)) return `${quote(rel)} is not a text file (NUL bytes or not UTF-8); a devicesFile is a UTF-8 CSV`;
   return undefined;
+}
+
+/** The revision's byte budget, YAML and CSV together. */
+function budgetProblem(rel: string, total: number): string | undefined {
+  if (total <= LIMITS.maxTotalBytes) return undefined;
+  return `${quote(rel)} would take the bytes read for this revision past ${LIMITS.maxTotalBytes / MIB} MiB (YAML and CSV files together; maxTotalBytes)`;
 }
