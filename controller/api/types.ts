@@ -278,6 +278,11 @@ export interface DeviceOperation {
   forced?: boolean;
   /** Link to logs, for diagnostics operations (seed 000 FAQ). */
   logsUrl?: string;
+  /**
+   * Fleetward's own observation, kept in the device's history (never set by a driver): when the device was
+   * first seen offline or unhealthy within its ring's test period after this update (planner/health.ts).
+   */
+  unhealthyAfter?: Instant;
 }
 
 /** Everything the planner is told about the world. */

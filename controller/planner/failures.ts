@@ -7,9 +7,14 @@
 //  - a failed hop is retried after a backoff that doubles per failed attempt (retry.backoff, capped by
 //    retry.maxBackoff), up to retry.maxAttempts attempts;
 //  - after maxAttempts failures of the same hop an automatic update is Held, and reported, until a
-//    person acts: a SoftwareUpdate for it, or a newer release (a different hop).
-import type { ComponentInput, Decision, HopFailures, PlanContext } from './gather.ts';
+//    person acts: a SoftwareUpdate for it, or a newer release (a different hop);
+//  - a device that reports an older version after an update to V succeeded rolled back: that counts as a
+//    failure of V (its ring's threshold, releases.ts census) and V is Held (RolledBack) for it until a
+//    person acts, the same way.
+import type { DeviceOperation } from '../api/types.ts';
+import type { ComponentHistory, ComponentInput, Decision, HopFailures, PlanContext } from './gather.ts';
 import { Finding, Reason } from './reasons.ts';
+import { cmpV } from './slots.ts';
 import type { Choice } from './versions.ts';
 
 export function inFlight(ci: ComponentInput): Decision | null {
@@ -78,4 +83,25 @@ export function heldAfterFailures(ci: ComponentInput, choice: Choice, ctx: PlanC
 export function retryBackoff(ci: ComponentInput, choice: Choice, _t: number, ctx: PlanContext): RetryBound | null {
   const r = retryAfterFailures(ci, choice.release.version, ctx, false);
   return r && !('state' in r) ? r : null;
+}
+
+/** The successful update the device undid: it now reports an older version than that update installed. */
+export function rollbackOf(current: string | null, history: ComponentHistory): DeviceOperation | null {
+  const op = history.lastSuccess;
+  if (!op?.toVersion || current === null) return null;
+  return cmpV(current, op.toVersion) < 0 ? op : null;
+}
+
+/** Target check: a version the device rolled back is not sent to it again automatically. */
+export function heldAfterRollback(ci: ComponentInput, choice: Choice, ctx: PlanContext): Decision | null {
+  const op = rollbackOf(ci.current, ci.history);
+  const version = choice.release.version;
+  if (!op || op.toVersion !== version) return null;
+  const d = ci.d.device;
+  ctx.findings.add(Finding.DevicesRolledBack,
+    `${ci.component} ${version} (${d.manufacturer} ${d.model}): {count} device{s} rolled back after the update succeeded; held until a person acts (a SoftwareUpdate or a newer release)`);
+  return {
+    state: 'Held', reason: Reason.RolledBack, target: version, notBefore: null,
+    message: `the update to ${version} succeeded (operation ${op.id}, ${op.completedAt ?? op.createdAt}) but the device reports ${ci.current}: rolled back; not issued again until a person acts (a SoftwareUpdate, or a newer release)`,
+  };
 }

@@ -4,7 +4,7 @@
 // past a tenant pause) — never by ticking through hours. Uses the same rule files as plan().
 import type { DesiredState } from '../api/desired.ts';
 import { AUTO_UPDATE_COMPONENTS, COMPONENTS, type Component, type ObservedState } from '../api/types.ts';
-import { cmp, compile, deviceInput, type CompiledRelease, type ComponentInput, type PlanContext } from './gather.ts';
+import { EMPTY_HISTORY, cmp, compile, deviceInput, type CompiledRelease, type ComponentInput, type PlanContext } from './gather.ts';
 import { assignGroup } from './groups.ts';
 import { catchUpAvailability, isUnsupported } from './lifecycle.ts';
 import { phaseAvailability } from './phases.ts';
@@ -24,7 +24,6 @@ export interface Forecast {
 }
 
 const DAY = 86_400_000;
-const EMPTY_HISTORY = { inFlight: null, failures: new Map(), failureTimes: new Map() };
 
 /** Why a device the release applies to is left out of the forecast. */
 const EXCLUDED = {

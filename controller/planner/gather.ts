@@ -251,6 +251,12 @@ export interface ComponentHistory {
   failures: Map<string, HopFailures>;
   /** Every failure of each hop with its instant, for manual budgets. */
   failureTimes: Map<string, number[]>;
+  /**
+   * The last update of the component when it succeeded and nothing but cancellations came after it: what
+   * the device should run now. Compared with what it reports, it tells a rollback (failures.ts) and the
+   * start of a test period (health.ts).
+   */
+  lastSuccess: DeviceOperation | null;
 }
 
 export interface ComponentInput {
@@ -264,7 +270,7 @@ export interface ComponentInput {
   manual: CompiledManual | null;
 }
 
-export const EMPTY_HISTORY: ComponentHistory = { inFlight: null, failures: new Map(), failureTimes: new Map() };
+export const EMPTY_HISTORY: ComponentHistory = { inFlight: null, failures: new Map(), failureTimes: new Map(), lastSuccess: null };
 
 // ---- compile ------------------------------------------------------------------------------------------
 
@@ -577,6 +583,7 @@ export function componentHistory(ctx: PlanContext, ops: DeviceOperation[] | unde
   let inFlight: DeviceOperation | null = null;
   let failures: Map<string, HopFailures> | null = null;
   let failureTimes: Map<string, number[]> | null = null;
+  let lastSuccess: DeviceOperation | null = null;
   const fail = (to: string, at: number, timedOut: boolean) => {
     failures ??= new Map();
     failureTimes ??= new Map();
@@ -588,6 +595,7 @@ export function componentHistory(ctx: PlanContext, ops: DeviceOperation[] | unde
   for (const op of ops) {
     if (op.component !== component) continue;
     const to = op.toVersion ?? '';
+    if (op.status !== 'cancelled') lastSuccess = op.status === 'successful' ? op : null;
     switch (op.status) {
       case 'failed':
         fail(to, Date.parse(op.completedAt ?? op.startedAt ?? op.createdAt), false);
@@ -611,8 +619,8 @@ export function componentHistory(ctx: PlanContext, ops: DeviceOperation[] | unde
         break;
     }
   }
-  if (!inFlight && !failures) return EMPTY_HISTORY;
-  return { inFlight, failures: failures ?? new Map(), failureTimes: failureTimes ?? new Map() };
+  if (!inFlight && !failures && !lastSuccess) return EMPTY_HISTORY;
+  return { inFlight, failures: failures ?? new Map(), failureTimes: failureTimes ?? new Map(), lastSuccess };
 }
 
 /** The SoftwareUpdates that target this device and component (first by name applies; a conflict is a finding). */

@@ -7,7 +7,8 @@ import type { DesiredState } from '../api/desired.ts';
 import { COMPONENTS, type Component, type ObservedState } from '../api/types.ts';
 import { EMPTY_HISTORY, compile, cmp, deviceInput, historyOf, manualFor, type ComponentInput, type Decision, type DeviceInput, type PlanContext } from './gather.ts';
 import { autoUpdateDisabled, assignGroup, groupSuspended } from './groups.ts';
-import { heldAfterFailures, inFlight, retryBackoff } from './failures.ts';
+import { heldAfterFailures, heldAfterRollback, inFlight, retryBackoff } from './failures.ts';
+import { unhealthyAfterUpdate } from './health.ts';
 import { catchUpAvailability, isUnsupported, reportUnsupported } from './lifecycle.ts';
 import { forcedReach, manualUpdate } from './manual.ts';
 import { phaseAvailability } from './phases.ts';
@@ -26,9 +27,9 @@ type Bound = (ci: ComponentInput, choice: Choice, t: number, ctx: PlanContext) =
 
 /** Decide before any target is chosen: in flight, a manual update, then what rules out automatic updates. */
 const GATES: Gate[] = [inFlight, manualUpdate];
-const AUTO_GATES: Gate[] = [componentManualOnly, cloudManualOnly, groupSuspended, autoUpdateDisabled, unknownVersion, noWindow];
+const AUTO_GATES: Gate[] = [componentManualOnly, unhealthyAfterUpdate, cloudManualOnly, groupSuspended, autoUpdateDisabled, unknownVersion, noWindow];
 /** Decide once the target is known. */
-const TARGET_CHECKS: TargetCheck[] = [releasePaused, heldAfterFailures];
+const TARGET_CHECKS: TargetCheck[] = [heldAfterRollback, heldAfterFailures, releasePaused];
 /** Push the start later; applied until nothing moves, then aligned to the maintenance window. */
 const BOUNDS: Bound[] = [retryBackoff, tenantPause];
 
@@ -194,7 +195,7 @@ export function plan(desired: DesiredState, observed: ObservedState, now: Date, 
     revision: opts.revision ?? null,
     operations,
     devices,
-    releases: releasePlans(ctx, failures),
+    releases: releasePlans(ctx, failures, inputs, devices),
     updatePaths: paths.list(),
     findings: ctx.findings.list(),
   };

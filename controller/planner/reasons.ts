@@ -61,6 +61,19 @@ export const Reason = {
   FailureHold: 'FailureHold',
   /** A manual update failed retry.maxAttempts times. (000 FAQ) */
   RetriesExhausted: 'RetriesExhausted',
+  /**
+   * The device reports an older version after an update to this one succeeded: it rolled back. Counts as a
+   * failure of the release; not issued again automatically until a person acts (a SoftwareUpdate, or a newer
+   * release). (001 "if you see an update causing issues"; 000 FAQ)
+   */
+  RolledBack: 'RolledBack',
+  /**
+   * The device went offline or unhealthy within its ring's test period after the update: counts as a failure
+   * of the release in that ring, before the next ring starts. (001 test period)
+   */
+  UnhealthyAfterUpdate: 'UnhealthyAfterUpdate',
+  /** The last operation could not start inside its window and was cancelled; planned for the next window. (000 maintenance window) */
+  WindowMissed: 'WindowMissed',
 
   // ---- blocked ----
   /** The device runs a version the catalog does not know: no automatic update. (000 Unknown version) */
@@ -108,6 +121,8 @@ export const Finding = {
   DevicesHeld: 'DevicesHeld',
   /** A release is paused in a ring: failures beyond its failureThreshold. (001 Paused) */
   ReleasePaused: 'ReleasePaused',
+  /** Devices rolled back after an update that had succeeded; held until a person acts. (001, 000 FAQ) */
+  DevicesRolledBack: 'DevicesRolledBack',
   /** Automatic updates are paused for the tenant until the given instant. (000 pause) */
   TenantPaused: 'TenantPaused',
   /** Several SoftwareUpdates target the same device and component; the first by name applies. */

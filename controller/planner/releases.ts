@@ -3,8 +3,11 @@
 // paths). Counting works on histograms, never by walking the fleet once per release.
 import { AUTO_UPDATE_COMPONENTS, COMPONENTS } from '../api/types.ts';
 import { cmpV } from './slots.ts';
-import type { ReleasePlan, ReleaseState, UpdatePath } from './types.ts';
+import type { DevicePlan, ReleasePlan, ReleaseState, UpdatePath } from './types.ts';
 import { cmp, type CatalogEntry, type CompiledRelease, type Decision, type DeviceInput, type PlanContext, historyOf } from './gather.ts';
+import { rollbackOf } from './failures.ts';
+import { unhealthyAfter } from './health.ts';
+import { componentOutcome } from './outcomes.ts';
 import { phaseEnd, phaseStart } from './phases.ts';
 import { ringEnd, ringStart } from './rings.ts';
 import { Reason } from './reasons.ts';
@@ -14,7 +17,18 @@ export type StageFailures = Map<number, Map<number, string[]>>;
 
 const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
 
-/** Counts one device into the census, and its failed hops into `failures`. */
+function addFailure(failures: StageFailures, r: CompiledRelease, stage: number, id: string): void {
+  let byStage = failures.get(r.id);
+  if (!byStage) failures.set(r.id, (byStage = new Map()));
+  let ids = byStage.get(stage);
+  if (!ids) byStage.set(stage, (ids = []));
+  if (ids[ids.length - 1] !== id) ids.push(id);
+}
+
+/**
+ * Counts one device into the census, and into `failures` the releases it failed: hops whose last attempts
+ * failed, a release it rolled back, and the release after which it went unhealthy in its test period.
+ */
 export function census(ctx: PlanContext, d: DeviceInput, row: (CatalogEntry | undefined)[], failures: StageFailures): void {
   const sw = d.device.software ?? {};
   for (let i = 0; i < COMPONENTS.length; i++) {
@@ -30,12 +44,13 @@ export function census(ctx: PlanContext, d: DeviceInput, row: (CatalogEntry | un
     for (const [to] of h.failures) {
       const r = entry.versions.get(to);
       if (!r || cmpV(v, to) >= 0) continue;
-      let byStage = failures.get(r.id);
-      if (!byStage) failures.set(r.id, (byStage = new Map()));
-      let ids = byStage.get(d.stage.index);
-      if (!ids) byStage.set(d.stage.index, (ids = []));
-      ids.push(d.device.id);
+      addFailure(failures, r, d.stage.index, d.device.id);
     }
+    const back = rollbackOf(v, h);
+    const rb = back ? entry.versions.get(back.toVersion!) : undefined;
+    if (rb && !h.failures.has(rb.version)) addFailure(failures, rb, d.stage.index, d.device.id);
+    const ru = unhealthyAfter(d, v, h, ctx) ? entry.versions.get(v) : undefined;
+    if (ru) addFailure(failures, ru, d.stage.index, d.device.id);
   }
 }
 
@@ -62,7 +77,37 @@ export function stageTimes(ctx: PlanContext, r: CompiledRelease, stageIndex: num
   return { start: phaseStart(s.phase!, r), end: phaseEnd(s.phase!, r) };
 }
 
-export function releasePlans(ctx: PlanContext, failures: StageFailures): ReleasePlan[] {
+interface StageTally { inProgress: number; held: string[]; rolledBack: string[] }
+
+/** Per release and stage, the devices whose outcome for it (planner/outcomes.ts) is in progress, held or rolled back. */
+function tallyOutcomes(inputs: readonly DeviceInput[], devices: readonly DevicePlan[]): Map<number, Map<number, StageTally>> {
+  const out = new Map<number, Map<number, StageTally>>();
+  for (let i = 0; i < devices.length; i++) {
+    const d = inputs[i]!;
+    for (const cp of devices[i]!.components) {
+      if (cp.targetVersion === null) continue;
+      const o = componentOutcome(cp);
+      if (o !== 'inProgress' && o !== 'held' && o !== 'rolledBack') continue;
+      const r = d.row[COMPONENTS.indexOf(cp.component)]?.versions.get(cp.targetVersion);
+      if (!r) continue;
+      let byStage = out.get(r.id);
+      if (!byStage) out.set(r.id, (byStage = new Map()));
+      let t = byStage.get(d.stage.index);
+      if (!t) byStage.set(d.stage.index, (t = { inProgress: 0, held: [], rolledBack: [] }));
+      if (o === 'inProgress') t.inProgress++;
+      else t[o].push(d.device.id);
+    }
+  }
+  return out;
+}
+
+/**
+ * Each release's seed-001 state across the fleet, with its stages, from the census and the operation
+ * history the plan was given: the one function behind `fleetward plan`, `fleetward status` and the
+ * SoftwareRelease status.
+ */
+export function releasePlans(ctx: PlanContext, failures: StageFailures, inputs: readonly DeviceInput[] = [], devices: readonly DevicePlan[] = []): ReleasePlan[] {
+  const tallies = tallyOutcomes(inputs, devices);
   const entriesOf = new Map<number, CatalogEntry[]>();
   for (const e of ctx.catalog.entries()) {
     for (const r of e.releases) {
@@ -87,12 +132,16 @@ export function releasePlans(ctx: PlanContext, failures: StageFailures): Release
         }
       }
       const failedIds = failures.get(r.id)?.get(s.index) ?? [];
-      return { s, devices, updated, failed: failedIds.length, failedIds };
+      const t = tallies.get(r.id)?.get(s.index) ?? { inProgress: 0, held: [], rolledBack: [] };
+      return { s, devices, updated, failed: failedIds.length, failedIds, t };
     });
     const kinds = new Set(perStage.filter((x) => x.devices > 0).map((x) => x.s.kind));
     const stages: Stages = [];
     let needing = 0, failed = 0, devices = 0, started = false, allEnded = true;
     const failedDevices: string[] = [];
+    const heldDevices: string[] = [];
+    const rolledBackDevices: string[] = [];
+    let first: number | null = null, last: number | null = null;
     for (const x of perStage) {
       if (!kinds.has(x.s.kind)) continue;
       const { start, end } = stageTimes(ctx, r, x.s.index);
@@ -110,7 +159,14 @@ export function releasePlans(ctx: PlanContext, failures: StageFailures): Release
       failed += x.failed;
       devices += x.devices;
       failedDevices.push(...x.failedIds);
-      stages.push({ name: x.s.name, kind: x.s.kind, startsAt: iso(start), endsAt: iso(end), state, devices: x.devices, updated: x.updated, failed: x.failed });
+      heldDevices.push(...x.t.held);
+      rolledBackDevices.push(...x.t.rolledBack);
+      if (start !== null && (first === null || start < first)) first = start;
+      if (end !== null && (last === null || end > last)) last = end;
+      stages.push({
+        name: x.s.name, kind: x.s.kind, startsAt: iso(start), endsAt: iso(end), state, devices: x.devices, updated: x.updated, failed: x.failed,
+        inProgress: x.t.inProgress, held: x.t.held.length, rolledBack: x.t.rolledBack.length,
+      });
     }
     stages.sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'ring' ? -1 : 1) || cmp(a.startsAt ?? '', b.startsAt ?? '') || cmp(a.name, b.name));
     const superseded = entries.length > 0 && entries.every((e) => e.releases.some((o) => o !== r && o.verified && !o.blocked && cmpV(o.version, r.version) > 0));
@@ -128,9 +184,15 @@ export function releasePlans(ctx: PlanContext, failures: StageFailures): Release
     else if (!started) state = 'Scheduled';
     else if (allEnded && failed > 0) state = 'CompletedWithFailures';
     else state = 'InProgress';
-    const plan: ReleasePlan = { component: r.component, version: r.version, state, stages };
+    const plan: ReleasePlan = { component: r.component, version: r.version, state, startsAt: iso(first), endsAt: iso(last), stages };
     if (reason) plan.reason = reason;
     if (failedDevices.length) plan.failedDevices = [...new Set(failedDevices)].sort(cmp);
+    if (heldDevices.length) plan.heldDevices = [...new Set(heldDevices)].sort(cmp);
+    if (rolledBackDevices.length) plan.rolledBackDevices = [...new Set(rolledBackDevices)].sort(cmp);
+    if (paused) {
+      const ring = ctx.rings[paused.ring]!;
+      plan.pause = { ring: ring.name, threshold: ring.failureThreshold, targeted: paused.targeted, failedDevices: paused.failed };
+    }
     out.push(plan);
   }
   return out;

@@ -106,8 +106,10 @@ export function releasePaused(ci: ComponentInput, choice: Choice, ctx: PlanConte
   if (!ring) return null;
   const p = ctx.ringPausedFrom.get(choice.release.id);
   if (!p || p.ring > ring.index) return null;
+  // A device that failed this release itself is one of the failures that paused it: Failed, not merely held back.
+  const own = ci.history.failures.has(choice.release.version);
   return {
-    state: 'Blocked', reason: Reason.ReleasePaused, target: choice.release.version, notBefore: null,
-    message: `${choice.release.version} is paused in ring ${ctx.rings[p.ring]!.name} (failures beyond its threshold)`,
+    state: own ? 'Failed' : 'Blocked', reason: Reason.ReleasePaused, target: choice.release.version, notBefore: null,
+    message: `${choice.release.version} is paused in ring ${ctx.rings[p.ring]!.name}: ${p.failed.length} of ${p.targeted} targeted devices failed (threshold ${ctx.rings[p.ring]!.failureThreshold}%)${own ? '; this device is one of them' : ''}`,
   };
 }

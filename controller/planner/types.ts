@@ -49,9 +49,25 @@ export interface ReleasePlan {
   version: string;
   state: ReleaseState;
   reason?: string;
-  /** Per ring (room systems) or phase (phones): when it starts and ends, and device counts. */
-  stages: { name: string; kind: 'ring' | 'phase'; startsAt: Instant | null; endsAt: Instant | null; state: ReleaseState; devices: number; updated: number; failed: number }[];
+  /** When the first of its stages starts and the last ends (null for a release no automatic update deploys). */
+  startsAt?: Instant | null;
+  endsAt?: Instant | null;
+  /**
+   * Per ring (room systems) or phase (phones): when it starts and ends, and device counts. `failed` is what
+   * the ring's failure threshold counts (failed attempts, rollbacks, poor health in the test period); `held`,
+   * `rolledBack` and `inProgress` are devices whose outcome (planner/outcomes.ts) for this release is that.
+   */
+  stages: {
+    name: string; kind: 'ring' | 'phase'; startsAt: Instant | null; endsAt: Instant | null; state: ReleaseState;
+    devices: number; updated: number; failed: number; inProgress?: number; held?: number; rolledBack?: number;
+  }[];
+  /** Devices whose attempts of this release failed, that rolled it back, or went unhealthy after it. */
   failedDevices?: string[];
+  /** Devices held for this release until a person acts (repeated failures, or its pause). */
+  heldDevices?: string[];
+  rolledBackDevices?: string[];
+  /** Set when failures beyond a ring's failureThreshold paused it (seed 001 Paused): where, and which devices. */
+  pause?: { ring: string; threshold: number; targeted: number; failedDevices: string[] };
 }
 
 /** Seed 000's "Software auto-updates" widget. */

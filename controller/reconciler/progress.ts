@@ -1,19 +1,10 @@
-// Per phase / ring counts a person can follow: devices done, in progress, failed, waiting. The live demo
-// prints them, `fleetward status` shows them, and run.json keeps the last ones.
+// Per phase / ring counts a person can follow, one outcome per device (planner/outcomes.ts): updated, in
+// progress, waiting, failed, held, rolled back, window missed. The live demo prints them, `fleetward
+// status` shows them, and run.json keeps the last ones.
 import { IN_FLIGHT_STATUSES, type DeviceOperation } from '../api/types.ts';
-import type { ComponentPlan, DevicePlan, Plan } from '../planner/types.ts';
+import { deviceOutcome, emptyCounts, formatCounts } from '../planner/outcomes.ts';
+import type { DevicePlan, Plan } from '../planner/types.ts';
 import type { ProgressSummary, StageProgress } from '../store/records.ts';
-
-export type DeviceProgress = 'done' | 'inProgress' | 'failed' | 'waiting';
-
-/** A device is failed if any component failed, in progress if any is being updated, done when all are current. */
-export function deviceProgress(d: DevicePlan, inFlight: boolean): DeviceProgress {
-  const states = d.components.map((c: ComponentPlan) => c.state);
-  if (states.includes('Failed')) return 'failed';
-  if (inFlight || states.includes('InProgress')) return 'inProgress';
-  if (states.every((s) => s === 'UpToDate' || s === 'Blocked' || (s === 'Held' && !pending(d)))) return 'done';
-  return 'waiting';
-}
 
 /** Something is still planned for the device: a due operation or a future start. */
 function pending(d: DevicePlan): boolean {
@@ -38,9 +29,9 @@ export function summarizeProgress(plan: Plan, operations: readonly DeviceOperati
     const name = d.ring ?? d.phase ?? '(none)';
     const key = `${kind}/${name}`;
     let s = stages.get(key);
-    if (!s) stages.set(key, (s = { kind, name, devices: 0, done: 0, inProgress: 0, failed: 0, waiting: 0 }));
+    if (!s) stages.set(key, (s = { kind, name, devices: 0, ...emptyCounts() }));
     s.devices++;
-    s[deviceProgress(d, inFlight.has(d.id))]++;
+    s[deviceOutcome(d, inFlight.has(d.id))]++;
   }
   return {
     at: plan.at,
@@ -74,12 +65,17 @@ export function nextStart(plan: Plan, now: Date): Date | null {
   return best === null ? null : new Date(best);
 }
 
-/** One line per stage, e.g. `ring General      12 devices: 5 done, 2 in progress, 1 failed, 4 waiting`. */
+/** One line per stage, e.g. `ring General      12 devices: 5 updated, 2 in progress, 4 waiting, 1 failed, 0 held`. */
 export function formatProgress(p: ProgressSummary): string[] {
   const width = Math.max(8, ...p.stages.map((s) => s.name.length));
-  const lines = p.stages.map((s) =>
-    `  ${s.kind.padEnd(5)} ${s.name.padEnd(width)} ${String(s.devices).padStart(4)} devices: ${s.done} done, ${s.inProgress} in progress, ${s.failed} failed, ${s.waiting} waiting`);
-  return lines;
+  return p.stages.map((s) =>
+    `  ${s.kind.padEnd(5)} ${s.name.padEnd(width)} ${String(s.devices).padStart(4)} devices: ${formatCounts(withDefaults(s))}`);
+}
+
+/** A summary written by an older version (`done`, no held) still reads. */
+function withDefaults(s: StageProgress): StageProgress {
+  const old = s as StageProgress & { done?: number };
+  return { ...emptyCounts(), ...(old.done !== undefined && s.updated === undefined ? { updated: old.done } : {}), ...s };
 }
 
 /** Why the devices still waiting are waiting: reason code → devices, most frequent first. */
@@ -87,7 +83,8 @@ export function waitingReasons(plan: Plan, operations: readonly DeviceOperation[
   const inFlight = inFlightDevices(operations);
   const counts = new Map<string, number>();
   for (const d of plan.devices) {
-    if (deviceProgress(d, inFlight.has(d.id)) !== 'waiting') continue;
+    const o = deviceOutcome(d, inFlight.has(d.id));
+    if (o !== 'waiting' && o !== 'windowMissed') continue;
     const reasons = new Set(d.components.filter((c) => c.state !== 'UpToDate' && c.notBefore !== null).map((c) => c.reason));
     for (const r of reasons) counts.set(r, (counts.get(r) ?? 0) + 1);
   }

@@ -8,10 +8,11 @@
 // a device with a software update in flight is never sent another, and AlreadyInFlight is a normal answer.
 // The loop holds no rule of the domain: those are the planner's.
 import type { Logger } from 'pino';
-import type { DeviceOperation, ObservedState, Revision } from '../api/types.ts';
+import { IN_FLIGHT_STATUSES, type DeviceOperation, type ObservedState, type Revision } from '../api/types.ts';
 import { desiredState, type DesiredState } from '../api/desired.ts';
 import type { Driver } from '../drivers/driver.ts';
-import type { Plan, PlannedOperation } from '../planner/types.ts';
+import type { DevicePlan, Plan, PlannedOperation } from '../planner/types.ts';
+import { pauseSentence, releaseStatus, type ReleaseStatus } from './release-status.ts';
 import type { Clock } from '../util/clock.ts';
 import { runStandaloneProvisioning, type StandaloneProvisioningInput } from '../provisioning/standalone.ts';
 import { RESOURCE_STATUS_FIELDS, toResourceStatus, type ProvisioningBatchStatus } from '../provisioning/status.ts';
@@ -26,7 +27,7 @@ import { StoreUnavailable, type StateStore } from '../store/store.ts';
 import { summarize } from '../status/conditions.ts';
 import { inFlightDevices, nextStart, rolloutComplete, summarizeProgress } from './progress.ts';
 import * as R from './reasons.ts';
-import { isUpToDate } from '../planner/outcomes.ts';
+import { OUTCOME_WORDS, deviceOutcome, emptyCounts, formatCounts, type Outcome } from '../planner/outcomes.ts';
 
 export type PlanFn = (desired: DesiredState, observed: ObservedState, now: Date, opts?: { revision?: string }) => Plan;
 
@@ -157,20 +158,22 @@ export class Reconciler {
     }
 
     lap('observe');
-    // plan
+    // plan, from the whole recorded history (a back end lists recent operations only)
+    const history = this.#loadHistories(observed);
     const desired = desiredState(revision.objects);
-    const plan = this.#o.plan(desired, observed, now, { revision: revision.id });
+    const plan = this.#o.plan(desired, withHistory(observed, history), now, { revision: revision.id });
     lap('plan');
 
     // act
-    const history = this.#loadHistories(observed);
     const acted = await this.act(plan, observed, revision, history);
     await this.diagnose(observed, history);
     lap('act');
     this.provision(revision);
 
-    // record
-    this.record(plan, observed, revision, history, at);
+    // record, then say what changed for the worse (warn-level log lines a person alerts on)
+    const before = this.#outcomesBefore(history);
+    this.record(plan, observed, revision, history, at, acted.started);
+    this.#warnTransitions(plan, before);
     lap('record');
     const summary = summarizeProgress(plan, observed.operations, this.issuedTotal, acted.started);
     const failedStarts = acted.errors.length;
@@ -181,6 +184,7 @@ export class Reconciler {
         : { ready: true, reason: R.ReconciliationSucceeded, message: `Applied revision ${revision.id}` };
     this.#run.lastAppliedRevision = revision.id;
     this.#run.summary = summary;
+    this.#run.releases = plan.releases.filter((r) => r.state !== 'NotRequired' || r.stages.some((st) => st.devices > 0)).map(releaseStatus);
     this.#setRun(base, at, loaded.problem);
     this.#o.metrics?.setDevices(plan);
     this.#o.metrics?.setRevision(revision.id, this.#o.source.description);
@@ -372,7 +376,9 @@ export class Reconciler {
   }
 
   /** record: per-device plan and history, per-object status, all written only when changed. */
-  record(plan: Plan, observed: ObservedState, revision: Revision, history: Map<string, DeviceRecord>, at: string): void {
+  record(plan: Plan, observed: ObservedState, revision: Revision, history: Map<string, DeviceRecord>, at: string, started: readonly string[] = []): void {
+    const inFlight = inFlightDevices(observed.operations);
+    for (const id of started) inFlight.add(id);
     const plans = new Map(plan.devices.map((d) => [d.id, d]));
     const records: DeviceRecord[] = [];
     for (const device of observed.devices) {
@@ -384,12 +390,13 @@ export class Reconciler {
         rec.ring = dp.ring;
         rec.maintenanceWindow = dp.maintenanceWindow;
         rec.components = dp.components;
+        annotateHistory(rec, dp, at);
       }
       records.push(orderRecord(rec));
     }
     this.#o.store.writeDevices(records);
     const previous = this.#o.store.readObjects();
-    const objects = objectStatuses(previous, plan, revision, at);
+    const objects = objectStatuses(previous, plan, revision, at, inFlight);
     for (const [key, status] of Object.entries(objects)) {
       if (status.kind === 'ProvisioningBatch') objects[key] = this.#withProvisioning(status, previous[key]);
     }
@@ -442,6 +449,41 @@ export class Reconciler {
     return records;
   }
 
+  /** Per device, the reasons of its components as last recorded (before this pass writes over them). */
+  #outcomesBefore(history: ReadonlyMap<string, DeviceRecord>): Map<string, Map<string, string>> {
+    const out = new Map<string, Map<string, string>>();
+    for (const rec of history.values()) {
+      if (rec.components) out.set(rec.id, new Map(rec.components.map((c) => [c.component, c.reason])));
+    }
+    return out;
+  }
+
+  /**
+   * Warn-level log lines when something turns bad, once per transition (the state they compare with is
+   * recorded, so a restart does not repeat them): a release paused by its failure threshold, a device held
+   * after repeated failures, a rollback.
+   */
+  #warnTransitions(plan: Plan, before: Map<string, Map<string, string>>): void {
+    const log = this.#o.logger;
+    const was = new Map((this.#run.releases ?? []).map((r) => [`${r.component}/${r.version}`, r.state]));
+    for (const r of plan.releases) {
+      if (r.state !== 'Paused' || was.get(`${r.component}/${r.version}`) === 'Paused') continue;
+      const p = r.pause;
+      log.warn({
+        release: `${r.component} ${r.version}`, reason: r.reason,
+        ...(p ? { ring: p.ring, threshold: p.threshold, failed: p.failedDevices.length, targeted: p.targeted, devices: p.failedDevices.slice(0, NAMED_IN_MESSAGE) } : {}),
+      }, p ? `release paused: ${r.component} ${r.version} in ring ${p.ring}, ${p.failedDevices.length} of ${p.targeted} devices failed (threshold ${p.threshold}%)` : `release paused: ${r.component} ${r.version} (${r.reason ?? 'paused'})`);
+    }
+    for (const d of plan.devices) {
+      for (const c of d.components) {
+        if (c.reason !== PlannerReason.FailureHold && c.reason !== PlannerReason.RolledBack) continue;
+        if (before.get(d.id)?.get(c.component) === c.reason) continue;
+        const what = c.reason === PlannerReason.RolledBack ? 'rollback' : 'device held';
+        log.warn({ device: d.id, component: c.component, version: c.targetVersion, reported: c.currentVersion, reason: c.reason }, `${what}: ${d.id} ${c.component} ${c.message ?? ''}`.trimEnd());
+      }
+    }
+  }
+
   #setRun(s: { ready: boolean; reason: string; message: string; reconciling?: boolean; stalled?: boolean }, at: string, problem?: Loaded['problem']): void {
     if (problem?.attempted) this.#run.lastAttemptedRevision = problem.attempted;
     if (problem?.errors) this.#run.revisionErrors = problem.errors;
@@ -481,6 +523,48 @@ function recordOperation(rec: DeviceRecord, op: DeviceOperation): void {
   else rec.history.push(merged);
 }
 
+/**
+ * What the planner reads: the driver's operations, plus the finished ones only the recorded history still
+ * holds (a back end lists recent operations; a restart of the simulator forgets none, Graph does), with
+ * Fleetward's own observations about them (`unhealthyAfter`). In-flight operations come from the driver
+ * alone: an entry the driver no longer lists is not in flight any more.
+ */
+export function withHistory(observed: ObservedState, history: ReadonlyMap<string, DeviceRecord>): ObservedState {
+  const listed = new Set<string>();
+  const operations: DeviceOperation[] = [];
+  let changed = false;
+  for (const op of observed.operations) {
+    listed.add(op.id);
+    const seen = op.operationType === 'softwareUpdate' ? history.get(op.deviceId)?.history.find((h) => h.operationId === op.id) : undefined;
+    if (seen?.unhealthyAfter) changed = true;
+    operations.push(seen?.unhealthyAfter ? { ...op, unhealthyAfter: seen.unhealthyAfter } : op);
+  }
+  for (const rec of history.values()) {
+    for (const h of rec.history) {
+      if (listed.has(h.operationId) || h.operationType !== 'softwareUpdate' || IN_FLIGHT_STATUSES.includes(h.status)) continue;
+      const { operationId, reason: _r, softwareUpdate: _s, revision: _v, issuedBy: _b, diagnostics: _d, rolledBack: _k, ...op } = h;
+      operations.push({ ...op, id: operationId, deviceId: rec.id });
+      changed = true;
+    }
+  }
+  return changed ? { ...observed, operations } : observed;
+}
+
+/**
+ * Writes on the history what the plan found about an update that succeeded: the device rolled it back
+ * (reports an older version), or went offline / unhealthy in its ring's test period after it.
+ */
+function annotateHistory(rec: DeviceRecord, dp: DevicePlan, at: string): void {
+  for (const c of dp.components) {
+    if (c.reason !== PlannerReason.RolledBack && c.reason !== PlannerReason.UnhealthyAfterUpdate) continue;
+    let entry: HistoryEntry | undefined;
+    for (const h of rec.history) if (h.operationType === 'softwareUpdate' && h.component === c.component && h.status !== 'cancelled') entry = h;
+    if (!entry || entry.status !== 'successful' || entry.toVersion !== c.targetVersion) continue;
+    if (c.reason === PlannerReason.RolledBack) entry.rolledBack ??= { detectedAt: at, reportedVersion: c.currentVersion ?? '' };
+    else entry.unhealthyAfter ??= at;
+  }
+}
+
 function orderRecord(rec: DeviceRecord): DeviceRecord {
   rec.history.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.operationId < b.operationId ? -1 : 1));
   const { id, group, phase, ring, maintenanceWindow, components, pending, history } = rec;
@@ -497,9 +581,10 @@ function diagnosticsRef(op: DeviceOperation): NonNullable<HistoryEntry['diagnost
 
 // ---- per-object status --------------------------------------------------------------------------
 
-function objectStatuses(previous: Record<string, ObjectStatus>, plan: Plan, revision: Revision, at: string): Record<string, ObjectStatus> {
+function objectStatuses(previous: Record<string, ObjectStatus>, plan: Plan, revision: Revision, at: string, inFlight: ReadonlySet<string>): Record<string, ObjectStatus> {
   const out: Record<string, ObjectStatus> = {};
-  const inFlight = new Set(plan.devices.filter((d) => d.components.some((c) => c.state === 'InProgress')).map((d) => d.id));
+  const releaseObjects = new Map<string, string>();
+  for (const o of revision.objects) if (o.kind === 'SoftwareRelease') releaseObjects.set(`${o.spec.component}/${o.spec.version}`, o.metadata.name);
   for (const obj of revision.objects) {
     const key = objectKey(obj);
     const prev = previous[key];
@@ -509,30 +594,16 @@ function objectStatuses(previous: Record<string, ObjectStatus>, plan: Plan, revi
       ready: true, reason: R.ReconciliationSucceeded, message: `Applied revision ${revision.id}`,
     };
     if (obj.kind === 'DeviceGroup') {
-      const members = plan.devices.filter((d) => d.group === obj.metadata.name);
-      const count = (pred: (d: typeof members[number]) => boolean) => members.filter(pred).length;
-      const upToDate = count(isUpToDate);
-      const failedIds = members.filter((d) => d.components.some((c) => c.state === 'Failed')).map((d) => d.id);
-      const progressing = count((d) => inFlight.has(d.id) || d.components.some((c) => c.state === 'Due'));
-      const pausedIds = members.filter((d) => d.components.some((c) => c.reason === PlannerReason.ReleasePaused)).map((d) => d.id);
-      Object.assign(base, { devices: members.length, upToDate, progressing, failed: failedIds.length, paused: pausedIds.length });
-      if (obj.spec.suspend) s = { ready: false, reason: R.Suspended, message: 'spec.suspend is true: no automatic operation is started' };
-      else if (pausedIds.length) s = { ready: false, reason: R.ReleasePaused, message: `${pausedIds.length} device(s) held by a paused release: ${pausedIds.slice(0, 5).join(', ')}${pausedIds.length > 5 ? ', …' : ''}; see the SoftwareRelease status`, stalled: true };
-      else if (failedIds.length) s = { ready: false, reason: R.UpdatesFailed, message: `${failedIds.length} device(s) failed their last update: ${failedIds.slice(0, 5).join(', ')}${failedIds.length > 5 ? ', …' : ''}`, reconciling: progressing > 0 };
-      else if (progressing) s = { ready: false, reason: R.Progressing, message: `${progressing} of ${members.length} device(s) being updated; ${upToDate} up to date`, reconciling: true };
-      else s = { ready: true, reason: upToDate === members.length ? R.UpToDate : R.ReconciliationSucceeded, message: `${upToDate} of ${members.length} device(s) up to date, none being updated` };
+      const g = groupStatus(plan, obj.metadata.name, inFlight, releaseObjects);
+      Object.assign(base, g.fields);
+      s = obj.spec.suspend ? { ready: false, reason: R.Suspended, message: 'spec.suspend is true: no automatic operation is started' } : g.condition;
     } else if (obj.kind === 'SoftwareRelease') {
       const rel = plan.releases.find((r) => r.component === obj.spec.component && r.version === obj.spec.version);
       if (rel) {
-        Object.assign(base, { state: rel.state });
-        if (rel.state === 'Paused') {
-          const failed = rel.failedDevices?.length ? ` Failed devices: ${rel.failedDevices.slice(0, 5).join(', ')}.` : '';
-          s = { ready: false, reason: R.ReleasePaused, message: `${rel.reason ?? 'paused'}.${failed} Retry or force it with a declared change.`, stalled: true };
-        } else if (rel.state === 'InProgress') {
-          s = { ready: false, reason: R.Progressing, message: `release ${rel.version} in progress`, reconciling: true };
-        } else {
-          s = { ready: true, reason: R.ReconciliationSucceeded, message: `release ${rel.version}: ${rel.state}` };
-        }
+        const view = releaseStatus(rel);
+        const { component: _c, version: _v, ...fields } = view;
+        Object.assign(base, fields);
+        s = releaseCondition(view);
       }
     } else if ('suspend' in obj.spec && obj.spec.suspend) {
       s = { ready: false, reason: R.Suspended, message: 'spec.suspend is true' };
@@ -547,6 +618,87 @@ function objectStatuses(previous: Record<string, ObjectStatus>, plan: Plan, revi
     out[key] = base;
   }
   return out;
+}
+
+/** A SoftwareRelease's Ready condition from its state: a paused or failed release is never Ready. */
+function releaseCondition(r: ReleaseStatus): { ready: boolean; reason: string; message: string; reconciling?: boolean; stalled?: boolean } {
+  const failures = [r.failed ? `${r.failed} failed` : '', r.rolledBack ? `${r.rolledBack} rolled back` : '', r.held ? `${r.held} held` : ''].filter(Boolean).join(', ');
+  const counts = r.stages.map((st) => `${st.kind} ${st.name} ${st.state}: ${st.updated} of ${st.devices} updated${st.failed ? `, ${st.failed} failed` : ''}`).join('; ');
+  switch (r.state) {
+    case 'Paused':
+      return { ready: false, reason: R.ReleasePaused, message: `${pauseSentence(r)}. Retry the failed devices with a SoftwareUpdate, or force it with a declared change. ${counts}`.trimEnd(), stalled: true };
+    case 'CompletedWithFailures':
+      return { ready: false, reason: R.UpdatesFailed, message: `release ${r.version} went through every stage; ${failures || 'some devices failed'}. ${counts}`.trimEnd(), stalled: true };
+    case 'InProgress':
+      return { ready: false, reason: R.Progressing, message: `release ${r.version} in progress${failures ? ` (${failures})` : ''}. ${counts}`.trimEnd(), reconciling: true };
+    default:
+      return { ready: true, reason: R.ReconciliationSucceeded, message: `release ${r.version}: ${r.state}${counts ? `. ${counts}` : ''}` };
+  }
+}
+
+/** Devices named in a condition message: enough to act on, never a wall of ids. */
+const NAMED_IN_MESSAGE = 5;
+/** Devices listed in a status field (the rest are counted). */
+const LISTED_IN_STATUS = 100;
+
+function named(ids: readonly string[]): string {
+  return ids.slice(0, NAMED_IN_MESSAGE).join(', ') + (ids.length > NAMED_IN_MESSAGE ? `, … (${ids.length - NAMED_IN_MESSAGE} more)` : '');
+}
+
+/**
+ * A DeviceGroup's counts (one outcome per device, planner/outcomes.ts) and its Ready condition. A group
+ * whose devices failed, rolled back or are held is never Ready: `UpdatesFailed` names them, Reconciling
+ * stays True while retries or other devices are still under way, and Stalled is True once nothing is left
+ * that the loop can do without a person (kstatus: the object cannot make progress on its own).
+ */
+export function groupStatus(plan: Plan, group: string, inFlight: ReadonlySet<string>, releaseObjects: ReadonlyMap<string, string> = new Map()): {
+  fields: Record<string, unknown>;
+  condition: { ready: boolean; reason: string; message: string; reconciling?: boolean; stalled?: boolean };
+} {
+  const counts = emptyCounts();
+  const ids: Record<Outcome, string[]> = { updated: [], inProgress: [], waiting: [], failed: [], held: [], rolledBack: [], windowMissed: [] };
+  const pausedIds: string[] = [];
+  const paused = new Set<string>();
+  let members = 0;
+  for (const d of plan.devices) {
+    if (d.group !== group) continue;
+    members++;
+    const o = deviceOutcome(d, inFlight.has(d.id));
+    counts[o]++;
+    ids[o].push(d.id);
+    const p = d.components.find((c) => c.reason === PlannerReason.ReleasePaused);
+    if (p) { pausedIds.push(d.id); paused.add(`${p.component}/${p.targetVersion}`); }
+  }
+  const attention = [...ids.rolledBack, ...ids.held, ...ids.failed].sort();
+  const fields: Record<string, unknown> = {
+    devices: members, upToDate: counts.updated, progressing: counts.inProgress, waiting: counts.waiting,
+    failed: counts.failed, held: counts.held, rolledBack: counts.rolledBack, windowMissed: counts.windowMissed, paused: pausedIds.length,
+  };
+  if (attention.length) fields.failedDevices = attention.slice(0, LISTED_IN_STATUS);
+  const moving = counts.inProgress + counts.waiting + counts.windowMissed + counts.failed;
+  const tally = formatCounts(counts);
+  if (pausedIds.length) {
+    const where = [...paused].sort().map((k) => {
+      const rel = plan.releases.find((r) => `${r.component}/${r.version}` === k);
+      const obj = releaseObjects.get(k);
+      const [component, version] = k.split('/') as [string, string];
+      const sentence = rel ? pauseSentence(releaseStatus(rel)) : `${component} ${version} is paused`;
+      return `${sentence}; ${obj ? `see SoftwareRelease/${obj} status` : 'see the releases in `fleetward status`'}`;
+    });
+    return { fields, condition: { ready: false, reason: R.ReleasePaused, message: `${pausedIds.length} device(s) held by a paused release: ${named(pausedIds)}. ${where.join('; ')}. Devices: ${tally}`, stalled: true } };
+  }
+  if (attention.length) {
+    const parts = (['rolledBack', 'held', 'failed'] as const).filter((o) => ids[o].length).map((o) => `${ids[o].length} ${OUTCOME_WORDS[o]} (${named(ids[o])})`);
+    const hint = counts.rolledBack || counts.held ? '; a SoftwareUpdate for them (or a newer release) lets them be tried again' : '; retried automatically after a backoff';
+    return {
+      fields,
+      condition: { ready: false, reason: R.UpdatesFailed, message: `${parts.join(', ')} of ${members} device(s)${hint}. Devices: ${tally}`, reconciling: moving > 0, stalled: moving === 0 },
+    };
+  }
+  if (counts.inProgress || counts.windowMissed) {
+    return { fields, condition: { ready: false, reason: R.Progressing, message: `${counts.inProgress} of ${members} device(s) being updated; ${tally}`, reconciling: true } };
+  }
+  return { fields, condition: { ready: true, reason: counts.updated === members ? R.UpToDate : R.ReconciliationSucceeded, message: `${counts.updated} of ${members} device(s) up to date, none being updated${counts.updated === members ? '' : `; ${tally}`}` } };
 }
 
 async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {

@@ -5,6 +5,8 @@ import type {
   CommonStatus, Condition, DeviceOperation, FleetwardObject, Instant, Kind, OperationStatus,
 } from '../api/types.ts';
 import type { ComponentPlan } from '../planner/types.ts';
+import type { OutcomeCounts } from '../planner/outcomes.ts';
+import type { ReleaseStatus } from '../reconciler/release-status.ts';
 
 export interface RunStatus {
   /** Where revisions come from, e.g. `dir:/srv/config` or `git:https://…#main:fleet`. */
@@ -18,6 +20,8 @@ export interface RunStatus {
   conditions: Condition[];
   lastReconcileAt?: Instant;
   summary?: ProgressSummary;
+  /** Each release's state across the fleet, from the last pass (reconciler/release-status.ts). */
+  releases?: ReleaseStatus[];
 }
 
 /** Per phase / ring counts a person can follow (the live demo prints these). */
@@ -28,14 +32,11 @@ export interface ProgressSummary {
   operationsIssued: number;
   operationsInFlight: number;
 }
-export interface StageProgress {
+/** Devices per outcome (planner/outcomes.ts): every device in exactly one. */
+export interface StageProgress extends OutcomeCounts {
   kind: 'phase' | 'ring' | 'none';
   name: string;
   devices: number;
-  done: number;
-  inProgress: number;
-  failed: number;
-  waiting: number;
 }
 
 export interface ObjectStatus extends CommonStatus {
@@ -57,6 +58,8 @@ export interface HistoryEntry extends Omit<DeviceOperation, 'id' | 'deviceId'> {
   issuedBy: 'fleetward' | 'backend';
   /** Seed 000 FAQ: the diagnostics run after a failed update, with its logs. */
   diagnostics?: { operationId: string; status: OperationStatus; logsUrl?: string };
+  /** The update succeeded, then the device reported an older version again (planner reason RolledBack). */
+  rolledBack?: { detectedAt: Instant; reportedVersion: string };
 }
 
 export interface DeviceRecord {

@@ -23,7 +23,7 @@ test('run --once applies the example config to the simulated fleet; status reads
   assert.is(s.code, 0, s.stderr);
   assert.match(s.stdout, /revision:\s+sha256:[0-9a-f]{64}/);
   assert.match(s.stdout, /ready:\s+True\s+ReconciliationSucceeded/);
-  assert.match(s.stdout, /phase General\s+\d+ devices: \d+ done/);
+  assert.match(s.stdout, /phase General\s+\d+ devices: \d+ updated, \d+ in progress, \d+ waiting, \d+ failed, \d+ held/);
   assert.match(s.stdout, /DeviceGroup\/phones\s+/);
   const json = JSON.parse((await runCli(['status', '--state-dir', state, '-o', 'json'])).stdout);
   assert.is(json.devices.length, 196);
@@ -98,7 +98,7 @@ test('the live demo prints per-phase and per-ring progress with the simulated da
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, /Press Ctrl-C to stop\./);
   assert.match(r.stdout, /\[2026-11-2\d \d\d:\d\dZ simulated\] revision sha256:[0-9a-f]{12}\s+operations issued: \d+, in flight: \d+/);
-  assert.match(r.stdout, /ring\s+Staging\s+\d+ devices: \d+ done, \d+ in progress, \d+ failed, \d+ waiting/);
+  assert.match(r.stdout, /ring\s+Staging\s+\d+ devices: \d+ updated, \d+ in progress, \d+ waiting, \d+ failed, \d+ held/);
   assert.match(r.stdout, /phase General\s+\d+ devices:/);
   assert.match(r.stdout, /stopped \(3d have passed\)/);
   assert.is(r.stderr, '', 'logs go to the log file, not the terminal');

@@ -15,6 +15,7 @@ import type { Source } from '../../controller/sources/source.ts';
 import { JsonDirStore } from '../../controller/store/json-dir.ts';
 import type { StateStore } from '../../controller/store/store.ts';
 import type { Driver } from '../../controller/drivers/driver.ts';
+import type { Logger } from 'pino';
 import { ManualClock } from '../../controller/util/clock.ts';
 
 export const NOW = '2026-11-23T12:00:00Z';
@@ -91,14 +92,14 @@ export class Fixture {
   }
 
   /** (Re)builds driver, store and reconciler from the directories, as a new process would. */
-  start(opts: { driver?: (d: SimulatorDriver) => Driver; source?: Source; maxOperationsPerPass?: number } = {}): Reconciler {
+  start(opts: { driver?: (d: SimulatorDriver) => Driver; source?: Source; maxOperationsPerPass?: number; logger?: Logger } = {}): Reconciler {
     this.driver = new SimulatorDriver({ fleet: this.fleet, seed: 7, clock: this.clock, stateDir: join(this.stateDir, 'simulator'), behaviour: this.behaviour });
     this.#drivers.push(this.driver);
     this.store = new JsonDirStore(this.stateDir);
     this.metrics = new Metrics();
     this.reconciler = new Reconciler({
       source: opts.source ?? new DirSource(this.configDir), driver: opts.driver ? opts.driver(this.driver) : this.driver,
-      store: this.store, clock: this.clock, plan, logger: silentLogger, metrics: this.metrics,
+      store: this.store, clock: this.clock, plan, logger: opts.logger ?? silentLogger, metrics: this.metrics,
       ...(opts.maxOperationsPerPass ? { maxOperationsPerPass: opts.maxOperationsPerPass } : {}),
     });
     return this.reconciler;

@@ -8,6 +8,7 @@ import { formatProgress } from '../../reconciler/progress.ts';
 import type { DeviceRecord, HistoryEntry, ObjectStatus, RunStatus } from '../../store/records.ts';
 import type { StateStore } from '../../store/store.ts';
 import { openStateStore } from '../../store/open.ts';
+import { formatReleases } from '../format/releases.ts';
 import { UsageError } from '../errors.ts';
 import { formatProvisioningStatus, readProvisioningStatusSync } from '../../provisioning/status.ts';
 
@@ -75,6 +76,7 @@ function runTable(run: RunStatus | undefined, objects: Record<string, ObjectStat
       out.push('', `devices: ${run.summary.devices}   operations issued: ${run.summary.operationsIssued}   in flight: ${run.summary.operationsInFlight}`);
       out.push(...formatProgress(run.summary));
     }
+    if (run.releases?.length) out.push('', ...formatReleases(run.releases));
   }
   out.push('', `${devices} device record(s); fleetward status --device ID shows one.`, '');
   const rows = Object.values(objects).map((s) => {
@@ -108,6 +110,8 @@ function historyRow(h: HistoryEntry): string[] {
   if (h.error) detail.push(`${h.error.code}: ${h.error.message}`);
   if (h.diagnostics) detail.push(`diagnostics ${h.diagnostics.operationId} (${h.diagnostics.status})${h.diagnostics.logsUrl ? ` logs: ${h.diagnostics.logsUrl}` : ''}`);
   if (h.logsUrl) detail.push(`logs: ${h.logsUrl}`);
+  if (h.rolledBack) detail.push(`rolled back: reports ${h.rolledBack.reportedVersion} since ${h.rolledBack.detectedAt}`);
+  if (h.unhealthyAfter) detail.push(`offline or unhealthy in the test period since ${h.unhealthyAfter}`);
   return [h.createdAt, h.operationType, h.component ?? '-', h.fromVersion ?? '-', h.toVersion ?? '-', h.status, h.issuedBy, detail.join('; ')];
 }
 

@@ -1,0 +1,37 @@
+// The release view a person reads (seed 001 "Updates": Scheduled, In progress, Completed with failures,
+// Completed, Deprecated, Paused, Not required): the planner's ReleasePlan (planner/releases.ts, the one
+// function behind `plan`, `status` and the SoftwareRelease status), with its device lists capped so a
+// large fleet's failures do not make run.json or a Kubernetes object unbounded. The counts stay exact.
+import type { ReleasePlan } from '../planner/types.ts';
+
+/** Device ids kept in each list of a release's status; the counts beside them are exact. */
+export const LISTED_DEVICES = 100;
+
+export interface ReleaseStatus extends Omit<ReleasePlan, 'failedDevices' | 'heldDevices' | 'rolledBackDevices' | 'pause'> {
+  failed: number;
+  held: number;
+  rolledBack: number;
+  /** At most LISTED_DEVICES of each, sorted. */
+  failedDevices?: string[];
+  heldDevices?: string[];
+  rolledBackDevices?: string[];
+  pause?: { ring: string; threshold: number; targeted: number; failed: number; failedDevices: string[] };
+}
+
+export function releaseStatus(r: ReleasePlan): ReleaseStatus {
+  const { failedDevices, heldDevices, rolledBackDevices, pause, ...rest } = r;
+  const out: ReleaseStatus = { ...rest, failed: failedDevices?.length ?? 0, held: heldDevices?.length ?? 0, rolledBack: rolledBackDevices?.length ?? 0 };
+  if (failedDevices?.length) out.failedDevices = failedDevices.slice(0, LISTED_DEVICES);
+  if (heldDevices?.length) out.heldDevices = heldDevices.slice(0, LISTED_DEVICES);
+  if (rolledBackDevices?.length) out.rolledBackDevices = rolledBackDevices.slice(0, LISTED_DEVICES);
+  if (pause) out.pause = { ring: pause.ring, threshold: pause.threshold, targeted: pause.targeted, failed: pause.failedDevices.length, failedDevices: pause.failedDevices.slice(0, LISTED_DEVICES) };
+  return out;
+}
+
+/** One sentence on why a release is paused, naming the ring, the threshold and the failures that tripped it. */
+export function pauseSentence(r: Pick<ReleaseStatus, 'component' | 'version' | 'reason' | 'pause'>): string {
+  const p = r.pause;
+  if (!p) return `${r.component} ${r.version} is paused (${r.reason ?? 'paused'})`;
+  const named = p.failedDevices.slice(0, 5).join(', ') + (p.failed > 5 ? `, … (${p.failed - 5} more)` : '');
+  return `${r.component} ${r.version} is paused in ring ${p.ring}: ${p.failed} of ${p.targeted} targeted devices failed, above its failure threshold of ${p.threshold}% (${named})`;
+}

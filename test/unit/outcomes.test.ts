@@ -1,0 +1,220 @@
+// Held, failed, rolled-back devices are never "done" (issue 9 items 1, 2, 4): one outcome per device feeds the
+// progress lines, `fleetward status` (table and JSON), the DeviceGroup and SoftwareRelease status, and the
+// warn-level log lines. Runs the real planner, simulator and state directory on a ManualClock; assertions are
+// on what a person reads.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { pino } from 'pino';
+import { statusText } from '../../controller/cli/commands/status.ts';
+import { formatProgress } from '../../controller/reconciler/progress.ts';
+import { getCondition } from '../../controller/status/conditions.ts';
+import type { FleetDevice } from '../../controller/api/types.ts';
+import { Fixture, aPhone, aRelease, anAlwaysWindow } from '../support/reconciler-fixture.ts';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+
+const phoneCatalog = () => [aRelease('122.15.0.30', { releasedAt: '2026-06-01T00:00:00Z' }), aRelease('122.15.0.44')];
+const room = (id: string, over: Partial<FleetDevice> = {}) =>
+  aPhone(id, { deviceType: 'teamsRoom', manufacturer: 'Logitech', model: 'Tap', software: { teamsClient: '5.1.0.0' }, ...over });
+const roomCatalog = () => [aRelease('5.1.0.0', { component: 'teamsClient', manufacturer: 'Logitech', models: ['Tap'], releasedAt: '2026-06-01T00:00:00Z' })];
+const staging = (spec = 'rolloutDuration: 1h\n  testPeriod: 1d\n  failureThreshold: 10') => `apiVersion: fleetward.dev/v1alpha1
+kind: Ring
+metadata:
+  name: Staging
+spec:
+  order: 1
+  ${spec}
+`;
+const roomsGroup = `apiVersion: fleetward.dev/v1alpha1
+kind: DeviceGroup
+metadata:
+  name: rooms
+spec:
+  selector:
+    deviceTypes: [teamsRoom]
+  ring: Staging
+  maintenanceWindow: always
+`;
+const release = `apiVersion: fleetward.dev/v1alpha1
+kind: SoftwareRelease
+metadata:
+  name: rooms-5-2
+spec:
+  component: teamsClient
+  version: 5.2.0.0
+  manufacturer: Logitech
+  models: [Tap]
+  releasedAt: "2026-11-23T11:00:00Z"
+  label: verified
+  critical: true
+`;
+const roomConfig = (ring = staging()) => ({ 'w.yaml': anAlwaysWindow(), 'ring.yaml': ring, 'group.yaml': roomsGroup, 'release.yaml': release });
+
+function capture() {
+  const lines: { level: number; msg: string; [k: string]: unknown }[] = [];
+  const logger = pino({ level: 'info' }, { write: (s: string) => { lines.push(JSON.parse(s)); } });
+  return { logger, warnings: () => lines.filter((l) => l.level === 40) };
+}
+
+async function passes(f: Fixture, n: number, stepMs: number) {
+  let r = await f.reconciler.reconcile();
+  for (let i = 1; i < n; i++) { f.clock.advance(stepMs); r = await f.reconciler.reconcile(); }
+  return r;
+}
+
+test('phones held after three failed attempts are counted held, never done, and their group is not Ready', async () => {
+  const f = new Fixture({ devices: [aPhone('p1'), aPhone('p2'), aPhone('p3'), aPhone('p4')], releases: phoneCatalog(), behaviour: { failureRate: 1 } });
+  const log = capture();
+  f.start({ logger: log.logger });
+  const r = await passes(f, 17, 30 * MIN);
+  assert.equal(formatProgress(r.summary!), ['  phase Validation    4 devices: 0 updated, 0 in progress, 0 waiting, 0 failed, 4 held']);
+  const g = f.store.readObjects()['DeviceGroup/phones']!;
+  assert.equal([g.devices, g.upToDate, g.failed, g.held], [4, 0, 0, 4]);
+  assert.equal(g.failedDevices, ['p1', 'p2', 'p3', 'p4']);
+  const ready = getCondition(g.conditions, 'Ready')!;
+  assert.equal([ready.status, ready.reason], ['False', 'UpdatesFailed']);
+  assert.match(ready.message, /^4 held \(p1, p2, p3, p4\) of 4 device\(s\); a SoftwareUpdate for them/);
+  assert.is(getCondition(g.conditions, 'Stalled')?.reason, 'UpdatesFailed', 'nothing more happens without a person');
+  // One warning per held device, when it becomes held; later passes do not repeat it.
+  const held = log.warnings().filter((w) => w.msg.startsWith('device held'));
+  assert.equal(held.map((w) => w.device), ['p1', 'p2', 'p3', 'p4']);
+  assert.match(held[0]!.msg, /3 attempts of 122\.15\.0\.44 failed; held until a person acts/);
+  await f.reconciler.reconcile();
+  assert.is(log.warnings().filter((w) => w.msg.startsWith('device held')).length, 4);
+  // The same words in `fleetward status`, table and JSON.
+  const text = await statusText({ stateDir: f.stateDir, output: 'table', history: '20' });
+  assert.match(text, /phase Validation +4 devices: 0 updated, 0 in progress, 0 waiting, 0 failed, 4 held/);
+  assert.match(text, /DeviceGroup\/phones +False +UpdatesFailed/);
+  const json = JSON.parse(await statusText({ stateDir: f.stateDir, output: 'json', history: '20' }));
+  assert.equal(json.run.summary.stages[0], { kind: 'phase', name: 'Validation', devices: 4, updated: 0, inProgress: 0, waiting: 0, failed: 0, held: 4, rolledBack: 0, windowMissed: 0 });
+  await f.close();
+});
+
+test('a ring paused by its failure threshold shows its failed and held rooms, and the release view says why', async () => {
+  const ids = ['r01', 'r02', 'r03', 'r04', 'r05', 'r06', 'r07', 'r08', 'r09', 'r10'];
+  // One room fails every attempt and the threshold is 0%: its first failure pauses the release. The
+  // rollout is spread over two days, so the pause catches the rooms whose turn has not come yet.
+  const f = new Fixture({
+    devices: ids.map((id) => room(id)), releases: roomCatalog(),
+    behaviour: { devices: { r03: { failureRate: 1 } } },
+    config: roomConfig(staging('rolloutDuration: 2d\n  testPeriod: 1d\n  failureThreshold: 0')),
+  });
+  const log = capture();
+  f.start({ logger: log.logger });
+  const r = await passes(f, 48, HOUR);
+  // Before: "ring Staging 10 devices: 10 done, 0 failed".
+  assert.equal(formatProgress(r.summary!), ['  ring  Staging    10 devices: 0 updated, 0 in progress, 0 waiting, 1 failed, 9 held']);
+
+  const rel = r.plan!.releases.find((x) => x.version === '5.2.0.0')!;
+  assert.is(rel.state, 'Paused');
+  assert.equal(rel.pause, { ring: 'Staging', threshold: 0, targeted: 10, failedDevices: ['r03'] });
+  assert.equal(rel.heldDevices, ids.filter((id) => id !== 'r03'));
+
+  const json = JSON.parse(await statusText({ stateDir: f.stateDir, output: 'json', history: '20' }));
+  const view = json.run.releases.find((x: { version: string }) => x.version === '5.2.0.0');
+  assert.is(view.state, 'Paused');
+  assert.equal(view.pause, { ring: 'Staging', threshold: 0, targeted: 10, failed: 1, failedDevices: ['r03'] });
+  assert.equal([view.stages[0].name, view.stages[0].state, view.stages[0].updated, view.stages[0].failed, view.stages[0].held], ['Staging', 'Paused', 0, 1, 9]);
+  assert.equal([view.startsAt, view.stages[0].endsAt], ['2026-11-23T11:00:00.000Z', '2026-11-26T11:00:00.000Z']);
+  const text = await statusText({ stateDir: f.stateDir, output: 'table', history: '20' });
+  assert.match(text, /teamsClient 5\.2\.0\.0 +Paused +2026-11-23 +\S+ +1 failed, 9 held +Staging Paused 0\/10 1 failed 9 held/);
+  assert.match(text, /teamsClient 5\.2\.0\.0 is paused in ring Staging: 1 of 10 targeted devices failed, above its failure threshold of 0% \(r03\)/);
+
+  // The SoftwareRelease carries the same view; the group's message points at it.
+  const sr = f.store.readObjects()['SoftwareRelease/rooms-5-2']!;
+  assert.is(sr.state, 'Paused');
+  assert.equal((sr.pause as { failedDevices: string[] }).failedDevices, ['r03']);
+  assert.match(getCondition(sr.conditions, 'Stalled')!.message, /above its failure threshold of 0% \(r03\)/);
+  const g = f.store.readObjects()['DeviceGroup/rooms']!;
+  assert.is(getCondition(g.conditions, 'Ready')!.reason, 'ReleasePaused');
+  assert.match(getCondition(g.conditions, 'Ready')!.message, /see SoftwareRelease\/rooms-5-2 status/);
+  assert.equal([g.upToDate, g.failed, g.held, g.paused], [0, 1, 9, 10]);
+
+  const paused = log.warnings().filter((w) => w.msg.startsWith('release paused'));
+  assert.is(paused.length, 1, 'said once, when it paused');
+  assert.is(paused[0]!.msg, 'release paused: teamsClient 5.2.0.0 in ring Staging, 1 of 10 devices failed (threshold 0%)');
+  await f.close();
+});
+
+test('a room that silently rolls back is recorded RolledBack, counted against the release, and not updated again until a SoftwareUpdate', async () => {
+  const f = new Fixture({
+    devices: [room('r1')], releases: roomCatalog(),
+    behaviour: { rollbackAfter: '1h', devices: { r1: { rollbackRate: 1 } } },
+    config: roomConfig(staging('rolloutDuration: 1h\n  testPeriod: 0d\n  failureThreshold: 50')),
+  });
+  const log = capture();
+  f.start({ logger: log.logger });
+  await passes(f, 6, HOUR);
+  assert.is(f.updates().length, 1, 'issued once, never again after the rollback');
+  const rec = f.store.readDevice('r1')!;
+  const c = rec.components!.find((x) => x.component === 'teamsClient')!;
+  assert.equal([c.currentVersion, c.targetVersion, c.state, c.reason], ['5.1.0.0', '5.2.0.0', 'Held', 'RolledBack']);
+  assert.match(c.message!, /the update to 5\.2\.0\.0 succeeded .* but the device reports 5\.1\.0\.0: rolled back/);
+  assert.equal(rec.history[0]!.status, 'successful');
+  assert.equal(rec.history[0]!.rolledBack?.reportedVersion, '5.1.0.0');
+  assert.match(await statusText({ stateDir: f.stateDir, device: 'r1', output: 'table', history: '20' }), /rolled back: reports 5\.1\.0\.0 since/);
+  const r = await f.reconciler.reconcile();
+  assert.match(formatProgress(r.summary!)[0]!, /1 devices: 0 updated, 0 in progress, 0 waiting, 0 failed, 0 held, 1 rolled back$/);
+  const rel = r.plan!.releases.find((x) => x.version === '5.2.0.0')!;
+  assert.equal([rel.state, rel.failedDevices, rel.rolledBackDevices], ['Paused', ['r1'], ['r1']]);
+  assert.equal(log.warnings().filter((w) => w.msg.startsWith('rollback')).map((w) => w.device), ['r1']);
+
+  // A person acts: a SoftwareUpdate for the device is issued.
+  f.writeConfig({ 'retry.yaml': `apiVersion: fleetward.dev/v1alpha1
+kind: SoftwareUpdate
+metadata:
+  name: retry-r1
+spec:
+  target: { devices: [r1] }
+  component: teamsClient
+  version: 5.2.0.0
+  schedule: now
+` });
+  const after = await f.reconciler.reconcile();
+  assert.is(after.issued, 1);
+  assert.is(f.updates().length, 2);
+  await f.close();
+});
+
+test('a room that goes offline within its ring\'s test period after the update fails the ring, and pauses the release before the next ring', async () => {
+  const general = `apiVersion: fleetward.dev/v1alpha1
+kind: Ring
+metadata:
+  name: General
+spec:
+  order: 2
+  rolloutDuration: 1h
+  testPeriod: 1d
+`;
+  const generalGroup = roomsGroup.replace('name: rooms', 'name: rooms-general').replace('ring: Staging', 'ring: General')
+    .replace('deviceTypes: [teamsRoom]', 'devices: [g1]').replace('spec:\n', 'spec:\n  priority: 10\n');
+  const f = new Fixture({
+    devices: [room('s1'), room('s2'), room('g1')], releases: roomCatalog(),
+    config: { ...roomConfig(staging('rolloutDuration: 1h\n  testPeriod: 2d\n  failureThreshold: 10')), 'general.yaml': general, 'general-group.yaml': generalGroup },
+  });
+  await passes(f, 2, HOUR);
+  assert.equal(f.updates().map((o) => [o.deviceId, o.status]), [['s1', 'successful'], ['s2', 'successful']]);
+  // Six hours later, inside Staging's two-day test period, s2 goes offline.
+  f.clock.advance(6 * HOUR);
+  await f.driver.simulator.setOnline('s2', false);
+  let r = await f.reconciler.reconcile();
+  const c = r.plan!.devices.find((d) => d.id === 's2')!.components[0]!;
+  assert.equal([c.state, c.reason], ['Failed', 'UnhealthyAfterUpdate']);
+  assert.match(c.message!, /offline within ring Staging's test period after the update to 5\.2\.0\.0/);
+  assert.is(r.plan!.releases.find((x) => x.version === '5.2.0.0')!.state, 'Paused');
+  // Past the test period and the General ring's start, it is still offline: General gets nothing.
+  f.clock.advance(3 * 24 * HOUR);
+  r = await f.reconciler.reconcile();
+  assert.is(f.updates().filter((o) => o.deviceId === 'g1').length, 0, 'the pause holds the next ring');
+  assert.is(r.plan!.devices.find((d) => d.id === 'g1')!.components[0]!.reason, 'ReleasePaused');
+  assert.ok(f.store.readDevice('s2')!.history[0]!.unhealthyAfter, 'recorded on the update it followed');
+  // It comes back: the failure no longer counts, the release goes on to General.
+  await f.driver.simulator.setOnline('s2', true);
+  r = await f.reconciler.reconcile();
+  assert.is(r.issued, 1);
+  assert.equal(f.updates().filter((o) => o.deviceId === 'g1').length, 1);
+  await f.close();
+});
+
+test.run();
