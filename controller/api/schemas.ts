@@ -212,9 +212,22 @@ const COMMON_STATUS: Record<string, Schema> = {
   lastHandledReconcileAt: str({ description: 'The value of the reconcile.fleetward.dev/requestedAt annotation last handled (operator mode).', maxLength: 256 }),
 };
 const count = (description: string): Schema => ({ type: 'integer', description, minimum: 0 });
+const RELEASE_STATES = ['Scheduled', 'InProgress', 'CompletedWithFailures', 'Completed', 'Deprecated', 'Paused', 'NotRequired'];
 
 const STATUS_EXTRA: Record<Kind, Record<string, Schema>> = {
-  DeviceGroup: { devices: count('Devices the group claims.') },
+  // One outcome per device (controller/planner/outcomes.ts): the counts add up to `devices`.
+  DeviceGroup: {
+    devices: count('Devices the group claims.'),
+    upToDate: count('Devices updated: every automatic component at its target.'),
+    progressing: count('Devices with an update in progress.'),
+    waiting: count('Devices waiting for their turn, window or backoff.'),
+    failed: count('Devices whose last update failed (retried after a backoff), or that went unhealthy in the test period after it.'),
+    held: count('Devices held until a person acts: repeated failures, a paused release, an unknown version.'),
+    rolledBack: count('Devices that rolled an update back after it succeeded.'),
+    windowMissed: count('Devices whose update could not start in its window; planned for the next one.'),
+    paused: count('Devices held by a paused release (counted in held or failed).'),
+    failedDevices: stringList('Devices failed, held or rolled back, at most 100.', 100),
+  },
   UpdatePhase: { devices: count('Devices in the phase.') },
   Ring: { devices: count('Devices in the ring.') },
   MaintenanceWindow: { nextOpen: instant('When the window next opens (device-local windows: not set).') },
@@ -257,10 +270,41 @@ const STATUS_EXTRA: Record<Kind, Record<string, Schema>> = {
     failed: count('Devices whose update failed.'),
   },
   FleetPolicy: { autoUpdatesResumeAt: instant('When a pause lifts by itself.') },
+  // The release view (controller/reconciler/release-status.ts), from the operation history.
   SoftwareRelease: {
-    state: str({ description: 'Seed 001 release state.', enum: ['Scheduled', 'InProgress', 'CompletedWithFailures', 'Completed', 'Deprecated', 'Paused', 'NotRequired'] }),
+    state: str({ description: 'Seed 001 release state.', enum: RELEASE_STATES }),
     reason: str({ maxLength: 1024 }),
-    failedDevices: stringList('Devices whose update failed.', 10_000),
+    startsAt: instant('When its first ring or phase starts.'),
+    endsAt: instant('When its last ring or phase ends (rollout and test period).'),
+    failed: count('Devices whose attempts failed, that rolled it back, or went unhealthy after it.'),
+    held: count('Devices held for it until a person acts.'),
+    rolledBack: count('Devices that rolled it back.'),
+    failedDevices: stringList('Failed devices, at most 100.', 100),
+    heldDevices: stringList('Held devices, at most 100.', 100),
+    rolledBackDevices: stringList('Devices that rolled it back, at most 100.', 100),
+    pause: obj('Set while failures beyond a ring\'s failure threshold pause it.', {
+      ring: str({ maxLength: 253 }),
+      threshold: { type: 'integer', description: 'The ring\'s failureThreshold, percent.', minimum: 0, maximum: 100 },
+      targeted: count('Devices of the ring the release targets.'),
+      failed: count('Failed devices of the ring.'),
+      failedDevices: stringList('The failures that tripped it, at most 100.', 100),
+    }),
+    stages: {
+      type: 'array', description: 'Per ring (rooms) or phase (phones).', maxItems: 256,
+      items: obj('One ring or phase.', {
+        name: str({ maxLength: 253 }),
+        kind: str({ enum: ['ring', 'phase'] }),
+        state: str({ enum: RELEASE_STATES }),
+        startsAt: instant('When the release starts there (absent: no automatic update deploys it).'),
+        endsAt: instant('When its rollout and test period there end.'),
+        devices: count('Devices there the release applies to.'),
+        updated: count('Devices there on it or newer.'),
+        failed: count('Failures the ring threshold counts.'),
+        inProgress: count('Devices being updated to it.'),
+        held: count('Devices held for it.'),
+        rolledBack: count('Devices that rolled it back.'),
+      }, ['name', 'kind', 'state']),
+    },
   },
 };
 

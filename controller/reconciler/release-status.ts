@@ -18,8 +18,17 @@ export interface ReleaseStatus extends Omit<ReleasePlan, 'failedDevices' | 'held
   pause?: { ring: string; threshold: number; targeted: number; failed: number; failedDevices: string[] };
 }
 
+/** Without null dates (a status schema types every field; an unknown date is left out). */
+function dated<T extends { startsAt?: string | null; endsAt?: string | null }>(x: T): T {
+  const out = { ...x };
+  if (out.startsAt == null) delete out.startsAt;
+  if (out.endsAt == null) delete out.endsAt;
+  return out;
+}
+
 export function releaseStatus(r: ReleasePlan): ReleaseStatus {
-  const { failedDevices, heldDevices, rolledBackDevices, pause, ...rest } = r;
+  const { failedDevices, heldDevices, rolledBackDevices, pause, ...plan } = r;
+  const rest = { ...dated(plan), stages: plan.stages.map(dated) };
   const out: ReleaseStatus = { ...rest, failed: failedDevices?.length ?? 0, held: heldDevices?.length ?? 0, rolledBack: rolledBackDevices?.length ?? 0 };
   if (failedDevices?.length) out.failedDevices = failedDevices.slice(0, LISTED_DEVICES);
   if (heldDevices?.length) out.heldDevices = heldDevices.slice(0, LISTED_DEVICES);
