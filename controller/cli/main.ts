@@ -3,6 +3,7 @@
 // help and unknown commands import them all.
 import { Command } from 'commander';
 import { UsageError } from './errors.ts';
+import { redactSecrets } from '../util/redact.ts';
 
 type Register = (program: Command) => void;
 const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
@@ -29,11 +30,11 @@ try {
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof UsageError) {
-    process.stderr.write(`fleetward: ${err.message}\n`);
+    process.stderr.write(redactSecrets(`fleetward: ${err.message}\n`));
     process.exitCode = err.exitCode;
   } else {
     // A bug, not bad input: print the stack (STYLE.md, "Errors a user reads").
-    process.stderr.write(`fleetward: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.stderr.write(redactSecrets(`fleetward: internal error: ${(err as Error)?.stack ?? String(err)}\n`));
     process.exitCode = 70;
   }
 }

@@ -10,6 +10,7 @@
 //
 // Only the leader (coordination.k8s.io Lease) runs the loop; a replica that loses the lease stops acting
 // at once, and every driver start is checked against leadership first.
+import { redactingStore } from '../store/redacting.ts';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -107,11 +108,12 @@ export class Operator {
       description: `kubernetes:${scopes}${opts.shard ? ` shard=${opts.shard}` : ''}`,
     });
     this.events = new KubernetesEventRecorder({ client: opts.client, clock: opts.clock, logger: log, instance: this.identity });
-    this.store = new KubernetesStatusStore({
+    // Status text (here and on the cluster) never carries a fragment of a secret.
+    this.store = redactingStore(new KubernetesStatusStore({
       store: opts.store ?? new JsonDirStore(opts.stateDir ?? mkdtempSync(join(tmpdir(), 'fleetward-operator-'))),
       client: opts.client, source: this.source, events: this.events, logger: log, clock: opts.clock,
       objects: () => objects().filter((o) => inShard(o, opts.shard).owns),
-    });
+    }));
     const le = opts.leaderElection;
     this.elector = le?.enabled
       ? new LeaderElector({

@@ -4,6 +4,7 @@
 //     Codes never reach status, logs or git: status holds only their hash (controller/provisioning);
 //   - provisioning batch statuses (per device state, code hash and expiry), through ProvisioningStatusStore,
 //     so that a new leader carries on with the codes already handed out instead of issuing new ones.
+import { registerSecret } from '../util/redact.ts';
 import type { V1Secret } from '@kubernetes/client-node';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { BatchCodes, CodeSecretStore } from '../provisioning/secrets.ts';
@@ -23,6 +24,8 @@ export async function credentialsEnv(client: KubeClient, namespace: string, name
   for (const [key, variable] of Object.entries(CREDENTIAL_KEYS)) {
     const value = secret.data?.[key];
     if (value !== undefined) env[variable] = Buffer.from(value, 'base64').toString('utf8').trim();
+    // Registered with the redactor as soon as it is read: no log line or status may carry a piece of it.
+    if (value !== undefined && key === 'token') registerSecret(env[variable]);
   }
   if (!env.FLEETWARD_GRAPH_TOKEN) throw new Error(`driver credentials: Secret ${namespace}/${name} has no key "token"`);
   return env;

@@ -1,6 +1,7 @@
 // The one place that decides which state store a command gets (docs/run.md "State"): the reconciler,
 // `status`, `plan` and the operator are handed a StateStore and never ask which one it is.
 import { JsonDirStore } from './json-dir.ts';
+import { redactingStore } from './redacting.ts';
 import type { StateStore } from './store.ts';
 
 export interface StoreLocation {
@@ -15,5 +16,6 @@ export interface OpenOptions {
 
 /** Opens the store at a location. */
 export async function openStateStore(where: StoreLocation, _opts: OpenOptions = {}): Promise<StateStore> {
-  return new JsonDirStore(where.stateDir);
+  // Status text never carries a fragment of a secret, whichever store holds it.
+  return redactingStore(new JsonDirStore(where.stateDir));
 }

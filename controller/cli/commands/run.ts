@@ -3,6 +3,7 @@
 //   fleetward run --config DIR | --repo URL [--branch B] [--path P]
 //                 [--driver simulator|graph] [--fleet FILE] [--state-dir DIR] [--interval 30s]
 //                 [--speed X] [--port N] [--once] [--until-complete] [--for 120d] [--progress 3s]
+import { registerSecret } from '../../util/redact.ts';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -100,16 +101,17 @@ export function register(program: Command): void {
 const STATE_ENTRIES = new Set(['run.json', 'revision.json', 'objects.json', 'clock.json', 'devices', 'simulator', 'git', 'provisioning']);
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
+/** A secret from a file or the environment, registered with the redactor (util/redact.ts) as it is read. */
 function readSecret(file: string | undefined, env: string): string | undefined {
   if (file) {
     try {
-      return readFileSync(file, 'utf8').trim();
+      return registerSecret(readFileSync(file, 'utf8').trim());
     } catch (err) {
       throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
   }
   const v = process.env[env];
-  return v ? v.trim() : undefined;
+  return v ? registerSecret(v.trim()) : undefined;
 }
 
 /** A clock that can be re-pointed once the simulator tells where a previous run left off. */

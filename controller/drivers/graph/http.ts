@@ -1,6 +1,7 @@
 // The graph driver's HTTP client: bearer auth, bounded concurrency, timeouts, retries with exponential
 // backoff and full jitter, Retry-After honoured (and shared: one 429 slows every request down), and
 // errors that never carry the token. node:http(s) with a keep-alive agent, one socket per permitted request.
+import { redactSecrets, registerSecret } from '../../util/redact.ts';
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
@@ -98,6 +99,7 @@ export class HttpClient {
     this.#tokenFile = o.tokenFile;
     this.#token = o.token ?? '';
     if (!this.#token && this.#tokenFile) this.#token = this.#readTokenFile();
+    registerSecret(this.#token);
     if (!this.#token) throw new DriverError('Unauthorized', 'the graph driver has no token: set FLEETWARD_GRAPH_TOKEN or FLEETWARD_GRAPH_TOKEN_FILE');
     this.#sem = new Semaphore(o.concurrency ?? 16);
     this.#maxSockets = o.concurrency ?? 16;
@@ -117,9 +119,9 @@ export class HttpClient {
     }
   }
 
-  /** Replaces every occurrence of the token in a text (error bodies may echo headers). */
+  /** Replaces the token, and any 8+ character fragment of it or of another known secret, in a text (error bodies may echo headers). */
   redact(text: string): string {
-    return this.#token.length >= 4 ? text.split(this.#token).join('[redacted]') : text;
+    return redactSecrets(text);
   }
 
   /** Resolves a path (relative to the base) or an absolute link, refusing links to another origin. */
@@ -202,7 +204,7 @@ export class HttpClient {
           refreshedToken = true;
           const fresh = this.#readTokenFile();
           if (fresh !== this.#token) {
-            this.#token = fresh;
+            this.#token = registerSecret(fresh);
             attempt--;
             continue;
           }
