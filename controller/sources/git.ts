@@ -6,13 +6,17 @@
 // start at least `minFetchIntervalMs` apart; a trigger inside that time is deferred to its end, never dropped.
 // Files are read straight from the commit's tree: there is no checkout a stray file could leak into.
 //
-// The repository is untrusted input: paths outside `--path` are never read, oversized files are refused,
+// The repository is untrusted input: paths outside `--path` are never read, sizes are checked from object
+// headers before any blob is read (the limits of controller/sources/limits.ts),
 // and the token (from --token-file or FLEETWARD_GIT_TOKEN) is handed to git only through onAuth, never logged.
 import * as fs from 'node:fs';
-import { posix } from 'node:path';
+import { join, posix } from 'node:path';
 import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
-import { formatConfigError, loadDocuments } from './load.ts';
+import { formatConfigError, loadDocuments, type ConfigError } from './load.ts';
+import { isConfigPath, isHiddenPath } from './config-files.ts';
+import { ObjectSizes } from './git-objects.ts';
+import { LIMITS, MIB, mib } from './limits.ts';
 import type { Source, SourceResult } from './source.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 
@@ -35,9 +39,6 @@ export interface GitSourceOptions {
   clock?: Clock;
 }
 
-const MAX_FILE_BYTES = 4 * 1024 * 1024;
-const MAX_FILES = 5000;
-const CONFIG_EXTENSIONS = /\.(ya?ml|json)$/i;
 
 export class GitSource implements Source {
   readonly description: string;
@@ -160,47 +161,154 @@ export class GitSource implements Source {
       return { ok: false, reason: 'unavailable', message: `${this.description}: ${describeGitError(err)}` };
     }
     if (this.#last?.sha === sha) return this.#last.result;
-    const result = await this.#loadCommit(sha);
+    let result: SourceResult;
+    try {
+      result = await this.#loadCommit(sha);
+    } catch (err) {
+      // A damaged clone (a missing or corrupt object): the source cannot be read, the last good revision stays.
+      return { ok: false, reason: 'unavailable', message: `${this.description}: commit ${sha} could not be read: ${describeGitError(err)}` };
+    }
     this.#last = { sha, result };
     return result;
   }
 
+  /**
+   * The revision at `sha`. The tree is walked with readTree (no blob is read while walking), every object's
+   * size comes from its header (controller/sources/git-objects.ts) and is checked against the limits before
+   * any blob is read; a blob named by several paths is read once but counted once per path.
+   */
   async #loadCommit(sha: string): Promise<SourceResult> {
-    const dir = this.#o.workDir;
-    const root = this.#o.path;
+    const listed = await this.#listTree(sha);
+    if ('refused' in listed) return { ok: false, reason: 'invalid', revisionId: sha, errors: [listed.refused] };
+    const { blobs, links, folders } = listed;
+    const sizes = new ObjectSizes(join(this.#o.workDir, '.git'));
+    const early: ConfigError[] = [];
+    const refuse = (file: string, message: string) => early.push({ file, line: 0, message });
+
+    // Sizes first, from the object headers: nothing is read until the whole revision fits the budget.
+    const toRead: { rel: string; oid: string }[] = [];
+    let total = 0;
+    let yamlFiles = 0;
+    const oversized = new Map<string, number>();
+    for (const [rel, oid] of blobs) {
+      const size = sizes.size(oid);
+      if (size !== undefined && size > LIMITS.maxFileBytes) {
+        if (isConfigPath(rel)) refuse(rel, `the file is ${mib(size)}; a config file may be at most ${LIMITS.maxFileBytes / MIB} MiB`);
+        else oversized.set(rel, size);
+        continue;
+      }
+      if (isConfigPath(rel)) yamlFiles++;
+      total += size ?? 0;
+      toRead.push({ rel, oid });
+    }
+    if (yamlFiles > LIMITS.maxFiles) return invalid(sha, `more than ${LIMITS.maxFiles} YAML files; a config revision may hold at most ${LIMITS.maxFiles}`);
+    if (total > LIMITS.maxTotalBytes) {
+      return invalid(sha, `the files under the config path hold ${mib(total)} (a file named by several paths counts once per path); a config revision may hold at most ${LIMITS.maxTotalBytes / MIB} MiB (maxTotalBytes)`);
+    }
+
+    const byOid = new Map<string, string>();
+    const read = async (oid: string): Promise<string> => {
+      let text = byOid.get(oid);
+      if (text === undefined) {
+        const { blob } = await git.readBlob({ fs, dir: this.#o.workDir, oid });
+        // A size the header could not give is checked here, after the read, before it is kept.
+        if (blob.byteLength > LIMITS.maxFileBytes) throw new Error(`blob ${oid} is ${mib(blob.byteLength)}`);
+        text = decodeUtf8(blob) ?? '\uFFFD';
+        byOid.set(oid, text);
+      }
+      return text;
+    };
     const files = new Map<string, string>();
-    const refused: string[] = [];
-    let count = 0;
-    await git.walk({
-      fs, dir, trees: [git.TREE({ ref: sha })],
-      map: async (filepath, [entry]) => {
-        if (!entry) return null;
-        // Descend only towards and into the config folder.
-        if (filepath !== '.' && root && !(filepath === root || filepath.startsWith(root + '/') || root.startsWith(filepath + '/'))) return null;
-        const type = await entry.type();
-        if (type !== 'blob') return true;
-        if (root && !filepath.startsWith(root + '/')) return null;
-        // A symlink blob could point anywhere: it reads as missing (the loader reports it if it matters).
-        if ((await entry.mode()) === 0o120000) return null;
-        if (++count > MAX_FILES) { refused.push(`${filepath}: more than ${MAX_FILES} files under the config path`); return null; }
-        const content = await entry.content();
-        if (!content) return null;
-        const rel = root ? filepath.slice(root.length + 1) : filepath;
-        if (content.byteLength > MAX_FILE_BYTES) { refused.push(`${rel}: larger than ${MAX_FILE_BYTES} bytes, not read`); return null; }
-        files.set(rel, Buffer.from(content).toString('utf8'));
-        return true;
-      },
-    });
-    if (refused.length) return { ok: false, reason: 'invalid', revisionId: sha, errors: refused };
-    const docs = [...files].filter(([p]) => CONFIG_EXTENSIONS.test(p)).sort(([a], [b]) => (a < b ? -1 : 1)).map(([path, text]) => ({ path, text }));
+    for (const { rel, oid } of toRead) {
+      try {
+        files.set(rel, await read(oid));
+      } catch {
+        refuse(rel, `could not be read within the limits (at most ${LIMITS.maxFileBytes / MIB} MiB per file)`);
+      }
+    }
+    // A symlink is followed one hop to a file of the same commit inside the config path, as the directory
+    // loader follows one inside the config directory; anything else is refused when its name says config.
+    for (const [rel, oid] of links) {
+      const size = sizes.size(oid);
+      const target = size !== undefined && size <= 4096 ? posix.normalize(posix.join(posix.dirname(rel), await read(oid))) : undefined;
+      const problem = target === undefined ? 'is a symlink whose target could not be read'
+        : target.startsWith('../') || target === '..' || posix.isAbsolute(target) ? 'is a symlink that leads outside the config directory (or nowhere); it was not read'
+          : folders.has(target) ? 'is a symlink to a folder; only regular files are read'
+            : links.has(target) ? 'is a symlink to a symlink; only one hop is followed'
+              : files.has(target) ? undefined
+                : oversized.has(target) ? `is a symlink to a file of ${mib(oversized.get(target)!)}; a config file may be at most ${LIMITS.maxFileBytes / MIB} MiB`
+                  : 'is a symlink that leads outside the config directory (or nowhere); it was not read';
+      if (problem === undefined) files.set(rel, files.get(target!)!);
+      else if (isConfigPath(rel)) refuse(rel, problem);
+    }
+
+    const docs = [...files].filter(([p]) => isConfigPath(p)).sort(([a], [b]) => (a < b ? -1 : 1)).map(([path, text]) => ({ path, text }));
     const readFile = (p: string): string | undefined => {
       const norm = posix.normalize(p.replace(/\\/g, '/'));
       if (norm.startsWith('../') || norm === '..' || posix.isAbsolute(norm)) return undefined;
       return files.get(norm.replace(/^\.\//, ''));
     };
-    const result = await loadDocuments(docs, { revisionId: sha, readFile });
+    const result = await loadDocuments(docs, { revisionId: sha, readFile, early });
     if (result.ok) return { ok: true, revision: result.revision };
     return { ok: false, reason: 'invalid', revisionId: sha, errors: result.errors.map(formatConfigError) };
+  }
+
+  /**
+   * The blobs, symlinks and folders under the config path (paths relative to it), dot-folders skipped like the
+   * directory loader skips them (controller/sources/config-files.ts). Each tree's size is checked before it is read.
+   */
+  async #listTree(sha: string): Promise<{ blobs: Map<string, string>; links: Map<string, string>; folders: Set<string> } | { refused: string }> {
+    const dir = this.#o.workDir;
+    const sizes = new ObjectSizes(join(dir, '.git'));
+    const { commit } = await git.readCommit({ fs, dir, oid: sha });
+    const blobs = new Map<string, string>();
+    const links = new Map<string, string>();
+    const folders = new Set<string>();
+    const readTree = async (oid: string) => {
+      const size = sizes.size(oid);
+      // A tree entry takes at least 28 bytes: a listing larger than the entry budget allows is refused unread.
+      if (size !== undefined && size > LIMITS.maxTreeEntries * 300) return undefined;
+      return (await git.readTree({ fs, dir, oid })).tree;
+    };
+    // Down to the config path first.
+    let oid = commit.tree;
+    for (const part of this.#o.path ? this.#o.path.split('/') : []) {
+      const tree = await readTree(oid);
+      const next = tree?.find((e) => e.path === part && e.type === 'tree');
+      if (!next) return { blobs, links, folders };
+      oid = next.oid;
+    }
+    let walked = 0;
+    const stack: [string, string][] = [[oid, '']];
+    while (stack.length) {
+      const [treeOid, prefix] = stack.pop()!;
+      const tree = await readTree(treeOid);
+      if (!tree) return { refused: `${prefix || '.'}: a folder listing larger than ${LIMITS.maxTreeEntries} entries allow; it was not read` };
+      for (const e of tree) {
+        const rel = prefix ? `${prefix}/${e.path}` : e.path;
+        if (isHiddenPath(rel)) continue;
+        if (++walked > LIMITS.maxTreeEntries) {
+          return { refused: `more than ${LIMITS.maxTreeEntries} files and folders under the config path; a config revision may hold at most ${LIMITS.maxTreeEntries} (maxTreeEntries)` };
+        }
+        if (e.type === 'tree') { folders.add(rel); stack.push([e.oid, rel]); }
+        else if (e.type === 'blob' && e.mode === '120000') links.set(rel, e.oid);
+        else if (e.type === 'blob') blobs.set(rel, e.oid);
+        // A submodule (type commit) is another repository: never read.
+      }
+    }
+    return { blobs, links, folders };
+  }
+}
+
+function invalid(sha: string, message: string): SourceResult {
+  return { ok: false, reason: 'invalid', revisionId: sha, errors: [message] };
+}
+
+function decodeUtf8(bytes: Uint8Array): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
   }
 }
 

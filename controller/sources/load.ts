@@ -214,7 +214,7 @@ function loadParsed(
  */
 export function loadDocuments(
   files: { path: string; text: string }[],
-  opts: { revisionId: string; readFile?: (relPath: string) => string | undefined },
+  opts: { revisionId: string; readFile?: (relPath: string) => string | undefined; early?: ConfigError[] },
 ): LoadResult {
   const yamlFiles = files.filter((f) => isConfigPath(f.path));
   if (yamlFiles.length > LIMITS.maxFiles) {
@@ -232,7 +232,7 @@ export function loadDocuments(
     const problem = csvProblem(rel, bytes, text) ?? budgetProblem(rel, (total += bytes));
     return problem ? { error: problem } : { text, display: rel };
   });
-  return loadParsed(yamlFiles.map((f) => ({ display: f.path, text: f.text })), () => opts.revisionId, readCsv, []);
+  return loadParsed(yamlFiles.map((f) => ({ display: f.path, text: f.text })), () => opts.revisionId, readCsv, opts.early ?? []);
 }
 
 /** Objects from Kubernetes (the operator): same checks and budgets, no files, so errors carry file '' and line 0. */
