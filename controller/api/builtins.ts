@@ -91,6 +91,16 @@ export const DEVICE_TIME_ZONE = 'device';
 
 /** Seed 000: a pause of automatic updates lifts by itself after 15 days. */
 export const AUTO_UPDATE_PAUSE_DAYS = 15;
+/**
+ * The pause FleetPolicy `autoUpdates.pausedAt` declares, in ms: from that instant until it lifts by itself
+ * 15 days later (seed 000). Null when unset or not an instant. The planner, the status and `fleetward
+ * pause` all read the pause from here.
+ */
+export function autoUpdatesPause(pausedAt: string | undefined): { from: number; until: number } | null {
+  const from = pausedAt ? Date.parse(pausedAt) : NaN;
+  if (Number.isNaN(from)) return null;
+  return { from, until: from + AUTO_UPDATE_PAUSE_DAYS * 86_400_000 };
+}
 export const FLEET_POLICY_NAME = 'default';
 /** Percent of a ring's targeted devices that may fail before the release pauses. */
 export const DEFAULT_FAILURE_THRESHOLD = 10;

@@ -6,6 +6,7 @@ import { UsageError } from './errors.ts';
 import { redactSecrets } from '../util/redact.ts';
 
 type Register = (program: Command) => void;
+const admin = () => import('./commands/admin.ts');
 const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   validate: () => import('./commands/validate.ts'),
   plan: () => import('./commands/plan.ts'),
@@ -16,6 +17,11 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   provision: () => import('./commands/provision.ts'),
   operator: () => import('./commands/operator.ts'),
   version: () => import('./commands/version.ts'),
+  // Admin actions written into the config directory: one file, four commands.
+  'retry-failed': admin,
+  pause: admin,
+  resume: admin,
+  force: admin,
 };
 
 const program = new Command('fleetward')
@@ -25,7 +31,7 @@ const program = new Command('fleetward')
 
 try {
   const asked = process.argv[2];
-  const wanted = asked !== undefined && Object.hasOwn(COMMANDS, asked) ? [COMMANDS[asked]!] : Object.values(COMMANDS);
+  const wanted = asked !== undefined && Object.hasOwn(COMMANDS, asked) ? [COMMANDS[asked]!] : [...new Set(Object.values(COMMANDS))];
   for (const load of wanted) (await load()).register(program);
   await program.parseAsync(process.argv);
 } catch (err) {

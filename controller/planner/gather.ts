@@ -4,7 +4,7 @@
 // shapes and nothing else; nothing here decides anything.
 import { DateTime, IANAZone } from 'luxon';
 import {
-  AUTO_UPDATE_PAUSE_DAYS, DEFAULT_FAILURE_THRESHOLD, DEFAULT_LIFECYCLE, DEFAULT_MAX_FORCED_DEVICES, DEFAULT_OPERATION_TIMEOUT, DEFAULT_PHASE,
+  autoUpdatesPause, DEFAULT_FAILURE_THRESHOLD, DEFAULT_LIFECYCLE, DEFAULT_MAX_FORCED_DEVICES, DEFAULT_OPERATION_TIMEOUT, DEFAULT_PHASE,
   DEFAULT_RETRY, DEFAULT_RING, DEFAULT_ROOM_WINDOW, DEFAULT_ROOM_WINDOW_NAME, DEFAULT_WINDOW_NAME, canonicalPhaseName, canonicalRingName, canonicalWindowName,
   resolvePhases, resolveRings,
 } from '../api/builtins.ts';
@@ -282,10 +282,10 @@ function weekdays(days: readonly string[]): boolean[] {
 
 function compilePolicy(desired: DesiredState): CompiledPolicy {
   const spec = desired.fleetPolicy?.spec ?? {};
-  const pausedAt = spec.autoUpdates?.pausedAt ? Date.parse(spec.autoUpdates.pausedAt) : NaN;
+  const pause = autoUpdatesPause(spec.autoUpdates?.pausedAt);
   return {
-    pauseFrom: Number.isNaN(pausedAt) ? Infinity : pausedAt,
-    pauseUntil: Number.isNaN(pausedAt) ? Infinity : pausedAt + AUTO_UPDATE_PAUSE_DAYS * DAY,
+    pauseFrom: pause?.from ?? Infinity,
+    pauseUntil: pause?.until ?? Infinity,
     cloud: spec.cloud ?? 'commercial',
     maxAttempts: spec.retry?.maxAttempts ?? DEFAULT_RETRY.maxAttempts,
     backoffMs: durationMs(spec.retry?.backoff, DEFAULT_RETRY.backoff),

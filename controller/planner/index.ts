@@ -186,7 +186,8 @@ export function plan(desired: DesiredState, observed: ObservedState, now: Date, 
     };
   }
 
-  if (ctx.policy.pauseUntil > ctx.now && ctx.policy.pauseFrom !== Infinity) {
+  const pausing = ctx.policy.pauseUntil > ctx.now && ctx.policy.pauseFrom !== Infinity;
+  if (pausing) {
     ctx.findings.add(Finding.TenantPaused, `automatic updates are paused from ${iso(ctx.policy.pauseFrom)} until ${iso(ctx.policy.pauseUntil)} (15 days; remove autoUpdates.pausedAt to resume earlier)`, ['FleetPolicy/default']);
   }
 
@@ -197,6 +198,7 @@ export function plan(desired: DesiredState, observed: ObservedState, now: Date, 
     devices,
     releases: releasePlans(ctx, failures, inputs, devices),
     updatePaths: paths.list(),
+    ...(pausing ? { autoUpdatesPause: { pausedAt: iso(ctx.policy.pauseFrom)!, resumeAt: iso(ctx.policy.pauseUntil)! } } : {}),
     findings: ctx.findings.list(),
   };
 }

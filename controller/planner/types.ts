@@ -88,6 +88,11 @@ export interface Plan {
   devices: DevicePlan[];
   releases: ReleasePlan[];
   updatePaths: UpdatePath[];
+  /**
+   * FleetPolicy `autoUpdates.pausedAt` while it pauses or will pause automatic updates (seed 000): no automatic
+   * update starts from `pausedAt` until `resumeAt`, 15 days later. Absent when no pause is in force or ahead.
+   */
+  autoUpdatesPause?: { pausedAt: Instant; resumeAt: Instant };
   /** Things a person should know that are not errors (priority ties, unsupported versions, …). */
   findings: { code: string; message: string; objects?: string[] }[];
 }

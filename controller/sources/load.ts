@@ -282,8 +282,11 @@ function kindOf(st: Stats): string {
  * revision. Sizes come from lstat/fstat before any byte is read; only regular files are read (a symlink is
  * followed when it stays inside the directory and leads to one); every refusal is a `file: message` error.
  * Revision id: sha256 of the files read.
+ * `overlay` (config path relative to `dir`, `/`-separated → text) is read in place of those files, or beside
+ * them when they do not exist yet: the revision a change would make, checked before anything is written
+ * (controller/admin).
  */
-export async function loadConfigDir(dir: string): Promise<LoadResult> {
+export async function loadConfigDir(dir: string, overlay: ReadonlyMap<string, string> = new Map()): Promise<LoadResult> {
   let root: string;
   try {
     root = await realpath(dir);
@@ -314,12 +317,20 @@ export async function loadConfigDir(dir: string): Promise<LoadResult> {
     }
   };
   await walk('');
+  for (const [rel, text] of overlay) {
+    if (over || found.some((f) => f.rel === rel)) continue;
+    found.push({ rel, abs: join(root, rel), size: Buffer.byteLength(text, 'utf8') });
+    total += Buffer.byteLength(text, 'utf8');
+    if (found.length > LIMITS.maxFiles) over = `more than ${LIMITS.maxFiles} YAML files; a config revision may hold at most ${LIMITS.maxFiles}`;
+    else if (total > LIMITS.maxTotalBytes) over = `the YAML files hold more than ${LIMITS.maxTotalBytes / MIB} MiB; a config revision may hold at most ${LIMITS.maxTotalBytes / MIB} MiB`;
+  }
   if (over) return { ok: false, errors: [{ file: dir, line: 0, message: over }] };
 
   const hashed: { rel: string; bytes: Buffer }[] = [];
   const files: { display: string; text: string }[] = [];
   for (const f of found) {
-    const got = await readRegular(f.abs, LIMITS.maxFileBytes);
+    const replaced = overlay.get(f.rel);
+    const got = replaced !== undefined ? { bytes: Buffer.from(replaced, 'utf8') } : await readRegular(f.abs, LIMITS.maxFileBytes);
     if ('refused' in got) { early.push({ file: join(dir, f.rel), line: 0, message: got.refused }); continue; }
     hashed.push({ rel: f.rel, bytes: got.bytes });
     // Not UTF-8: a lone U+FFFD makes parseYaml report the file as binary, like a NUL byte would.
