@@ -93,8 +93,9 @@ export function replaceDocument(located: LocatedDocument): string {
 
 /** A document printed alone, with a leading `---` dropped (for `--dry-run`). */
 export function printDocument(doc: Document): string {
-  const out = doc.toString(PRINT);
-  return out.startsWith('---\n') ? out.slice(4) : out;
+  let out = doc.toString(PRINT);
+  if (out.startsWith('---\n')) out = out.slice(4);
+  return out.endsWith('\n') ? out : `${out}\n`;
 }
 
 /** `text` with `doc` added as a further document (a new file holds it alone). */

@@ -5,18 +5,14 @@
 import { Document } from 'yaml';
 import { API_VERSION, COMPONENTS, type Component, type UpdateSchedule } from '../api/types.ts';
 import { compareVersions, isVendorVersion } from '../api/version.ts';
-import type { DeviceRecord } from '../status/store.ts';
+import type { StateStore } from '../store/store.ts';
 import { Reason } from '../planner/reasons.ts';
 import {
   appendDocument, ConfigEditError, findObject, printDocument, quoted, readIfExists, type ConfigChange,
 } from './config-edit.ts';
 
-/** What the admin commands read from a state store: the per-device records and the revision in force. */
-export interface AdminStateReader {
-  listDeviceIds(): string[];
-  readDevice(id: string): DeviceRecord | undefined;
-  readLastGoodRevision(): { objects: readonly { kind: string; spec: unknown }[] } | undefined;
-}
+/** What the admin commands read from a state store (its read methods only): device records, the revision in force. */
+export type AdminStateReader = Pick<StateStore, 'listDeviceIds' | 'readDevice' | 'readLastGoodRevision'>;
 
 export function parseComponent(text: string, flag = '--component'): Component {
   if ((COMPONENTS as readonly string[]).includes(text)) return text as Component;

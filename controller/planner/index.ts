@@ -198,7 +198,12 @@ export function plan(desired: DesiredState, observed: ObservedState, now: Date, 
     devices,
     releases: releasePlans(ctx, failures, inputs, devices),
     updatePaths: paths.list(),
-    ...(pausing ? { autoUpdatesPause: { pausedAt: iso(ctx.policy.pauseFrom)!, resumeAt: iso(ctx.policy.pauseUntil)! } } : {}),
+    ...(pausing ? { autoUpdatesPause: { pausedAt: wholeSeconds(ctx.policy.pauseFrom), resumeAt: wholeSeconds(ctx.policy.pauseUntil) } } : {}),
     findings: ctx.findings.list(),
   };
+}
+
+/** `2026-12-08T12:00:00Z`: instants an admin typed read back as typed, without `.000`. */
+function wholeSeconds(t: number): string {
+  return new Date(t).toISOString().replace('.000Z', 'Z');
 }

@@ -39,7 +39,14 @@ export function summarizeProgress(plan: Plan, operations: readonly DeviceOperati
     stages: [...stages.values()].sort((a, b) => (a.kind === b.kind ? (a.name < b.name ? -1 : 1) : a.kind < b.kind ? 1 : -1)),
     operationsIssued,
     operationsInFlight: inFlight.size,
+    ...(pausedUntil(plan) ? { autoUpdatesPausedUntil: pausedUntil(plan)! } : {}),
   };
+}
+
+/** The instant a tenant pause in force at the plan's instant lifts; undefined when none is. */
+function pausedUntil(plan: Plan): string | undefined {
+  const p = plan.autoUpdatesPause;
+  return p && Date.parse(plan.at) >= Date.parse(p.pausedAt) ? p.resumeAt : undefined;
 }
 
 /**
@@ -68,8 +75,11 @@ export function nextStart(plan: Plan, now: Date): Date | null {
 /** One line per stage, e.g. `ring General      12 devices: 5 updated, 2 in progress, 4 waiting, 1 failed, 0 held`. */
 export function formatProgress(p: ProgressSummary): string[] {
   const width = Math.max(8, ...p.stages.map((s) => s.name.length));
-  return p.stages.map((s) =>
+  const lines = p.stages.map((s) =>
     `  ${s.kind.padEnd(5)} ${s.name.padEnd(width)} ${String(s.devices).padStart(4)} devices: ${formatCounts(withDefaults(s))}`);
+  // The tenant pause first: it explains why every stage stands still.
+  if (p.autoUpdatesPausedUntil) lines.unshift(`  automatic updates paused until ${p.autoUpdatesPausedUntil} (FleetPolicy/default; fleetward resume lifts it sooner)`);
+  return lines;
 }
 
 /** A summary written by an older version (`done`, no held) still reads. */

@@ -33,3 +33,5 @@ export const ForcedUpdateHeld = 'ForcedUpdateHeld';
 export const Suspended = 'Suspended';
 /** The state store could not commit the pass (database unreachable): nothing of the pass was recorded; retried with backoff. */
 export const StoreUnavailable = 'StoreUnavailable';
+/** Log reason: a tenant pause ended (seed 000: by itself after 15 days, or autoUpdates.pausedAt removed). */
+export const AutoUpdatesResumed = 'AutoUpdatesResumed';

@@ -29,6 +29,9 @@ import { inFlightDevices, nextStart, rolloutComplete, summarizeProgress } from '
 import * as R from './reasons.ts';
 import { OUTCOME_WORDS, deviceOutcome, emptyCounts, formatCounts, type Outcome } from '../planner/outcomes.ts';
 
+/** The tenant-wide FleetPolicy's status key (a singleton named `default`). */
+const TENANT_POLICY = 'FleetPolicy/default';
+
 export type PlanFn = (desired: DesiredState, observed: ObservedState, now: Date, opts?: { revision?: string }) => Plan;
 
 export interface ReconcilerOptions {
@@ -172,8 +175,10 @@ export class Reconciler {
 
     // record, then say what changed for the worse (warn-level log lines a person alerts on)
     const before = this.#outcomesBefore(history);
-    this.record(plan, observed, revision, history, at, acted.started);
+    const pauseBefore = this.#o.store.readObjects()[TENANT_POLICY];
+    const recorded = this.record(plan, observed, revision, history, at, acted.started);
     this.#warnTransitions(plan, before);
+    this.logTenantPause(pauseBefore, recorded[TENANT_POLICY], now);
     lap('record');
     const summary = summarizeProgress(plan, observed.operations, this.issuedTotal, acted.started);
     const failedStarts = acted.errors.length;
@@ -376,7 +381,7 @@ export class Reconciler {
   }
 
   /** record: per-device plan and history, per-object status, all written only when changed. */
-  record(plan: Plan, observed: ObservedState, revision: Revision, history: Map<string, DeviceRecord>, at: string, started: readonly string[] = []): void {
+  record(plan: Plan, observed: ObservedState, revision: Revision, history: Map<string, DeviceRecord>, at: string, started: readonly string[] = []): Record<string, ObjectStatus> {
     const inFlight = inFlightDevices(observed.operations);
     for (const id of started) inFlight.add(id);
     const plans = new Map(plan.devices.map((d) => [d.id, d]));
@@ -402,6 +407,22 @@ export class Reconciler {
     }
     this.#recorded = objects;
     this.#o.store.writeObjects(objects);
+    return objects;
+  }
+
+  /**
+   * A warn line when the tenant pause starts or ends (seed 000 "Pause automatic updates"), read from the
+   * FleetPolicy status recorded before and after the pass: level-triggered, so a restart does not repeat it.
+   */
+  logTenantPause(before: ObjectStatus | undefined, after: ObjectStatus | undefined, now: Date): void {
+    const was = typeof before?.autoUpdatesResumeAt === 'string' ? before.autoUpdatesResumeAt : undefined;
+    const is = typeof after?.autoUpdatesResumeAt === 'string' ? after.autoUpdatesResumeAt : undefined;
+    if (is && is !== was) {
+      this.#o.logger.warn({ reason: PlannerReason.TenantPaused, object: TENANT_POLICY, resumeAt: is }, `automatic updates paused until ${is}`);
+    } else if (was && !is) {
+      const why = now.getTime() >= Date.parse(was) ? 'the 15-day pause lifted by itself' : 'autoUpdates.pausedAt was removed';
+      this.#o.logger.warn({ reason: R.AutoUpdatesResumed, object: TENANT_POLICY, pausedUntil: was }, `automatic updates resumed: ${why}`);
+    }
   }
 
   /**
@@ -604,6 +625,15 @@ function objectStatuses(previous: Record<string, ObjectStatus>, plan: Plan, revi
         const { component: _c, version: _v, ...fields } = view;
         Object.assign(base, fields);
         s = releaseCondition(view);
+      }
+    } else if (obj.kind === 'FleetPolicy') {
+      // Seed 000: a tenant pause lifts by itself after 15 days; the status says when (docs/spec/fleetpolicies.md).
+      const pause = plan.autoUpdatesPause;
+      if (pause && Date.parse(plan.at) >= Date.parse(pause.pausedAt)) {
+        base.autoUpdatesResumeAt = pause.resumeAt;
+        s = { ready: true, reason: R.ReconciliationSucceeded, message: `automatic updates paused until ${pause.resumeAt} (fleetward resume lifts the pause sooner)` };
+      } else if (pause) {
+        s = { ready: true, reason: R.ReconciliationSucceeded, message: `automatic updates will pause from ${pause.pausedAt} until ${pause.resumeAt}` };
       }
     } else if ('suspend' in obj.spec && obj.spec.suspend) {
       s = { ready: false, reason: R.Suspended, message: 'spec.suspend is true' };

@@ -31,6 +31,8 @@ export interface ProgressSummary {
   stages: StageProgress[];
   operationsIssued: number;
   operationsInFlight: number;
+  /** While FleetPolicy autoUpdates.pausedAt pauses automatic updates (seed 000): when they resume by themselves. */
+  autoUpdatesPausedUntil?: Instant;
 }
 /** Devices per outcome (planner/outcomes.ts): every device in exactly one. */
 export interface StageProgress extends OutcomeCounts {

@@ -12,7 +12,8 @@ import { applyChange, checkChange, ConfigEditError, configDir, fileInside, type 
 import { forceChange, parseComponent, parseRelease, retryFailedChange, type AdminStateReader } from '../../admin/software-updates.ts';
 import { pauseChange, resumeChange, type AdminResult } from '../../admin/tenant-pause.ts';
 import { formatConfigError } from '../../sources/load.ts';
-import { StateStore } from '../../status/store.ts';
+import { openStateStore } from '../../store/open.ts';
+import type { StateStore } from '../../store/store.ts';
 import { systemClock } from '../../util/clock.ts';
 import { UsageError } from '../errors.ts';
 import { DEFAULT_STATE_DIR } from './provision.ts';
@@ -39,12 +40,26 @@ function instantFlag(flag: string, text: string | undefined): Date {
 }
 
 /** The store of a running installation, read only: a wrong path is an error, not a new empty store. */
-function openState(dir: string | undefined): AdminStateReader {
+async function openState(dir: string | undefined): Promise<StateStore> {
   const stateDir = dir ?? process.env.FLEETWARD_STATE_DIR ?? DEFAULT_STATE_DIR;
   if (!existsSync(join(stateDir, 'run.json')) && !existsSync(join(stateDir, 'devices'))) {
     throw new UsageError(`${stateDir}: no state of a running installation here; pass --state-dir (the one of \`fleetward run\`)`);
   }
-  return new StateStore(stateDir);
+  try {
+    return await openStateStore({ stateDir }, { readOnly: true });
+  } catch (err) {
+    throw new UsageError(`${stateDir}: ${(err as Error).message}`);
+  }
+}
+
+/** Reads what the change needs from the store, then closes it before anything is written. */
+async function withState<T>(dir: string | undefined, read: (store: AdminStateReader) => T): Promise<T> {
+  const store = await openState(dir);
+  try {
+    return read(store);
+  } finally {
+    await store.close();
+  }
 }
 
 function fileFlag(dir: string, file: string | undefined): string | undefined {
@@ -108,10 +123,10 @@ export function register(program: Command): void {
       const { component, version } = parseRelease(release);
       const when = schedule({ ...(o.at !== undefined ? { at: o.at } : {}), ...(o.zone !== undefined ? { zone: o.zone } : {}), ...(o.immediately ? { now: true } : {}) }, 'nextMaintenanceWindow');
       const file = fileFlag(dir, o.file);
-      const r = retryFailedChange(dir, openState(o.stateDir), {
+      const r = await withState(o.stateDir, (store) => retryFailedChange(dir, store, {
         component, version, now, schedule: when,
         ...(o.group !== undefined ? { group: o.group } : {}), ...(o.name !== undefined ? { name: o.name } : {}), ...(file ? { file } : {}),
-      });
+      }));
       await finish(r, o);
     }));
 
@@ -151,10 +166,10 @@ export function register(program: Command): void {
       const component = parseComponent(o.component);
       const when = schedule({ ...(o.at !== undefined ? { at: o.at } : {}), ...(o.zone !== undefined ? { zone: o.zone } : {}), ...(o.nextWindow ? { nextWindow: true } : {}) }, 'now');
       const file = fileFlag(dir, o.file);
-      const r = forceChange(dir, openState(o.stateDir), {
+      const r = await withState(o.stateDir, (store) => forceChange(dir, store, {
         device, component, now, schedule: when,
         ...(o.version !== undefined ? { version: o.version } : {}), ...(o.name !== undefined ? { name: o.name } : {}), ...(file ? { file } : {}),
-      });
+      }));
       await finish(r, o);
     }));
 }
