@@ -29,6 +29,9 @@ export function parseRelease(text: string): { component: Component; version: str
   return { component, version };
 }
 
+/** `2026-11-23T14:00:00Z`: an instant as an admin would type it. */
+const instant = (d: Date): string => d.toISOString().replace('.000Z', 'Z');
+
 // ---- names --------------------------------------------------------------------------------------
 
 /** `20261123-0900`: the UTC minute a change was made, for names a person can sort. */
@@ -69,7 +72,7 @@ export function softwareUpdateDocument(d: SoftwareUpdateDraft): Document {
   doc.commentBefore = ` ${d.comment}`;
   // The creation instant starts the update's own retry budget (controller/planner/failures.ts): attempts
   // that failed before it do not count against it. Kubernetes sets its own on create.
-  doc.setIn(['metadata', 'creationTimestamp'], quoted(doc, d.now.toISOString().replace('.000Z', 'Z')));
+  doc.setIn(['metadata', 'creationTimestamp'], quoted(doc, instant(d.now)));
   const devices = doc.createNode(d.devices);
   devices.flow = d.devices.length <= 5;
   doc.setIn(['spec', 'target', 'devices'], devices);
@@ -120,7 +123,7 @@ export function forceChange(dir: string, store: AdminStateReader, input: ForceIn
   const when = schedule === 'now' ? 'now, even in a meeting' : schedule === 'nextMaintenanceWindow' ? 'in its next maintenance window' : `at ${schedule.at}${schedule.timeZone ? ` ${schedule.timeZone}` : ' device time'}`;
   const doc = softwareUpdateDocument({
     name, devices: [input.device], component: input.component, version, schedule, force: true, now: input.now,
-    comment: `Forced by \`fleetward force\` at ${input.now.toISOString()}: ${input.device} ${input.component} → ${version}, ${when}. Every forced operation is recorded (seed 001).`,
+    comment: `Forced by \`fleetward force\` at ${instant(input.now)}: ${input.device} ${input.component} → ${version}, ${when}. Every forced operation is recorded (seed 001).`,
   });
   return {
     change: newUpdateChange(dir, doc, name, input.file),
@@ -191,7 +194,7 @@ export function retryFailedChange(dir: string, store: AdminStateReader, input: R
   const when = schedule === 'now' ? 'now' : schedule === 'nextMaintenanceWindow' ? 'in each device\'s next maintenance window' : `at ${schedule.at}${schedule.timeZone ? ` ${schedule.timeZone}` : ' device time'}`;
   const doc = softwareUpdateDocument({
     name, devices: devices.map((d) => d.id), component: input.component, version: input.version, schedule, force: false, now: input.now,
-    comment: `Retry all failed (seed 001), by \`fleetward retry-failed ${release}\`${input.group !== undefined ? ` --group ${input.group}` : ''} at ${input.now.toISOString()}: ${counts}.`,
+    comment: `Retry all failed (seed 001), by \`fleetward retry-failed ${release}\`${input.group !== undefined ? ` --group ${input.group}` : ''} at ${instant(input.now)}: ${counts}.`,
   });
   return {
     change: newUpdateChange(dir, doc, name, input.file),
