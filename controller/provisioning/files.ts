@@ -17,7 +17,7 @@ export async function ensureDir(dir: string, mode: number): Promise<void> {
 }
 
 export async function writeFileAtomic(path: string, content: string, mode: number): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   const fh = await open(tmp, 'wx', mode);
   try {

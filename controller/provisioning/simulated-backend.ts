@@ -111,7 +111,8 @@ export class SimulatedProvisioningBackend implements ProvisioningDriver {
       lockedUntil: [...this.#lockedUntil],
     };
     const tmp = `${this.#persistPath}.tmp`;
-    writeFileSync(tmp, JSON.stringify(state));
+    // Code hashes: readable by this user only (docs/run.md, "The state directory").
+    writeFileSync(tmp, JSON.stringify(state), { mode: 0o600 });
     renameSync(tmp, this.#persistPath);
   }
 

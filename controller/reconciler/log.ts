@@ -11,7 +11,7 @@ const REDACT = [
 ];
 
 export function createLogger(opts: { level?: string; file?: string } = {}): Logger {
-  const destination = opts.file ? pino.destination({ dest: opts.file, mkdir: true, sync: false }) : pino.destination(2);
+  const destination = opts.file ? pino.destination({ dest: opts.file, mkdir: true, sync: false, mode: 0o600 }) : pino.destination(2);
   return pino(
     {
       name: 'fleetward',

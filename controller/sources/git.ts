@@ -121,7 +121,7 @@ export class GitSource implements Source {
       const exists = fs.existsSync(posix.join(dir, '.git', 'HEAD'));
       if (!exists) {
         fs.rmSync(dir, { recursive: true, force: true });
-        fs.mkdirSync(dir, { recursive: true });
+        fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
         await this.#fetching_(() => git.clone({
           fs, http, dir, url: this.#o.url, ref: this.#o.branch, singleBranch: true, noCheckout: true, noTags: true, ...this.#auth(),
         }));

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 
 export function writeFileAtomic(path: string, content: string, opts: { fsync?: boolean; durable?: boolean } = {}): void {
   const dir = dirname(path);
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const fd = openSync(tmp, 'w', 0o600);
   try {

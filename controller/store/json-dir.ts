@@ -34,7 +34,7 @@ export class JsonDirStore implements StateStore {
   constructor(dir: string) {
     this.dir = dir;
     this.description = `json:${dir}`;
-    mkdirSync(join(dir, 'devices'), { recursive: true });
+    mkdirSync(join(dir, 'devices'), { recursive: true, mode: 0o700 });
   }
 
   #path(name: string): string {

@@ -53,7 +53,7 @@ function takeLock(dir: string): void {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  writeFileSync(path, `${process.pid}\n`);
+  writeFileSync(path, `${process.pid}\n`, { mode: 0o600 });
 }
 
 function releaseLock(dir: string): void {
@@ -102,7 +102,7 @@ export class Journal {
 
   /** Reads what a previous process left in `dir` (created if missing) and opens the journal for appends. */
   static openSync<S>(dir: string): { journal: Journal; loaded: Loaded<S> } {
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     takeLock(dir);
     let snapshot: (S & { seq: number }) | undefined;
     try {
@@ -137,7 +137,7 @@ export class Journal {
   /** Replaces the snapshot synchronously (used once, when a state directory is first created). */
   writeSnapshotSync(snapshot: { seq: number }): void {
     const tmp = join(this.dir, `${SNAPSHOT}.tmp`);
-    writeFileSync(tmp, JSON.stringify(snapshot));
+    writeFileSync(tmp, JSON.stringify(snapshot), { mode: 0o600 });
     const fd = openSync(tmp, 'r+');
     try {
       fsyncSync(fd);
@@ -178,7 +178,7 @@ export class Journal {
         await old?.close();
       }
       if (!this.#handle) {
-        this.#handle = await open(join(this.dir, `journal-${this.#segmentNo}.jsonl`), 'a');
+        this.#handle = await open(join(this.dir, `journal-${this.#segmentNo}.jsonl`), 'a', 0o600);
         fsyncDir(this.dir);
       }
       await this.#handle.write(batch.map((b) => b.line).join(''));
@@ -204,7 +204,7 @@ export class Journal {
     const previous = this.#compacting ?? Promise.resolve();
     const mine: Promise<void> = previous.catch(() => {}).then(async () => {
       const tmp = join(this.dir, `${SNAPSHOT}.tmp`);
-      const fh = await open(tmp, 'w');
+      const fh = await open(tmp, 'w', 0o600);
       try {
         await fh.writeFile(text);
         await fh.sync();

@@ -130,6 +130,12 @@ function compile(route: RouteDefinition): CompiledRoute {
 const PAGE_DEFAULT = 100;
 const PAGE_MAX = 999;
 const BODY_LIMIT = 1 << 20;
+/**
+ * A body above BODY_LIMIT is read to its end and thrown away, so the client gets its 413 instead of a reset
+ * connection (a client still sending when the socket closes sees only the reset). Past this much the
+ * connection is cut after all: nobody may make the server read without end.
+ */
+const DISCARD_LIMIT = 64 << 20;
 
 /**
  * `$top`/`$skiptoken` paging; nextLink keeps the other query parameters. `items` gives one slice and the
@@ -289,13 +295,16 @@ function readBody(req: IncomingMessage): Promise<string> {
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > BODY_LIMIT) {
-        reject(Object.assign(new Error('body too large'), { tooLarge: true }));
-        req.destroy();
-      } else chunks.push(c);
+      if (size > DISCARD_LIMIT) req.destroy();
+      else if (size <= BODY_LIMIT) chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => {
+      if (size > BODY_LIMIT) reject(Object.assign(new Error('body too large'), { tooLarge: true }));
+      else resolve(Buffer.concat(chunks).toString('utf8'));
+    });
     req.on('error', reject);
+    // Cut past DISCARD_LIMIT, or the client went away: no answer can be sent any more.
+    req.on('close', () => { if (!req.complete) reject(Object.assign(new Error('request aborted'), { aborted: true })); });
   });
 }
 
@@ -372,6 +381,7 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
         text = await readBody(req);
       } catch (err) {
         if ((err as { tooLarge?: boolean }).tooLarge) return graphError(413, 'RequestEntityTooLarge', `the body is larger than ${BODY_LIMIT} bytes`);
+        if ((err as { aborted?: boolean }).aborted) return graphError(400, 'BadRequest', 'the request was not received whole');
         throw err;
       }
       if (text.trim() !== '') {

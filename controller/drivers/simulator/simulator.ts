@@ -393,8 +393,8 @@ export class Simulator {
       d.diagnostics = undefined;
       if (this.#logsDir) {
         try {
-          mkdirSync(this.#logsDir, { recursive: true });
-          writeFileSync(join(this.#logsDir, `${s.op.id}.log`), this.#logText(s, at));
+          mkdirSync(this.#logsDir, { recursive: true, mode: 0o700 });
+          writeFileSync(join(this.#logsDir, `${s.op.id}.log`), this.#logText(s, at), { mode: 0o600 });
         } catch {
           // The logs stay readable through logs(); a full disk must not stop the simulation.
         }
