@@ -24,7 +24,29 @@ export interface SelectionNote {
   changedOnly?: true;
 }
 
-export type ShownPlan = Plan & { selection?: SelectionNote };
+/** What a plan made from a running installation's store (`--state`) says about that fleet (`live` in JSON). */
+export interface LiveNote {
+  observedAt: string | null;
+  devices: number;
+  inFlight: number;
+  failed: number;
+  held: number;
+}
+
+export type ShownPlan = Plan & { selection?: SelectionNote; live?: LiveNote };
+
+/** The live note of a whole-fleet plan: component states InProgress, Failed and Held counted over every device. */
+export function liveNote(plan: Plan, observedAt: string | null): LiveNote {
+  const n = { observedAt, devices: plan.devices.length, inFlight: 0, failed: 0, held: 0 };
+  for (const d of plan.devices) {
+    for (const c of d.components) {
+      if (c.state === 'InProgress') n.inFlight++;
+      else if (c.state === 'Failed') n.failed++;
+      else if (c.state === 'Held') n.held++;
+    }
+  }
+  return n;
+}
 
 export function isNarrowed(sel: PlanSelection): boolean {
   return sel.deviceIds.length > 0 || sel.groups.length > 0 || sel.changedOnly;
@@ -68,6 +90,19 @@ export function narrowPlan(plan: Plan, ids: Set<string> | null, sel: PlanSelecti
   if (sel.groups.length) note.groups = [...sel.groups];
   if (sel.changedOnly) note.changedOnly = true;
   return { ...plan, devices, operations: plan.operations.filter((o) => kept.has(o.deviceId)), selection: note };
+}
+
+/** The lines a table or markdown plan (or diff) prints under its title: where the fleet came from, what is shown. */
+export function shownNotes(shown: object): string[] {
+  const live = (shown as { live?: LiveNote }).live;
+  const out: string[] = [];
+  if (live) {
+    const when = live.observedAt ? ` at ${live.observedAt.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, ' UTC')}` : '';
+    out.push(`Live fleet: ${live.devices} devices as the installation last observed them${when}; components: ${live.inFlight} in flight, ${live.failed} failed, ${live.held} held`);
+  }
+  const sel = selectionLine(shown);
+  if (sel) out.push(sel);
+  return out;
 }
 
 /** `Showing 12 of 100,000 devices (--group hq, --changed-only)`, or null when nothing was narrowed. */

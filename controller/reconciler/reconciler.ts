@@ -190,6 +190,7 @@ export class Reconciler {
     this.#run.lastAppliedRevision = revision.id;
     this.#run.summary = summary;
     this.#run.releases = plan.releases.filter((r) => r.state !== 'NotRequired' || r.stages.some((st) => st.devices > 0)).map(releaseStatus);
+    this.#run.catalog = observed.releases;
     this.#setRun(base, at, loaded.problem);
     this.#o.metrics?.setDevices(plan);
     this.#o.metrics?.setRevision(revision.id, this.#o.source.description);
@@ -397,6 +398,7 @@ export class Reconciler {
         rec.components = dp.components;
         annotateHistory(rec, dp, at);
       }
+      rec.observed = device;
       records.push(orderRecord(rec));
     }
     this.#o.store.writeDevices(records);
@@ -588,11 +590,11 @@ function annotateHistory(rec: DeviceRecord, dp: DevicePlan, at: string): void {
 
 function orderRecord(rec: DeviceRecord): DeviceRecord {
   rec.history.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.operationId < b.operationId ? -1 : 1));
-  const { id, group, phase, ring, maintenanceWindow, components, pending, history } = rec;
+  const { id, group, phase, ring, maintenanceWindow, components, pending, observed, history } = rec;
   return {
     id, ...(group !== undefined ? { group } : {}), ...(phase !== undefined ? { phase } : {}), ...(ring !== undefined ? { ring } : {}),
     ...(maintenanceWindow !== undefined ? { maintenanceWindow } : {}), ...(components ? { components } : {}),
-    ...(pending ? { pending } : {}), history,
+    ...(pending ? { pending } : {}), ...(observed ? { observed } : {}), history,
   };
 }
 

@@ -2,7 +2,7 @@
 // status and, per device, the planned components and the operation history. These shapes are the same
 // whichever store holds them (controller/store/store.ts); the stores only decide how they are laid out.
 import type {
-  CommonStatus, Condition, DeviceOperation, FleetwardObject, Instant, Kind, OperationStatus,
+  CommonStatus, Condition, DeviceOperation, FleetDevice, FleetwardObject, Instant, Kind, OperationStatus, SoftwareReleaseSpec,
 } from '../api/types.ts';
 import type { ComponentPlan } from '../planner/types.ts';
 import type { OutcomeCounts } from '../planner/outcomes.ts';
@@ -22,6 +22,11 @@ export interface RunStatus {
   summary?: ProgressSummary;
   /** Each release's state across the fleet, from the last pass (reconciler/release-status.ts). */
   releases?: ReleaseStatus[];
+  /**
+   * The driver's release catalog as the last successful pass observed it: with each device's `observed`
+   * inventory, what `fleetward plan --state` plans against (docs/plan.md "Plans against the live fleet").
+   */
+  catalog?: SoftwareReleaseSpec[];
 }
 
 /** Per phase / ring counts a person can follow (the live demo prints these). */
@@ -76,6 +81,11 @@ export interface DeviceRecord {
    * operation that shows up in the driver's list after a crash is still known as Fleetward's, and why.
    */
   pending?: PendingIntent[];
+  /**
+   * The device as the driver last reported it (type, model, zone, labels, software versions, online,
+   * activity): `fleetward plan --state` plans the live fleet from it and the history. Every store keeps it.
+   */
+  observed?: FleetDevice;
   /** Oldest first. */
   history: HistoryEntry[];
 }

@@ -11,8 +11,7 @@ import { UsageError } from '../errors.ts';
 import { formatForecastMarkdown, formatForecastTable } from '../format/forecast.ts';
 import { stableStringify } from '../format/json.ts';
 import { wantColor } from '../format/text.ts';
-import { loadConfig, loadFleet } from '../inputs.ts';
-import { observedFromFleet, parseAt, parseOutput, quietOnClosedPipe } from './plan.ts';
+import { loadFleetSource, loadPlanConfig, observedFromFleet, parseAt, parseOutput, quietOnClosedPipe } from './plan.ts';
 
 /** `firmware@1.0.97.4` → { component, version }; the component must be a Graph softwareType. */
 export function parseRelease(text: string): { component: Component; version: string } {
@@ -33,16 +32,16 @@ function knownVersions(releases: readonly SoftwareReleaseSpec[], component: Comp
     .sort((a, b) => compareVersions(b, a));
 }
 
-interface ForecastOptions { config: string; fleet: string; release: string; at?: string; output: string; horizon?: string }
+interface ForecastOptions { config?: string; fleet?: string; state?: string; release: string; at?: string; output: string; horizon?: string }
 
 export async function runForecast(opts: ForecastOptions, out: NodeJS.WritableStream & { isTTY?: boolean } = process.stdout): Promise<void> {
   const format = parseOutput(opts.output);
   const release = parseRelease(opts.release);
   const from = parseAt(opts.at);
-  const fleet = await loadFleet(opts.fleet);
-  const revision = await loadConfig(opts.config);
+  const source = await loadFleetSource(opts);
+  const revision = await loadPlanConfig(opts.config, source);
   const desired = desiredState(revision.objects);
-  const observed = observedFromFleet(fleet, desired);
+  const observed = observedFromFleet(source.fleet, desired, source.operations);
   const versions = knownVersions(observed.releases, release.component);
   if (!versions.some((v) => compareVersions(v, release.version) === 0)) {
     const hint = versions.length ? `; known ${release.component} versions: ${versions.slice(0, 5).join(', ')}${versions.length > 5 ? ', …' : ''}` : '';
@@ -58,8 +57,9 @@ export function register(program: Command): void {
   program
     .command('forecast')
     .description('Forecast a release: when each phase or ring starts and ends, and what share of the fleet has it by each date, assuming every update succeeds.')
-    .requiredOption('--config <dir>', 'config directory (the YAML objects)')
-    .requiredOption('--fleet <file>', 'fleet file: devices[] and releases[] (YAML)')
+    .option('--config <dir>', 'config directory (the YAML objects); with --state, default: the revision in force there')
+    .option('--fleet <file>', 'fleet file: devices[] and releases[] (YAML)')
+    .option('--state <dir>', 'instead of --fleet: the state directory of a running installation (its live fleet and history)')
     .requiredOption('--release <component@version>', 'the release to forecast, such as firmware@1.0.97.4')
     .option('--at <iso>', 'forecast from this instant, ISO-8601 with a zone (default: now)')
     .option('-o, --output <format>', 'table, json or markdown', 'table')

@@ -8,7 +8,8 @@ import type { Command } from 'commander';
 import git from 'isomorphic-git';
 import { desiredState } from '../../api/desired.ts';
 import type { DesiredState } from '../../api/desired.ts';
-import type { FleetFile, ObservedState, Revision } from '../../api/types.ts';
+import type { DeviceOperation, FleetFile, ObservedState, Revision } from '../../api/types.ts';
+import { readLiveFleet, type LiveFleet } from '../live-fleet.ts';
 import { diffPlans } from '../../planner/diff.ts';
 import { plan as makePlan } from '../../planner/index.ts';
 import type { Plan } from '../../planner/types.ts';
@@ -20,7 +21,7 @@ import type { Clock } from '../../util/clock.ts';
 import { UsageError } from '../errors.ts';
 import { failInvalid, loadConfig, loadFleet } from '../inputs.ts';
 import { writeStableJson } from '../format/json.ts';
-import { narrowPlan, selectedIds, type PlanSelection, type ShownPlan } from '../plan-selection.ts';
+import { liveNote, narrowPlan, selectedIds, type PlanSelection, type ShownPlan } from '../plan-selection.ts';
 import { formatDiffMarkdown, formatPlanMarkdown } from '../format/markdown.ts';
 import { formatDiffTable, formatPlanTable } from '../format/table.ts';
 import { wantColor } from '../format/text.ts';
@@ -49,18 +50,47 @@ export function parseAt(value: string | undefined, clock: Clock = systemClock): 
   return new Date(t);
 }
 
-/** What the planner is told about the world when planning from a fleet file: no operation history. */
-export function observedFromFleet(fleet: FleetFile, desired: DesiredState): ObservedState {
+/**
+ * What the planner is told about the world: the devices and catalog of a fleet file (no operation history),
+ * or of a running installation's store with its operations (`--state`).
+ */
+export function observedFromFleet(fleet: FleetFile, desired: DesiredState, operations: DeviceOperation[] = []): ObservedState {
   return {
     devices: fleet.devices,
     releases: [...fleet.releases, ...desired.softwareReleases.map((r) => r.spec)],
-    operations: [],
+    operations,
   };
 }
 
-export function planFor(revision: Revision, fleet: FleetFile, at: Date): Plan {
+export function planFor(revision: Revision, fleet: FleetFile, at: Date, operations: DeviceOperation[] = []): Plan {
   const desired = desiredState(revision.objects);
-  return makePlan(desired, observedFromFleet(fleet, desired), at, { revision: revision.id });
+  return makePlan(desired, observedFromFleet(fleet, desired, operations), at, { revision: revision.id });
+}
+
+/** The fleet a command plans: a fleet file (`--fleet`), or the live fleet of an installation (`--state`). */
+export interface FleetSource {
+  fleet: FleetFile;
+  operations: DeviceOperation[];
+  live?: LiveFleet;
+}
+
+export async function loadFleetSource(opts: { fleet?: string; state?: string }): Promise<FleetSource> {
+  if ((opts.fleet === undefined) === (opts.state === undefined)) {
+    throw new UsageError('give either --fleet FILE (a fleet file) or --state DIR (the state of a running installation)');
+  }
+  if (opts.fleet !== undefined) return { fleet: await loadFleet(opts.fleet), operations: [] };
+  const live = await readLiveFleet(opts.state!);
+  if (live.withoutInventory > 0) {
+    process.stderr.write(`fleetward: ${live.withoutInventory} devices in ${opts.state} have no recorded inventory yet (recorded by an older release); they are planned after the installation's next pass\n`);
+  }
+  return { fleet: live.fleet, operations: live.operations, live };
+}
+
+/** --config, or with --state and no --config the revision in force in the installation. */
+export async function loadPlanConfig(config: string | undefined, source: FleetSource): Promise<Revision> {
+  if (config !== undefined) return loadConfig(config);
+  if (source.live?.revision) return source.live.revision;
+  throw new UsageError(source.live ? '--state: the installation has no revision in force yet; give --config DIR' : 'give --config DIR');
 }
 
 // ---- --compare git:REV[:path] ----------------------------------------------------------------
@@ -194,7 +224,7 @@ export function quietOnClosedPipe(stream: NodeJS.WritableStream = process.stdout
 }
 
 interface PlanOptions {
-  config: string; fleet: string; at?: string; output: string; compare?: string;
+  config?: string; fleet?: string; state?: string; at?: string; output: string; compare?: string;
   device?: string[]; group?: string[]; changedOnly?: boolean;
 }
 
@@ -210,14 +240,16 @@ export async function runPlan(opts: PlanOptions, out: NodeJS.WritableStream & { 
   const at = parseAt(opts.at);
   const sel = selectionOf(opts);
   const lap = stageTimer();
-  const fleet = await loadFleet(opts.fleet);
+  const source = await loadFleetSource(opts);
+  const { fleet, operations } = source;
   lap('fleet');
-  const revision = await loadConfig(opts.config);
+  const revision = await loadPlanConfig(opts.config, source);
   lap('config');
-  const after = planFor(revision, fleet, at);
+  const after = planFor(revision, fleet, at, operations);
   lap('plan');
+  const live = source.live ? { live: liveNote(after, source.live.observedAt) } : {};
   if (opts.compare === undefined) {
-    const shown = narrowPlan(after, selectedIds([after], sel, groupNames(revision)), sel);
+    const shown = { ...narrowPlan(after, selectedIds([after], sel, groupNames(revision)), sel), ...live };
     if (format === 'json') await writeStableJson(shown, out);
     else if (format === 'markdown') out.write(formatPlanMarkdown(shown));
     else out.write(formatPlanTable(shown, { color: wantColor(out) }));
@@ -225,16 +257,17 @@ export async function runPlan(opts: PlanOptions, out: NodeJS.WritableStream & { 
     lap.report();
     return;
   }
+  if (opts.config === undefined) throw new UsageError('--compare needs --config: the config to compare the old one with');
   const old = opts.compare.startsWith('git:')
     ? await loadConfigAtRevision(opts.compare, opts.config)
     : await loadConfig(opts.compare);
-  const before = planFor(old, fleet, at);
+  const before = planFor(old, fleet, at, operations);
   // --changed-only changes nothing here: a diff lists only what changes.
   const ids = selectedIds([before, after], sel, groupNames(revision, old));
   const narrowed = { ...sel, changedOnly: false };
   const b = narrowPlan(before, ids, narrowed);
   const a = narrowPlan(after, ids, narrowed);
-  const diff = { ...diffPlans(b, a), ...((a as ShownPlan).selection ? { selection: (a as ShownPlan).selection } : {}) };
+  const diff = { ...diffPlans(b, a), ...((a as ShownPlan).selection ? { selection: (a as ShownPlan).selection } : {}), ...live };
   const labels = { beforeLabel: opts.compare, afterLabel: opts.config };
   if (format === 'json') await writeStableJson(diff, out);
   else if (format === 'markdown') out.write(formatDiffMarkdown(diff, labels));
@@ -270,8 +303,9 @@ export function register(program: Command): void {
   program
     .command('plan')
     .description('Show what Fleetward would do to the fleet at one instant, or what a config change does to that plan.')
-    .requiredOption('--config <dir>', 'config directory (the YAML objects)')
-    .requiredOption('--fleet <file>', 'fleet file: devices[] and releases[] (YAML)')
+    .option('--config <dir>', 'config directory (the YAML objects); with --state, default: the revision in force there')
+    .option('--fleet <file>', 'fleet file: devices[] and releases[] (YAML)')
+    .option('--state <dir>', 'instead of --fleet: the state directory of a running installation (its live fleet, in-flight and failed updates)')
     .option('--at <iso>', 'the instant to plan at, ISO-8601 with a zone (default: now)')
     .option('-o, --output <format>', 'table, json or markdown', 'table')
     .option('--compare <old>', 'show the difference from an older config: a directory, or git:REV[:path] in the repository holding --config')
@@ -284,6 +318,7 @@ Examples:
   fleetward plan --config config --fleet fleet.yaml --at 2026-12-02T09:00:00Z -o json
   fleetward plan --config config --fleet fleet.yaml --compare git:origin/main -o markdown
   fleetward plan --config config --fleet fleet.yaml --group hq --changed-only -o markdown
+  fleetward plan --config config --state /var/lib/fleetward --compare git:origin/main -o markdown
 `)
     .action(async (opts: PlanOptions) => {
       quietOnClosedPipe();

@@ -6,7 +6,7 @@ import { formatShift } from '../../planner/diff.ts';
 import type { PlanDiff } from '../../planner/diff.ts';
 import type { Plan } from '../../planner/types.ts';
 import { FIELD_LABEL, activeReleases, assignmentMoves, someIds, deviceSections, findingsByCode, findingsLine, listedComponents, pickDevices, quietCount, sectionTitle, stagesText, stateCounts } from './plan-view.ts';
-import { selectionLine } from '../plan-selection.ts';
+import { shownNotes } from '../plan-selection.ts';
 import { shortRevision, formatInstant, formatRelative, plural } from './text.ts';
 
 export interface MarkdownOptions {
@@ -54,8 +54,7 @@ export function formatPlanMarkdown(plan: Plan, opts: MarkdownOptions = {}): stri
   out.push(`**${plural(plan.devices.length, 'device')}**, **${plural(plan.operations.length, 'operation')}** to start now.` +
     (plan.findings.length ? ` Findings: ${mdCell(findingsLine(plan))}.` : ''));
   out.push('');
-  const narrowed = selectionLine(plan);
-  if (narrowed) out.push(`_${mdCell(narrowed)}._`, '');
+  for (const note of shownNotes(plan)) out.push(`_${mdCell(note)}._`, '');
 
   const counts = stateCounts(plan);
   if (counts.rows.length > 0) {
@@ -139,8 +138,7 @@ export function formatDiffMarkdown(diff: PlanDiff, opts: MarkdownOptions & { bef
   out.push('');
   out.push(`**${mdCell(diff.summary)}**`);
   out.push('');
-  const narrowed = selectionLine(diff);
-  if (narrowed) out.push(`_${mdCell(narrowed)}._`, '');
+  for (const note of shownNotes(diff)) out.push(`_${mdCell(note)}._`, '');
 
   if (diff.assignments.length > 0) {
     const n = new Set(diff.assignments.map((a) => a.deviceId)).size;

@@ -5,7 +5,7 @@ import { formatShift } from '../../planner/diff.ts';
 import type { PlanDiff, UpdateChange } from '../../planner/diff.ts';
 import type { ComponentPlan, Plan } from '../../planner/types.ts';
 import { FIELD_LABEL, activeReleases, assignmentMoves, someIds, deviceSections, findingsByCode, findingsLine, listedComponents, pickDevices, quietCount, sectionTitle, stagesText, stateCounts } from './plan-view.ts';
-import { selectionLine } from '../plan-selection.ts';
+import { shownNotes } from '../plan-selection.ts';
 import { STATE_STYLE, shortRevision, formatInstant, formatRelative, paint, plural, renderColumns } from './text.ts';
 import type { CellInput } from './text.ts';
 
@@ -53,8 +53,7 @@ export function formatPlanTable(plan: Plan, opts: TableOptions): string {
 
   out.push(h(`Plan at ${formatInstant(plan.at)}`) + (plan.revision ? `  revision ${shortRevision(plan.revision)}` : ''));
   out.push(`${plural(plan.devices.length, 'device')}, ${plural(plan.operations.length, 'operation')} to start now`);
-  const narrowed = selectionLine(plan);
-  if (narrowed) out.push(narrowed);
+  out.push(...shownNotes(plan));
   if (plan.findings.length > 0) out.push(`Findings: ${findingsLine(plan)} (listed at the end)`);
   out.push('');
 
@@ -159,8 +158,7 @@ export function formatDiffTable(diff: PlanDiff, opts: TableOptions & { beforeLab
     name && rev ? `${name} (${shortRevision(rev)})` : name ?? (rev ? shortRevision(rev) : 'config');
   out.push(h(`Plan diff at ${formatInstant(diff.after.at)}`) + `  ${label(opts.beforeLabel, diff.before.revision)} → ${label(opts.afterLabel, diff.after.revision)}`);
   out.push(diff.summary);
-  const narrowed = selectionLine(diff);
-  if (narrowed) out.push(narrowed);
+  out.push(...shownNotes(diff));
 
   if (diff.assignments.length > 0) {
     out.push('', h(`Devices that change group, phase, ring or window (${new Set(diff.assignments.map((a) => a.deviceId)).size})`));

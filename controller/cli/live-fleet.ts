@@ -1,0 +1,82 @@
+// `fleetward plan|forecast --state LOCATION`: the live fleet of a running installation, read from its state
+// store instead of a fleet file (docs/plan.md "Plans against the live fleet"). The store holds what the last
+// pass observed — each device's inventory, the driver's catalog — and every device's operation history, so a
+// pull-request check sees what is in flight, failed or held in the real fleet. Read-only: nothing is written,
+// migrated or created.
+import { existsSync, statSync } from 'node:fs';
+import type { DeviceOperation, FleetDevice, FleetFile, Revision } from '../api/types.ts';
+import { isJsonStateDir } from '../store/json-dir.ts';
+import { openStateStore } from '../store/open.ts';
+import type { DeviceRecord, HistoryEntry } from '../store/records.ts';
+import { UsageError } from './errors.ts';
+
+export interface LiveFleet {
+  /** The devices as last observed, and the driver's catalog as last observed. */
+  fleet: FleetFile;
+  /** Every recorded operation (history, in flight), and updates Fleetward was about to start (as queued). */
+  operations: DeviceOperation[];
+  /** When the installation last reconciled (what the inventory is as of). */
+  observedAt: string | null;
+  /** The revision in force in the installation, for a plan without --config. */
+  revision: Revision | undefined;
+  /** Devices with a record but no recorded inventory (recorded by an older release): not planned. */
+  withoutInventory: number;
+}
+
+/** A history entry as the driver's operation list would show it: the planner's input, nothing Fleetward-only. */
+export function operationOf(deviceId: string, h: HistoryEntry): DeviceOperation {
+  const op: DeviceOperation = { id: h.operationId, deviceId, operationType: h.operationType, status: h.status, createdAt: h.createdAt };
+  if (h.component !== undefined) op.component = h.component;
+  if (h.fromVersion !== undefined) op.fromVersion = h.fromVersion;
+  if (h.toVersion !== undefined) op.toVersion = h.toVersion;
+  if (h.startedAt !== undefined) op.startedAt = h.startedAt;
+  if (h.completedAt !== undefined) op.completedAt = h.completedAt;
+  if (h.error !== undefined) op.error = h.error;
+  if (h.forced !== undefined) op.forced = h.forced;
+  if (h.logsUrl !== undefined) op.logsUrl = h.logsUrl;
+  if (h.unhealthyAfter !== undefined) op.unhealthyAfter = h.unhealthyAfter;
+  return op;
+}
+
+/**
+ * The observed fleet and its operations from device records. An intent written before the driver was called
+ * and not yet matched by an operation counts as a queued update: the next pass finds it in flight, or finds
+ * that it never started and plans it again.
+ */
+export function fleetFromRecords(records: Iterable<DeviceRecord>, catalog: FleetFile['releases'], pendingAt: string): Omit<LiveFleet, 'observedAt' | 'revision'> {
+  const devices: FleetDevice[] = [];
+  const operations: DeviceOperation[] = [];
+  let withoutInventory = 0;
+  for (const rec of records) {
+    if (!rec.observed) { withoutInventory++; continue; }
+    devices.push(rec.observed);
+    for (const h of rec.history) operations.push(operationOf(rec.id, h));
+    for (const p of rec.pending ?? []) {
+      operations.push({
+        id: `pending:${rec.id}:${p.component}`, deviceId: rec.id, operationType: 'softwareUpdate', component: p.component,
+        toVersion: p.toVersion, status: 'queued', createdAt: pendingAt, ...(p.forced ? { forced: true } : {}),
+      });
+    }
+  }
+  return { fleet: { devices, releases: catalog }, operations, withoutInventory };
+}
+
+/** `--state DIR`: the state store of `fleetward run` (its --state-dir). */
+export async function readLiveFleet(location: string): Promise<LiveFleet> {
+  if (/^postgres(ql)?:\/\//i.test(location)) {
+    throw new UsageError('--state: this build reads a state directory; reading a PostgreSQL store needs its backend (docs/plan.md)');
+  }
+  if (!existsSync(location) || !statSync(location).isDirectory()) throw new UsageError(`--state: no state directory ${location}`);
+  if (!isJsonStateDir(location)) throw new UsageError(`--state: ${location} holds no Fleetward state; point it at the --state-dir of a fleetward run`);
+  const store = await openStateStore({ stateDir: location }, { readOnly: true });
+  try {
+    const run = store.readRun();
+    if (!run) throw new UsageError(`--state: ${location} holds no completed pass yet; plan from it once fleetward run has reconciled`);
+    const at = run.lastReconcileAt ?? null;
+    const records = (function* () { for (const id of store.listDeviceIds()) { const r = store.readDevice(id); if (r) yield r; } })();
+    const live = fleetFromRecords(records, run.catalog ?? [], at ?? new Date(0).toISOString());
+    return { ...live, observedAt: at, revision: store.readLastGoodRevision() };
+  } finally {
+    await store.close();
+  }
+}
