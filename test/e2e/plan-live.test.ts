@@ -78,7 +78,7 @@ writeFiles(root, { 'fleet.yaml': FLEET, 'behaviour.yaml': BEHAVIOUR });
 mkdirSync(state);
 const AT = '2026-11-23T16:00:00Z';
 
-const firmware = (plan: { devices: { id: string; components: { component: string; state: string; reason: string }[] }[] }, id: string) =>
+const firmware = (plan: { devices: { id: string; components: { component: string; state: string; reason: string; message?: string }[] }[] }, id: string) =>
   plan.devices.find((d) => d.id === id)!.components.find((c) => c.component === 'firmware')!;
 
 function snapshot(dir: string): string {
@@ -117,7 +117,7 @@ test('a plan from the state of a real run shows the update in flight and the fai
   const live = JSON.parse(r.stdout);
   assert.is(firmware(live, 'phone-flight').state, 'InProgress');
   // The failed update is not retried past maxAttempts: held for a person, with the reason a reviewer reads.
-  const failed = firmware(live, 'phone-fail') as { state: string; reason: string; message: string };
+  const failed = firmware(live, 'phone-fail');
   assert.equal([failed.state, failed.reason, failed.message], ['Held', 'FailureHold', '1 attempts of 122.15.0.58 failed; held until a person acts']);
   assert.equal(live.operations, [], 'nothing is issued twice');
   assert.match(live.live.observedAt, /^2026-11-23T16:00:/);
