@@ -11,6 +11,7 @@
 // Only the leader (coordination.k8s.io Lease) runs the loop; a replica that loses the lease stops acting
 // at once, and every driver start is checked against leadership first.
 import { redactingStore } from '../store/redacting.ts';
+import { pauseSentence, releaseStatus } from '../reconciler/release-status.ts';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -211,10 +212,10 @@ export class Operator {
       const target = this.#releaseObject(rel.component, rel.version);
       if (!target) continue;
       this.#pausedSeen.add(key);
-      const failed = rel.failedDevices?.length ? ` Failed devices: ${rel.failedDevices.slice(0, 10).join(', ')}${rel.failedDevices.length > 10 ? ', …' : ''}.` : '';
+
       await this.events.emit(target, {
         type: 'Warning', reason: 'ReleasePaused',
-        message: `${rel.component} ${rel.version} paused: more devices failed it than the ring's failure threshold allows (${rel.reason ?? 'ReleasePaused'}).${failed} Retry or force it with a declared change.`,
+        message: `${pauseSentence(releaseStatus(rel))}. Retry the failed devices with a SoftwareUpdate, or force it with a declared change.`,
         dedupKey: `paused/${key}`,
       });
     }

@@ -193,6 +193,7 @@ export class Reconciler {
     this.#run.catalog = observed.releases;
     this.#setRun(base, at, loaded.problem);
     this.#o.metrics?.setDevices(plan);
+    this.#o.metrics?.setOutcomes(summary);
     this.#o.metrics?.setRevision(revision.id, this.#o.source.description);
     this.ready = true;
     log.info({ revision: revision.id, issued: acted.issued, due: plan.operations.length, inFlight: summary.operationsInFlight, ms }, 'reconciled');

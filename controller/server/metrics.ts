@@ -2,6 +2,8 @@
 // the same process do not share counters.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Plan } from '../planner/types.ts';
+import { OUTCOMES } from '../planner/outcomes.ts';
+import type { ProgressSummary } from '../store/records.ts';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -9,6 +11,7 @@ export class Metrics {
   readonly operations: Counter<'component' | 'result'>;
   readonly devices: Gauge<'component' | 'state' | 'reason'>;
   readonly revisionInfo: Gauge<'revision' | 'source'>;
+  readonly outcomes: Gauge<'kind' | 'stage' | 'outcome'>;
   readonly webhooks: Counter<'result'>;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
@@ -30,6 +33,12 @@ export class Metrics {
       name: 'fleetward_devices',
       help: 'Device components by planned state and reason, as of the last pass.',
       labelNames: ['component', 'state', 'reason'],
+      registers: [this.registry],
+    });
+    this.outcomes = new Gauge({
+      name: 'fleetward_device_outcomes',
+      help: 'Devices per phase or ring by outcome (updated, inProgress, waiting, failed, held, rolledBack, windowMissed; one per device), as of the last pass.',
+      labelNames: ['kind', 'stage', 'outcome'],
       registers: [this.registry],
     });
     this.revisionInfo = new Gauge({
@@ -58,6 +67,12 @@ export class Metrics {
       }
     }
     for (const e of counts.values()) this.devices.set({ component: e.component, state: e.state, reason: e.reason }, e.n);
+  }
+
+  /** From the pass's progress summary, which counts with planner/outcomes.ts: the same numbers as the progress lines. */
+  setOutcomes(summary: ProgressSummary): void {
+    this.outcomes.reset();
+    for (const s of summary.stages) for (const o of OUTCOMES) this.outcomes.set({ kind: s.kind, stage: s.name, outcome: o }, s[o]);
   }
 
   setRevision(revision: string, source: string): void {

@@ -88,6 +88,10 @@ test('phones held after three failed attempts are counted held, never done, and 
   assert.match(text, /DeviceGroup\/phones +False +UpdatesFailed/);
   const json = JSON.parse(await statusText({ stateDir: f.stateDir, output: 'json', history: '20' }));
   assert.equal(json.run.summary.stages[0], { kind: 'phase', name: 'Validation', devices: 4, updated: 0, inProgress: 0, waiting: 0, failed: 0, held: 4, rolledBack: 0, windowMissed: 0 });
+  // And in the metrics.
+  const metrics = await f.metrics.registry.metrics();
+  assert.match(metrics, /fleetward_device_outcomes\{kind="phase",stage="Validation",outcome="held"\} 4/);
+  assert.match(metrics, /fleetward_device_outcomes\{kind="phase",stage="Validation",outcome="updated"\} 0/);
   await f.close();
 });
 
