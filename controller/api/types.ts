@@ -283,6 +283,8 @@ export interface DeviceOperation {
    * first seen offline or unhealthy within its ring's test period after this update (planner/health.ts).
    */
   unhealthyAfter?: Instant;
+  /** Fleetward's own observation, likewise: when the device was seen back on an older version after this update succeeded. */
+  rolledBackAt?: Instant;
 }
 
 /** Everything the planner is told about the world. */

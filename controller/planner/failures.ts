@@ -92,6 +92,24 @@ export function rollbackOf(current: string | null, history: ComponentHistory): D
   return cmpV(current, op.toVersion) < 0 ? op : null;
 }
 
+/**
+ * A SoftwareUpdate is the person acting after a rollback: it is issued once more. If the device rolls its
+ * operation back too, it is not issued again (Held, RolledBack): the rolled-back operation started after
+ * the SoftwareUpdate was created or, without a creation time (a config directory), the version was rolled
+ * back before as well.
+ */
+export function manualRolledBack(ci: ComponentInput, version: string, createdAt: number | null): Decision | null {
+  const op = rollbackOf(ci.current, ci.history);
+  if (!op || op.toVersion !== version) return null;
+  const times = (ci.history.rollbacks.get(version) ?? 0) + (op.rolledBackAt ? 0 : 1);
+  const own = createdAt !== null ? Date.parse(op.createdAt) >= createdAt : times >= 2;
+  if (!own) return null;
+  return {
+    state: 'Held', reason: Reason.RolledBack, target: version, notBefore: null,
+    message: `the device rolled ${version} back again after this SoftwareUpdate's operation ${op.id} succeeded (reports ${ci.current}); not issued again`,
+  };
+}
+
 /** Target check: a version the device rolled back is not sent to it again automatically. */
 export function heldAfterRollback(ci: ComponentInput, choice: Choice, ctx: PlanContext): Decision | null {
   const op = rollbackOf(ci.current, ci.history);

@@ -257,6 +257,8 @@ export interface ComponentHistory {
    * start of a test period (health.ts).
    */
   lastSuccess: DeviceOperation | null;
+  /** Per version, the successful updates to it the device rolled back before (`rolledBackAt`, recorded by the reconciler). */
+  rollbacks: Map<string, number>;
 }
 
 export interface ComponentInput {
@@ -270,7 +272,7 @@ export interface ComponentInput {
   manual: CompiledManual | null;
 }
 
-export const EMPTY_HISTORY: ComponentHistory = { inFlight: null, failures: new Map(), failureTimes: new Map(), lastSuccess: null };
+export const EMPTY_HISTORY: ComponentHistory = { inFlight: null, failures: new Map(), failureTimes: new Map(), lastSuccess: null, rollbacks: new Map() };
 
 // ---- compile ------------------------------------------------------------------------------------------
 
@@ -584,6 +586,7 @@ export function componentHistory(ctx: PlanContext, ops: DeviceOperation[] | unde
   let failures: Map<string, HopFailures> | null = null;
   let failureTimes: Map<string, number[]> | null = null;
   let lastSuccess: DeviceOperation | null = null;
+  let rollbacks: Map<string, number> | null = null;
   const fail = (to: string, at: number, timedOut: boolean) => {
     failures ??= new Map();
     failureTimes ??= new Map();
@@ -601,6 +604,7 @@ export function componentHistory(ctx: PlanContext, ops: DeviceOperation[] | unde
         fail(to, Date.parse(op.completedAt ?? op.startedAt ?? op.createdAt), false);
         break;
       case 'successful':
+        if (op.rolledBackAt) { rollbacks ??= new Map(); rollbacks.set(to, (rollbacks.get(to) ?? 0) + 1); }
         // A success ends that hop's run of failures.
         (failures as Map<string, HopFailures> | null)?.delete(to);
         (failureTimes as Map<string, number[]> | null)?.delete(to);
@@ -619,8 +623,8 @@ export function componentHistory(ctx: PlanContext, ops: DeviceOperation[] | unde
         break;
     }
   }
-  if (!inFlight && !failures && !lastSuccess) return EMPTY_HISTORY;
-  return { inFlight, failures: failures ?? new Map(), failureTimes: failureTimes ?? new Map(), lastSuccess };
+  if (!inFlight && !failures && !lastSuccess && !rollbacks) return EMPTY_HISTORY;
+  return { inFlight, failures: failures ?? new Map(), failureTimes: failureTimes ?? new Map(), lastSuccess, rollbacks: rollbacks ?? new Map() };
 }
 
 /** The SoftwareUpdates that target this device and component (first by name applies; a conflict is a finding). */

@@ -16,7 +16,7 @@
 import { cmpV } from './slots.ts';
 import { COMPONENTS, type Component } from '../api/types.ts';
 import { historyOf, manualFor, scheduledAt, type CompiledManual, type CompiledRelease, type ComponentInput, type Decision, type DeviceInput, type PlanContext } from './gather.ts';
-import { inFlight, retryAfterFailures } from './failures.ts';
+import { inFlight, manualRolledBack, retryAfterFailures } from './failures.ts';
 import { phaseStart } from './phases.ts';
 import { Finding, Reason } from './reasons.ts';
 import { meetsMinimum } from './versions.ts';
@@ -77,6 +77,8 @@ export function manualUpdate(ci: ComponentInput, ctx: PlanContext): Decision | n
     const hold = forcedUpdateHold(m.name, { forced: ctx.forcedReach.get(m.name) ?? 0, limit: ctx.policy.maxForcedDevices, acknowledged: m.acknowledged });
     if (hold) return { ...base, state: 'Held', reason: hold.reason, target: target.version, notBefore: null, message: hold.message };
   }
+  const rolledBack = manualRolledBack(ci, target.version, m.createdAt);
+  if (rolledBack) return { ...rolledBack, ...base };
   const retry = retryAfterFailures(ci, target.version, ctx, true);
   if (retry && 'state' in retry) return { ...retry, ...base };
 

@@ -560,18 +560,25 @@ export function withHistory(observed: ObservedState, history: ReadonlyMap<string
   for (const op of observed.operations) {
     listed.add(op.id);
     const seen = op.operationType === 'softwareUpdate' ? history.get(op.deviceId)?.history.find((h) => h.operationId === op.id) : undefined;
-    if (seen?.unhealthyAfter) changed = true;
-    operations.push(seen?.unhealthyAfter ? { ...op, unhealthyAfter: seen.unhealthyAfter } : op);
+    if (seen?.unhealthyAfter || seen?.rolledBack) {
+      changed = true;
+      operations.push({ ...op, ...observations(seen) });
+    } else operations.push(op);
   }
   for (const rec of history.values()) {
     for (const h of rec.history) {
       if (listed.has(h.operationId) || h.operationType !== 'softwareUpdate' || IN_FLIGHT_STATUSES.includes(h.status)) continue;
       const { operationId, reason: _r, softwareUpdate: _s, revision: _v, issuedBy: _b, diagnostics: _d, rolledBack: _k, ...op } = h;
-      operations.push({ ...op, id: operationId, deviceId: rec.id });
+      operations.push({ ...op, id: operationId, deviceId: rec.id, ...observations(h) });
       changed = true;
     }
   }
   return changed ? { ...observed, operations } : observed;
+}
+
+/** Fleetward's observations about an update, from its history entry, as the planner reads them. */
+function observations(h: HistoryEntry): Pick<DeviceOperation, 'unhealthyAfter' | 'rolledBackAt'> {
+  return { ...(h.unhealthyAfter ? { unhealthyAfter: h.unhealthyAfter } : {}), ...(h.rolledBack ? { rolledBackAt: h.rolledBack.detectedAt } : {}) };
 }
 
 /**

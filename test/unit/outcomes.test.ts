@@ -178,6 +178,14 @@ spec:
   const after = await f.reconciler.reconcile();
   assert.is(after.issued, 1);
   assert.is(f.updates().length, 2);
+  // It rolls back again: the SoftwareUpdate is not issued a third time (the directory gives it no creation
+  // time, so the second rollback of the version is what says so).
+  const last = await passes(f, 6, HOUR);
+  assert.is(f.updates().length, 2);
+  const again = last.plan!.devices[0]!.components[0]!;
+  assert.equal([again.state, again.reason], ['Held', 'RolledBack']);
+  assert.match(again.message!, /rolled 5\.2\.0\.0 back again after this SoftwareUpdate's operation/);
+  assert.equal(f.store.readDevice('r1')!.history.map((h) => [h.status, h.rolledBack?.reportedVersion]), [['successful', '5.1.0.0'], ['successful', '5.1.0.0']]);
   await f.close();
 });
 
