@@ -13,7 +13,7 @@ import { formatDuration, parseDuration } from './duration.ts';
 import { compareVersions } from './version.ts';
 import { normalizeMac } from './mac.ts';
 import { quote } from './quote.ts';
-import { LOCAL_DATE_TIME_PATTERN } from './schemas.ts';
+import { ACKNOWLEDGE_NEEDS_FORCE, LOCAL_DATE_TIME_PATTERN } from './schemas.ts';
 import { closest, typeName, type FieldPath } from './validate.ts';
 
 /** One object of the revision, by its position in the input. */
@@ -209,6 +209,13 @@ export const updateTargetExactlyOne: Rule = (input) =>
     return [];
   });
 
+/** acknowledgeForcedDevices only means something on a forced update (planner/manual.ts, blast radius). */
+export const acknowledgementNeedsForce: Rule = (input) =>
+  of(input, 'SoftwareUpdate').flatMap(({ index, obj }: { index: number; obj: SoftwareUpdate }) =>
+    obj.spec.acknowledgeForcedDevices !== undefined && obj.spec.force !== true
+      ? [{ index, path: ['spec', 'acknowledgeForcedDevices'], message: ACKNOWLEDGE_NEEDS_FORCE }]
+      : []);
+
 const LOCAL_DATE_TIME = new RegExp(LOCAL_DATE_TIME_PATTERN);
 const SCHEDULE_SHAPE = 'write now, nextMaintenanceWindow, or {at: YYYY-MM-DDTHH:MM, timeZone: device or an IANA zone}';
 
@@ -328,6 +335,7 @@ export const RULES: readonly Rule[] = [
   ringOrdersUnique,
   ringsWithinSixtyDays,
   updateTargetExactlyOne,
+  acknowledgementNeedsForce,
   scheduleWellFormed,
   batchHasDevices,
   releaseMinimumNotAbove,

@@ -38,6 +38,8 @@ export const LOCAL_DATE_TIME_PATTERN = '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-
  * Object names. Kubernetes requires lowercase DNS subdomains; standalone configs also accept capitals so that
  * a Ring named `General` can override the built-in ring (see builtins.ts: built-in names match case-insensitively).
  */
+/** The message of the rule (rules.ts) and of the CEL validation (CRD) on SoftwareUpdate acknowledgeForcedDevices. */
+export const ACKNOWLEDGE_NEEDS_FORCE = 'acknowledgeForcedDevices counts the devices a forced update interrupts: it needs force: true (remove it, or set force)';
 export const NAME_PATTERN = '^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$';
 
 // ---- Building blocks -------------------------------------------------------------------------
@@ -160,7 +162,11 @@ const SPECS: Record<Kind, Schema> = {
     force: bool('Bypasses deferrals, rings, pauses and busy devices. Every forced update is recorded.'),
     acknowledgeForcedDevices: int('With force and schedule now: how many devices you accept to force at once. Needed above FleetPolicy maxForcedDevices; a ceiling, so a target that grew past it is held again.', 1, 1_000_000),
     suspend: bool('Holds the update.'),
-  }, ['target', 'component', 'version']),
+  }, ['target', 'component', 'version'], {
+    'x-kubernetes-validations': [
+      { rule: '!has(self.acknowledgeForcedDevices) || (has(self.force) && self.force)', message: ACKNOWLEDGE_NEEDS_FORCE },
+    ],
+  }),
 
   FleetPolicy: obj('Tenant-wide settings; a singleton named `default`.', {
     autoUpdates: obj('Automatic updates for the whole fleet.', {

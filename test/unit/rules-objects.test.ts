@@ -77,6 +77,13 @@ test('a SoftwareUpdate needs exactly one of target.group or target.devices', () 
   ]);
 });
 
+test('acknowledgeForcedDevices is accepted on a forced update and refused without force, and nothing of that config loads', () => {
+  assertLoaded(loadObjects(anUpdate('forced', { target: { devices: ['dev-1'] }, schedule: 'now', force: true, acknowledgeForcedDevices: 47 })), ['SoftwareUpdate/forced']);
+  assertRefused(loadObjects(aGroup('phones'), anUpdate('plain', { target: { group: 'phones' }, schedule: 'now', acknowledgeForcedDevices: 47 })), [
+    'config.yaml:20: SoftwareUpdate/plain spec.acknowledgeForcedDevices: acknowledgeForcedDevices counts the devices a forced update interrupts: it needs force: true (remove it, or set force)',
+  ]);
+});
+
 test('schedules: now, nextMaintenanceWindow and {at, timeZone} are accepted', () => {
   assertLoaded(loadObjects(
     aGroup('phones'),
