@@ -72,14 +72,22 @@ export class GitSource implements Source {
    * deferred when the last one started less than `minFetchIntervalMs` ago.
    */
   refresh(): void {
-    if (this.#fetchRequested || this.#deferred) return;
     if (this.#fetching) { this.#again = true; return; }
-    const wait = this.#lastFetchAt === undefined ? 0 : this.#lastFetchAt + this.#o.minFetchIntervalMs - this.#o.clock.now().getTime();
-    if (wait <= 0) {
-      this.#fetchRequested = true;
-      this.#kick?.();
-      return;
-    }
+    if (this.#deferred) return;
+    const wait = this.#waitMs();
+    if (wait > 0) return this.#defer(wait);
+    // Already due (a failed fetch is retried too): the kick only brings the pass forward; kicks coalesce.
+    this.#fetchRequested = true;
+    this.#kick?.();
+  }
+
+  /** How long until the rate limit allows the next fetch (0: now). */
+  #waitMs(): number {
+    return this.#lastFetchAt === undefined ? 0 : this.#lastFetchAt + this.#o.minFetchIntervalMs - this.#o.clock.now().getTime();
+  }
+
+  /** One deferred trigger at a time: when the rate limit allows, it asks again. */
+  #defer(wait: number): void {
     const ctl = new AbortController();
     this.#deferred = ctl;
     void this.#o.clock.sleep(wait, ctl.signal).then(() => {
@@ -129,7 +137,15 @@ export class GitSource implements Source {
       this.#cloned = true;
     }
     if (this.#fetchRequested) {
-      await this.#fetching_(() => git.fetch({ fs, http, dir, url: this.#o.url, ref: this.#o.branch, singleBranch: true, tags: false, prune: true, ...this.#auth() }));
+      // A pass that comes sooner than the rate limit allows (the loop's own timer, another kick) uses the
+      // clone as it is; the fetch follows when allowed. So a failing server is not retried on every pass.
+      const wait = this.#waitMs();
+      if (wait > 0) {
+        this.#fetchRequested = false;
+        if (!this.#deferred) this.#defer(wait);
+      } else {
+        await this.#fetching_(() => git.fetch({ fs, http, dir, url: this.#o.url, ref: this.#o.branch, singleBranch: true, tags: false, prune: true, ...this.#auth() }));
+      }
     }
     return git.resolveRef({ fs, dir, ref });
   }

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GitSource } from '../../controller/sources/git.ts';
+import { ManualClock } from '../../controller/util/clock.ts';
 import { createRepo, git, gitAsync, startGitServer, type GitServer } from '../support/git-server.ts';
 import { aGroup, anAlwaysWindow } from '../support/reconciler-fixture.ts';
 
@@ -102,6 +103,40 @@ test('a wrong token makes the source unavailable, and the token never appears in
   assert.match(res.message, /authentication failed/);
   assert.not.match(res.message, /wrong-token-value/);
   assert.not.match(src.description, /wrong-token-value/);
+});
+
+test('fetches are rate-limited: refreshes inside the interval are deferred, and a failing server is retried once per interval, not on every pass', async () => {
+  // A server without auth, so each fetch is one info/refs request (no 401 round first).
+  const open = await startGitServer();
+  const repo = createRepo(open, 'limited');
+  await repo.commit({ 'w.yaml': windowYaml('sunday', '01:00', '04:00') });
+  const clock = new ManualClock('2026-11-23T12:00:00Z');
+  const src = new GitSource({ url: repo.url, workDir: workDir(), fetchIntervalMs: 0, minFetchIntervalMs: 30_000, clock });
+  const fetches = () => open.requests.filter((r) => r.path === '/limited.git/info/refs' && r.query.includes('git-upload-pack')).length;
+  let kicks = 0;
+  src.watch(() => kicks++);
+  assert.ok((await src.load()).ok, 'cloned');
+  assert.is(fetches(), 1);
+  // The server loses the repository: every fetch from now on fails.
+  rmSync(join(open.root, 'limited.git'), { recursive: true, force: true });
+  for (let i = 0; i < 10; i++) src.refresh();
+  assert.is(kicks, 0, 'inside the interval after the clone: deferred');
+  assert.ok((await src.load()).ok, 'a pass meanwhile keeps the revision it has');
+  assert.is(fetches(), 1);
+  clock.advance(30_000);
+  await new Promise((r) => setImmediate(r));
+  assert.is(kicks, 1, 'the deferred refresh asks for a pass once allowed');
+  const failed = await src.load();
+  assert.is(failed.ok ? 'ok' : failed.reason, 'unavailable');
+  assert.is(fetches(), 2);
+  for (let i = 0; i < 5; i++) { src.refresh(); await src.load(); }
+  assert.is(fetches(), 2, 'no retry on every pass or refresh');
+  clock.advance(30_000);
+  await new Promise((r) => setImmediate(r));
+  await src.load();
+  assert.is(fetches(), 3, 'one retry once the interval has passed');
+  await src.close();
+  await open.close();
 });
 
 test('a credential written into the URL is kept out of the description', () => {
