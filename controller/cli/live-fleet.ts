@@ -35,6 +35,7 @@ export function operationOf(deviceId: string, h: HistoryEntry): DeviceOperation 
   if (h.forced !== undefined) op.forced = h.forced;
   if (h.logsUrl !== undefined) op.logsUrl = h.logsUrl;
   if (h.unhealthyAfter !== undefined) op.unhealthyAfter = h.unhealthyAfter;
+  if (h.rolledBack !== undefined) op.rolledBackAt = h.rolledBack.detectedAt;
   return op;
 }
 

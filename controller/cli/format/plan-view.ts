@@ -109,8 +109,11 @@ export function activeReleases(plan: Plan): ReleasePlan[] {
     .map((r, i) => ({ r, i })).sort((a, b) => rank(a.r) - rank(b.r) || a.i - b.i).map((x) => x.r);
 }
 export function stagesText(r: ReleasePlan): string {
-  return r.stages.filter((s) => s.devices > 0)
-    .map((s) => `${s.name} ${s.updated}/${s.devices}${s.failed ? ` (${s.failed} failed)` : ''}`).join(', ') || '—';
+  const stages = r.stages.filter((s) => s.devices > 0)
+    .map((s) => `${s.name} ${s.updated}/${s.devices}${s.failed ? ` (${s.failed} failed)` : ''}${s.held ? ` (${s.held} held)` : ''}`).join(', ') || '—';
+  const p = r.pause;
+  // Why it paused, as `fleetward status` and the SoftwareRelease status say it.
+  return p ? `${stages}; paused in ring ${p.ring}: ${p.failedDevices.length} of ${p.targeted} failed, threshold ${p.threshold}%` : stages;
 }
 
 /** Findings by code, codes in first-seen order (the planner's), each with its findings in order. */
