@@ -20,15 +20,28 @@ function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Key orders by object shape: a plan has a handful of shapes repeated for every device. */
-const orderByShape = new Map<string, string[]>();
+/**
+ * Key orders by object shape: a plan has a handful of shapes repeated for every device. Shapes are found by
+ * their key count and first key, then compared key by key, so looking one up allocates nothing.
+ */
+const orderByShape = new Map<string, { keys: string[]; order: string[] }[]>();
+let shapeCount = 0;
 function orderedKeys(value: object): string[] {
   const keys = Object.keys(value);
-  const shape = keys.join('\u0000');
-  let order = orderByShape.get(shape);
-  if (!order) {
-    order = [...keys].sort(compareKeys);
-    if (orderByShape.size < 10_000) orderByShape.set(shape, order);
+  const bucketKey = `${keys.length}\u0000${keys[0] ?? ''}`;
+  let bucket = orderByShape.get(bucketKey);
+  if (bucket) {
+    for (const shape of bucket) {
+      let same = true;
+      for (let i = 1; i < keys.length; i++) if (shape.keys[i] !== keys[i]) { same = false; break; }
+      if (same) return shape.order;
+    }
+  }
+  const order = [...keys].sort(compareKeys);
+  if (shapeCount < 10_000) {
+    if (!bucket) orderByShape.set(bucketKey, (bucket = []));
+    bucket.push({ keys, order });
+    shapeCount++;
   }
   return order;
 }
@@ -58,8 +71,25 @@ export function stableStringify(value: unknown): string {
  * and closed here, and each value below is stringified alone. A plan of 100,000 devices (135 MB of JSON)
  * is then written device by device instead of being built as one string first.
  */
+const BATCH = 1000;
+const WRAP_HEAD = '{\n  "k": [\n';
+const WRAP_TAIL = '\n  ]\n}';
+
 export function* stableJsonChunks(value: unknown, depth = 2, indent = ''): Generator<string> {
   const inner = indent + '  ';
+  if (depth > 0 && Array.isArray(value) && value.length > 0 && indent === '  ' && depth === 1) {
+    // An array under a top-level key (a plan's devices): its items are stringified a thousand at a time as
+    // `{"k": [items]}`, which indents them exactly as the whole document would, then cut out of that wrapper.
+    yield '[\n';
+    for (let i = 0; i < value.length; i += BATCH) {
+      const batch = value.slice(i, i + BATCH).map((v) => (v === undefined ? null : canonical(v)));
+      const wrapped = JSON.stringify({ k: batch }, null, 2);
+      yield wrapped.slice(WRAP_HEAD.length, wrapped.length - WRAP_TAIL.length);
+      yield i + BATCH < value.length ? ',\n' : '\n';
+    }
+    yield `${indent}]`;
+    return;
+  }
   if (depth > 0 && Array.isArray(value) && value.length > 0) {
     yield '[\n';
     for (let i = 0; i < value.length; i++) {
