@@ -7,7 +7,8 @@ import { parseDuration } from '../api/duration.ts';
 import type { FleetFile, Revision } from '../api/types.ts';
 import { resolveBehaviour, SimulatorBehaviourError, type SimulatorBehaviour } from '../drivers/simulator/behaviour.ts';
 import { FleetFileError, loadFleetFile } from '../sources/fleet-file.ts';
-import { formatConfigError, loadConfigDir, type ConfigError } from '../sources/load.ts';
+import { formatConfigError, type ConfigError } from '../sources/load.ts';
+import { loadConfigDirBounded } from '../sources/bounded.ts';
 import { UsageError } from './errors.ts';
 
 /** Prints the loader's lines and stops with exit 1. */
@@ -18,7 +19,7 @@ export function failInvalid(what: string, errors: readonly ConfigError[]): never
 
 export async function loadConfig(dir: string): Promise<Revision> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`config directory not found: ${dir}`);
-  const r = await loadConfigDir(dir);
+  const r = await loadConfigDirBounded(dir);
   if (!r.ok) failInvalid(`config ${dir}`, r.errors);
   return r.revision;
 }

@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { FleetwardObject, Kind, Revision } from '../api/types.ts';
-import { formatConfigError, validateObjects } from '../sources/load.ts';
+import { formatConfigError } from '../sources/load.ts';
+import { validateObjectsBounded } from '../sources/bounded.ts';
 import type { Source, SourceResult } from '../sources/source.ts';
 
 export const SHARD_LABEL = 'fleetward.dev/shard';
@@ -100,7 +101,8 @@ export class KubernetesSource implements Source {
     }
     objects.sort((a, b) => (a.kind + '/' + a.metadata.name < b.kind + '/' + b.metadata.name ? -1 : 1));
     const id = revisionId(objects);
-    for (const e of validateObjects(objects)) {
+    // In the load worker, within the time and memory budgets, so /healthz and leader election keep answering.
+    for (const e of await validateObjectsBounded(objects)) {
       const line = formatConfigError(e);
       errors.push(line);
       if (e.kind && e.name !== undefined) blame(`${e.kind}/${e.name}`, line);

@@ -4,7 +4,8 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
-import { formatConfigError, loadConfigDir } from './load.ts';
+import { formatConfigError } from './load.ts';
+import { loadConfigDirBounded } from './bounded.ts';
 import type { Source, SourceResult } from './source.ts';
 
 export interface DirSourceOptions {
@@ -49,7 +50,7 @@ export class DirSource implements Source {
     } catch {
       return { ok: false, reason: 'unavailable', message: `${this.dir} does not exist` };
     }
-    const result = await loadConfigDir(this.dir);
+    const result = await loadConfigDirBounded(this.dir);
     if (result.ok) return { ok: true, revision: result.revision };
     return { ok: false, reason: 'invalid', errors: result.errors.map(formatConfigError) };
   }

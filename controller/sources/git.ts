@@ -13,7 +13,8 @@ import * as fs from 'node:fs';
 import { join, posix } from 'node:path';
 import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
-import { formatConfigError, loadDocuments, type ConfigError } from './load.ts';
+import { formatConfigError, type ConfigError } from './load.ts';
+import { loadDocumentsBounded } from './bounded.ts';
 import { isConfigPath, isHiddenPath } from './config-files.ts';
 import { ObjectSizes } from './git-objects.ts';
 import { LIMITS, MIB, mib } from './limits.ts';
@@ -259,12 +260,7 @@ export class GitSource implements Source {
     }
 
     const docs = [...files].filter(([p]) => isConfigPath(p)).sort(([a], [b]) => (a < b ? -1 : 1)).map(([path, text]) => ({ path, text }));
-    const readFile = (p: string): string | undefined => {
-      const norm = posix.normalize(p.replace(/\\/g, '/'));
-      if (norm.startsWith('../') || norm === '..' || posix.isAbsolute(norm)) return undefined;
-      return files.get(norm.replace(/^\.\//, ''));
-    };
-    const result = await loadDocuments(docs, { revisionId: sha, readFile, early });
+    const result = await loadDocumentsBounded(docs, { revisionId: sha, other: Object.fromEntries(files), early });
     if (result.ok) return { ok: true, revision: result.revision };
     return { ok: false, reason: 'invalid', revisionId: sha, errors: result.errors.map(formatConfigError) };
   }

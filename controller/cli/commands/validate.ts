@@ -2,7 +2,8 @@
 // Exit 0 when the revision is valid, 1 when it is not (every error on stdout, one per line), 2 on a usage error.
 import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
-import { formatConfigError, loadConfigDir, type ConfigError } from '../../sources/load.ts';
+import { formatConfigError, type ConfigError, type LoadResult } from '../../sources/load.ts';
+import { loadConfigDirBounded } from '../../sources/bounded.ts';
 
 const FORMATS = ['text', 'json', 'github'] as const;
 type Format = (typeof FORMATS)[number];
@@ -17,7 +18,8 @@ export function register(program: Command): void {
       if (!(FORMATS as readonly string[]).includes(opts.output)) {
         throw new UsageError(`unknown output format ${JSON.stringify(opts.output)}; use one of ${FORMATS.join(', ')}`);
       }
-      const result = await loadConfigDir(opts.config);
+      // In a worker, within the time budget: a hostile pull request fails the check, it does not hang it.
+      const result = await loadConfigDirBounded(opts.config);
       if (!result.ok && result.errors.length === 1 && result.errors[0]!.file === opts.config && /^(no such directory|is not a directory)$/.test(result.errors[0]!.message)) {
         throw new UsageError(`--config ${opts.config}: ${result.errors[0]!.message}`);
       }
@@ -26,7 +28,7 @@ export function register(program: Command): void {
     });
 }
 
-type Result = Awaited<ReturnType<typeof loadConfigDir>>;
+type Result = LoadResult;
 
 function render(format: Format, dir: string, result: Result): string {
   if (format === 'json') {
