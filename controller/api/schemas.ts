@@ -220,22 +220,23 @@ const COMMON_STATUS: Record<string, Schema> = {
 const count = (description: string): Schema => ({ type: 'integer', description, minimum: 0 });
 const RELEASE_STATES = ['Scheduled', 'InProgress', 'CompletedWithFailures', 'Completed', 'Deprecated', 'Paused', 'NotRequired'];
 
+// One outcome per device (controller/planner/outcomes.ts): the counts add up to `devices`.
+const OUTCOME_COUNTS: Record<string, Schema> = {
+  upToDate: count('Devices updated: every automatic component at its target.'),
+  progressing: count('Devices with an update in progress.'),
+  waiting: count('Devices waiting for their turn, window or backoff.'),
+  failed: count('Devices whose last update failed (retried after a backoff), or that went unhealthy in the test period after it.'),
+  held: count('Devices held until a person acts: repeated failures, a paused release, an unknown version.'),
+  rolledBack: count('Devices that rolled an update back after it succeeded.'),
+  windowMissed: count('Devices whose update could not start in its window; planned for the next one.'),
+  paused: count('Devices held by a paused release (counted in held or failed).'),
+  failedDevices: stringList('Devices failed, held or rolled back, at most 100.', 100),
+};
+
 const STATUS_EXTRA: Record<Kind, Record<string, Schema>> = {
-  // One outcome per device (controller/planner/outcomes.ts): the counts add up to `devices`.
-  DeviceGroup: {
-    devices: count('Devices the group claims.'),
-    upToDate: count('Devices updated: every automatic component at its target.'),
-    progressing: count('Devices with an update in progress.'),
-    waiting: count('Devices waiting for their turn, window or backoff.'),
-    failed: count('Devices whose last update failed (retried after a backoff), or that went unhealthy in the test period after it.'),
-    held: count('Devices held until a person acts: repeated failures, a paused release, an unknown version.'),
-    rolledBack: count('Devices that rolled an update back after it succeeded.'),
-    windowMissed: count('Devices whose update could not start in its window; planned for the next one.'),
-    paused: count('Devices held by a paused release (counted in held or failed).'),
-    failedDevices: stringList('Devices failed, held or rolled back, at most 100.', 100),
-  },
-  UpdatePhase: { devices: count('Devices in the phase.') },
-  Ring: { devices: count('Devices in the ring.') },
+  DeviceGroup: { devices: count('Devices the group claims.'), ...OUTCOME_COUNTS },
+  UpdatePhase: { devices: count('Devices in the phase.'), ...OUTCOME_COUNTS },
+  Ring: { devices: count('Devices in the ring.'), ...OUTCOME_COUNTS },
   MaintenanceWindow: { nextOpen: instant('When the window next opens (device-local windows: not set).') },
   ProvisioningBatch: {
     total: count('Devices in the batch.'),

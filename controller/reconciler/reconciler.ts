@@ -7,6 +7,7 @@
 // (even after SIGKILL) or a missed event changes nothing. The driver's operation list is observed state:
 // a device with a software update in flight is never sent another, and AlreadyInFlight is a normal answer.
 // The loop holds no rule of the domain: those are the planner's.
+import { canonicalPhaseName, canonicalRingName } from '../api/builtins.ts';
 import type { Logger } from 'pino';
 import { IN_FLIGHT_STATUSES, type DeviceOperation, type ObservedState, type Revision } from '../api/types.ts';
 import { desiredState, type DesiredState } from '../api/desired.ts';
@@ -628,6 +629,12 @@ function objectStatuses(previous: Record<string, ObjectStatus>, plan: Plan, revi
       const g = groupStatus(plan, obj.metadata.name, inFlight, releaseObjects);
       Object.assign(base, g.fields);
       s = obj.spec.suspend ? { ready: false, reason: R.Suspended, message: 'spec.suspend is true: no automatic operation is started' } : g.condition;
+    } else if (obj.kind === 'Ring' || obj.kind === 'UpdatePhase') {
+      // The ring's (phase's) own devices, counted and judged like a group's: a release paused in the ring says so here.
+      const name = obj.kind === 'Ring' ? canonicalRingName(obj.metadata.name) : canonicalPhaseName(obj.metadata.name);
+      const g = outcomeStatus(plan, (d) => (obj.kind === 'Ring' ? d.ring : d.phase) === name, inFlight, releaseObjects);
+      Object.assign(base, g.fields);
+      s = g.condition;
     } else if (obj.kind === 'SoftwareRelease') {
       const rel = plan.releases.find((r) => r.component === obj.spec.component && r.version === obj.spec.version);
       if (rel) {
@@ -691,7 +698,12 @@ function named(ids: readonly string[]): string {
  * stays True while retries or other devices are still under way, and Stalled is True once nothing is left
  * that the loop can do without a person (kstatus: the object cannot make progress on its own).
  */
-export function groupStatus(plan: Plan, group: string, inFlight: ReadonlySet<string>, releaseObjects: ReadonlyMap<string, string> = new Map()): {
+export function groupStatus(plan: Plan, group: string, inFlight: ReadonlySet<string>, releaseObjects: ReadonlyMap<string, string> = new Map()): ReturnType<typeof outcomeStatus> {
+  return outcomeStatus(plan, (d) => d.group === group, inFlight, releaseObjects);
+}
+
+/** The same for any set of devices: a group's, a ring's, a phase's. */
+export function outcomeStatus(plan: Plan, member: (d: DevicePlan) => boolean, inFlight: ReadonlySet<string>, releaseObjects: ReadonlyMap<string, string> = new Map()): {
   fields: Record<string, unknown>;
   condition: { ready: boolean; reason: string; message: string; reconciling?: boolean; stalled?: boolean };
 } {
@@ -701,7 +713,7 @@ export function groupStatus(plan: Plan, group: string, inFlight: ReadonlySet<str
   const paused = new Set<string>();
   let members = 0;
   for (const d of plan.devices) {
-    if (d.group !== group) continue;
+    if (!member(d)) continue;
     members++;
     const o = deviceOutcome(d, inFlight.has(d.id));
     counts[o]++;

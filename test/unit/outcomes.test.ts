@@ -134,6 +134,11 @@ test('a ring paused by its failure threshold shows its failed and held rooms, an
   assert.is(getCondition(g.conditions, 'Ready')!.reason, 'ReleasePaused');
   assert.match(getCondition(g.conditions, 'Ready')!.message, /see SoftwareRelease\/rooms-5-2 status/);
   assert.equal([g.upToDate, g.failed, g.held, g.paused], [0, 1, 9, 10]);
+  // And the Ring itself, with its own devices.
+  const ring = f.store.readObjects()['Ring/Staging']!;
+  assert.equal([ring.devices, ring.upToDate, ring.failed, ring.held], [10, 0, 1, 9]);
+  assert.equal([getCondition(ring.conditions, 'Ready')!.status, getCondition(ring.conditions, 'Ready')!.reason], ['False', 'ReleasePaused']);
+  assert.match(getCondition(ring.conditions, 'Ready')!.message, /teamsClient 5\.2\.0\.0 is paused in ring Staging: 1 of 10 targeted devices failed/);
 
   const paused = log.warnings().filter((w) => w.msg.startsWith('release paused'));
   assert.is(paused.length, 1, 'said once, when it paused');
