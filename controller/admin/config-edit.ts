@@ -78,6 +78,20 @@ export function findObject(dir: string, kind: Kind, name: string): LocatedDocume
   return undefined;
 }
 
+/** Every document of `kind` in the config directory, in file order, with the value it holds. */
+export function findObjects(dir: string, kind: Kind): (LocatedDocument & { value: Record<string, unknown> })[] {
+  const out: (LocatedDocument & { value: Record<string, unknown> })[] = [];
+  for (const file of configFiles(dir)) {
+    const text = readFileSync(join(dir, file), 'utf8');
+    if (!text.includes(kind)) continue;
+    const docs = parseFile(text);
+    docs.forEach((d, index) => {
+      if (d.errors.length === 0 && d.get('kind') === kind) out.push({ file, docs, index, text, value: d.toJS() as Record<string, unknown> });
+    });
+  }
+  return out;
+}
+
 /**
  * The file's text with document `index` printed again and every other document's bytes kept: the region
  * of a document runs from the end of the one before (its `---` and leading comments included) to its own end.

@@ -3,12 +3,13 @@
 // config directory. What they check first comes from the state store of the running installation: the
 // device exists, the release is one the fleet has seen, the devices that failed it or are held.
 import { Document } from 'yaml';
+import { ATTEMPTS_SINCE_ANNOTATION } from '../api/builtins.ts';
 import { API_VERSION, COMPONENTS, type Component, type UpdateSchedule } from '../api/types.ts';
 import { compareVersions, isVendorVersion } from '../api/version.ts';
 import type { StateStore } from '../store/store.ts';
 import { Reason } from '../planner/reasons.ts';
 import {
-  appendDocument, ConfigEditError, findObject, printDocument, quoted, readIfExists, type ConfigChange,
+  appendDocument, ConfigEditError, findObject, findObjects, printDocument, quoted, readIfExists, replaceDocument, type ConfigChange,
 } from './config-edit.ts';
 
 /** What the admin commands read from a state store (its read methods only): device records, the revision in force. */
@@ -70,21 +71,30 @@ export interface SoftwareUpdateDraft {
 export function softwareUpdateDocument(d: SoftwareUpdateDraft): Document {
   const doc = new Document({ apiVersion: API_VERSION, kind: 'SoftwareUpdate', metadata: { name: d.name }, spec: {} });
   doc.commentBefore = ` ${d.comment}`;
-  // The creation instant starts the update's own retry budget (controller/planner/failures.ts): attempts
-  // that failed before it do not count against it. Kubernetes sets its own on create.
-  doc.setIn(['metadata', 'creationTimestamp'], quoted(doc, instant(d.now)));
+  armAttempts(doc, d.now);
   const devices = doc.createNode(d.devices);
   devices.flow = d.devices.length <= 5;
   doc.setIn(['spec', 'target', 'devices'], devices);
   doc.setIn(['spec', 'component'], d.component);
   doc.setIn(['spec', 'version'], d.version === 'latest' ? 'latest' : quoted(doc, d.version));
-  if (typeof d.schedule === 'string') doc.setIn(['spec', 'schedule'], d.schedule);
-  else {
-    doc.setIn(['spec', 'schedule', 'at'], quoted(doc, d.schedule.at));
-    if (d.schedule.timeZone) doc.setIn(['spec', 'schedule', 'timeZone'], d.schedule.timeZone);
-  }
+  setSchedule(doc, d.schedule);
   if (d.force) doc.setIn(['spec', 'force'], true);
   return doc;
+}
+
+function setSchedule(doc: Document, schedule: UpdateSchedule): void {
+  if (typeof schedule === 'string') return doc.setIn(['spec', 'schedule'], schedule);
+  doc.setIn(['spec', 'schedule', 'at'], quoted(doc, schedule.at));
+  if (schedule.timeZone) doc.setIn(['spec', 'schedule', 'timeZone'], schedule.timeZone);
+}
+
+/**
+ * The update's own attempts (retry.maxAttempts) count from now: failures before it do not count against it
+ * (controller/planner/failures.ts). An annotation, not creationTimestamp, so it also moves on an object that
+ * exists, in git and in Kubernetes alike.
+ */
+function armAttempts(doc: Document, now: Date): void {
+  doc.setIn(['metadata', 'annotations', ATTEMPTS_SINCE_ANNOTATION], quoted(doc, instant(now)));
 }
 
 function newUpdateChange(dir: string, doc: Document, name: string, file: string | undefined): ConfigChange {
@@ -118,6 +128,12 @@ export function forceChange(dir: string, store: AdminStateReader, input: ForceIn
   if (version !== 'latest' && current !== null && isVendorVersion(current) && compareVersions(current, version) >= 0) {
     throw new ConfigEditError(`${input.device} already runs ${input.component} ${current}, not older than ${version}: Fleetward never downgrades; nothing was written`);
   }
+  // Two SoftwareUpdates for one device and component: the first by name applies, the other does nothing
+  // (docs/spec/softwareupdates.md). A force that would silently lose is refused, naming the one in the way.
+  const other = updatesOf(dir, input.component).find((u) => u.spec.target?.devices?.includes(input.device) || (rec.group && u.spec.target?.group === rec.group));
+  if (other) {
+    throw new ConfigEditError(`SoftwareUpdate/${other.name} (${other.file}) already updates ${input.component} of ${input.device}; edit it (force: true, version, schedule) or delete it first; nothing was written`);
+  }
   const schedule = input.schedule ?? 'now';
   const name = input.name ?? freeName(dir, `force-${dnsPart(input.device, 120)}-${input.component.toLowerCase()}-${stamp(input.now)}`);
   const when = schedule === 'now' ? 'now, even in a meeting' : schedule === 'nextMaintenanceWindow' ? 'in its next maintenance window' : `at ${schedule.at}${schedule.timeZone ? ` ${schedule.timeZone}` : ' device time'}`;
@@ -129,6 +145,24 @@ export function forceChange(dir: string, store: AdminStateReader, input: ForceIn
     change: newUpdateChange(dir, doc, name, input.file),
     message: `SoftwareUpdate/${name} forces ${input.component} ${current ?? '(none)'} → ${version} on ${input.device}, ${when}`,
   };
+}
+
+interface DeclaredUpdate {
+  name: string;
+  file: string;
+  spec: { target?: { devices?: string[]; group?: string }; component?: string; version?: string; suspend?: boolean };
+  located: ReturnType<typeof findObjects>[number];
+}
+
+/** The config's SoftwareUpdates for a component, first by name (the one the planner applies when several do). */
+function updatesOf(dir: string, component: Component): DeclaredUpdate[] {
+  return findObjects(dir, 'SoftwareUpdate')
+    .map((located) => {
+      const v = located.value as { metadata?: { name?: unknown }; spec?: DeclaredUpdate['spec'] };
+      return { name: String(v.metadata?.name ?? ''), file: located.file, spec: v.spec ?? {}, located };
+    })
+    .filter((u) => u.spec.component === component && !u.spec.suspend)
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 // ---- retry-failed -------------------------------------------------------------------------------
@@ -186,12 +220,16 @@ export function retryFailedChange(dir: string, store: AdminStateReader, input: R
   }
   const scope = input.group !== undefined ? ` in DeviceGroup/${input.group}` : '';
   if (devices.length === 0) return { change: null, message: `no device${scope} failed ${release} or is held on it; nothing to retry, nothing written`, devices };
+  const held = devices.filter((d) => d.outcome === 'held').length;
+  const counts = `${devices.length} device(s): ${devices.length - held} failed, ${held} held`;
+  // Retried before: the SoftwareUpdate of that release is re-armed rather than joined by a second one, which
+  // would do nothing (the first by name applies). Its devices still short of the version stay on it.
+  const previous = updatesOf(dir, input.component).find((u) => u.spec.version === input.version);
+  if (previous) return rearm(dir, store, previous, input, devices, counts);
   const schedule = input.schedule ?? 'nextMaintenanceWindow';
   const groupPart = input.group !== undefined ? `${dnsPart(input.group, 60)}-` : '';
   const name = input.name ?? freeName(dir, `retry-${groupPart}${input.component.toLowerCase()}-${input.version}-${stamp(input.now)}`);
-  const held = devices.filter((d) => d.outcome === 'held').length;
-  const counts = `${devices.length} device(s): ${devices.length - held} failed, ${held} held`;
-  const when = schedule === 'now' ? 'now' : schedule === 'nextMaintenanceWindow' ? 'in each device\'s next maintenance window' : `at ${schedule.at}${schedule.timeZone ? ` ${schedule.timeZone}` : ' device time'}`;
+  const when = describeSchedule(schedule);
   const doc = softwareUpdateDocument({
     name, devices: devices.map((d) => d.id), component: input.component, version: input.version, schedule, force: false, now: input.now,
     comment: `Retry all failed (seed 001), by \`fleetward retry-failed ${release}\`${input.group !== undefined ? ` --group ${input.group}` : ''} at ${instant(input.now)}: ${counts}.`,
@@ -199,6 +237,41 @@ export function retryFailedChange(dir: string, store: AdminStateReader, input: R
   return {
     change: newUpdateChange(dir, doc, name, input.file),
     message: `SoftwareUpdate/${name} retries ${release} on ${counts}${scope}, ${when}`,
+    devices,
+  };
+}
+
+function describeSchedule(schedule: UpdateSchedule): string {
+  return schedule === 'now' ? 'now' : schedule === 'nextMaintenanceWindow' ? 'in each device\'s next maintenance window' : `at ${schedule.at}${schedule.timeZone ? ` ${schedule.timeZone}` : ' device time'}`;
+}
+
+/**
+ * A second "retry all failed" of a release: the existing SoftwareUpdate gets the devices that failed since
+ * (beside its own that are not on the version yet), its attempts count from now, and a new schedule when one
+ * was asked for; its comments and the rest stay.
+ */
+function rearm(dir: string, store: AdminStateReader, previous: DeclaredUpdate, input: RetryInput, devices: RetryDevice[], counts: string): { change: ConfigChange; message: string; devices: RetryDevice[] } {
+  const doc = previous.located.docs[previous.located.index]!;
+  const release = `${input.component}@${input.version}`;
+  if (previous.spec.target?.devices) {
+    const done = (id: string) => {
+      const v = store.readDevice(id)?.components?.find((c) => c.component === input.component)?.currentVersion ?? null;
+      return v !== null && isVendorVersion(v) && compareVersions(v, input.version) >= 0;
+    };
+    const ids = [...new Set([...previous.spec.target.devices.filter((id) => !done(id)), ...devices.map((d) => d.id)])].sort();
+    const node = doc.createNode(ids);
+    node.flow = ids.length <= 5;
+    doc.setIn(['spec', 'target', 'devices'], node);
+  }
+  armAttempts(doc, input.now);
+  if (input.schedule !== undefined) {
+    doc.deleteIn(['spec', 'schedule']);
+    setSchedule(doc, input.schedule);
+  }
+  const target = previous.spec.target?.group !== undefined ? `DeviceGroup/${previous.spec.target.group}` : `${(doc.getIn(['spec', 'target', 'devices']) as { items: unknown[] }).items.length} device(s)`;
+  return {
+    change: { dir, file: previous.located.file, text: replaceDocument(previous.located), created: false, document: printDocument(doc) },
+    message: `SoftwareUpdate/${previous.name} retries ${release} again on ${target} (${counts} now), with fresh attempts from ${instant(input.now)}`,
     devices,
   };
 }

@@ -102,6 +102,14 @@ export function autoUpdatesPause(pausedAt: string | undefined): { from: number; 
   return { from, until: from + AUTO_UPDATE_PAUSE_DAYS * 86_400_000 };
 }
 export const FLEET_POLICY_NAME = 'default';
+
+// ---- SoftwareUpdate --------------------------------------------------------------------------
+
+/**
+ * A SoftwareUpdate's own attempts (retry.maxAttempts) count failures from its creation, or from the instant in
+ * this annotation when later: `fleetward retry-failed` sets it to re-arm an update whose attempts are spent.
+ */
+export const ATTEMPTS_SINCE_ANNOTATION = 'fleetward.dev/attempts-since';
 /** Percent of a ring's targeted devices that may fail before the release pauses. */
 export const DEFAULT_FAILURE_THRESHOLD = 10;
 export const DEFAULT_RETRY = { maxAttempts: 3, backoff: '30m', maxBackoff: '12h' } as const;

@@ -4,7 +4,7 @@
 // shapes and nothing else; nothing here decides anything.
 import { DateTime, IANAZone } from 'luxon';
 import {
-  autoUpdatesPause, DEFAULT_FAILURE_THRESHOLD, DEFAULT_LIFECYCLE, DEFAULT_MAX_FORCED_DEVICES, DEFAULT_OPERATION_TIMEOUT, DEFAULT_PHASE,
+  ATTEMPTS_SINCE_ANNOTATION, autoUpdatesPause, DEFAULT_FAILURE_THRESHOLD, DEFAULT_LIFECYCLE, DEFAULT_MAX_FORCED_DEVICES, DEFAULT_OPERATION_TIMEOUT, DEFAULT_PHASE,
   DEFAULT_RETRY, DEFAULT_RING, DEFAULT_ROOM_WINDOW, DEFAULT_ROOM_WINDOW_NAME, DEFAULT_WINDOW_NAME, canonicalPhaseName, canonicalRingName, canonicalWindowName,
   resolvePhases, resolveRings,
 } from '../api/builtins.ts';
@@ -505,7 +505,10 @@ export function compile(desired: DesiredState, observed: ObservedState, now: Dat
   const manualByGroup = new Map<string, CompiledManual[]>();
   for (const su of desired.softwareUpdates) {
     if (su.spec.suspend) continue;
-    const created = su.metadata.creationTimestamp ? Date.parse(su.metadata.creationTimestamp) : NaN;
+    // Its own attempts count from its creation, or from a later `fleetward.dev/attempts-since` (a retry re-armed:
+    // Kubernetes keeps creationTimestamp, so a second "retry all failed" moves the annotation instead).
+    const since = [su.metadata.creationTimestamp, su.metadata.annotations?.[ATTEMPTS_SINCE_ANNOTATION]].map((t) => (t ? Date.parse(t) : NaN)).filter((t) => !Number.isNaN(t));
+    const created = since.length ? Math.max(...since) : NaN;
     const m: CompiledManual = {
       name: su.metadata.name,
       component: su.spec.component,

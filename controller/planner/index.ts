@@ -164,6 +164,9 @@ export function plan(desired: DesiredState, observed: ObservedState, now: Date, 
         ? { component, currentVersion: current, targetVersion: dec.target, state: dec.state, reason: dec.reason, notBefore, message: dec.message }
         : { component, currentVersion: current, targetVersion: dec.target, state: dec.state, reason: dec.reason, notBefore };
       if (unsupported) cp.unsupported = true;
+      // In flight is decided before the manual path: the SoftwareUpdate still owns the component (its status counts it).
+      const su = dec.softwareUpdate ?? (manual && dec.state === 'InProgress' ? manual.name : undefined);
+      if (su !== undefined) cp.softwareUpdate = su;
       scratch.push(cp);
       if (dec.state === 'Due' && dec.target !== null) {
         const op: PlannedOperation = { deviceId: device.id, component, fromVersion: current, toVersion: dec.target, reason: dec.reason };

@@ -33,6 +33,8 @@ export interface ComponentPlan {
   notBefore: Instant | null;
   /** Seed 001 lifecycle: the current version is past its support. */
   unsupported?: boolean;
+  /** The SoftwareUpdate that decides this component (also while its operation is in flight). */
+  softwareUpdate?: string;
 }
 
 export interface DevicePlan {

@@ -27,6 +27,7 @@ import {
 import { StoreUnavailable, type StateStore } from '../store/store.ts';
 import { summarize } from '../status/conditions.ts';
 import { inFlightDevices, nextStart, rolloutComplete, summarizeProgress } from './progress.ts';
+import { softwareUpdateStatus } from './software-update-status.ts';
 import * as R from './reasons.ts';
 import { OUTCOME_WORDS, deviceOutcome, emptyCounts, formatCounts, type Outcome } from '../planner/outcomes.ts';
 
@@ -657,7 +658,9 @@ function objectStatuses(previous: Record<string, ObjectStatus>, plan: Plan, revi
     } else if (obj.kind === 'SoftwareUpdate') {
       // The planner's blast-radius hold (planner/manual.ts) names the update in a finding: a person must act.
       const held = plan.findings.find((f) => f.code === Finding.ForcedUpdateHeld && f.objects?.includes(key));
-      if (held) s = { ready: false, reason: R.ForcedUpdateHeld, message: held.message, stalled: true };
+      const u = softwareUpdateStatus(plan, obj.metadata.name, obj.spec.component, inFlight);
+      Object.assign(base, u.fields);
+      s = held ? { ready: false, reason: R.ForcedUpdateHeld, message: held.message, stalled: true } : u.condition;
     }
     base.conditions = summarize(base.conditions, s, at, gen);
     base.lastAppliedRevision = revision.id;

@@ -179,6 +179,7 @@ spec:
     assert.match(out.stdout, new RegExp(`created .*updates/${name}\\.yaml: SoftwareUpdate/${name} forces firmware ${OLD} → ${NEW} on p2, now`));
     const [doc] = parseAllDocuments(readFileSync(join(f.configDir, 'updates', `${name}.yaml`), 'utf8'));
     assert.equal(doc!.toJS().spec, { target: { devices: ['p2'] }, component: 'firmware', version: NEW, schedule: 'now', force: true });
+    assert.match(String(doc!.commentBefore), /Forced by `fleetward force` at 2026-11-23T12:00:00Z: p2 firmware → 122\.15\.0\.44, now, even in a meeting/);
     assert.ok((await loadConfigDir(f.configDir)).ok);
 
     const r = await f.reconciler.reconcile();
@@ -187,6 +188,20 @@ spec:
     const h = f.store.readDevice('p2')!.history.at(-1)!;
     assert.is(h.softwareUpdate, name);
     assert.is(h.forced, true);
+    const status = () => f.store.readObjects()[`SoftwareUpdate/${name}`]!;
+    assert.match(getCondition(status().conditions, 'Ready')!.message, /0 of 1 device\(s\) updated; 1 still to go: p2 in progress/);
+
+    // A second force of the same device and component would lose to the first (the first by name applies): refused.
+    const before = snapshot(f.configDir);
+    const twice = await fleetward('force', 'p2', '--component', 'firmware', '-c', f.configDir, '--state-dir', f.stateDir, '--now', at(f));
+    assert.is(twice.code, 2);
+    assert.match(twice.stderr, new RegExp(`SoftwareUpdate/${name} \\(updates/${name}\\.yaml\\) already updates firmware of p2; edit it .* or delete it first; nothing was written`));
+    assert.equal(snapshot(f.configDir), before);
+
+    f.clock.advance(2 * HOUR);
+    await f.reconciler.reconcile();
+    assert.equal([status().devices, status().succeeded, status().failed], [1, 1, 0]);
+    assert.is(getCondition(status().conditions, 'Ready')!.message, '1 of 1 device(s) updated');
   } finally {
     await f.close();
   }
@@ -270,14 +285,38 @@ spec:
     const out = await fleetward('retry-failed', `firmware@${NEW}`, '--immediately', ...base);
     assert.is(out.code, 0, out.stderr);
     const name = 'retry-firmware-122.15.0.44-20261123-1400';
+    const file = join(f.configDir, 'updates', `${name}.yaml`);
     assert.match(out.stdout, new RegExp(`SoftwareUpdate/${name} retries firmware@122\\.15\\.0\\.44 on 2 device\\(s\\): 0 failed, 2 held, now`));
-    const doc = parseAllDocuments(readFileSync(join(f.configDir, 'updates', `${name}.yaml`), 'utf8'))[0]!.toJS();
+    const doc = parseAllDocuments(readFileSync(file, 'utf8'))[0]!.toJS();
     assert.equal(doc.spec, { target: { devices: ['p1', 'p2'] }, component: 'firmware', version: NEW, schedule: 'now' });
-    assert.is(doc.metadata.creationTimestamp, '2026-11-23T14:00:00Z');
+    assert.equal(doc.metadata.annotations, { 'fleetward.dev/attempts-since': '2026-11-23T14:00:00Z' });
 
-    // The cause is fixed (the devices stop failing); the pass retries the two, and only them.
+    // The cause was not fixed: the retry fails too, and its status says so.
+    assert.is((await f.reconciler.reconcile()).issued, 2);
+    const suStatus = () => f.store.readObjects()[`SoftwareUpdate/${name}`]!;
+    assert.equal([suStatus().devices, suStatus().succeeded, suStatus().failed], [2, 0, 0]);
+    assert.match(getCondition(suStatus().conditions, 'Ready')!.message, /0 of 2 device\(s\) updated; 2 still to go: p1 in progress, p2 in progress/);
+    f.clock.advance(2 * HOUR);
+    await f.reconciler.reconcile();
+    assert.equal([suStatus().devices, suStatus().succeeded, suStatus().failed], [2, 0, 2]);
+    const failedReady = getCondition(suStatus().conditions, 'Ready')!;
+    assert.is(failedReady.reason, 'UpdatesFailed');
+    assert.match(failedReady.message, /0 of 2 device\(s\) updated; 2 failed \(p1: 1 attempts failed, p2: 1 attempts failed\)/);
+    assert.is(getCondition(suStatus().conditions, 'Stalled')?.status, 'True', 'nothing moves until a person acts');
+
+    // Fixed now (the devices stop failing); retrying again re-arms the same SoftwareUpdate instead of adding a
+    // second one that would do nothing.
     f.behaviour.devices = {};
     await f.restart();
+    const again = await fleetward('retry-failed', `firmware@${NEW}`, '-c', f.configDir, '--state-dir', f.stateDir, '--now', at(f));
+    assert.is(again.code, 0, again.stderr);
+    assert.match(again.stdout, new RegExp(`changed .*updates/${name}\\.yaml: SoftwareUpdate/${name} retries firmware@122\\.15\\.0\\.44 again on 2 device\\(s\\) \\(2 device\\(s\\): 2 failed, 0 held now\\), with fresh attempts from 2026-11-23T16:00:00Z`));
+    assert.equal(readdirSync(join(f.configDir, 'updates')), [`${name}.yaml`]);
+    const rearmed = parseAllDocuments(readFileSync(file, 'utf8'))[0]!;
+    assert.equal(rearmed.toJS().metadata.annotations, { 'fleetward.dev/attempts-since': '2026-11-23T16:00:00Z' });
+    assert.equal(rearmed.toJS().spec.schedule, 'now', 'the schedule stays when none is asked for');
+    assert.match(String(rearmed.commentBefore), /Retry all failed/, 'its comment stays');
+
     const r = await f.reconciler.reconcile();
     assert.is(r.issued, 2);
     f.clock.advance(2 * HOUR);
@@ -288,6 +327,8 @@ spec:
       assert.is(rec.components!.find((c) => c.component === 'firmware')!.currentVersion, NEW);
     }
     assert.is(f.updates().filter((o) => o.deviceId === 'p3').length, 1, 'p3 succeeded the first time and is left alone');
+    assert.equal([suStatus().devices, suStatus().succeeded, suStatus().failed], [2, 2, 0]);
+    assert.equal(getCondition(suStatus().conditions, 'Ready'), { ...getCondition(suStatus().conditions, 'Ready')!, status: 'True', reason: 'UpToDate', message: '2 of 2 device(s) updated' });
   } finally {
     await f.close();
   }

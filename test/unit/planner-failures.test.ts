@@ -68,6 +68,17 @@ test('a manual update that keeps failing is Failed once its own attempts are spe
   assert.equal([c.state, c.reason], ['Failed', 'RetriesExhausted']);
 });
 
+test('a SoftwareUpdate whose attempts are spent gets fresh ones from its fleetward.dev/attempts-since annotation', () => {
+  const su = aSoftwareUpdate('retry', { target: { devices: ['p'] }, component: 'firmware', version: '1.0.0.2' }, hoursAgo(40));
+  const rearmed = { ...su, metadata: { ...su.metadata, annotations: { 'fleetward.dev/attempts-since': hoursAgo(5) } } };
+  const { c } = run([failed(30), failed(20), failed(10)], undefined, rearmed);
+  assert.equal([c.state, c.reason], ['Due', 'ManualUpdate']);
+  // Failures after it count again; an annotation older than the creation changes nothing.
+  assert.equal(run([failed(30), failed(20), failed(4), failed(3), failed(2)], undefined, rearmed).c.reason, 'RetriesExhausted');
+  const older = { ...su, metadata: { ...su.metadata, annotations: { 'fleetward.dev/attempts-since': hoursAgo(50) } } };
+  assert.equal(run([failed(30), failed(20), failed(10)], undefined, older).c.reason, 'RetriesExhausted');
+});
+
 test('a newer release (a new hop) releases a held device', () => {
   const p = planAt(config(...objs), fleet([aPhone({ id: 'p', software: { firmware: '1.0.0.1' } })], [...releases, aRelease('firmware', '1.0.0.3', { daysAgo: 40 })], [failed(30), failed(20), failed(10)]));
   const c = componentOf(p, 'p', 'firmware');

@@ -96,14 +96,15 @@ async function run(action: () => Promise<void>): Promise<void> {
   }
 }
 
-function schedule(o: { at?: string; zone?: string; nextWindow?: boolean; now?: boolean }, fallback: UpdateSchedule): UpdateSchedule {
+/** The schedule flags; undefined when none was given (each command has its default). */
+function schedule(o: { at?: string; zone?: string; nextWindow?: boolean; now?: boolean }): UpdateSchedule | undefined {
   const chosen = [o.at !== undefined, o.nextWindow === true, o.now === true].filter(Boolean).length;
   if (chosen > 1) throw new UsageError('choose one of --at LOCAL_TIME, --next-window and --immediately');
   if (o.zone !== undefined && o.at === undefined) throw new UsageError('--zone goes with --at (the zone of that local time)');
   if (o.at !== undefined) return { at: o.at, ...(o.zone !== undefined ? { timeZone: o.zone } : {}) };
   if (o.nextWindow) return 'nextMaintenanceWindow';
   if (o.now) return 'now';
-  return fallback;
+  return undefined;
 }
 
 export function register(program: Command): void {
@@ -121,10 +122,10 @@ export function register(program: Command): void {
       const dir = configDir(o.config);
       const now = instantFlag('--now', o.now);
       const { component, version } = parseRelease(release);
-      const when = schedule({ ...(o.at !== undefined ? { at: o.at } : {}), ...(o.zone !== undefined ? { zone: o.zone } : {}), ...(o.immediately ? { now: true } : {}) }, 'nextMaintenanceWindow');
+      const when = schedule({ ...(o.at !== undefined ? { at: o.at } : {}), ...(o.zone !== undefined ? { zone: o.zone } : {}), ...(o.immediately ? { now: true } : {}) });
       const file = fileFlag(dir, o.file);
       const r = await withState(o.stateDir, (store) => retryFailedChange(dir, store, {
-        component, version, now, schedule: when,
+        component, version, now, ...(when ? { schedule: when } : {}),
         ...(o.group !== undefined ? { group: o.group } : {}), ...(o.name !== undefined ? { name: o.name } : {}), ...(file ? { file } : {}),
       }));
       await finish(r, o);
@@ -164,10 +165,10 @@ export function register(program: Command): void {
       const dir = configDir(o.config);
       const now = instantFlag('--now', o.now);
       const component = parseComponent(o.component);
-      const when = schedule({ ...(o.at !== undefined ? { at: o.at } : {}), ...(o.zone !== undefined ? { zone: o.zone } : {}), ...(o.nextWindow ? { nextWindow: true } : {}) }, 'now');
+      const when = schedule({ ...(o.at !== undefined ? { at: o.at } : {}), ...(o.zone !== undefined ? { zone: o.zone } : {}), ...(o.nextWindow ? { nextWindow: true } : {}) });
       const file = fileFlag(dir, o.file);
       const r = await withState(o.stateDir, (store) => forceChange(dir, store, {
-        device, component, now, schedule: when,
+        device, component, now, ...(when ? { schedule: when } : {}),
         ...(o.version !== undefined ? { version: o.version } : {}), ...(o.name !== undefined ? { name: o.name } : {}), ...(file ? { file } : {}),
       }));
       await finish(r, o);
