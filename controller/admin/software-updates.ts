@@ -7,6 +7,7 @@ import { ATTEMPTS_SINCE_ANNOTATION } from '../api/builtins.ts';
 import { API_VERSION, COMPONENTS, type Component, type UpdateSchedule } from '../api/types.ts';
 import { compareVersions, isVendorVersion } from '../api/version.ts';
 import type { StateStore } from '../store/store.ts';
+import { componentOutcome } from '../planner/outcomes.ts';
 import { Reason } from '../planner/reasons.ts';
 import {
   appendDocument, ConfigEditError, findObject, findObjects, printDocument, quoted, readIfExists, replaceDocument, type ConfigChange,
@@ -170,14 +171,17 @@ function updatesOf(dir: string, component: Component): DeclaredUpdate[] {
 export interface RetryDevice {
   id: string;
   group: string | null;
-  /** `held`: retries exhausted, waiting for a person; `failed`: the last attempt failed. */
-  outcome: 'failed' | 'held';
+  /**
+   * The device's outcome on that release (planner/outcomes.ts): `failed`, the last attempt failed; `held`,
+   * its retries are spent and it waits for a person; `rolledBack`, it undid the update after it succeeded.
+   */
+  outcome: 'failed' | 'held' | 'rolledBack';
 }
 
 /**
- * The devices whose update to `component` `version` failed or is held, from the store: the plan recorded
- * for the device (Held after its retries, or Failed) or, for a device the plan moved on from, the newest
- * attempt at that version in its history having failed. Devices already on it (or newer) are not.
+ * The devices whose update to `component` `version` failed, is held after its retries or was rolled back,
+ * from the store: the outcome of the plan recorded for the device or, for a device the plan moved on from,
+ * the newest attempt at that version in its history having failed. Devices already on it (or newer) are not.
  */
 export function devicesToRetry(store: AdminStateReader, component: Component, version: string, group?: string): { known: boolean; devices: RetryDevice[] } {
   let known = (store.readLastGoodRevision()?.objects ?? []).some((o) => o.kind === 'SoftwareRelease'
@@ -193,9 +197,11 @@ export function devicesToRetry(store: AdminStateReader, component: Component, ve
     const current = plan?.currentVersion ?? null;
     if (current !== null && isVendorVersion(current) && compareVersions(current, version) >= 0) continue;
     let outcome: RetryDevice['outcome'] | null = null;
-    if (plan?.targetVersion === version && plan.state === 'Held' && plan.reason === Reason.FailureHold) outcome = 'held';
-    else if (plan?.targetVersion === version && plan.state === 'Failed') outcome = 'failed';
-    else if (attempts.at(-1)?.status === 'failed') outcome = 'failed';
+    const now = plan?.targetVersion === version ? componentOutcome(plan) : null;
+    // Held for another reason (a paused release, an unknown version) is not a failure of the device: no retry.
+    if (now === 'failed' || now === 'rolledBack' || (now === 'held' && plan!.reason === Reason.FailureHold)) outcome = now;
+    // The plan moved on (a newer release, a manual update of another version): the last attempt at it says.
+    else if (now === null && attempts.at(-1)?.status === 'failed') outcome = 'failed';
     if (outcome) devices.push({ id, group: rec.group ?? null, outcome });
   }
   return { known, devices };
@@ -220,8 +226,8 @@ export function retryFailedChange(dir: string, store: AdminStateReader, input: R
   }
   const scope = input.group !== undefined ? ` in DeviceGroup/${input.group}` : '';
   if (devices.length === 0) return { change: null, message: `no device${scope} failed ${release} or is held on it; nothing to retry, nothing written`, devices };
-  const held = devices.filter((d) => d.outcome === 'held').length;
-  const counts = `${devices.length} device(s): ${devices.length - held} failed, ${held} held`;
+  const n = (o: RetryDevice['outcome']) => devices.filter((d) => d.outcome === o).length;
+  const counts = `${devices.length} device(s): ${n('failed')} failed, ${n('held')} held${n('rolledBack') ? `, ${n('rolledBack')} rolled back` : ''}`;
   // Retried before: the SoftwareUpdate of that release is re-armed rather than joined by a second one, which
   // would do nothing (the first by name applies). Its devices still short of the version stay on it.
   const previous = updatesOf(dir, input.component).find((u) => u.spec.version === input.version);

@@ -334,4 +334,24 @@ spec:
   }
 });
 
+test('retry-failed also retries a device that rolled the release back after it succeeded', async () => {
+  const f = new Fixture({
+    devices: threePhones(), releases: catalog(),
+    behaviour: { devices: { p1: { rollbackRate: 1 } }, rollbackAfter: '30m' },
+  });
+  try {
+    assert.is((await f.reconciler.reconcile()).issued, 3);
+    f.clock.advance(2 * HOUR);
+    await f.reconciler.reconcile();
+    const c = f.store.readDevice('p1')!.components!.find((x) => x.component === 'firmware')!;
+    assert.equal([c.state, c.reason, c.currentVersion], ['Held', 'RolledBack', OLD]);
+    const dry = await fleetward('retry-failed', `firmware@${NEW}`, '--dry-run', '-c', f.configDir, '--state-dir', f.stateDir, '--now', at(f));
+    assert.is(dry.code, 0, dry.stderr);
+    assert.equal(parseAllDocuments(dry.stdout)[0]!.toJS().spec.target, { devices: ['p1'] });
+    assert.match(dry.stderr, /on 1 device\(s\): 0 failed, 0 held, 1 rolled back, in each device's next maintenance window/);
+  } finally {
+    await f.close();
+  }
+});
+
 test.run();
