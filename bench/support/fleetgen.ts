@@ -134,9 +134,10 @@ export function generateFleet(size: number, seed = 42): { desired: DesiredState;
 /**
  * Writes what `fleetward plan` reads for a generated fleet: `<dir>/config/*.yaml` (the bench config) and
  * `<dir>/fleet.yaml` (YAML, as the `yaml` library writes it) or `<dir>/fleet.json`. Returns the paths.
+ * Devices are written ten thousand at a time, so a million-device file needs no million-device string.
  */
 export async function writeBenchInputs(dir: string, size: number, format: 'yaml' | 'json' = 'yaml'): Promise<{ config: string; fleet: string }> {
-  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const { appendFileSync, mkdirSync, writeFileSync } = await import('node:fs');
   const { join } = await import('node:path');
   const YAML = (await import('yaml')).default;
   const config = join(dir, 'config');
@@ -144,7 +145,21 @@ export async function writeBenchInputs(dir: string, size: number, format: 'yaml'
   for (const o of benchObjects()) writeFileSync(join(config, `${o.kind.toLowerCase()}-${o.metadata.name.toLowerCase()}.yaml`), YAML.stringify(o));
   const { observed } = generateFleet(size);
   const fleet = join(dir, `fleet.${format}`);
-  const value = { devices: observed.devices, releases: observed.releases };
-  writeFileSync(fleet, format === 'json' ? JSON.stringify(value, null, 2) : YAML.stringify(value));
+  const CHUNK = 10_000;
+  if (format === 'json') {
+    writeFileSync(fleet, '{\n  "devices": [\n');
+    for (let i = 0; i < size; i += CHUNK) {
+      const part = observed.devices.slice(i, i + CHUNK).map((d) => '    ' + JSON.stringify(d, null, 2).replaceAll('\n', '\n    '));
+      appendFileSync(fleet, part.join(',\n') + (i + CHUNK < size ? ',\n' : '\n'));
+    }
+    appendFileSync(fleet, `  ],\n  "releases": ${JSON.stringify(observed.releases, null, 2).replaceAll('\n', '\n  ')}\n}`);
+  } else {
+    // The same text as YAML.stringify({ devices, releases }): items of a nested sequence indented by two.
+    writeFileSync(fleet, 'devices:\n');
+    for (let i = 0; i < size; i += CHUNK) {
+      appendFileSync(fleet, YAML.stringify(observed.devices.slice(i, i + CHUNK)).replace(/^(?=.)/gm, '  '));
+    }
+    appendFileSync(fleet, YAML.stringify({ releases: observed.releases }));
+  }
   return { config, fleet };
 }

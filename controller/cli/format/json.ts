@@ -71,14 +71,14 @@ export function stableStringify(value: unknown): string {
  * and closed here, and each value below is stringified alone. A plan of 100,000 devices (135 MB of JSON)
  * is then written device by device instead of being built as one string first.
  */
-const BATCH = 1000;
+const BATCH = 250;
 const WRAP_HEAD = '{\n  "k": [\n';
 const WRAP_TAIL = '\n  ]\n}';
 
 export function* stableJsonChunks(value: unknown, depth = 2, indent = ''): Generator<string> {
   const inner = indent + '  ';
   if (depth > 0 && Array.isArray(value) && value.length > 0 && indent === '  ' && depth === 1) {
-    // An array under a top-level key (a plan's devices): its items are stringified a thousand at a time as
+    // An array under a top-level key (a plan's devices): its items are stringified 250 at a time as
     // `{"k": [items]}`, which indents them exactly as the whole document would, then cut out of that wrapper.
     yield '[\n';
     for (let i = 0; i < value.length; i += BATCH) {
