@@ -86,6 +86,7 @@ test('phones held after three failed attempts are counted held, never done, and 
   const text = await statusText({ stateDir: f.stateDir, output: 'table', history: '20' });
   assert.match(text, /phase Validation +4 devices: 0 updated, 0 in progress, 0 waiting, 0 failed, 4 held/);
   assert.match(text, /DeviceGroup\/phones +False +UpdatesFailed/);
+  assert.match(text, /GROUP +DEVICES +UPDATED +IN PROGRESS +WAITING +FAILED +HELD +ROLLED BACK +WINDOW MISSED\n +phones +4 +0 +0 +0 +0 +4 +0 +0/);
   const json = JSON.parse(await statusText({ stateDir: f.stateDir, output: 'json', history: '20' }));
   assert.equal(json.run.summary.stages[0], { kind: 'phase', name: 'Validation', devices: 4, updated: 0, inProgress: 0, waiting: 0, failed: 0, held: 4, rolledBack: 0, windowMissed: 0 });
   // And in the metrics.

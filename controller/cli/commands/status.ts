@@ -78,6 +78,13 @@ function runTable(run: RunStatus | undefined, objects: Record<string, ObjectStat
     }
     if (run.releases?.length) out.push('', ...formatReleases(run.releases));
   }
+  const groups = Object.values(objects).filter((s) => s.kind === 'DeviceGroup' && typeof s.devices === 'number');
+  if (groups.length) {
+    // One outcome per device (planner/outcomes.ts): each row adds up to DEVICES.
+    const n = (v: unknown) => String(typeof v === 'number' ? v : 0);
+    out.push('', 'groups:', ...table(['GROUP', 'DEVICES', 'UPDATED', 'IN PROGRESS', 'WAITING', 'FAILED', 'HELD', 'ROLLED BACK', 'WINDOW MISSED'],
+      groups.map((g) => [g.name, n(g.devices), n(g.upToDate), n(g.progressing), n(g.waiting), n(g.failed), n(g.held), n(g.rolledBack), n(g.windowMissed)])).split('\n').map((l) => `  ${l}`));
+  }
   out.push('', `${devices} device record(s); fleetward status --device ID shows one.`, '');
   const rows = Object.values(objects).map((s) => {
     const ready = cond(s.conditions, 'Ready');
