@@ -21,6 +21,8 @@ export interface LiveFleet {
   revision: Revision | undefined;
   /** Devices with a record but no recorded inventory (recorded by an older release): not planned. */
   withoutInventory: number;
+  /** Whether the installation recorded its driver's catalog (an older release did not). */
+  catalogRecorded: boolean;
 }
 
 /** A history entry as the driver's operation list would show it: the planner's input, nothing Fleetward-only. */
@@ -44,7 +46,7 @@ export function operationOf(deviceId: string, h: HistoryEntry): DeviceOperation 
  * and not yet matched by an operation counts as a queued update: the next pass finds it in flight, or finds
  * that it never started and plans it again.
  */
-export function fleetFromRecords(records: Iterable<DeviceRecord>, catalog: FleetFile['releases'], pendingAt: string): Omit<LiveFleet, 'observedAt' | 'revision'> {
+export function fleetFromRecords(records: Iterable<DeviceRecord>, catalog: FleetFile['releases'], pendingAt: string): Omit<LiveFleet, 'observedAt' | 'revision' | 'catalogRecorded'> {
   const devices: FleetDevice[] = [];
   const operations: DeviceOperation[] = [];
   let withoutInventory = 0;
@@ -76,7 +78,7 @@ export async function readLiveFleet(location: string): Promise<LiveFleet> {
     const at = run.lastReconcileAt ?? null;
     const records = (function* () { for (const id of store.listDeviceIds()) { const r = store.readDevice(id); if (r) yield r; } })();
     const live = fleetFromRecords(records, run.catalog ?? [], at ?? new Date(0).toISOString());
-    return { ...live, observedAt: at, revision: store.readLastGoodRevision() };
+    return { ...live, observedAt: at, revision: store.readLastGoodRevision(), catalogRecorded: run.catalog !== undefined };
   } finally {
     await store.close();
   }

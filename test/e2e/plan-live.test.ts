@@ -4,7 +4,7 @@
 // 16:00 the afternoon window of `phone-flight` opens and its update starts (an install takes an hour).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../support/run-cli.ts';
@@ -135,6 +135,22 @@ test('forecast and --compare read the live fleet too', async () => {
   const c = await runCli(['plan', '--config', config, '--state', state, '--at', AT, '--compare', config]);
   assert.is(c.code, 0, c.stderr);
   assert.match(c.stdout, 'Live fleet: 2 devices');
+});
+
+test('state recorded by an older release (no inventory, no catalog) says so on stderr and plans what it can', async () => {
+  const old = join(root, 'old-state');
+  cpSync(state, old, { recursive: true });
+  const run = JSON.parse(readFileSync(join(old, 'run.json'), 'utf8'));
+  delete run.catalog;
+  writeFileSync(join(old, 'run.json'), JSON.stringify(run));
+  const rec = JSON.parse(readFileSync(join(old, 'devices', 'phone-fail.json'), 'utf8'));
+  delete rec.observed;
+  writeFileSync(join(old, 'devices', 'phone-fail.json'), JSON.stringify(rec));
+  const r = await runCli(['plan', '--config', config, '--state', old, '--at', AT, '-o', 'json']);
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stderr, `fleetward: 1 devices in ${old} have no recorded inventory yet (recorded by an older release); they are planned after the installation's next pass\n`
+    + `fleetward: ${old} holds no recorded release catalog yet (recorded by an older release); releases come from the config's SoftwareRelease objects until the installation's next pass\n`);
+  assert.equal(JSON.parse(r.stdout).devices.map((d: { id: string }) => d.id), ['phone-flight']);
 });
 
 test('--state and --fleet together, or a directory that holds no state, are one clear line and exit 2', async () => {

@@ -83,6 +83,9 @@ export async function loadFleetSource(opts: { fleet?: string; state?: string }):
   if (live.withoutInventory > 0) {
     process.stderr.write(`fleetward: ${live.withoutInventory} devices in ${opts.state} have no recorded inventory yet (recorded by an older release); they are planned after the installation's next pass\n`);
   }
+  if (!live.catalogRecorded) {
+    process.stderr.write(`fleetward: ${opts.state} holds no recorded release catalog yet (recorded by an older release); releases come from the config's SoftwareRelease objects until the installation's next pass\n`);
+  }
   return { fleet: live.fleet, operations: live.operations, live };
 }
 
