@@ -276,6 +276,8 @@ export interface DeviceOperation {
   error?: { code: string; message: string };
   /** Set on operations Fleetward issued with `force` (seed 001: every force is recorded). */
   forced?: boolean;
+  /** The start deadline it was issued with (end of its maintenance window), when the back end reports it. */
+  startBy?: Instant;
   /** Link to logs, for diagnostics operations (seed 000 FAQ). */
   logsUrl?: string;
   /**

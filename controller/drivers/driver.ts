@@ -11,7 +11,26 @@ export interface StartOperationRequest {
   version: string;
   /** Recorded on the operation (seed 001: every force is recorded); drivers do not change behaviour on it. */
   forced?: boolean;
+  /**
+   * The start deadline (ISO UTC): the end of the maintenance window the operation was planned in. Seed 000:
+   * "If an update operation is unable to start execution within the maintenance window it is scheduled
+   * for, it is cancelled and rescheduled for the next available maintenance window." A back end that can
+   * cancel ends an operation still queued at this instant as `cancelled` with `error.code` WINDOW_MISSED;
+   * one that cannot ignores it (docs/drivers.md says which do), and the caller shows the overrun.
+   * Absent: no deadline (a manual `schedule: now` or `at` update is not bound to a window).
+   */
+  startBy?: string;
 }
+
+/** `error.code` of an operation the back end cancelled because it could not start before its `startBy`. */
+export const WINDOW_MISSED = 'WindowMissed';
+
+/**
+ * Why a back end refused to install a version on a device (a real tenant answers Graph's 400 Bad Request):
+ * it was never released for the device's model, it is blocked, or it is older than what the device runs.
+ */
+export type VersionRefusal = 'VersionNotReleased' | 'VersionBlocked' | 'DowngradeRefused';
+export const VERSION_REFUSALS: readonly VersionRefusal[] = ['VersionNotReleased', 'VersionBlocked', 'DowngradeRefused'];
 
 export type StartOperationResult =
   | { accepted: true; operation: DeviceOperation }
@@ -27,6 +46,11 @@ export type DriverErrorCode =
   | 'DeviceNotFound'
   /** The back end refused the request as malformed: unknown component, bad version text (Graph 400). */
   | 'InvalidRequest'
+  /**
+   * The back end refused this version for this device (Graph 400 with a VersionRefusal code): nothing
+   * was started, and asking again will get the same answer. `DriverError.refusal` says which refusal.
+   */
+  | 'VersionRefused'
   /** The credentials were refused (Graph 401/403). */
   | 'Unauthorized'
   /** The back end could not be reached or kept failing after retries (5xx, 429, timeouts). Transient. */
@@ -34,10 +58,13 @@ export type DriverErrorCode =
 
 export class DriverError extends Error {
   readonly code: DriverErrorCode;
-  constructor(code: DriverErrorCode, message: string, options?: { cause?: unknown }) {
+  /** Set when `code` is VersionRefused. */
+  readonly refusal?: VersionRefusal;
+  constructor(code: DriverErrorCode, message: string, options?: { cause?: unknown; refusal?: VersionRefusal }) {
     super(message, options);
     this.name = 'DriverError';
     this.code = code;
+    if (options?.refusal) this.refusal = options.refusal;
   }
 }
 
@@ -63,7 +90,10 @@ export interface Driver {
    * queued or in progress, a second start answers `{ accepted: false, reason: 'AlreadyInFlight' }`
    * (whatever its component or version) and changes nothing. When this resolves with `accepted: true`
    * the back end has durably recorded the operation (a crash right after does not lose it).
-   * Throws DriverError: DeviceNotFound, InvalidRequest (unknown component, malformed version), Unavailable.
+   * With `startBy`, an operation that has not started by then is cancelled with `error.code`
+   * WINDOW_MISSED (by back ends that can; see StartOperationRequest.startBy).
+   * Throws DriverError: DeviceNotFound, InvalidRequest (unknown component, malformed version),
+   * VersionRefused (not released for the device's model, blocked, or a downgrade), Unavailable.
    */
   startUpdate(req: StartOperationRequest): Promise<StartOperationResult>;
   /** One operation of one device, or undefined when the device has no such operation. */

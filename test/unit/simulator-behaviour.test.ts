@@ -19,7 +19,15 @@ function aPhone(id: string, over: Partial<FleetDevice> = {}): FleetDevice {
 }
 
 function aFleet(devices: FleetDevice[]): FleetFile {
-  return { devices, releases: [{ component: 'firmware', version: '122.15.0.58', releasedAt: '2026-10-01T00:00:00Z', label: 'verified' }] };
+  return {
+    devices,
+    releases: [
+      { component: 'firmware', version: '122.15.0.58', releasedAt: '2026-10-01T00:00:00Z', label: 'verified' },
+      { component: 'firmware', version: '122.15.0.60', releasedAt: '2026-11-01T00:00:00Z', label: 'verified' },
+      { component: 'firmware', version: '122.15.0.61', releasedAt: '2026-11-10T00:00:00Z', label: 'verified', blocked: 'reboot loop on MP54 with a sidecar attached' },
+      { component: 'firmware', version: '130.1.0.2', manufacturer: 'Poly', models: ['CCX 400'], releasedAt: '2026-11-01T00:00:00Z', label: 'verified' },
+    ],
+  };
 }
 
 /** A quiet fleet: nothing fails, goes offline, meets or rolls back unless the test says so. */
@@ -228,6 +236,8 @@ test('bad behaviour settings are refused with the setting named', () => {
     [{ devices: { p1: { offlineRate: -1 } } }, /devices.p1.offlineRate: -1/],
     [{ failurerate: 0.1 } as SimulatorBehaviour, /unknown setting "failurerate"; known settings are installDuration, queueDelay, failureRate/],
     [{ devices: { p1: { installDuration: '1h' } } } as unknown as SimulatorBehaviour, /devices.p1: unknown setting "installDuration"/],
+    [{ acceptVersions: 'some' } as unknown as SimulatorBehaviour, /acceptVersions: "some" is not released or any/],
+    [{ unhealthyAfterUpdateRate: 1.5 }, /unhealthyAfterUpdateRate: 1.5 is not a rate between 0 and 1/],
   ];
   for (const [behaviour, message] of bad) assert.throws(() => aSimulator([aPhone('p1')], behaviour), message);
 });
@@ -244,6 +254,139 @@ test('time never runs backwards: a clock set earlier keeps the fleet where it wa
   clock.set('2026-01-01T00:00:00Z');
   assert.is(firmware(sim, 'p1'), '122.15.0.58');
   assert.is(sim.now().toISOString(), '2026-11-23T03:00:00.000Z');
+});
+
+// ---- like a tenant: only released versions, no blocked ones, no downgrades (issue 9 item 5) ----------------
+
+async function refusal(sim: Simulator, version: string, deviceId = 'p1'): Promise<DriverError> {
+  try {
+    await sim.startUpdate({ deviceId, component: 'firmware', version });
+  } catch (err) {
+    assert.instance(err, DriverError);
+    return err as DriverError;
+  }
+  assert.unreachable(`${version} should be refused`);
+  throw new Error('unreachable');
+}
+
+test('a version never released for the device model is refused as VersionNotReleased, naming what is released', async () => {
+  const { sim } = aSimulator([aPhone('p1')]);
+  const err = await refusal(sim, '130.1.0.2'); // released, but for Poly CCX 400 only
+  assert.is(err.code, 'VersionRefused');
+  assert.is(err.refusal, 'VersionNotReleased');
+  assert.is(err.message, 'firmware 130.1.0.2 is not released for Yealink MP54; released versions: 122.15.0.58, 122.15.0.60');
+  assert.is((await refusal(sim, '999.0.0.1')).refusal, 'VersionNotReleased');
+  assert.equal(sim.operations('p1'), [], 'nothing was queued');
+  assert.is(firmware(sim, 'p1'), '122.15.0.36');
+});
+
+test('a blocked version is refused as VersionBlocked with the reason it is blocked', async () => {
+  const { sim } = aSimulator([aPhone('p1')]);
+  const err = await refusal(sim, '122.15.0.61');
+  assert.is(err.refusal, 'VersionBlocked');
+  assert.is(err.message, 'firmware 122.15.0.61 is blocked for Yealink MP54: reboot loop on MP54 with a sidecar attached');
+  assert.equal(sim.operations('p1'), []);
+});
+
+test('a downgrade is refused as DowngradeRefused; the same version again is accepted', async () => {
+  const { sim, clock } = aSimulator([aPhone('p1', { software: { firmware: '122.15.0.60' } })]);
+  const err = await refusal(sim, '122.15.0.58');
+  assert.is(err.refusal, 'DowngradeRefused');
+  assert.is(err.message, 'firmware 122.15.0.58 is older than the installed 122.15.0.60 on p1: updates never downgrade (a factory reset is the way back)');
+  assert.equal(sim.operations('p1'), []);
+  assert.ok((await sim.startUpdate({ deviceId: 'p1', component: 'firmware', version: '122.15.0.60' })).accepted);
+  clock.advance(HOUR);
+  assert.is(firmware(sim, 'p1'), '122.15.0.60');
+});
+
+test('acceptVersions: any installs a version the catalog lacks, but still refuses blocked versions and downgrades', async () => {
+  const { sim, clock } = aSimulator([aPhone('p1')], { acceptVersions: 'any' });
+  assert.ok((await sim.startUpdate({ deviceId: 'p1', component: 'firmware', version: '999.0.0.1' })).accepted);
+  clock.advance(HOUR);
+  assert.is(firmware(sim, 'p1'), '999.0.0.1');
+  assert.is((await refusal(sim, '122.15.0.61')).refusal, 'VersionBlocked');
+  assert.is((await refusal(sim, '122.15.0.60')).refusal, 'DowngradeRefused');
+});
+
+// ---- start deadline: the end of the maintenance window (seed 000, issue 9 item 3) ------------------------
+
+test('an update still queued at its startBy is cancelled then with WindowMissed and installs nothing', async () => {
+  const { sim, clock } = aSimulator([aPhone('p1')], { queueDelay: '2h30m' });
+  // 03:00 in Paris; the window closes at 05:00 Paris (04:00 UTC); the queue delay would start it at 05:30.
+  const r = await sim.startUpdate({ deviceId: 'p1', component: 'firmware', version: '122.15.0.58', startBy: '2026-11-23T04:00:00.000Z' });
+  assert.ok(r.accepted);
+  const id = r.accepted ? r.operation.id : '';
+  assert.is(r.accepted && r.operation.startBy, '2026-11-23T04:00:00.000Z');
+  clock.advance(HOUR + 59 * MIN);
+  assert.is(sim.operation('p1', id)?.status, 'queued');
+  clock.advance(2 * MIN);
+  const op = sim.operation('p1', id)!;
+  assert.is(op.status, 'cancelled');
+  assert.is(op.completedAt, '2026-11-23T04:00:00.000Z');
+  assert.is(op.startedAt, undefined);
+  assert.equal(op.error, {
+    code: 'WindowMissed',
+    message: 'the update had not started when its maintenance window ended at 2026-11-23T04:00:00.000Z: cancelled, to be planned again for the next window',
+  });
+  clock.advance(DAY);
+  assert.is(firmware(sim, 'p1'), '122.15.0.36');
+  assert.ok((await sim.startUpdate({ deviceId: 'p1', component: 'firmware', version: '122.15.0.58' })).accepted, 'the device is free again');
+});
+
+test('an update that starts before its startBy runs to the end, even past the deadline', async () => {
+  const { sim, clock } = aSimulator([aPhone('p1')], { queueDelay: '30m', installDuration: '2h' });
+  const r = await sim.startUpdate({ deviceId: 'p1', component: 'firmware', version: '122.15.0.58', startBy: '2026-11-23T03:00:00.000Z' });
+  clock.advance(3 * HOUR);
+  const op = r.accepted ? sim.operation('p1', r.operation.id)! : undefined;
+  assert.is(op?.status, 'successful');
+  assert.is(op?.startedAt, '2026-11-23T02:30:00.000Z');
+  assert.is(firmware(sim, 'p1'), '122.15.0.58');
+});
+
+test('a device offline until after the deadline misses the window even when nobody looks in between', async () => {
+  const { sim, clock } = aSimulator([aPhone('p1', { online: false })]);
+  const r = await sim.startUpdate({ deviceId: 'p1', component: 'firmware', version: '122.15.0.58', startBy: '2026-11-23T04:00:00.000Z' });
+  clock.advance(3 * DAY);
+  const op = r.accepted ? sim.operation('p1', r.operation.id)! : undefined;
+  assert.is(op?.status, 'cancelled');
+  assert.is(op?.error?.code, 'WindowMissed');
+  assert.is(op?.completedAt, '2026-11-23T04:00:00.000Z');
+});
+
+test('a deadline that is not a date is refused as InvalidRequest', async () => {
+  const { sim } = aSimulator([aPhone('p1')]);
+  try {
+    await sim.startUpdate({ deviceId: 'p1', component: 'firmware', version: '122.15.0.58', startBy: 'tonight' });
+    assert.unreachable('should refuse');
+  } catch (err) {
+    assert.is((err as DriverError).code, 'InvalidRequest');
+    assert.match((err as Error).message, /startBy "tonight" is not an ISO date-time/);
+  }
+  assert.equal(sim.operations('p1'), []);
+});
+
+// ---- after an update: unhealthy or offline on request ----------------------------------------------
+
+test('unhealthyAfterUpdateRate: the device reports critical health after its update, until a good one', async () => {
+  const { sim, clock } = aSimulator([aPhone('p1'), aPhone('p2')], { devices: { p1: { unhealthyAfterUpdateRate: 1 } } });
+  for (const id of ['p1', 'p2']) await sim.startUpdate({ deviceId: id, component: 'firmware', version: '122.15.0.58' });
+  assert.is(sim.device('p1')?.healthStatus, 'healthy');
+  clock.advance(HOUR);
+  assert.is(sim.device('p1')?.healthStatus, 'critical');
+  assert.is(sim.device('p1')?.software.firmware, '122.15.0.58', 'the update itself succeeded');
+  assert.is(sim.device('p2')?.healthStatus, 'healthy');
+});
+
+test('offlineAfterUpdateRate: the device goes offline after its update and stays there until brought back', async () => {
+  const { sim, clock } = aSimulator([aPhone('p1')], { devices: { p1: { offlineAfterUpdateRate: 1 } } });
+  await sim.startUpdate({ deviceId: 'p1', component: 'firmware', version: '122.15.0.58' });
+  clock.advance(HOUR);
+  assert.is(sim.device('p1')?.online, false);
+  assert.is(sim.device('p1')?.healthStatus, 'offline');
+  clock.advance(5 * DAY);
+  assert.is(sim.device('p1')?.online, false);
+  await sim.setOnline('p1', true);
+  assert.is(sim.device('p1')?.online, true);
 });
 
 test.run();

@@ -19,8 +19,14 @@ const START = '2026-11-23T02:00:00Z';
 function aPhone(id: string): FleetDevice {
   return { id, deviceType: 'ipPhone', manufacturer: 'Yealink', model: 'MP54', timeZone: 'Europe/Paris', software: { firmware: '122.15.0.36' } };
 }
+// The simulator only installs released versions (like a tenant): these are the ones the tests install.
+const RELEASES: FleetFile['releases'] = [
+  { component: 'firmware', version: '122.15.0.58', manufacturer: 'Yealink', releasedAt: '2026-10-01T00:00:00Z', label: 'verified' },
+  { component: 'firmware', version: '122.15.0.60', manufacturer: 'Yealink', releasedAt: '2026-11-01T00:00:00Z', label: 'verified' },
+  { component: 'teamsClient', version: '1449.1.0.9', releasedAt: '2026-10-15T00:00:00Z', label: 'verified' },
+];
 function aFleet(n: number, extra: FleetDevice[] = []): FleetFile {
-  return { devices: [...Array.from({ length: n }, (_, i) => aPhone(`p${i}`)), ...extra], releases: [] };
+  return { devices: [...Array.from({ length: n }, (_, i) => aPhone(`p${i}`)), ...extra], releases: RELEASES };
 }
 const QUIET = { failureRate: 0, offlineRate: 0, busyDuringMeetings: 0, rollbackRate: 0, installDuration: '30m', queueDelay: '1m' };
 

@@ -14,6 +14,10 @@ export interface DeviceBehaviour {
   busyDuringMeetings?: number;
   /** Share of successful updates the device silently undoes `rollbackAfter` later (0–1). */
   rollbackRate?: number;
+  /** Share of successful updates after which the device reports `healthStatus: critical` until its next good update (0–1). */
+  unhealthyAfterUpdateRate?: number;
+  /** Share of successful updates after which the device goes offline and stays there until `setOnline` (0–1). */
+  offlineAfterUpdateRate?: number;
 }
 
 export interface SimulatorBehaviour extends DeviceBehaviour {
@@ -31,6 +35,13 @@ export interface SimulatorBehaviour extends DeviceBehaviour {
   rollbackAfter?: Duration;
   /** How long a diagnostics run takes. Default 5m. */
   diagnosticsDuration?: Duration;
+  /**
+   * Which versions an update may install: `released` (default) — only a version the catalog holds for the
+   * device's manufacturer and model, like a real tenant; `any` — any well-formed version (a fleet file whose
+   * releases are committed as SoftwareRelease objects instead). Blocked versions and downgrades are
+   * refused either way.
+   */
+  acceptVersions?: 'released' | 'any';
   /** Per-device overrides of the rates, by device id. */
   devices?: Record<string, DeviceBehaviour>;
 }
@@ -46,6 +57,9 @@ export const DEFAULT_BEHAVIOUR = {
   meetingSlot: '30m',
   rollbackRate: 0.01,
   rollbackAfter: '2h',
+  unhealthyAfterUpdateRate: 0,
+  offlineAfterUpdateRate: 0,
+  acceptVersions: 'released',
   diagnosticsDuration: '5m',
 } as const satisfies SimulatorBehaviour;
 
@@ -63,6 +77,7 @@ export interface ResolvedBehaviour {
   businessEnd: number;
   /** JS getUTCDay numbers (Sunday = 0) of the business days. */
   businessDays: Set<number>;
+  acceptVersions: 'released' | 'any';
   rates: Required<DeviceBehaviour>;
   devices: Record<string, DeviceBehaviour>;
 }
@@ -77,9 +92,12 @@ export class SimulatorBehaviourError extends Error {
 
 const KNOWN = [
   'installDuration', 'queueDelay', 'failureRate', 'offlineRate', 'offlineSlot', 'busyDuringMeetings', 'businessHours',
-  'meetingSlot', 'rollbackRate', 'rollbackAfter', 'diagnosticsDuration', 'devices',
+  'meetingSlot', 'rollbackRate', 'rollbackAfter', 'diagnosticsDuration', 'devices', 'unhealthyAfterUpdateRate',
+  'offlineAfterUpdateRate', 'acceptVersions',
 ] as const satisfies readonly (keyof SimulatorBehaviour)[];
-const DEVICE_KNOWN = ['failureRate', 'offlineRate', 'busyDuringMeetings', 'rollbackRate'] as const satisfies readonly (keyof DeviceBehaviour)[];
+const DEVICE_KNOWN = [
+  'failureRate', 'offlineRate', 'busyDuringMeetings', 'rollbackRate', 'unhealthyAfterUpdateRate', 'offlineAfterUpdateRate',
+] as const satisfies readonly (keyof DeviceBehaviour)[];
 
 function onlyKnown(where: string, value: object, known: readonly string[]): void {
   for (const key of Object.keys(value)) {
@@ -116,6 +134,10 @@ export function resolveBehaviour(b: SimulatorBehaviour = {}): ResolvedBehaviour 
   const hours = b.businessHours ?? DEFAULT_BEHAVIOUR.businessHours;
   const days = hours.days ?? DEFAULT_BEHAVIOUR.businessHours.days;
   const devices = b.devices ?? {};
+  const acceptVersions = b.acceptVersions ?? DEFAULT_BEHAVIOUR.acceptVersions;
+  if (acceptVersions !== 'released' && acceptVersions !== 'any') {
+    throw new SimulatorBehaviourError(`simulator behaviour acceptVersions: ${JSON.stringify(acceptVersions)} is not released or any`);
+  }
   for (const [id, d] of Object.entries(devices)) {
     onlyKnown(` devices.${id}`, d ?? {}, DEVICE_KNOWN);
     for (const [k, v] of Object.entries(d ?? {})) rate(`devices.${id}.${k}`, v as number);
@@ -131,11 +153,14 @@ export function resolveBehaviour(b: SimulatorBehaviour = {}): ResolvedBehaviour 
     businessStart: minutes('businessHours.start', hours.start),
     businessEnd: minutes('businessHours.end', hours.end),
     businessDays: new Set(days.map((d) => (WEEKDAYS.indexOf(d) + 1) % 7)),
+    acceptVersions,
     rates: {
       failureRate: rate('failureRate', b.failureRate ?? DEFAULT_BEHAVIOUR.failureRate),
       offlineRate: rate('offlineRate', b.offlineRate ?? DEFAULT_BEHAVIOUR.offlineRate),
       busyDuringMeetings: rate('busyDuringMeetings', b.busyDuringMeetings ?? DEFAULT_BEHAVIOUR.busyDuringMeetings),
       rollbackRate: rate('rollbackRate', b.rollbackRate ?? DEFAULT_BEHAVIOUR.rollbackRate),
+      unhealthyAfterUpdateRate: rate('unhealthyAfterUpdateRate', b.unhealthyAfterUpdateRate ?? DEFAULT_BEHAVIOUR.unhealthyAfterUpdateRate),
+      offlineAfterUpdateRate: rate('offlineAfterUpdateRate', b.offlineAfterUpdateRate ?? DEFAULT_BEHAVIOUR.offlineAfterUpdateRate),
     },
     devices,
   };

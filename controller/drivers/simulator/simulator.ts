@@ -18,8 +18,8 @@ import type {
   ActivityState, Component, DeviceOperation, FleetDevice, FleetFile, HealthStatus, SoftwareReleaseSpec,
 } from '../../api/types.ts';
 import { COMPONENTS } from '../../api/types.ts';
-import { isVendorVersion } from '../../api/version.ts';
-import { DriverError, type StartOperationRequest, type StartOperationResult } from '../driver.ts';
+import { compareVersions, isVendorVersion } from '../../api/version.ts';
+import { DriverError, WINDOW_MISSED, type StartOperationRequest, type StartOperationResult, type VersionRefusal } from '../driver.ts';
 import { resolveBehaviour, type ResolvedBehaviour, type SimulatorBehaviour } from './behaviour.ts';
 import { chance, seededUuid } from './random.ts';
 import { Journal, type JournalEntry } from './journal.ts';
@@ -43,8 +43,12 @@ interface SimOperation {
   op: DeviceOperation;
   /** ms: earliest start (acceptance + queue delay). */
   readyAt: number;
+  /** ms: the start deadline (StartOperationRequest.startBy); still queued then, it is cancelled. */
+  startBy?: number;
   durationMs: number;
   outcome: 'successful' | 'failed' | 'rolledBack';
+  /** What a successful update does to the device (behaviour unhealthyAfterUpdateRate / offlineAfterUpdateRate). */
+  after?: 'unhealthy' | 'offline';
   error?: { code: string; message: string };
   /** ms, once started. */
   completeAt?: number;
@@ -60,6 +64,8 @@ interface DeviceState {
   software: Partial<Record<Component, string>>;
   onlineOverride?: boolean;
   activityOverride?: ActivityState;
+  /** Set by an update that left the device unhealthy; cleared by its next successful update. */
+  healthOverride?: HealthStatus;
   ops: SimOperation[];
   update?: SimOperation;
   diagnostics?: SimOperation;
@@ -78,7 +84,7 @@ interface Snapshot {
   format: 1;
   seq: number;
   lastAdvanced: number;
-  devices: { id: string; software: Partial<Record<Component, string>>; onlineOverride?: boolean; activityOverride?: ActivityState; added?: FleetDevice }[];
+  devices: { id: string; software: Partial<Record<Component, string>>; onlineOverride?: boolean; activityOverride?: ActivityState; healthOverride?: HealthStatus; added?: FleetDevice }[];
   operations: SimOperation[];
   rollbacks: Rollback[];
   interruptions: Interruption[];
@@ -242,6 +248,12 @@ export class Simulator {
     if (typeof req.version !== 'string' || !isVendorVersion(req.version)) {
       throw new DriverError('InvalidRequest', `softwareVersion ${JSON.stringify(req.version)} is not a version such as 1.0.96.22`);
     }
+    const startBy = req.startBy === undefined ? undefined : Date.parse(req.startBy);
+    if (startBy !== undefined && Number.isNaN(startBy)) {
+      throw new DriverError('InvalidRequest', `startBy ${JSON.stringify(req.startBy)} is not an ISO date-time`);
+    }
+    const refused = this.#refusal(d, req.component, req.version);
+    if (refused) throw new DriverError('VersionRefused', refused.message, { refusal: refused.code });
     if (d.update) return { accepted: false, reason: 'AlreadyInFlight', operation: this.#public(d.update) };
     const id = seededUuid(this.seed, d.base.id, d.ops.length, t);
     const rates = { ...this.behaviour.rates, ...this.behaviour.devices[d.base.id] };
@@ -254,6 +266,11 @@ export class Simulator {
     } else if (chance(this.seed, 'rollback', id) < rates.rollbackRate) {
       outcome = 'rolledBack';
     }
+    let after: SimOperation['after'];
+    if (outcome !== 'failed') {
+      if (chance(this.seed, 'offlineAfter', id) < rates.offlineAfterUpdateRate) after = 'offline';
+      else if (chance(this.seed, 'unhealthyAfter', id) < rates.unhealthyAfterUpdateRate) after = 'unhealthy';
+    }
     const sim: SimOperation = {
       op: {
         id,
@@ -265,14 +282,45 @@ export class Simulator {
         status: 'queued',
         createdAt: iso(t),
         ...(req.forced ? { forced: true } : {}),
+        ...(startBy !== undefined ? { startBy: iso(startBy) } : {}),
       },
       readyAt: t + b.queueDelayMs,
+      ...(startBy !== undefined ? { startBy } : {}),
+      ...(after ? { after } : {}),
       durationMs: Math.round((b.installMinMs + chance(this.seed, 'duration', id) * (b.installMaxMs - b.installMinMs)) / 1000) * 1000,
       outcome,
       ...(error ? { error } : {}),
     };
     await this.#record({ type: 'start', operation: sim }, t);
     return { accepted: true, operation: this.#public(this.#operations.get(id)!) };
+  }
+
+  /**
+   * Why a tenant would refuse this version for this device (seed 000: "only tested versions" are offered),
+   * or undefined. A version not in the catalog for the device's manufacturer and model is refused unless
+   * behaviour `acceptVersions: any`; a blocked one and a downgrade always are.
+   */
+  #refusal(d: DeviceState, component: Component, version: string): { code: VersionRefusal; message: string } | undefined {
+    const { manufacturer, model } = d.base;
+    const forModel = this.#releases.filter((r) => r.component === component
+      && (!r.manufacturer || r.manufacturer.toLowerCase() === manufacturer.toLowerCase())
+      && (!r.models || r.models.length === 0 || r.models.includes(model)));
+    const release = forModel.find((r) => r.version === version);
+    if (release?.blocked) {
+      return { code: 'VersionBlocked', message: `${component} ${version} is blocked for ${manufacturer} ${model}: ${release.blocked}` };
+    }
+    if (!release && this.behaviour.acceptVersions === 'released') {
+      const offered = forModel.filter((r) => !r.blocked).map((r) => r.version).sort(compareVersions).slice(-5);
+      return {
+        code: 'VersionNotReleased',
+        message: `${component} ${version} is not released for ${manufacturer} ${model}; ${offered.length ? `released versions: ${offered.join(', ')}` : 'no version of it is released for this model'}`,
+      };
+    }
+    const current = d.software[component];
+    if (current !== undefined && isVendorVersion(current) && compareVersions(version, current) < 0) {
+      return { code: 'DowngradeRefused', message: `${component} ${version} is older than the installed ${current} on ${d.base.id}: updates never downgrade (a factory reset is the way back)` };
+    }
+    return undefined;
   }
 
   async runDiagnostics(deviceId: string): Promise<DeviceOperation> {
@@ -366,10 +414,18 @@ export class Simulator {
   #step(s: SimOperation, at: number, to: number): void {
     const d = this.#devices.get(s.op.deviceId)!;
     if (s.op.status === 'queued') {
-      const start = this.#firstOnline(d, at, to);
+      // Seed 000: an operation that cannot start within its maintenance window is cancelled (and the
+      // caller plans it again for the next window). It must start strictly before the deadline.
+      const deadline = s.startBy ?? Infinity;
+      if (at >= deadline) return this.#missWindow(d, s, deadline);
+      const start = this.#firstOnline(d, at, Math.min(to, deadline - 1));
       if (start === undefined) {
-        // Offline until `to`: look again at the next outage slot, or, if forced offline, when that changes.
-        if (this.#forcedOnline(d) !== false) this.#schedule(s, (Math.floor(to / this.behaviour.offlineSlotMs) + 1) * this.behaviour.offlineSlotMs);
+        if (to >= deadline) return this.#missWindow(d, s, deadline);
+        // Offline until `to`: look again at the next outage slot, or, if forced offline, when that changes;
+        // at the deadline at the latest.
+        const slot = this.#forcedOnline(d) !== false ? (Math.floor(to / this.behaviour.offlineSlotMs) + 1) * this.behaviour.offlineSlotMs : Infinity;
+        const next = Math.min(slot, deadline);
+        if (Number.isFinite(next)) this.#schedule(s, next);
         return;
       }
       s.op.status = 'inProgress';
@@ -382,6 +438,23 @@ export class Simulator {
       return;
     }
     if (s.op.status === 'inProgress') this.#complete(d, s);
+  }
+
+  #missWindow(d: DeviceState, s: SimOperation, at: number): void {
+    s.op.status = 'cancelled';
+    s.op.completedAt = iso(at);
+    s.op.error = {
+      code: WINDOW_MISSED,
+      message: `the update had not started when its maintenance window ended at ${iso(at)}: cancelled, to be planned again for the next window`,
+    };
+    this.#due.delete(s);
+    if (d.update === s) d.update = undefined;
+    if (d.diagnostics === s) d.diagnostics = undefined;
+  }
+
+  /** When a queued operation is first looked at: when it is ready, or at its deadline if that comes first. */
+  #firstLook(s: SimOperation): number {
+    return Math.max(Math.min(s.readyAt, s.startBy ?? Infinity), this.#lastAdvanced);
   }
 
   #complete(d: DeviceState, s: SimOperation): void {
@@ -410,6 +483,9 @@ export class Simulator {
     s.op.status = 'successful';
     const component = s.op.component!;
     d.software[component] = s.op.toVersion!;
+    // A good update heals what an earlier one broke; a bad one breaks the device from now on.
+    d.healthOverride = s.after === 'unhealthy' ? 'critical' : undefined;
+    if (s.after === 'offline') d.onlineOverride = false;
     if (s.outcome === 'rolledBack') {
       this.#rollbacks.push({
         at: at + this.behaviour.rollbackAfterMs, deviceId: d.base.id, component, toVersion: s.op.toVersion!, fromVersion: s.op.fromVersion, operationId: s.op.id,
@@ -486,6 +562,7 @@ export class Simulator {
     const lastUpdate = d.ops.findLast((o) => o.op.operationType === 'softwareUpdate' && o.op.status !== 'queued' && o.op.status !== 'inProgress');
     let healthStatus: HealthStatus = d.base.healthStatus ?? 'healthy';
     if (!online) healthStatus = 'offline';
+    else if (d.healthOverride) healthStatus = d.healthOverride;
     else if (lastUpdate?.op.status === 'failed' && healthStatus === 'healthy') healthStatus = 'nonUrgent';
     // Shallow copies: callers may not change the simulator's state through what it returns.
     return {
@@ -557,7 +634,7 @@ export class Simulator {
         if (!d) return;
         d.onlineOverride = (entry.online as boolean | null) ?? undefined;
         // Queued operations parked while the device was forced offline look again from now on.
-        for (const s of [d.update, d.diagnostics]) if (s?.op.status === 'queued') this.#schedule(s, Math.max(s.readyAt, this.#lastAdvanced));
+        for (const s of [d.update, d.diagnostics]) if (s?.op.status === 'queued') this.#schedule(s, this.#firstLook(s));
         return;
       }
       case 'activity': {
@@ -582,7 +659,7 @@ export class Simulator {
     this.#operations.set(sim.op.id, sim);
     const inFlight = sim.op.status === 'queued' || sim.op.status === 'inProgress';
     if (inFlight) {
-      this.#schedule(sim, sim.op.status === 'queued' ? Math.max(sim.readyAt, this.#lastAdvanced) : sim.completeAt!);
+      this.#schedule(sim, sim.op.status === 'queued' ? this.#firstLook(sim) : sim.completeAt!);
       if (sim.op.operationType === 'deviceDiagnostics') d.diagnostics = sim;
       else d.update = sim;
     }
@@ -598,6 +675,7 @@ export class Simulator {
         software: d.software,
         ...(d.onlineOverride !== undefined ? { onlineOverride: d.onlineOverride } : {}),
         ...(d.activityOverride !== undefined ? { activityOverride: d.activityOverride } : {}),
+        ...(d.healthOverride !== undefined ? { healthOverride: d.healthOverride } : {}),
         ...(d.added ? { added: d.base } : {}),
       })),
       operations: this.#history,
@@ -622,6 +700,7 @@ export class Simulator {
       d.software = { ...saved.software };
       d.onlineOverride = saved.onlineOverride;
       d.activityOverride = saved.activityOverride;
+      d.healthOverride = saved.healthOverride;
     }
     for (const sim of s.operations) {
       const d = this.#devices.get(sim.op.deviceId);
