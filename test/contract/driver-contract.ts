@@ -13,10 +13,14 @@ export interface ContractScenario {
   fleet: FleetFile;
   /** Devices whose software updates fail. Every other update succeeds. */
   failing: string[];
+  /** How long every accepted update stays queued before it starts (the back end's queue). */
+  queueMs: number;
 }
 
 export interface ContractBackend {
   driver: Driver;
+  /** The back end's current instant (deadlines are given in its time). */
+  now(): Date;
   /** Moves the back end's clock forward. Updates and diagnostics finish within 2 hours of being accepted. */
   advance(ms: number): Promise<void> | void;
   close(): Promise<void>;
@@ -52,8 +56,15 @@ export const CONTRACT_FLEET: FleetFile = {
   releases: [
     { component: 'firmware', version: '122.15.0.58', manufacturer: 'Yealink', models: ['MP54'], releasedAt: '2026-10-01T00:00:00Z', label: 'verified' },
     { component: 'teamsClient', version: '1449.1.0.9', releasedAt: '2026-10-15T00:00:00Z', label: 'verified' },
+    { component: 'firmware', version: '122.15.0.61', manufacturer: 'Yealink', models: ['MP54'], releasedAt: '2026-11-10T00:00:00Z', label: 'verified', blocked: { reason: 'reboot loop' } },
+    { component: 'firmware', version: '122.15.0.30', manufacturer: 'Yealink', models: ['MP54'], releasedAt: '2026-06-01T00:00:00Z', label: 'verified' },
+    { component: 'firmware', version: '2.0.0.9', manufacturer: 'Logitech', models: ['Tap'], releasedAt: '2026-10-01T00:00:00Z', label: 'verified' },
   ],
 };
+
+const MIN = 60_000;
+/** The contract's back ends keep every update queued this long before it starts. */
+const QUEUE_MS = 30 * MIN;
 
 async function rejectsWith(fn: () => Promise<unknown>, code: DriverError['code']): Promise<DriverError> {
   try {
@@ -72,7 +83,7 @@ const updatesOf = (ops: DeviceOperation[]) => ops.filter((o) => o.operationType 
 export function driverContract(name: string, harness: ContractHarness) {
   const test = suite(`driver contract: ${name}`);
   const withBackend = (fn: (b: ContractBackend) => Promise<void>) => async () => {
-    const b = await harness({ fleet: structuredClone(CONTRACT_FLEET), failing: ['phone-broken'] });
+    const b = await harness({ fleet: structuredClone(CONTRACT_FLEET), failing: ['phone-broken'], queueMs: QUEUE_MS });
     try {
       await fn(b);
     } finally {
@@ -95,7 +106,8 @@ export function driverContract(name: string, harness: ContractHarness) {
 
   test('the catalog offers the releases of the back end', withBackend(async ({ driver }) => {
     const releases = await driver.catalog();
-    assert.equal(releases.map((r) => `${r.component}@${r.version}`).sort(), ['firmware@122.15.0.58', 'teamsClient@1449.1.0.9']);
+    assert.equal(releases.map((r) => `${r.component}@${r.version}`).sort(), ['firmware@122.15.0.30', 'firmware@122.15.0.58', 'firmware@122.15.0.61', 'firmware@2.0.0.9', 'teamsClient@1449.1.0.9']);
+    assert.equal(releases.find((r) => r.version === '122.15.0.61')?.blocked, { reason: 'reboot loop' });
   }));
 
   test('an accepted update is in flight and listed in the device operations', withBackend(async ({ driver }) => {
@@ -206,6 +218,52 @@ export function driverContract(name: string, harness: ContractHarness) {
     assert.ok(r.accepted);
     const [op] = await driver.operations('phone-2');
     assert.is(op?.forced, true);
+  }));
+
+  // ---- refusals: a tenant only installs what was released for the model (issue 9 item 5) ----------
+
+  const refusals: [string, string, string, RegExp][] = [
+    ['a version released for another model only', '2.0.0.9', 'VersionNotReleased', /firmware 2\.0\.0\.9 is not released for Yealink MP54; released versions: 122\.15\.0\.30, 122\.15\.0\.58/],
+    ['a version never released', '122.99.0.1', 'VersionNotReleased', /firmware 122\.99\.0\.1 is not released for Yealink MP54/],
+    ['a blocked version', '122.15.0.61', 'VersionBlocked', /firmware 122\.15\.0\.61 is blocked for Yealink MP54: reboot loop/],
+    ['a downgrade', '122.15.0.30', 'DowngradeRefused', /firmware 122\.15\.0\.30 is older than the installed 122\.15\.0\.36 on phone-1/],
+  ];
+  for (const [what, version, refusal, message] of refusals) {
+    test(`${what} is refused as VersionRefused (${refusal}) and starts nothing`, withBackend(async ({ driver }) => {
+      const err = await rejectsWith(() => driver.startUpdate({ deviceId: 'phone-1', component: 'firmware', version }), 'VersionRefused');
+      assert.is(err.refusal, refusal);
+      assert.match(err.message, message);
+      assert.equal(await driver.operations('phone-1'), []);
+      assert.ok((await driver.startUpdate({ deviceId: 'phone-1', component: 'firmware', version: '122.15.0.58' })).accepted, 'the device is not left busy');
+    }));
+  }
+
+  // ---- start deadline: the end of the maintenance window (seed 000, issue 9 item 3) ----------------
+
+  test('an update not started by its startBy is cancelled with WindowMissed and changes nothing', withBackend(async ({ driver, advance, now }) => {
+    const startBy = new Date(now().getTime() + QUEUE_MS / 3).toISOString();
+    const r = await driver.startUpdate({ deviceId: 'phone-1', component: 'firmware', version: '122.15.0.58', startBy });
+    assert.ok(r.accepted);
+    if (!r.accepted) return;
+    await advance(2 * HOUR);
+    const op = await driver.operation('phone-1', r.operation.id);
+    assert.is(op?.status, 'cancelled');
+    assert.is(op?.error?.code, 'WindowMissed');
+    assert.match(op?.error?.message ?? '', /had not started when its maintenance window ended/);
+    assert.is(op?.startedAt, undefined, 'it never started');
+    assert.is(op?.startBy, startBy);
+    assert.is((await driver.inventory()).find((d) => d.id === 'phone-1')!.software.firmware, '122.15.0.36');
+    assert.ok((await driver.startUpdate({ deviceId: 'phone-1', component: 'firmware', version: '122.15.0.58' })).accepted, 'the device is free again');
+  }));
+
+  test('an update that starts before its startBy runs to the end', withBackend(async ({ driver, advance, now }) => {
+    const startBy = new Date(now().getTime() + 2 * QUEUE_MS).toISOString();
+    const r = await driver.startUpdate({ deviceId: 'phone-2', component: 'firmware', version: '122.15.0.58', startBy });
+    assert.ok(r.accepted);
+    await advance(2 * HOUR);
+    const op = r.accepted ? await driver.operation('phone-2', r.operation.id) : undefined;
+    assert.is(op?.status, 'successful');
+    assert.ok(op!.startedAt! < startBy, `started ${op?.startedAt}, deadline ${startBy}`);
   }));
 
   return test;

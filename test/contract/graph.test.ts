@@ -5,14 +5,14 @@ import { startSimulatorServer } from '../../controller/drivers/simulator/server.
 import { GraphDriver } from '../../controller/drivers/graph/driver.ts';
 import { driverContract } from './driver-contract.ts';
 
-driverContract('graph (HTTP to the simulator server)', async ({ fleet, failing }) => {
+driverContract('graph (HTTP to the simulator server)', async ({ fleet, failing, queueMs }) => {
   const clock = new ManualClock('2026-11-23T02:00:00Z');
   const simulator = new Simulator({
     fleet,
     clock,
     seed: 11,
     behaviour: {
-      failureRate: 0, offlineRate: 0, rollbackRate: 0, busyDuringMeetings: 0,
+      failureRate: 0, offlineRate: 0, rollbackRate: 0, busyDuringMeetings: 0, queueDelay: `${queueMs / 60_000}m`,
       devices: Object.fromEntries(failing.map((id) => [id, { failureRate: 1 }])),
     },
   });
@@ -21,6 +21,7 @@ driverContract('graph (HTTP to the simulator server)', async ({ fleet, failing }
   return {
     driver,
     advance: (ms) => clock.advance(ms),
+    now: () => clock.now(),
     close: async () => {
       await driver.close();
       await server.close();

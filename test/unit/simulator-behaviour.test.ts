@@ -24,7 +24,7 @@ function aFleet(devices: FleetDevice[]): FleetFile {
     releases: [
       { component: 'firmware', version: '122.15.0.58', releasedAt: '2026-10-01T00:00:00Z', label: 'verified' },
       { component: 'firmware', version: '122.15.0.60', releasedAt: '2026-11-01T00:00:00Z', label: 'verified' },
-      { component: 'firmware', version: '122.15.0.61', releasedAt: '2026-11-10T00:00:00Z', label: 'verified', blocked: 'reboot loop on MP54 with a sidecar attached' },
+      { component: 'firmware', version: '122.15.0.61', releasedAt: '2026-11-10T00:00:00Z', label: 'verified', blocked: { reason: 'reboot loop on MP54 with a sidecar attached' } },
       { component: 'firmware', version: '130.1.0.2', manufacturer: 'Poly', models: ['CCX 400'], releasedAt: '2026-11-01T00:00:00Z', label: 'verified' },
     ],
   };

@@ -10,6 +10,8 @@ import type { FleetDevice, FleetFile } from '../../controller/api/types.ts';
 import { ManualClock } from '../../controller/util/clock.ts';
 import { Simulator } from '../../controller/drivers/simulator/simulator.ts';
 import { startSimulatorServer, type FaultOptions, type RouteDefinition } from '../../controller/drivers/simulator/server.ts';
+import { GraphDriver } from '../../controller/drivers/graph/driver.ts';
+import type { DriverError } from '../../controller/drivers/driver.ts';
 
 const TOKEN = 'server-test-token';
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -23,6 +25,7 @@ const FLEET: FleetFile = {
     { component: 'firmware', version: '122.15.0.58', models: ['MP54'], releasedAt: '2026-10-01T00:00:00Z', label: 'verified' },
     { component: 'firmware', version: '122.15.0.70', models: ['MP54'], releasedAt: '2026-11-01T00:00:00Z', label: 'preview' },
     { component: 'teamsClient', version: '1449.1.0.9', releasedAt: '2026-10-01T00:00:00Z', label: 'verified' },
+    { component: 'teamsClient', version: '1449.1.0.7', releasedAt: '2026-08-01T00:00:00Z', label: 'verified' },
   ],
 };
 
@@ -103,6 +106,52 @@ test('malformed JSON, a missing version and a non-object body are 400 and start 
   }
   assert.equal(sim.operations(), []);
 }));
+
+test('a version the tenant would refuse is 400 with the refusal as the error code; the graph driver asks once and reports it', () => withServer(async ({ call, sim, url }) => {
+  const r = await call('POST', `${DEVICES}/p1/updateSoftware`, { body: update('122.15.0.99') });
+  assert.is(r.status, 400);
+  assert.is(r.json.error.code, 'VersionNotReleased');
+  assert.is(r.json.error.message, 'firmware 122.15.0.99 is not released for Yealink MP54; released versions: 122.15.0.58, 122.15.0.70');
+  const driver = new GraphDriver({ baseUrl: url, token: TOKEN });
+  try {
+    await driver.startUpdate({ deviceId: 'p2', component: 'teamsClient', version: '1449.1.0.7' });
+    assert.unreachable('a downgrade is refused');
+  } catch (err) {
+    assert.is((err as DriverError).code, 'VersionRefused');
+    assert.is((err as DriverError).refusal, 'DowngradeRefused');
+    assert.is((err as Error).message, 'update teamsClient on p2: refused: DowngradeRefused: teamsClient 1449.1.0.7 is older than the installed 1449.1.0.9 on p2: updates never downgrade (a factory reset is the way back)');
+  } finally {
+    await driver.close();
+  }
+  assert.is(driver.stats.requests, 1, 'a refusal is final: not retried');
+  assert.equal(sim.operations(), []);
+}));
+
+test('the start deadline travels in the Fleetward-Start-By header; strict Graph mode ignores it like a tenant', async () => {
+  for (const strictGraph of [false, true]) {
+    const clock = new ManualClock('2026-11-23T02:00:00Z');
+    const sim = new Simulator({ fleet: structuredClone(FLEET), clock, seed: 1, behaviour: { failureRate: 0, offlineRate: 0, busyDuringMeetings: 0, rollbackRate: 0, installDuration: '30m', queueDelay: '2h' } });
+    const server = await startSimulatorServer({ simulator: sim, token: TOKEN, strictGraph });
+    const driver = new GraphDriver({ baseUrl: server.url, token: TOKEN });
+    try {
+      const started = await driver.startUpdate({ deviceId: 'p1', component: 'firmware', version: '122.15.0.58', startBy: '2026-11-23T03:00:00.000Z' });
+      assert.ok(started.accepted);
+      clock.advance(3 * 3_600_000);
+      const [op] = sim.operations('p1');
+      if (strictGraph) {
+        assert.is(op?.status, 'successful', 'a back end that cannot cancel runs it late');
+        assert.is(op?.startedAt, '2026-11-23T04:00:00.000Z');
+      } else {
+        assert.is(op?.status, 'cancelled');
+        assert.is(op?.error?.code, 'WindowMissed');
+        assert.is(op?.completedAt, '2026-11-23T03:00:00.000Z');
+      }
+    } finally {
+      await driver.close();
+      await server.close();
+    }
+  }
+});
 
 test('an unknown device is 404 for reads and actions', () => withServer(async ({ call }) => {
   for (const [m, p] of [['GET', `${DEVICES}/nope`], ['GET', `${DEVICES}/nope/health`], ['GET', `${DEVICES}/nope/operations`], ['POST', `${DEVICES}/nope/updateSoftware`], ['POST', `${DEVICES}/nope/runDiagnostics`]] as const) {
@@ -196,7 +245,7 @@ test('diagnostics answer 202 and their logs link serves log text', () => withSer
 }));
 
 test('the release catalog and the clock are served under /beta/fleetward', () => withServer(async ({ call }) => {
-  assert.is((await call('GET', '/beta/fleetward/releases')).json.value.length, 3);
+  assert.is((await call('GET', '/beta/fleetward/releases')).json.value.length, 4);
   assert.is((await call('GET', '/beta/fleetward/clock')).json.now, '2026-11-23T02:00:00.000Z');
 }));
 

@@ -4,10 +4,10 @@
 import { randomUUID } from 'node:crypto';
 import type { DeviceOperation, FleetDevice, SoftwareReleaseSpec } from '../../api/types.ts';
 import { IN_FLIGHT_STATUSES } from '../../api/types.ts';
-import { DriverError, type Driver, type StartOperationRequest, type StartOperationResult } from '../driver.ts';
-import { HttpClient, type HttpClientOptions, type HttpResponse, type HttpStats } from './http.ts';
+import { DriverError, VERSION_REFUSALS, type Driver, type StartOperationRequest, type StartOperationResult, type VersionRefusal } from '../driver.ts';
+import { HttpClient, errorMessage, type HttpClientOptions, type HttpResponse, type HttpStats } from './http.ts';
 import { HttpProvisioningDriver } from '../../provisioning/http.ts';
-import { fromGraphDevice, fromGraphOperation, type GraphDevice, type GraphDeviceHealth, type GraphOperation } from './shapes.ts';
+import { START_BY_HEADER, fromGraphDevice, fromGraphOperation, type GraphDevice, type GraphDeviceHealth, type GraphOperation } from './shapes.ts';
 
 export interface GraphDriverOptions extends HttpClientOptions {
   /** Devices per page asked with `$top`. Default 100. */
@@ -95,7 +95,18 @@ export class GraphDriver implements Driver {
       body: { softwareType: req.component, softwareVersion: req.version, ...(req.forced ? { fleetwardForced: true } : {}) },
       // One id for the request and all its retries: a back end that recognises it never acts twice.
       clientRequestId: randomUUID(),
+      // The simulator cancels an operation not started by then; Graph has no such field and no cancel
+      // action, so a real tenant ignores the header (docs/drivers.md: the reconciler reports the overrun).
+      ...(req.startBy ? { headers: { [START_BY_HEADER]: req.startBy } } : {}),
     });
+    if (res.status === 400) {
+      // A tenant refusing the version (not released for the model, blocked, a downgrade) is a permanent
+      // answer for this request: an operation failure, not something to retry.
+      const code = (res.json as { error?: { code?: string } } | undefined)?.error?.code;
+      if (VERSION_REFUSALS.includes(code as VersionRefusal)) {
+        throw new DriverError('VersionRefused', `${what}: refused: ${this.#http.redact(errorMessage(res))}`, { refusal: code as VersionRefusal });
+      }
+    }
     if (res.status === 409) {
       const inFlight = await this.#inFlightUpdate(req.deviceId);
       return { accepted: false, reason: 'AlreadyInFlight', ...(inFlight ? { operation: inFlight } : {}) };

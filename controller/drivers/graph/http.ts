@@ -43,6 +43,8 @@ export interface RequestOptions {
   /** Sent as `client-request-id`, the same on every retry, so the back end can recognise a repeat. */
   clientRequestId?: string;
   accept?: string;
+  /** Extra request headers (never the authorization header). */
+  headers?: Record<string, string>;
 }
 
 /** Counters for the benchmark and tests. */
@@ -159,6 +161,7 @@ export class HttpClient {
       try {
         this.stats.requests++;
         const r = await this.#send(url, method, {
+          ...options.headers,
           authorization: `Bearer ${this.#token}`,
           accept: options.accept ?? 'application/json',
           'client-request-id': clientRequestId,

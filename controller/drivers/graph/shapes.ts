@@ -61,6 +61,8 @@ export interface GraphOperation {
     softwareVersion?: string;
     fromVersion?: string;
     forced?: boolean;
+    /** The start deadline the operation was accepted with (the simulator cancels it then). */
+    startBy?: string;
     logsUrl?: string;
   };
 }
@@ -68,6 +70,13 @@ export interface GraphOperation {
 export interface GraphError {
   error: { code: string; message: string; innerError?: Record<string, unknown> };
 }
+
+/**
+ * Not Graph: the request header carrying StartOperationRequest.startBy on updateSoftware (lower case, as
+ * node:http gives headers). A header, not a body property: Graph refuses unknown action parameters with a
+ * 400 but ignores unknown headers, so the same request works against a real tenant.
+ */
+export const START_BY_HEADER = 'fleetward-start-by';
 
 export const statusKey = (c: Component) => `${c}SoftwareUpdateStatus` as const;
 
@@ -144,6 +153,7 @@ export function toGraphOperation(op: DeviceOperation): GraphOperation {
       ...(op.toVersion ? { softwareVersion: op.toVersion } : {}),
       ...(op.fromVersion ? { fromVersion: op.fromVersion } : {}),
       ...(op.forced ? { forced: true } : {}),
+      ...(op.startBy ? { startBy: op.startBy } : {}),
       ...(op.logsUrl ? { logsUrl: op.logsUrl } : {}),
     },
   };
@@ -200,6 +210,7 @@ export function fromGraphOperation(g: GraphOperation, deviceId: string): DeviceO
     ...(g.completedDateTime ? { completedAt: g.completedDateTime } : {}),
     ...(g.error ? { error: { code: g.error.code, message: g.error.message } } : {}),
     ...(ext?.forced ? { forced: true } : {}),
+    ...(ext?.startBy ? { startBy: ext.startBy } : {}),
     ...(ext?.logsUrl ? { logsUrl: ext.logsUrl } : {}),
   };
 }

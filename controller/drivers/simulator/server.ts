@@ -5,6 +5,9 @@
 //   GET  /beta/teamwork/devices/{id}                         teamworkDevice
 //   GET  /beta/teamwork/devices/{id}/health                  teamworkDeviceHealth
 //   POST /beta/teamwork/devices/{id}/updateSoftware          {softwareType, softwareVersion} → 202 + Location
+//                                                            (header Fleetward-Start-By: the start deadline;
+//                                                            400 {error.code: VersionNotReleased | VersionBlocked |
+//                                                            DowngradeRefused} when a tenant would refuse the version)
 //   POST /beta/teamwork/devices/{id}/runDiagnostics          → 202 + Location (operation has fleetward.logsUrl)
 //   GET  /beta/teamwork/devices/{id}/operations[?$top=N]     {value:[teamworkDeviceOperation]}
 //   GET  /beta/teamwork/devices/{id}/operations/{opId}       teamworkDeviceOperation
@@ -24,7 +27,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { COMPONENTS, type Component } from '../../api/types.ts';
 import { DriverError } from '../driver.ts';
 import type { DeviceOperation, FleetDevice } from '../../api/types.ts';
-import { toGraphDevice as graphDevice, toGraphHealth, toGraphOperation as graphOperation, type GraphError } from '../graph/shapes.ts';
+import { START_BY_HEADER, toGraphDevice as graphDevice, toGraphHealth, toGraphOperation as graphOperation, type GraphError } from '../graph/shapes.ts';
 import { SeededStream } from './random.ts';
 import type { Simulator } from './simulator.ts';
 
@@ -237,11 +240,15 @@ function builtInRoutes(strict: boolean): RouteDefinition[] {
           return graphError(400, 'BadRequest', `softwareType ${JSON.stringify(body.softwareType)} is not valid; valid types are: ${COMPONENTS.join(', ')}`);
         }
         if (typeof body.softwareVersion !== 'string' || body.softwareVersion === '') return graphError(400, 'BadRequest', 'softwareVersion must be a non-empty string');
+        // Not Graph: the start deadline rides in a header, which a real tenant ignores (an unknown body
+        // property would be a 400 there). In strict mode the simulator ignores it too, like Graph.
+        const startBy = strict ? undefined : ctx.req.headers[START_BY_HEADER];
         const result = await ctx.simulator.startUpdate({
           deviceId: ctx.params.id!,
           component: body.softwareType as Component,
           version: body.softwareVersion,
           ...(body.fleetwardForced === true ? { forced: true } : {}),
+          ...(typeof startBy === 'string' ? { startBy } : {}),
         });
         if (!result.accepted) {
           const e = graphError(409, 'Conflict', `an operation is already queued or in progress for device ${ctx.params.id}`);
@@ -413,6 +420,7 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
         if (!(err instanceof DriverError)) throw err;
         if (err.code === 'DeviceNotFound') result = graphError(404, 'NotFound', err.message);
         else if (err.code === 'InvalidRequest') result = graphError(400, 'BadRequest', err.message);
+        else if (err.code === 'VersionRefused') result = graphError(400, err.refusal ?? 'BadRequest', err.message);
         else if (err.code === 'Unauthorized') result = graphError(403, 'Forbidden', err.message);
         else result = graphError(503, 'ServiceUnavailable', err.message);
       }

@@ -307,7 +307,7 @@ export class Simulator {
       && (!r.models || r.models.length === 0 || r.models.includes(model)));
     const release = forModel.find((r) => r.version === version);
     if (release?.blocked) {
-      return { code: 'VersionBlocked', message: `${component} ${version} is blocked for ${manufacturer} ${model}: ${release.blocked}` };
+      return { code: 'VersionBlocked', message: `${component} ${version} is blocked for ${manufacturer} ${model}: ${release.blocked.reason}` };
     }
     if (!release && this.behaviour.acceptVersions === 'released') {
       const offered = forModel.filter((r) => !r.blocked).map((r) => r.version).sort(compareVersions).slice(-5);
@@ -440,7 +440,9 @@ export class Simulator {
     if (s.op.status === 'inProgress') this.#complete(d, s);
   }
 
-  #missWindow(d: DeviceState, s: SimOperation, at: number): void {
+  #missWindow(d: DeviceState, s: SimOperation, deadline: number): void {
+    // A deadline already past on acceptance (clocks that disagree) cancels it at once, never before it existed.
+    const at = Math.max(deadline, Date.parse(s.op.createdAt));
     s.op.status = 'cancelled';
     s.op.completedAt = iso(at);
     s.op.error = {
