@@ -216,6 +216,8 @@ export interface Decision {
   message?: string;
   forced?: boolean;
   softwareUpdate?: string;
+  /** For a Due decision bound to a maintenance window: when that window closes (the start deadline). */
+  windowEnd?: number;
   /** For automatic decisions with a target: when the device's stage opened for it (update-paths widget). */
   stageStart?: number;
   stageName?: string;
@@ -619,9 +621,14 @@ export function componentHistory(ctx: PlanContext, ops: DeviceOperation[] | unde
         break;
       }
       case 'queued':
-      case 'scheduled':
-        inFlight = op;
+      case 'scheduled': {
+        // Never started: the same timeout, counted from acceptance (an operation queued for ten days
+        // must not read InProgress forever).
+        const created = Date.parse(op.createdAt);
+        if (created + ctx.policy.timeoutMs <= ctx.now) fail(to, created + ctx.policy.timeoutMs, true);
+        else inFlight = op;
         break;
+      }
       case 'cancelled':
         break;
     }

@@ -18,7 +18,7 @@ import { computeRingPauses, releasePaused, ringAvailability } from './rings.ts';
 import { cloudManualOnly, componentManualOnly, tenantPause } from './tenant.ts';
 import type { ComponentPlan, DevicePlan, Plan, PlannedOperation } from './types.ts';
 import { UP_TO_DATE, chooseTarget, newestVerified, unknownVersion, type Choice } from './versions.ts';
-import { activityHold, noWindow } from './windows.ts';
+import { activityHold, noWindow, windowEnd } from './windows.ts';
 import { oneUpdateAtATime } from './sequence.ts';
 
 type Gate = (ci: ComponentInput, ctx: PlanContext) => Decision | null;
@@ -100,7 +100,9 @@ function schedule(ci: ComponentInput, choice: Choice, ctx: PlanContext): Decisio
     if (hold) { state = 'Scheduled'; reason = hold; }
     else reason = failing ? Reason.RetryAfterFailure : choice.dueReason;
   }
-  return { state, reason: reason!, target: choice.release.version, notBefore: t, stageStart: choice.stageStart, stageName: choice.stageName };
+  const out: Decision = { state, reason: reason!, target: choice.release.version, notBefore: t, stageStart: choice.stageStart, stageName: choice.stageName };
+  if (state === 'Due') out.windowEnd = windowEnd(ci, now);
+  return out;
 }
 
 export function plan(desired: DesiredState, observed: ObservedState, now: Date, opts: { revision?: string } = {}): Plan {
@@ -172,6 +174,7 @@ export function plan(desired: DesiredState, observed: ObservedState, now: Date, 
         const op: PlannedOperation = { deviceId: device.id, component, fromVersion: current, toVersion: dec.target, reason: dec.reason };
         if (dec.forced) op.forced = true;
         if (dec.softwareUpdate) op.softwareUpdate = dec.softwareUpdate;
+        if (dec.windowEnd !== undefined) op.windowEndsAt = iso(dec.windowEnd)!;
         dueNow.push(op);
         if (dec.forced) ctx.findings.add(Finding.ForcedUpdate, `SoftwareUpdate ${dec.softwareUpdate} forces {count} operation{s} now (recorded on each operation)`, [`SoftwareUpdate/${dec.softwareUpdate}`]);
       }

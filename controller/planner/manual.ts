@@ -20,7 +20,7 @@ import { inFlight, manualRolledBack, retryAfterFailures } from './failures.ts';
 import { phaseStart } from './phases.ts';
 import { Finding, Reason } from './reasons.ts';
 import { meetsMinimum } from './versions.ts';
-import { activityHold } from './windows.ts';
+import { activityHold, windowEnd } from './windows.ts';
 
 const atCache = new Map<string, number>();
 function at(text: string, zone: string): number {
@@ -115,7 +115,9 @@ export function manualUpdate(ci: ComponentInput, ctx: PlanContext): Decision | n
   const hold = activityHold(d, m.force && s === 'now');
   if (hold) return { ...base, ...forced, state: 'Scheduled', reason: hold, target: target.version, notBefore: now };
   const due = m.force ? Reason.ForcedUpdate : retry ? Reason.RetryAfterFailure : reason === Reason.ManualScheduleCapped ? reason : Reason.ManualUpdate;
-  return { ...base, ...forced, state: 'Due', reason: due, target: target.version, notBefore: now };
+  // Only `nextMaintenanceWindow` binds the update to a window, and so to its end as a start deadline.
+  const end = s === 'nextMaintenanceWindow' ? windowEnd(ci, now) : undefined;
+  return { ...base, ...forced, state: 'Due', reason: due, target: target.version, notBefore: now, ...(end !== undefined ? { windowEnd: end } : {}) };
 }
 
 // ---- blast radius of forced updates ------------------------------------------------------------------

@@ -19,6 +19,12 @@ export interface PlannedOperation {
   forced?: boolean;
   /** Name of the SoftwareUpdate behind a manual operation. */
   softwareUpdate?: string;
+  /**
+   * The end (ISO UTC) of the maintenance window it is due in: its start deadline (seed 000: an operation
+   * that cannot start within its window is cancelled and rescheduled for the next one). Absent for
+   * operations bound to no window (a SoftwareUpdate with `schedule: now` or `at`).
+   */
+  windowEndsAt?: Instant;
 }
 
 export interface ComponentPlan {

@@ -206,6 +206,16 @@ export function windowStart(input: DeviceInput, t: number): number {
   return input.calendar.nextStart(t);
 }
 
+/**
+ * The start deadline of an operation due at `now` inside the device's window: when that window closes
+ * (seed 000: "unable to start execution within the maintenance window … it is cancelled"). Undefined
+ * when no window is open at `now`.
+ */
+export function windowEnd(ci: ComponentInput, now: number): number | undefined {
+  const end = ci.d.calendar.closeAfter(now);
+  return Number.isNaN(end) ? undefined : end;
+}
+
 /** A window that never opens blocks automatic work (validation normally refuses it). */
 export function noWindow(ci: ComponentInput): Decision | null {
   if (!ci.d.calendar.never) return null;

@@ -94,6 +94,26 @@ test('an operation in progress past operationTimeout counts as failed and does n
   assert.equal([c2.state, c2.reason, c2.notBefore], ['Failed', 'OperationTimedOut', at(-5 * HOUR + (4 * 60 + 50 + 30) * 60_000)]);
 });
 
+test('an operation queued past operationTimeout without starting counts as failed too (not InProgress forever)', () => {
+  const stuck = anOperation('p', 'firmware', '1.0.0.2', { status: 'queued', createdAt: hoursAgo(10 * 24) });
+  const { c } = run([stuck]);
+  assert.equal([c.state, c.reason], ['Due', 'RetryAfterFailure']);
+  // Timed out 4h after it was queued; with a long backoff the retry still waits, and says why.
+  const { c: c2 } = run([stuck], { retry: { backoff: '300h', maxBackoff: '300h', maxAttempts: 3 } });
+  assert.equal([c2.state, c2.reason, c2.notBefore], ['Failed', 'OperationTimedOut', at(-240 * HOUR + 304 * HOUR)]);
+  const scheduled = anOperation('p', 'firmware', '1.0.0.2', { status: 'scheduled', createdAt: hoursAgo(5) });
+  assert.is(run([scheduled]).c.reason, 'RetryAfterFailure');
+});
+
+test('operations cancelled because their window ended are no failures: three of them hold nothing', () => {
+  const missed = (h: number) => anOperation('p', 'firmware', '1.0.0.2', {
+    status: 'cancelled', createdAt: hoursAgo(h + 1), completedAt: hoursAgo(h), error: { code: 'WindowMissed', message: 'the update had not started when its maintenance window ended' },
+  });
+  const { p, c } = run([missed(72), missed(48), missed(24)]);
+  assert.equal([c.state, c.reason], ['Due', 'PhaseRollout']);
+  assert.is(p.operations.length, 1);
+});
+
 test('three hung operations hold the device like three failures', () => {
   const hung = (h: number) => anOperation('p', 'firmware', '1.0.0.2', { status: 'inProgress', createdAt: hoursAgo(h), startedAt: hoursAgo(h) });
   assert.is(run([hung(30), hung(20), hung(10)]).c.state, 'Held');

@@ -3,7 +3,7 @@
 // DST, the Sunday 01:00–04:00 default; an operation only starts inside a window; busy devices wait.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { aGroup, aPhase, aPhone, aRelease, aWindow, componentOf, config, fleet, planAt } from '../support/builders.ts';
+import { aGroup, aPhase, aPhone, aRelease, aSoftwareUpdate, aWindow, componentOf, config, fleet, planAt } from '../support/builders.ts';
 import { WindowCalendar, compileWindow } from '../../controller/planner/windows.ts';
 import type { FleetDevice, FleetwardObject, MaintenanceWindowSpec } from '../../controller/api/types.ts';
 
@@ -47,6 +47,40 @@ for (const [name, device, window, now, expected] of table) {
     if (r.state === 'Scheduled') assert.is(r.reason, 'OutsideWindow');
   });
 }
+
+// Seed 000: "If an update operation is unable to start execution within the maintenance window it is
+// scheduled for, it is cancelled and rescheduled": every due operation carries its window's end.
+function due(device: Partial<FleetDevice>, window: MaintenanceWindowSpec | null, now: string, ...extra: FleetwardObject[]) {
+  const objs: FleetwardObject[] = [noSlot, aGroup('all', { updatePhase: 'Validation', ...(window ? { maintenanceWindow: 'w' } : {}) }), ...extra];
+  if (window) objs.push(aWindow('w', window));
+  return planAt(config(...objs), fleet([aPhone({ id: 'p', software: { firmware: '1.0.0.1' }, ...device })], releases), now).operations;
+}
+const twoToFive: MaintenanceWindowSpec = { start: '02:00', end: '05:00', days: ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'] };
+const deadlines: [string, Partial<FleetDevice>, MaintenanceWindowSpec | null, string, string][] = [
+  ['the default window: Sunday 01:00–04:00 UTC closes at 04:00', {}, null, '2026-11-22T02:00:00Z', '2026-11-22T04:00:00.000Z'],
+  ['02:00–05:00 in Paris (winter) closes at 04:00 UTC', { timeZone: 'Europe/Paris' }, twoToFive, '2026-11-23T03:00:00Z', '2026-11-23T04:00:00.000Z'],
+  ['a window crossing midnight closes the next morning', {}, nights, '2026-11-18T23:00:00Z', '2026-11-19T03:00:00.000Z'],
+  ['New York, fall back: 01:00–04:00 local lasts four hours and closes at 09:00 UTC', { timeZone: 'America/New_York' }, null, '2026-11-01T06:30:00Z', '2026-11-01T09:00:00.000Z'],
+  ['Kolkata, half-hour offset: 02:00–05:00 closes at 23:30 UTC', { timeZone: 'Asia/Kolkata' }, twoToFive, '2026-11-22T22:00:00Z', '2026-11-22T23:30:00.000Z'],
+];
+for (const [name, device, window, now, end] of deadlines) {
+  test(`the start deadline is the end of the window: ${name}`, () => {
+    const ops = due(device, window, now);
+    assert.is(ops.length, 1);
+    assert.is(ops[0]!.windowEndsAt, end);
+  });
+}
+
+test('a manual update bound to no window (schedule now) has no start deadline; nextMaintenanceWindow has its window end', () => {
+  const now = '2026-11-23T03:00:00Z';
+  const su = (schedule: 'now' | 'nextMaintenanceWindow') => aSoftwareUpdate('su', { target: { devices: ['p'] }, component: 'firmware', version: '1.0.0.2', schedule });
+  const [immediate] = due({ timeZone: 'Europe/Paris', software: { firmware: '1.0.0.1' } }, twoToFive, now, su('now'));
+  assert.is(immediate?.reason, 'ManualUpdate');
+  assert.is(immediate?.windowEndsAt, undefined);
+  const [windowed] = due({ timeZone: 'Europe/Paris' }, twoToFive, now, su('nextMaintenanceWindow'));
+  assert.is(windowed?.reason, 'ManualUpdate');
+  assert.is(windowed?.windowEndsAt, '2026-11-23T04:00:00.000Z');
+});
 
 test('a device in a meeting is not interrupted: the update waits until it is idle', () => {
   const r = notBefore({ activityState: 'busy' }, null, '2026-11-22T02:00:00Z');
