@@ -30,6 +30,8 @@ import { inFlightDevices, nextStart, rolloutComplete, summarizeProgress } from '
 import { softwareUpdateStatus } from './software-update-status.ts';
 import * as R from './reasons.ts';
 import { OUTCOME_WORDS, deviceOutcome, emptyCounts, formatCounts, type Outcome } from '../planner/outcomes.ts';
+import { startedLate, windowMiss, windowMissMessage, type WindowMiss } from './window-misses.ts';
+import { isRefusal, refusedEntry } from './refusals.ts';
 
 /** The tenant-wide FleetPolicy's status key (a singleton named `default`). */
 const TENANT_POLICY = 'FleetPolicy/default';
@@ -163,8 +165,13 @@ export class Reconciler {
     }
 
     lap('observe');
-    // plan, from the whole recorded history (a back end lists recent operations only)
-    const history = this.#loadHistories(observed);
+    // Each device's history, merged with what the driver reports. The planner reads the whole recorded
+    // history (a back end lists recent operations only), refused starts included: the back end has no
+    // operation for those, and the planner's retry and hold rules must count them.
+    const { records: history, windowMisses } = this.#loadHistories(observed);
+    this.reportWindowMisses(windowMisses);
+
+    // plan
     const desired = desiredState(revision.objects);
     const plan = this.#o.plan(desired, withHistory(observed, history), now, { revision: revision.id });
     lap('plan');
@@ -277,6 +284,7 @@ export class Reconciler {
       const intent: PendingIntent = {
         component: op.component, toVersion: op.toVersion, reason: op.reason, revision: revision.id,
         ...(op.forced ? { forced: true } : {}), ...(op.softwareUpdate ? { softwareUpdate: op.softwareUpdate } : {}),
+        ...(op.windowEndsAt ? { startBy: op.windowEndsAt } : {}),
       };
       setIntent(rec, intent);
       this.#o.store.writeDevice(rec);
@@ -285,7 +293,11 @@ export class Reconciler {
     await eachLimited(batch, this.#o.concurrency, async (op) => {
       const rec = history.get(op.deviceId)!;
       try {
-        const res = await this.#o.driver.startUpdate({ deviceId: op.deviceId, component: op.component, version: op.toVersion, ...(op.forced ? { forced: true } : {}) });
+        // The window's end is the start deadline (seed 000): not started by then, the operation is cancelled.
+        const res = await this.#o.driver.startUpdate({
+          deviceId: op.deviceId, component: op.component, version: op.toVersion,
+          ...(op.forced ? { forced: true } : {}), ...(op.windowEndsAt ? { startBy: op.windowEndsAt } : {}),
+        });
         if (res.accepted) {
           issued++;
           this.issuedTotal++;
@@ -300,6 +312,14 @@ export class Reconciler {
         }
       } catch (err) {
         clearIntent(rec, op.component);
+        if (isRefusal(err)) {
+          // Final for this request: recorded as a failed attempt (retried with backoff, then held), not a pass error.
+          this.#o.metrics?.operations.inc({ component: op.component, result: 'refused' });
+          rec.history.push(refusedEntry(op, err, this.#o.clock.now().toISOString(), revision.id));
+          this.#o.logger.warn({ device: op.deviceId, component: op.component, to: op.toVersion, refusal: err.refusal ?? err.code, err: err.message }, 'operation refused by the back end');
+          this.#o.store.writeDevice(rec);
+          return;
+        }
         this.#o.metrics?.operations.inc({ component: op.component, result: 'error' });
         const message = `${op.deviceId} ${op.component} → ${op.toVersion}: ${(err as Error)?.message ?? String(err)}`;
         errors.push(message);
@@ -327,8 +347,9 @@ export class Reconciler {
     for (const rec of history.values()) {
       const linked = new Set(rec.history.map((h) => h.diagnostics?.operationId).filter(Boolean));
       for (const entry of rec.history) {
-        // Only updates Fleetward issued: failures the back end ran on its own are its business.
-        if (entry.operationType !== 'softwareUpdate' || entry.status !== 'failed' || entry.issuedBy !== 'fleetward') continue;
+        // Only updates Fleetward issued: failures the back end ran on its own are its business. A refused
+        // start never reached the device: there is nothing to diagnose.
+        if (entry.operationType !== 'softwareUpdate' || entry.status !== 'failed' || entry.issuedBy !== 'fleetward' || entry.refused) continue;
         const diags = byDevice.get(rec.id) ?? [];
         if (entry.diagnostics) {
           const op = diags.find((o) => o.id === entry.diagnostics!.operationId);
@@ -459,9 +480,24 @@ export class Reconciler {
     this.#o.store.writeObjects(objects);
   }
 
-  /** Each device's stored history, merged with what the driver reports now. */
-  #loadHistories(observed: ObservedState): Map<string, DeviceRecord> {
+  /**
+   * Seed 000: an operation that could not start in its window is cancelled (or, where the back end cannot
+   * cancel, started late). One warn line each, when the pass first sees it.
+   */
+  reportWindowMisses(misses: WindowMiss[]): void {
+    for (const m of misses) {
+      this.#o.metrics?.operations.inc({ component: m.component ?? 'unknown', result: m.kind === 'cancelled' ? 'window_missed' : 'window_overrun' });
+      this.#o.logger.warn({
+        device: m.deviceId, component: m.component, to: m.toVersion, operation: m.operationId, windowEnd: m.startBy,
+        reason: m.kind === 'cancelled' ? 'WindowMissed' : 'WindowOverrun', ...(m.startedAt ? { startedAt: m.startedAt } : {}),
+      }, windowMissMessage(m, this.#o.driver.name));
+    }
+  }
+
+  /** Each device's stored history, merged with what the driver reports now, and the windows just missed. */
+  #loadHistories(observed: ObservedState): { records: Map<string, DeviceRecord>; windowMisses: WindowMiss[] } {
     const records = new Map<string, DeviceRecord>();
+    const windowMisses: WindowMiss[] = [];
     const get = (id: string): DeviceRecord => {
       let rec = records.get(id);
       if (!rec) {
@@ -471,8 +507,12 @@ export class Reconciler {
       return rec;
     };
     for (const d of observed.devices) get(d.id);
-    for (const op of observed.operations) recordOperation(get(op.deviceId), op);
-    return records;
+    for (const op of observed.operations) {
+      const { prev, merged } = recordOperation(get(op.deviceId), op);
+      const miss = windowMiss(op.deviceId, prev, merged);
+      if (miss) windowMisses.push(miss);
+    }
+    return { records, windowMisses };
   }
 
   /** Per device, the reasons of its components as last recorded (before this pass writes over them). */
@@ -532,7 +572,7 @@ function clearIntent(rec: DeviceRecord, component: string): void {
 }
 
 /** Merge one driver operation into the device's history; an intent for it marks it as Fleetward's. */
-function recordOperation(rec: DeviceRecord, op: DeviceOperation): void {
+function recordOperation(rec: DeviceRecord, op: DeviceOperation): { prev: HistoryEntry | undefined; merged: HistoryEntry } {
   const i = rec.history.findIndex((h) => h.operationId === op.id);
   const prev = i >= 0 ? rec.history[i] : undefined;
   let extra: Partial<HistoryEntry> = {};
@@ -545,8 +585,10 @@ function recordOperation(rec: DeviceRecord, op: DeviceOperation): void {
     }
   }
   const merged = mergeOperation(prev, op, extra);
+  if (startedLate(merged)) merged.windowOverrun = true;
   if (i >= 0) rec.history[i] = merged;
   else rec.history.push(merged);
+  return { prev, merged };
 }
 
 /**
@@ -570,7 +612,7 @@ export function withHistory(observed: ObservedState, history: ReadonlyMap<string
   for (const rec of history.values()) {
     for (const h of rec.history) {
       if (listed.has(h.operationId) || h.operationType !== 'softwareUpdate' || IN_FLIGHT_STATUSES.includes(h.status)) continue;
-      const { operationId, reason: _r, softwareUpdate: _s, revision: _v, issuedBy: _b, diagnostics: _d, rolledBack: _k, ...op } = h;
+      const { operationId, reason: _r, softwareUpdate: _s, revision: _v, issuedBy: _b, diagnostics: _d, rolledBack: _k, refused: _f, windowOverrun: _w, ...op } = h;
       operations.push({ ...op, id: operationId, deviceId: rec.id, ...observations(h) });
       changed = true;
     }

@@ -67,6 +67,13 @@ export interface HistoryEntry extends Omit<DeviceOperation, 'id' | 'deviceId'> {
   diagnostics?: { operationId: string; status: OperationStatus; logsUrl?: string };
   /** The update succeeded, then the device reported an older version again (planner reason RolledBack). */
   rolledBack?: { detectedAt: Instant; reportedVersion: string };
+  /**
+   * The back end refused to start it (a version not released for the model, blocked, a downgrade): it has
+   * no operation there; this entry is Fleetward's record of the failed attempt (controller/reconciler/refusals.ts).
+   */
+  refused?: boolean;
+  /** It started after `startBy`, the end of its window: the back end could not cancel it (controller/reconciler/window-misses.ts). */
+  windowOverrun?: boolean;
 }
 
 export interface DeviceRecord {
@@ -97,6 +104,8 @@ export interface PendingIntent {
   revision: string;
   forced?: boolean;
   softwareUpdate?: string;
+  /** The start deadline sent with it (the end of its maintenance window). */
+  startBy?: Instant;
 }
 
 export function objectKey(o: Pick<FleetwardObject, 'kind' | 'metadata'>): string {
@@ -120,6 +129,7 @@ export function mergeOperation(entry: HistoryEntry | undefined, op: DeviceOperat
   if (op.completedAt !== undefined) merged.completedAt = op.completedAt;
   if (op.error !== undefined) merged.error = op.error;
   if (op.forced !== undefined) merged.forced = op.forced;
+  if (op.startBy !== undefined) merged.startBy = op.startBy;
   if (op.logsUrl !== undefined) merged.logsUrl = op.logsUrl;
   return merged;
 }

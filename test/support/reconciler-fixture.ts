@@ -7,6 +7,7 @@ import type { FleetDevice, FleetFile, SoftwareReleaseSpec } from '../../controll
 import type { SimulatorBehaviour } from '../../controller/drivers/simulator/behaviour.ts';
 import { SimulatorDriver } from '../../controller/drivers/simulator/driver.ts';
 import { plan } from '../../controller/planner/index.ts';
+import type { Logger } from 'pino';
 import { silentLogger } from '../../controller/reconciler/log.ts';
 import { Reconciler } from '../../controller/reconciler/reconciler.ts';
 import { Metrics } from '../../controller/server/metrics.ts';
@@ -15,7 +16,6 @@ import type { Source } from '../../controller/sources/source.ts';
 import { JsonDirStore } from '../../controller/store/json-dir.ts';
 import type { StateStore } from '../../controller/store/store.ts';
 import type { Driver } from '../../controller/drivers/driver.ts';
-import type { Logger } from 'pino';
 import { ManualClock } from '../../controller/util/clock.ts';
 
 export const NOW = '2026-11-23T12:00:00Z';
@@ -71,8 +71,12 @@ export class Fixture {
   metrics = new Metrics();
   readonly #drivers: SimulatorDriver[] = [];
 
-  constructor(opts: { devices: FleetDevice[]; releases: SoftwareReleaseSpec[]; behaviour?: SimulatorBehaviour; config?: Record<string, string>; now?: string }) {
+  /** The reconciler's logger (silent unless a test reads the log). */
+  readonly logger: Logger;
+
+  constructor(opts: { devices: FleetDevice[]; releases: SoftwareReleaseSpec[]; behaviour?: SimulatorBehaviour; config?: Record<string, string>; now?: string; logger?: Logger }) {
     this.clock = new ManualClock(opts.now ?? NOW);
+    this.logger = opts.logger ?? silentLogger;
     this.fleet = { devices: opts.devices, releases: opts.releases };
     this.behaviour = {
       failureRate: 0, offlineRate: 0, busyDuringMeetings: 0, rollbackRate: 0, installDuration: '20m', queueDelay: '1m',
@@ -99,7 +103,7 @@ export class Fixture {
     this.metrics = new Metrics();
     this.reconciler = new Reconciler({
       source: opts.source ?? new DirSource(this.configDir), driver: opts.driver ? opts.driver(this.driver) : this.driver,
-      store: this.store, clock: this.clock, plan, logger: opts.logger ?? silentLogger, metrics: this.metrics,
+      store: this.store, clock: this.clock, plan, logger: opts.logger ?? this.logger, metrics: this.metrics,
       ...(opts.maxOperationsPerPass ? { maxOperationsPerPass: opts.maxOperationsPerPass } : {}),
     });
     return this.reconciler;

@@ -346,7 +346,11 @@ spec:
 `;
   const f = new Fixture({
     devices: [room('r1'), room('r2'), room('r3'), room('r4')],
-    releases: [aRelease('5.1.0.0', { component: 'teamsClient', manufacturer: 'Logitech', models: ['Tap'], releasedAt: '2026-06-01T00:00:00Z' })],
+    // The vendor published 5.2.0.0 (the simulator only installs released versions); the committed object marks it critical.
+    releases: [
+      aRelease('5.1.0.0', { component: 'teamsClient', manufacturer: 'Logitech', models: ['Tap'], releasedAt: '2026-06-01T00:00:00Z' }),
+      aRelease('5.2.0.0', { component: 'teamsClient', manufacturer: 'Logitech', models: ['Tap'], releasedAt: '2026-11-20T00:00:00Z' }),
+    ],
     behaviour: { failureRate: 1 },
     config: { 'w.yaml': anAlwaysWindow(), 'ring.yaml': staging, 'group.yaml': rooms, 'release.yaml': release },
   });

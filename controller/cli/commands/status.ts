@@ -11,6 +11,7 @@ import { openStateStore } from '../../store/open.ts';
 import { formatReleases } from '../format/releases.ts';
 import { UsageError } from '../errors.ts';
 import { formatProvisioningStatus, readProvisioningStatusSync } from '../../provisioning/status.ts';
+import { WINDOW_MISSED } from '../../drivers/driver.ts';
 
 interface StatusOptions { device?: string; output: string; stateDir: string; history: string }
 
@@ -115,11 +116,23 @@ function historyRow(h: HistoryEntry): string[] {
   if (h.forced) detail.push('forced');
   if (h.softwareUpdate) detail.push(`SoftwareUpdate/${h.softwareUpdate}`);
   if (h.error) detail.push(`${h.error.code}: ${h.error.message}`);
+  if (h.windowOverrun) detail.push(`WindowOverrun: started after its maintenance window ended at ${h.startBy}; the back end could not cancel it`);
   if (h.diagnostics) detail.push(`diagnostics ${h.diagnostics.operationId} (${h.diagnostics.status})${h.diagnostics.logsUrl ? ` logs: ${h.diagnostics.logsUrl}` : ''}`);
   if (h.logsUrl) detail.push(`logs: ${h.logsUrl}`);
   if (h.rolledBack) detail.push(`rolled back: reports ${h.rolledBack.reportedVersion} since ${h.rolledBack.detectedAt}`);
   if (h.unhealthyAfter) detail.push(`offline or unhealthy in the test period since ${h.unhealthyAfter}`);
-  return [h.createdAt, h.operationType, h.component ?? '-', h.fromVersion ?? '-', h.toVersion ?? '-', h.status, h.issuedBy, detail.join('; ')];
+  return [h.createdAt, h.operationType, h.component ?? '-', h.fromVersion ?? '-', h.toVersion ?? '-', historyStatus(h), h.issuedBy, detail.join('; ')];
+}
+
+/**
+ * The driver's status, except where Fleetward knows more: an update cancelled at the end of its window reads
+ * WindowMissed (seed 000), one started after it reads late, one the back end refused reads refused.
+ */
+function historyStatus(h: HistoryEntry): string {
+  if (h.status === 'cancelled' && h.error?.code === WINDOW_MISSED) return WINDOW_MISSED;
+  if (h.refused) return 'refused';
+  if (h.windowOverrun) return `${h.status} (late)`;
+  return h.status;
 }
 
 function table(head: string[], rows: string[][]): string {
