@@ -21,7 +21,10 @@ function aPhone(id: string): FleetDevice {
 async function aFaultyBackend(devices: number, faults: FaultOptions) {
   const clock = new ManualClock('2026-11-23T02:00:00Z');
   const simulator = new Simulator({
-    fleet: { devices: Array.from({ length: devices }, (_, i) => aPhone(`phone-${String(i).padStart(3, '0')}`)), releases: [] },
+    fleet: { devices: Array.from({ length: devices }, (_, i) => aPhone(`phone-${String(i).padStart(3, '0')}`)),
+      // Like a tenant, the simulator installs only released versions.
+      releases: [{ component: 'firmware', version: TARGET, manufacturer: 'Yealink', releasedAt: '2026-10-01T00:00:00Z', label: 'verified' }],
+    },
     clock,
     seed: 4,
     behaviour: { failureRate: 0, offlineRate: 0, busyDuringMeetings: 0, rollbackRate: 0, installDuration: '30m' },
@@ -131,7 +134,7 @@ test('a Retry-After given as an HTTP date is waited out too', async () => {
   const sleeps: number[] = [];
   const driver = new GraphDriver({ baseUrl: server.url, token: TOKEN, sleep: recordingSleep(sleeps) });
   try {
-    assert.equal(await driver.catalog(), []);
+    assert.equal((await driver.catalog()).map((r) => r.version), [TARGET]);
     assert.is(sleeps.length, 1);
     assert.ok(sleeps[0]! > 1000 && sleeps[0]! <= 3000, `waited ${sleeps[0]} ms`);
   } finally {

@@ -32,6 +32,9 @@ export const DEVICES: FleetDevice[] = [
 export const BEHAVIOUR: SimulatorBehaviour = {
   failureRate: 0, offlineRate: 0, busyDuringMeetings: 0, rollbackRate: 0,
   installDuration: '10m', queueDelay: '1m',
+  // The new versions reach Fleetward as committed SoftwareRelease objects, as on a tenant with no catalog:
+  // the simulator installs them although its own catalog lists only the versions the devices run.
+  acceptVersions: 'any',
   devices: { 'room-1': { failureRate: 1 }, 'room-2': { failureRate: 1 } },
 };
 
