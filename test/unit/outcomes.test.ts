@@ -17,7 +17,12 @@ const HOUR = 60 * MIN;
 const phoneCatalog = () => [aRelease('122.15.0.30', { releasedAt: '2026-06-01T00:00:00Z' }), aRelease('122.15.0.44')];
 const room = (id: string, over: Partial<FleetDevice> = {}) =>
   aPhone(id, { deviceType: 'teamsRoom', manufacturer: 'Logitech', model: 'Tap', software: { teamsClient: '5.1.0.0' }, ...over });
-const roomCatalog = () => [aRelease('5.1.0.0', { component: 'teamsClient', manufacturer: 'Logitech', models: ['Tap'], releasedAt: '2026-06-01T00:00:00Z' })];
+// The vendor published 5.2.0.0 (the simulator installs only released versions, like a tenant); the
+// committed SoftwareRelease below marks it critical.
+const roomCatalog = () => [
+  aRelease('5.1.0.0', { component: 'teamsClient', manufacturer: 'Logitech', models: ['Tap'], releasedAt: '2026-06-01T00:00:00Z' }),
+  aRelease('5.2.0.0', { component: 'teamsClient', manufacturer: 'Logitech', models: ['Tap'], releasedAt: '2026-11-23T11:00:00Z' }),
+];
 const staging = (spec = 'rolloutDuration: 1h\n  testPeriod: 1d\n  failureThreshold: 10') => `apiVersion: fleetward.dev/v1alpha1
 kind: Ring
 metadata:
