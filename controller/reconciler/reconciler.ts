@@ -712,6 +712,18 @@ function objectStatuses(previous: Record<string, ObjectStatus>, plan: Plan, revi
   return out;
 }
 
+/** Per paused release (component/version), the rings it is paused in: its pause ring and every later one. */
+function pausedRings(plan: Plan): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const r of plan.releases) {
+    if (!r.pause) continue;
+    const rings = r.stages.filter((st) => st.kind === 'ring').map((st) => st.name);
+    const from = rings.indexOf(r.pause.ring);
+    out.set(`${r.component}/${r.version}`, new Set(from < 0 ? [r.pause.ring] : rings.slice(from)));
+  }
+  return out;
+}
+
 /** A SoftwareRelease's Ready condition from its state: a paused or failed release is never Ready. */
 function releaseCondition(r: ReleaseStatus): { ready: boolean; reason: string; message: string; reconciling?: boolean; stalled?: boolean } {
   const failures = [r.failed ? `${r.failed} failed` : '', r.rolledBack ? `${r.rolledBack} rolled back` : '', r.held ? `${r.held} held` : ''].filter(Boolean).join(', ');
@@ -756,6 +768,7 @@ export function outcomeStatus(plan: Plan, member: (d: DevicePlan) => boolean, in
   const ids: Record<Outcome, string[]> = { updated: [], inProgress: [], waiting: [], failed: [], held: [], rolledBack: [], windowMissed: [] };
   const pausedIds: string[] = [];
   const paused = new Set<string>();
+  const stopped = pausedRings(plan);
   let members = 0;
   for (const d of plan.devices) {
     if (!member(d)) continue;
@@ -763,8 +776,10 @@ export function outcomeStatus(plan: Plan, member: (d: DevicePlan) => boolean, in
     const o = deviceOutcome(d, inFlight.has(d.id));
     counts[o]++;
     ids[o].push(d.id);
-    const p = d.components.find((c) => c.reason === PlannerReason.ReleasePaused);
-    if (p) { pausedIds.push(d.id); paused.add(`${p.component}/${p.targetVersion}`); }
+    // Held by a paused release: it aims for a release paused in its ring or an earlier one, whatever else
+    // holds it too (its own failures, a rollback).
+    const p = d.components.find((c) => c.reason === PlannerReason.ReleasePaused || (d.ring !== null && stopped.get(`${c.component}/${c.targetVersion}`)?.has(d.ring)));
+    if (p && o !== 'updated') { pausedIds.push(d.id); paused.add(`${p.component}/${p.targetVersion}`); }
   }
   const attention = [...ids.rolledBack, ...ids.held, ...ids.failed].sort();
   const fields: Record<string, unknown> = {

@@ -114,11 +114,11 @@ if ('skip' in assets) {
     assert.is(condition(rel, 'Stalled')?.status, 'True');
     // The release view survives the API server's schema (nothing pruned): where it paused, at what threshold, who failed.
     const st = rel.status as { pause?: { ring: string; threshold: number; failedDevices: string[] }; stages?: { name: string; state: string }[]; failed?: number };
-    assert.equal([st.pause?.ring, st.pause?.threshold], ['staging', 0]);
+    assert.equal([st.pause?.ring, st.pause?.threshold], ['Staging', 0]);
     assert.ok(st.pause?.failedDevices.includes('room-1'));
     assert.ok((st.failed ?? 0) >= 1);
-    assert.equal(st.stages?.find((x) => x.name === 'staging')?.state, 'Paused');
-    assert.match(condition(rel, 'Stalled')!.message, /is paused in ring staging: \d+ of \d+ targeted devices failed, above its failure threshold of 0%/);
+    assert.equal(st.stages?.find((x) => x.name === 'Staging')?.state, 'Paused');
+    assert.match(condition(rel, 'Stalled')!.message, /is paused in ring Staging: \d+ of \d+ targeted devices failed, above its failure threshold of 0%/);
     const rooms = get('devicegroup', 'rooms');
     assert.is(condition(rooms, 'Ready')?.reason, 'ReleasePaused');
     assert.match(condition(rooms, 'Ready')!.message, /see SoftwareRelease\/rooms-teams-5-1-2 status/);

@@ -8,6 +8,7 @@ import {
 import type { DeviceOperation, FleetDevice } from '../../controller/api/types.ts';
 import { componentOutcome, deviceOutcome } from '../../controller/planner/outcomes.ts';
 import type { ComponentPlan } from '../../controller/planner/types.ts';
+import { groupStatus } from '../../controller/reconciler/reconciler.ts';
 
 const releases = [aRelease('firmware', '1.0.0.1', { daysAgo: 300 }), aRelease('firmware', '1.0.0.2', { daysAgo: 60 })];
 const succeeded = (id: string, hAgo: number, o: Partial<DeviceOperation> = {}) =>
@@ -78,6 +79,16 @@ test('a rollback in a ring counts against its failure threshold and pauses the r
   assert.equal(rel.pause, { ring: 'Staging', threshold: 10, targeted: 2, failedDevices: ['s2'] });
   assert.equal(rel.rolledBackDevices, ['s2']);
   assert.is(componentOf(p, 'g1', 'firmware').reason, 'ReleasePaused');
+});
+
+test('rooms held after their retries under a paused release: the group says the release is paused, and where', () => {
+  const failed = (id: string, h: number) => anOperation(id, 'firmware', '1.0.0.2', { status: 'failed', createdAt: hoursAgo(h + 0.5), completedAt: hoursAgo(h) });
+  const p = rooms([room('s1', '1.0.0.1'), room('s2', '1.0.0.1'), room('g1', '1.0.0.1')], [failed('s1', 30), failed('s1', 20), failed('s1', 10)]);
+  assert.equal([componentOf(p, 's1', 'firmware').state, componentOf(p, 's1', 'firmware').reason], ['Held', 'FailureHold']);
+  const g = groupStatus(p, 'staging', new Set());
+  assert.equal([g.fields.held, g.fields.paused, g.condition.reason, g.condition.stalled], [2, 2, 'ReleasePaused', true]);
+  assert.match(g.condition.message, /^2 device\(s\) held by a paused release: s1, s2\. firmware 1\.0\.0\.2 is paused in ring Staging: 1 of 2 targeted devices failed, above its failure threshold of 10% \(s1\); see the releases in `fleetward status`/);
+  assert.is(groupStatus(p, 'general', new Set()).condition.reason, 'ReleasePaused', 'the later ring is held by it too');
 });
 
 const offline = { online: false, activityState: 'offline' as const };
