@@ -152,6 +152,29 @@ spec:
     assert.is.not(env.kubectl(['get', 'devicegroup', 'both', '-n', NS]).code, 0, 'nothing was stored');
   });
 
+  test('acknowledgeForcedDevices without force is refused by the CRD rule with the validate message; with force it is stored', () => {
+    const update = (name: string, force: string) => `
+apiVersion: fleetward.dev/v1alpha1
+kind: SoftwareUpdate
+metadata: { name: ${name} }
+spec:
+  target: { group: phones }
+  component: firmware
+  version: latest
+  schedule: now
+${force}  acknowledgeForcedDevices: 47
+`;
+    const r = applyYaml(update('ack-without-force', ''));
+    assert.is.not(r.code, 0);
+    assert.match(r.stderr, /acknowledgeForcedDevices counts the devices a forced update interrupts: it needs force: true/);
+    assert.is.not(env.kubectl(['get', 'softwareupdate', 'ack-without-force', '-n', NS]).code, 0, 'nothing was stored');
+    const ok = applyYaml(update('ack-with-force', '  force: true\n'));
+    assert.is(ok.code, 0, ok.stderr);
+    const stored = JSON.parse(env.kubectlOk(['get', 'softwareupdate', 'ack-with-force', '-n', NS, '-o', 'json'])) as { spec: { acknowledgeForcedDevices: number } };
+    assert.is(stored.spec.acknowledgeForcedDevices, 47, 'not pruned');
+    env.kubectlOk(['delete', 'softwareupdate', 'ack-with-force', '-n', NS]);
+  });
+
   test('the operator accepts the applied example config as one valid revision and writes every object\'s status', async () => {
     const clock = systemClock;
     const fleet = await loadFleetFile(join(REPO_ROOT, 'examples', 'fleet.yaml'));
