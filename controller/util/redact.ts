@@ -80,6 +80,7 @@ export class Redactor {
   /** The text with every 8+ character fragment of a known secret replaced. Linear in the text's length. */
   redact(text: string): string {
     if (this.empty || typeof text !== 'string' || text.length < 4) return text;
+    if (text.length < MIN_FRAGMENT && this.#short.size === 0) return text;
     if (text.length > 128) return this.#redact(text);
     let out = this.#memo.get(text);
     if (out === undefined) {
@@ -174,22 +175,25 @@ export function redactValue<T>(value: T, keep: ReadonlySet<string> = new Set(), 
 
 function walk(v: unknown, keep: ReadonlySet<string>, r: Redactor): unknown {
   if (typeof v === 'string') return r.redact(v);
+  if (v === null || typeof v !== 'object') return v;
   if (Array.isArray(v)) {
     let copy: unknown[] | undefined;
     for (let i = 0; i < v.length; i++) {
-      const w = walk(v[i], keep, r);
-      if (w !== v[i]) (copy ??= v.slice())[i] = w;
-    }
-    return copy ?? v;
-  }
-  if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
-    let copy: Record<string, unknown> | undefined;
-    for (const [k, x] of Object.entries(v)) {
-      if (keep.has(k)) continue;
+      const x = v[i];
+      if (x === null || (typeof x !== 'string' && typeof x !== 'object')) continue;
       const w = walk(x, keep, r);
-      if (w !== x) (copy ??= { ...(v as Record<string, unknown>) })[k] = w;
+      if (w !== x) (copy ??= v.slice())[i] = w;
     }
     return copy ?? v;
   }
-  return v;
+  if (Object.getPrototypeOf(v) !== Object.prototype) return v;
+  const o = v as Record<string, unknown>;
+  let copy: Record<string, unknown> | undefined;
+  for (const k in o) {
+    const x = o[k];
+    if (x === null || (typeof x !== 'string' && typeof x !== 'object') || keep.has(k)) continue;
+    const w = walk(x, keep, r);
+    if (w !== x) (copy ??= { ...o })[k] = w;
+  }
+  return copy ?? v;
 }
