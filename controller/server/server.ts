@@ -113,17 +113,21 @@ function send(res: ServerResponse, status: number, body: string, headers: Record
   res.end(body);
 }
 
+/**
+ * The body, or undefined above `max`. Past `max` the rest is read and thrown away, so the sender gets its
+ * 413 rather than a reset connection; past 16 × `max` the connection is cut (resolves undefined too), so
+ * nobody can keep the server reading without end.
+ */
 function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let over = false;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > max) over = true;
-      else chunks.push(c);
+      if (size <= max) chunks.push(c);
+      else if (size > 16 * max) { req.destroy(); resolve(undefined); }
     });
-    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks)));
+    req.on('end', () => resolve(size > max ? undefined : Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }

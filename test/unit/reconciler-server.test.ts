@@ -39,6 +39,16 @@ test('a webhook body over the limit is refused with 413 and triggers nothing', a
   });
 });
 
+test('a body beyond 16 times the limit is cut off, and the server goes on answering', async () => {
+  await withServer({ secret: 's' }, async (base, hooks) => {
+    const outcome = await fetch(`${base}/hooks/git`, { method: 'POST', body: 'x'.repeat(1024 * 1024) }).then((r) => r.status, () => 'connection cut');
+    assert.ok(outcome === 'connection cut' || outcome === 413, String(outcome));
+    assert.is((await fetch(`${base}/healthz`)).status, 200);
+    assert.match(await (await fetch(`${base}/metrics`)).text(), /fleetward_webhooks_total\{result="too_large"\} 1/);
+    assert.is(hooks(), 0);
+  });
+});
+
 test('GET on /hooks/git is 405, and a hook without a git source is 404', async () => {
   await withServer({ secret: 's' }, async (base) => {
     assert.is((await fetch(`${base}/hooks/git`)).status, 405);
