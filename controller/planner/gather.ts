@@ -17,7 +17,7 @@ import {
   type FleetDevice, type ObservedState, type SoftwareReleaseSpec, type UpdateSchedule,
 } from '../api/types.ts';
 import { compareVersions, isVendorVersion } from '../api/version.ts';
-import { Finding, type Reason } from './reasons.ts';
+import { Finding, Reason } from './reasons.ts';
 import { versionKey } from './slots.ts';
 import { Calendars, DEFAULT_COMPILED_WINDOW, compileWindow, type CompiledWindow, type WindowCalendar } from './windows.ts';
 
@@ -261,6 +261,8 @@ export interface ComponentHistory {
   lastSuccess: DeviceOperation | null;
   /** Per version, the successful updates to it the device rolled back before (`rolledBackAt`, recorded by the reconciler). */
   rollbacks: Map<string, number>;
+  /** The component's newest operation when the back end cancelled it at the end of its window (seed 000). */
+  windowMissed: DeviceOperation | null;
 }
 
 export interface ComponentInput {
@@ -274,7 +276,7 @@ export interface ComponentInput {
   manual: CompiledManual | null;
 }
 
-export const EMPTY_HISTORY: ComponentHistory = { inFlight: null, failures: new Map(), failureTimes: new Map(), lastSuccess: null, rollbacks: new Map() };
+export const EMPTY_HISTORY: ComponentHistory = { inFlight: null, failures: new Map(), failureTimes: new Map(), lastSuccess: null, rollbacks: new Map(), windowMissed: null };
 
 // ---- compile ------------------------------------------------------------------------------------------
 
@@ -592,6 +594,8 @@ export function componentHistory(ctx: PlanContext, ops: DeviceOperation[] | unde
   let failureTimes: Map<string, number[]> | null = null;
   let lastSuccess: DeviceOperation | null = null;
   let rollbacks: Map<string, number> | null = null;
+  // The component's newest operation (by creation; recorded history may follow the driver's list).
+  let newest: DeviceOperation | null = null;
   const fail = (to: string, at: number, timedOut: boolean) => {
     failures ??= new Map();
     failureTimes ??= new Map();
@@ -603,6 +607,7 @@ export function componentHistory(ctx: PlanContext, ops: DeviceOperation[] | unde
   for (const op of ops) {
     if (op.component !== component) continue;
     const to = op.toVersion ?? '';
+    if (!newest || op.createdAt >= newest.createdAt) newest = op;
     if (op.status !== 'cancelled') lastSuccess = op.status === 'successful' ? op : null;
     switch (op.status) {
       case 'failed':
@@ -633,8 +638,11 @@ export function componentHistory(ctx: PlanContext, ops: DeviceOperation[] | unde
         break;
     }
   }
-  if (!inFlight && !failures && !lastSuccess && !rollbacks) return EMPTY_HISTORY;
-  return { inFlight, failures: failures ?? new Map(), failureTimes: failureTimes ?? new Map(), lastSuccess, rollbacks: rollbacks ?? new Map() };
+  // Seed 000: cancelled because it could not start in its window (the driver's error code, the planner's reason).
+  const n = newest as DeviceOperation | null;
+  const windowMissed = n && n.status === 'cancelled' && n.error?.code === Reason.WindowMissed ? n : null;
+  if (!inFlight && !failures && !lastSuccess && !rollbacks && !windowMissed) return EMPTY_HISTORY;
+  return { inFlight, failures: failures ?? new Map(), failureTimes: failureTimes ?? new Map(), lastSuccess, rollbacks: rollbacks ?? new Map(), windowMissed };
 }
 
 /** The SoftwareUpdates that target this device and component (first by name applies; a conflict is a finding). */

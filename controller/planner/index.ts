@@ -18,7 +18,7 @@ import { computeRingPauses, releasePaused, ringAvailability } from './rings.ts';
 import { cloudManualOnly, componentManualOnly, tenantPause } from './tenant.ts';
 import type { ComponentPlan, DevicePlan, Plan, PlannedOperation } from './types.ts';
 import { UP_TO_DATE, chooseTarget, newestVerified, unknownVersion, type Choice } from './versions.ts';
-import { activityHold, noWindow, windowEnd } from './windows.ts';
+import { activityHold, noWindow, windowEnd, windowMissedWait } from './windows.ts';
 import { oneUpdateAtATime } from './sequence.ts';
 
 type Gate = (ci: ComponentInput, ctx: PlanContext) => Decision | null;
@@ -102,6 +102,10 @@ function schedule(ci: ComponentInput, choice: Choice, ctx: PlanContext): Decisio
   }
   const out: Decision = { state, reason: reason!, target: choice.release.version, notBefore: t, stageStart: choice.stageStart, stageName: choice.stageName };
   if (state === 'Due') out.windowEnd = windowEnd(ci, now);
+  else {
+    const missed = windowMissedWait(ci, out);
+    if (missed) return missed;
+  }
   return out;
 }
 

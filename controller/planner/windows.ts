@@ -216,6 +216,20 @@ export function windowEnd(ci: ComponentInput, now: number): number | undefined {
   return Number.isNaN(end) ? undefined : end;
 }
 
+/**
+ * An update waiting for the next window because its last attempt could not start before its window ended
+ * (seed 000: "cancelled and rescheduled for the next available maintenance window") says so: WindowMissed
+ * instead of OutsideWindow, until the next attempt is issued. Returns the decision to use, or null.
+ */
+export function windowMissedWait(ci: ComponentInput, d: Decision): Decision | null {
+  const op = ci.history.windowMissed;
+  if (!op || d.state !== 'Scheduled' || d.reason !== Reason.OutsideWindow || op.toVersion !== d.target) return null;
+  return {
+    ...d, reason: Reason.WindowMissed,
+    message: `operation ${op.id} had not started when its window ended at ${op.completedAt ?? op.startBy ?? '?'} and was cancelled; planned again for the next window`,
+  };
+}
+
 /** A window that never opens blocks automatic work (validation normally refuses it). */
 export function noWindow(ci: ComponentInput): Decision | null {
   if (!ci.d.calendar.never) return null;

@@ -105,6 +105,20 @@ test('an operation queued past operationTimeout without starting counts as faile
   assert.is(run([scheduled]).c.reason, 'RetryAfterFailure');
 });
 
+test('after a WindowMissed cancellation the update waits for the next window and says why', () => {
+  const missed = anOperation('p', 'firmware', '1.0.0.2', {
+    id: 'op-7', status: 'cancelled', createdAt: hoursAgo(30), completedAt: hoursAgo(29), error: { code: 'WindowMissed', message: 'not started in its window' },
+  });
+  const p = planAt(config(aPhase('General', { rolloutDuration: '0d' })), fleet([aPhone({ id: 'p', software: { firmware: '1.0.0.1' } })], releases, [missed]));
+  const c = componentOf(p, 'p', 'firmware');
+  assert.equal([c.state, c.reason, c.notBefore], ['Scheduled', 'WindowMissed', '2026-11-22T01:00:00.000Z']);
+  assert.is(c.message, `operation op-7 had not started when its window ended at ${hoursAgo(29)} and was cancelled; planned again for the next window`);
+  // Once a later attempt exists, the miss is history.
+  const later = anOperation('p', 'firmware', '1.0.0.2', { status: 'failed', createdAt: hoursAgo(5), completedAt: hoursAgo(5) });
+  const p2 = planAt(config(aPhase('General', { rolloutDuration: '0d' })), fleet([aPhone({ id: 'p', software: { firmware: '1.0.0.1' } })], releases, [missed, later]));
+  assert.is(componentOf(p2, 'p', 'firmware').reason, 'OutsideWindow');
+});
+
 test('operations cancelled because their window ended are no failures: three of them hold nothing', () => {
   const missed = (h: number) => anOperation('p', 'firmware', '1.0.0.2', {
     status: 'cancelled', createdAt: hoursAgo(h + 1), completedAt: hoursAgo(h), error: { code: 'WindowMissed', message: 'the update had not started when its maintenance window ended' },

@@ -57,7 +57,9 @@ test('an update the back end is slow to start does not start at 06:30 outside th
     // The device history says so, and the plan waits for the next window.
     const status = await runCli(['status', '--state-dir', f.stateDir, '--device', 'p1']);
     assert.is(status.code, 0, status.stderr);
-    assert.match(status.stdout, /firmware\s+122\.15\.0\.30\s+122\.15\.0\.44\s+Scheduled\s+OutsideWindow\s+2026-11-24T01:00:00\.000Z/);
+    assert.match(status.stdout, /firmware\s+122\.15\.0\.30\s+122\.15\.0\.44\s+Scheduled\s+WindowMissed\s+2026-11-24T01:00:00\.000Z/);
+    const overview = await runCli(['status', '--state-dir', f.stateDir]);
+    assert.match(overview.stdout, /phase Validation\s+1 devices?: 0 updated, 0 in progress, 0 waiting, 0 failed, 0 held, 1 window missed/);
     assert.match(status.stdout, /firmware\s+122\.15\.0\.30\s+122\.15\.0\.44\s+WindowMissed\s+fleetward\s+PhaseRollout; WindowMissed: the update had not started when its maintenance window ended at 2026-11-23T04:00:00\.000Z: cancelled, to be planned again for the next window/);
 
     // Next night: issued when the window opens, it starts at 04:30 local, inside it.
