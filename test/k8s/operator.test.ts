@@ -148,6 +148,12 @@ if ('skip' in assets) {
   });
 
   test('status is written only when it changed: passes over a settled fleet leave every object untouched', async () => {
+    // Settled includes provisioning, which runs beside the passes: its first code is issued (and its status
+    // written) when the hashing finishes, which on a loaded machine can be well after the rollout.
+    await eventually('the batch\'s first code issued', () => {
+      const b = get('provisioningbatch', 'new-desks').status as { devices?: { codeIssuedAt?: string }[] } | undefined;
+      return b?.devices?.[0]?.codeIssuedAt ? true : undefined;
+    }, 60_000);
     await operator!.store.flush();
     const before = allResourceVersions();
     const writes = operator!.store.writes;
@@ -189,7 +195,11 @@ if ('skip' in assets) {
 
   test('an invalid revision is not applied: the object at fault is Stalled with the error, the rest keep the last good revision', async () => {
     const before = get('devicegroup', 'desk-phones');
-    const release = get('softwarerelease', 'mp58-firmware-122-15-0-60');
+    // Every object's status of the revision in force has been written (they are written side by side).
+    const release = await eventually('the release at the revision in force', () => {
+      const r = get('softwarerelease', 'mp58-firmware-122-15-0-60');
+      return r.status?.lastAppliedRevision === before.status?.lastAppliedRevision ? r : undefined;
+    }, 30_000);
     env.kubectlOk(['patch', 'devicegroup.fleetward.dev/desk-phones', '-n', NS, '--type=merge', '-p', '{"spec":{"updatePhase":"no-such-phase"}}']);
     const bad = await eventually('desk-phones to report the rejected revision', () => {
       const g = get('devicegroup', 'desk-phones');
