@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { formatConfigError } from './load.ts';
 import { loadConfigDirBounded } from './bounded.ts';
+import { isHiddenPath } from './config-files.ts';
 import type { Source, SourceResult } from './source.ts';
 
 export interface DirSourceOptions {
@@ -59,8 +60,8 @@ export class DirSource implements Source {
     if (this.#watcher) return;
     this.#watcher = watch(this.dir, {
       ignoreInitial: true,
-      // Editors' swap and backup files, and dot-directories such as .git, never make a revision.
-      ignored: (path: string) => /(^|[/\\])\.[^/\\]/.test(path.slice(this.dir.length)) || /~$|\.swp$/.test(path),
+      // Editors' swap and backup files, and dot-directories such as .git (the loader's own rule), never make a revision.
+      ignored: (path: string) => isHiddenPath(path.slice(this.dir.length)) || /~$|\.swp$/.test(path),
       awaitWriteFinish: false,
     });
     this.#watcher.on('all', () => {
