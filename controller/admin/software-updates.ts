@@ -32,7 +32,7 @@ export function parseRelease(text: string): { component: Component; version: str
 }
 
 /** `2026-11-23T14:00:00Z`: an instant as an admin would type it. */
-const instant = (d: Date): string => d.toISOString().replace('.000Z', 'Z');
+const instant = (d: Date): string => new Date(Math.floor(d.getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 
 // ---- names --------------------------------------------------------------------------------------
 

@@ -26,7 +26,8 @@ const iso = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 
 export function pauseChange(dir: string, at: Date, opts: { file?: string; now?: Date } = {}): AdminResult {
   const now = opts.now ?? at;
   const located = findObject(dir, 'FleetPolicy', FLEET_POLICY_NAME);
-  const pausedAt = iso(at.getTime());
+  // Whole seconds: an instant a person reads and types back.
+  const pausedAt = iso(Math.floor(at.getTime() / 1000) * 1000);
   const until = iso(autoUpdatesPause(pausedAt)!.until);
   if (located) {
     const doc = located.docs[located.index]!;
