@@ -685,6 +685,10 @@ function objectStatuses(previous: Record<string, ObjectStatus>, plan: Plan, revi
         const { component: _c, version: _v, ...fields } = view;
         Object.assign(base, fields);
         s = releaseCondition(view);
+        // Paused for the whole tenant: nothing for this release to retry, and it resumes by itself (seed 000).
+        if (view.state === 'Paused' && view.reason === PlannerReason.TenantPaused && plan.autoUpdatesPause) {
+          s = { ready: false, reason: PlannerReason.TenantPaused, message: `automatic updates are paused for the tenant until ${plan.autoUpdatesPause.resumeAt} (FleetPolicy/default); release ${view.version} resumes then, or when fleetward resume lifts the pause` };
+        }
       }
     } else if (obj.kind === 'FleetPolicy') {
       // Seed 000: a tenant pause lifts by itself after 15 days; the status says when (docs/spec/fleetpolicies.md).

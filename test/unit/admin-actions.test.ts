@@ -72,7 +72,13 @@ function capture(): { logger: pino.Logger; lines: { level: number; msg: string; 
 const at = (f: Fixture) => f.clock.now().toISOString();
 
 test('pause sets pausedAt in the FleetPolicy where it is, comments and the file\'s other document untouched; the pass pauses, says until when, warns once; resume restores the file', async () => {
-  const f = new Fixture({ devices: threePhones(), releases: catalog(), config: baseConfig({ 'policy.yaml': POLICY }) });
+  const release = `apiVersion: fleetward.dev/v1alpha1
+kind: SoftwareRelease
+metadata:
+  name: mp54-firmware
+spec: {component: firmware, version: "${NEW}", manufacturer: Yealink, models: [MP54], releasedAt: "2026-10-01T00:00:00Z", label: verified}
+`;
+  const f = new Fixture({ devices: threePhones(), releases: catalog(), config: baseConfig({ 'policy.yaml': POLICY, 'release.yaml': release }) });
   const log = capture();
   f.start({ logger: log.logger });
   try {
@@ -91,6 +97,9 @@ test('pause sets pausedAt in the FleetPolicy where it is, comments and the file\
     assert.is(policy.autoUpdatesResumeAt, '2026-12-08T12:00:00Z');
     assert.match(getCondition(policy.conditions, 'Ready')!.message, /automatic updates paused until 2026-12-08T12:00:00Z/);
     assert.is(r.summary!.autoUpdatesPausedUntil, '2026-12-08T12:00:00Z');
+    const rel = getCondition(f.store.readObjects()['SoftwareRelease/mp54-firmware']!.conditions, 'Ready')!;
+    assert.equal([rel.status, rel.reason], ['False', 'TenantPaused']);
+    assert.match(rel.message, /automatic updates are paused for the tenant until 2026-12-08T12:00:00Z \(FleetPolicy\/default\); release 122\.15\.0\.44 resumes then/);
     assert.match(await statusText({ stateDir: f.stateDir, output: 'table', history: '20' }), /automatic updates paused until 2026-12-08T12:00:00Z/);
     const warned = () => log.lines.filter((l) => l.level === 40 && /automatic updates (paused|resumed)/.test(l.msg)).map((l) => l.msg);
     assert.equal(warned(), ['automatic updates paused until 2026-12-08T12:00:00Z']);
