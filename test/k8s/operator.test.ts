@@ -153,40 +153,6 @@ if ('skip' in assets) {
     assert.match(ev[0]!.message, new RegExp(`phone-1 .*${ops[0]!.id}`));
   });
 
-  test('the forced SoftwareUpdate reports its result in its status', async () => {
-    const su = await eventually('force-phone-1-preview UpToDate', () => {
-      const o = get('softwareupdate', 'force-phone-1-preview');
-      return condition(o, 'Ready')?.reason === 'UpToDate' ? o : undefined;
-    }, 30_000);
-    assert.equal([su.status?.devices, su.status?.succeeded, su.status?.failed], [1, 1, 0]);
-    assert.is(condition(su, 'Ready')?.message, '1 of 1 device(s) updated');
-  });
-
-  test('fleetward pause, applied with kubectl, puts the resume date on the FleetPolicy status; resume takes it away', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'fw-k8s-pause-'));
-    try {
-      writeFileSync(join(dir, 'policy.yaml'), SCENARIO_OBJECTS.split('\n---\n').find((d) => d.includes('kind: FleetPolicy'))!);
-      const paused = pauseChange(dir, clock.now());
-      const pausedAt = String(parseAllDocuments(paused.change!.document)[0]!.toJS().spec.autoUpdates.pausedAt);
-      env.kubectlOk(['apply', '-n', NS, '-f', '-'], { input: paused.change!.document });
-      const resumeAt = new Date(Date.parse(pausedAt) + 15 * 86_400_000).toISOString().replace('.000Z', 'Z');
-      const policy = await eventually('autoUpdatesResumeAt on the FleetPolicy', () => {
-        const p = get('fleetpolicy', 'default');
-        return p.status?.autoUpdatesResumeAt ? p : undefined;
-      }, 30_000);
-      assert.is(policy.status?.autoUpdatesResumeAt, resumeAt, 'the API server keeps the field (it is in the CRD schema)');
-      assert.match(condition(policy, 'Ready')!.message, new RegExp(`automatic updates paused until ${resumeAt}`));
-
-      // `resume` edits the same file back; applying it removes pausedAt (kubectl's three-way merge).
-      await applyChange(paused.change!);
-      const resumed = resumeChange(dir, clock.now());
-      env.kubectlOk(['apply', '-n', NS, '-f', '-'], { input: resumed.change!.document });
-      await eventually('autoUpdatesResumeAt gone', () => (get('fleetpolicy', 'default').status?.autoUpdatesResumeAt === undefined ? true : undefined), 30_000);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
   test('status is written only when it changed: passes over a settled fleet leave every object untouched', async () => {
     // Settled includes provisioning, which runs beside the passes: its first code is issued (and its status
     // written) when the hashing finishes, which on a loaded machine can be well after the rollout.
@@ -256,6 +222,40 @@ if ('skip' in assets) {
       return condition(g, 'Ready')?.status === 'True' && g.status?.observedGeneration === g.metadata.generation ? g : undefined;
     }, 30_000);
     assert.is(condition(good, 'Stalled'), undefined);
+  });
+
+  test('the forced SoftwareUpdate reports its result in its status', async () => {
+    const su = await eventually('force-phone-1-preview UpToDate', () => {
+      const o = get('softwareupdate', 'force-phone-1-preview');
+      return condition(o, 'Ready')?.reason === 'UpToDate' ? o : undefined;
+    }, 30_000);
+    assert.equal([su.status?.devices, su.status?.succeeded, su.status?.failed], [1, 1, 0]);
+    assert.is(condition(su, 'Ready')?.message, '1 of 1 device(s) updated');
+  });
+
+  test('fleetward pause, applied with kubectl, puts the resume date on the FleetPolicy status; resume takes it away', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fw-k8s-pause-'));
+    try {
+      writeFileSync(join(dir, 'policy.yaml'), SCENARIO_OBJECTS.split('\n---\n').find((d) => d.includes('kind: FleetPolicy'))!);
+      const paused = pauseChange(dir, clock.now());
+      const pausedAt = String(parseAllDocuments(paused.change!.document)[0]!.toJS().spec.autoUpdates.pausedAt);
+      env.kubectlOk(['apply', '-n', NS, '-f', '-'], { input: paused.change!.document });
+      const resumeAt = new Date(Date.parse(pausedAt) + 15 * 86_400_000).toISOString().replace('.000Z', 'Z');
+      const policy = await eventually('autoUpdatesResumeAt on the FleetPolicy', () => {
+        const p = get('fleetpolicy', 'default');
+        return p.status?.autoUpdatesResumeAt ? p : undefined;
+      }, 30_000);
+      assert.is(policy.status?.autoUpdatesResumeAt, resumeAt, 'the API server keeps the field (it is in the CRD schema)');
+      assert.match(condition(policy, 'Ready')!.message, new RegExp(`automatic updates paused until ${resumeAt}`));
+
+      // `resume` edits the same file back; applying it removes pausedAt (kubectl's three-way merge).
+      await applyChange(paused.change!);
+      const resumed = resumeChange(dir, clock.now());
+      env.kubectlOk(['apply', '-n', NS, '-f', '-'], { input: resumed.change!.document });
+      await eventually('autoUpdatesResumeAt gone', () => (get('fleetpolicy', 'default').status?.autoUpdatesResumeAt === undefined ? true : undefined), 30_000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('provisioning codes go to the operator\'s codes Secret, one key per batch, and nowhere in status, which shows the batch\'s counts', async () => {
