@@ -1,6 +1,6 @@
 // Invariants of the outcome classification (issue 9 item 8), on generated fleets and histories run through
-// the real planner (fast-check): failures, hung and in-flight operations, rollbacks, devices offline after
-// their update, paused rings, suspended groups, unknown versions, manual-only components.
+// the real planner (fast-check): failures, hung and in-flight operations, rollbacks, missed windows, devices
+// offline after their update, paused rings, suspended groups, unknown versions, manual-only components.
 //  - every device has exactly one outcome: no device is counted in two, none is left out;
 //  - per group (DeviceGroup status) and per phase / ring (progress lines) the counts add up to the size;
 //  - per release and stage, held and rolled-back devices are disjoint and within the stage's devices;
@@ -12,7 +12,8 @@ import type { DeviceOperation, FleetDevice } from '../../controller/api/types.ts
 import { OUTCOMES, deviceOutcome, componentOutcome } from '../../controller/planner/outcomes.ts';
 import { summarizeProgress } from '../../controller/reconciler/progress.ts';
 import { groupStatus } from '../../controller/reconciler/reconciler.ts';
-import { DAY, HOUR, NOW, aGroup, aRelease, aRing, alwaysOpen, config, fleet, planAt } from '../support/builders.ts';
+import { DAY, HOUR, NOW, aGroup, aRelease, aRing, aWindow, alwaysOpen, config, fleet, planAt } from '../support/builders.ts';
+import { WEEKDAYS } from '../../controller/api/types.ts';
 
 const VERSIONS = ['1.0.0.1', '1.0.0.2', '1.0.0.3', '9.9.9.9'];
 const ago = (h: number) => new Date(NOW.getTime() - h * HOUR).toISOString();
@@ -26,7 +27,7 @@ const arbDevice = fc.record({
   agent: fc.boolean(),
   history: fc.array(fc.record({
     to: fc.integer({ min: 0, max: 2 }),
-    status: fc.constantFrom('failed', 'failed', 'successful', 'inProgress', 'queued', 'cancelled'),
+    status: fc.constantFrom('failed', 'failed', 'successful', 'inProgress', 'queued', 'cancelled', 'windowMissed'),
     hoursAgo: fc.integer({ min: 1, max: 400 }),
   }), { maxLength: 5 }),
 });
@@ -52,18 +53,21 @@ test('every device has exactly one outcome, and the counts of each group, stage 
       });
       for (const [k, h] of g.history.entries()) {
         const at = ago(h.hoursAgo);
+        const missed = h.status === 'windowMissed';
         ops.push({
           id: `${id}-op${k}`, deviceId: id, operationType: 'softwareUpdate', component: 'firmware', toVersion: VERSIONS[h.to]!,
-          status: h.status as DeviceOperation['status'], createdAt: at, startedAt: at,
-          ...(h.status === 'successful' || h.status === 'failed' || h.status === 'cancelled' ? { completedAt: ago(h.hoursAgo - 0.5) } : {}),
+          status: missed ? 'cancelled' : h.status as DeviceOperation['status'], createdAt: at, ...(missed ? {} : { startedAt: at }),
+          ...(h.status !== 'inProgress' && h.status !== 'queued' ? { completedAt: ago(h.hoursAgo - 0.5) } : {}),
+          ...(missed ? { error: { code: 'WindowMissed', message: 'the update had not started when its maintenance window ended' } } : {}),
         });
       }
     });
     const objects = [
       alwaysOpen(),
+      aWindow('night', { start: '02:00', end: '05:00', days: [...WEEKDAYS] }),
       aRing('Staging', { order: 1, rolloutDuration: '1d', testPeriod: '2d', failureThreshold: w.threshold }),
       ...[0, 1, 2, 3].map((n) => aGroup(`g${n}`, {
-        selector: { matchLabels: { g: String(n) } }, maintenanceWindow: 'always',
+        selector: { matchLabels: { g: String(n) } }, maintenanceWindow: n >= 2 ? 'night' : 'always',
         ...(n % 2 ? { ring: 'Staging' } : { updatePhase: 'Validation' }), ...(n === 3 && w.suspend ? { suspend: true } : {}),
       })),
     ];
