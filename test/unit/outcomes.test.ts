@@ -240,4 +240,36 @@ spec:
   await f.close();
 });
 
+test('a room the simulator leaves unhealthy after its update fails Staging in its test period: General never gets the release', async () => {
+  const general = `apiVersion: fleetward.dev/v1alpha1
+kind: Ring
+metadata:
+  name: General
+spec:
+  order: 2
+  rolloutDuration: 1h
+  testPeriod: 1d
+`;
+  const generalGroup = roomsGroup.replace('name: rooms', 'name: rooms-general').replace('ring: Staging', 'ring: General')
+    .replace('deviceTypes: [teamsRoom]', 'devices: [g1, g2]').replace('spec:\n', 'spec:\n  priority: 10\n');
+  const f = new Fixture({
+    devices: [room('s1'), room('s2'), room('g1'), room('g2')], releases: roomCatalog(),
+    behaviour: { devices: { s2: { unhealthyAfterUpdateRate: 1 } } },
+    config: { ...roomConfig(staging('rolloutDuration: 1h\n  testPeriod: 1d\n  failureThreshold: 10')), 'general.yaml': general, 'general-group.yaml': generalGroup },
+  });
+  // Four days, a pass an hour: Staging's rollout and test period end after a day and an hour, General would start then.
+  const r = await passes(f, 96, HOUR);
+  assert.equal(f.updates().map((o) => [o.deviceId, o.status]), [['s1', 'successful'], ['s2', 'successful']]);
+  assert.equal(formatProgress(r.summary!), [
+    '  ring  General     2 devices: 0 updated, 0 in progress, 0 waiting, 0 failed, 2 held',
+    '  ring  Staging     2 devices: 1 updated, 0 in progress, 0 waiting, 1 failed, 0 held',
+  ]);
+  const s2 = r.plan!.devices.find((d) => d.id === 's2')!.components[0]!;
+  assert.equal([s2.state, s2.reason], ['Failed', 'UnhealthyAfterUpdate']);
+  assert.match(s2.message!, /^unhealthy \(healthStatus critical\) within ring Staging's test period after the update to 5\.2\.0\.0/);
+  const rel = r.plan!.releases.find((x) => x.version === '5.2.0.0')!;
+  assert.equal([rel.state, rel.pause], ['Paused', { ring: 'Staging', threshold: 10, targeted: 2, failedDevices: ['s2'] }]);
+  await f.close();
+});
+
 test.run();
