@@ -12,11 +12,11 @@
 import * as fs from 'node:fs';
 import { join, posix } from 'node:path';
 import git from 'isomorphic-git';
-import http from 'isomorphic-git/http/node';
 import { formatConfigError, type ConfigError } from './load.ts';
 import { loadDocumentsBounded } from './bounded.ts';
 import { isConfigPath, isHiddenPath } from './config-files.ts';
 import { ObjectSizes } from './git-objects.ts';
+import { PackRefused, screenedHttp } from './git-pack.ts';
 import { LIMITS, MIB, mib } from './limits.ts';
 import type { Source, SourceResult } from './source.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
@@ -132,7 +132,7 @@ export class GitSource implements Source {
         fs.rmSync(dir, { recursive: true, force: true });
         fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
         await this.#fetching_(() => git.clone({
-          fs, http, dir, url: this.#o.url, ref: this.#o.branch, singleBranch: true, noCheckout: true, noTags: true, ...this.#auth(),
+          fs, http: screenedHttp, dir, url: this.#o.url, ref: this.#o.branch, singleBranch: true, noCheckout: true, noTags: true, depth: 1, ...this.#auth(),
         }));
       }
       this.#cloned = true;
@@ -145,7 +145,7 @@ export class GitSource implements Source {
         this.#fetchRequested = false;
         if (!this.#deferred) this.#defer(wait);
       } else {
-        await this.#fetching_(() => git.fetch({ fs, http, dir, url: this.#o.url, ref: this.#o.branch, singleBranch: true, tags: false, prune: true, ...this.#auth() }));
+        await this.#fetching_(() => git.fetch({ fs, http: screenedHttp, dir, url: this.#o.url, ref: this.#o.branch, singleBranch: true, tags: false, prune: true, depth: 1, ...this.#auth() }));
       }
     }
     return git.resolveRef({ fs, dir, ref });
@@ -344,6 +344,7 @@ export function redactUrl(url: string): string {
 }
 
 function describeGitError(err: unknown): string {
+  if (err instanceof PackRefused) return err.message;
   const e = err as { code?: string; message?: string; data?: { statusCode?: number } };
   if (e?.code === 'UserCanceledError') return 'authentication failed (check the token)';
   if (e?.code === 'HttpError' && e.data?.statusCode) return `HTTP ${e.data.statusCode}`;

@@ -12,6 +12,10 @@ export const DEFAULT_LIMITS = {
   maxFiles: 2000,
   /** Bytes read per revision, YAML and CSV together (a blob named by several paths counts once per path). */
   maxTotalBytes: 32 * 1024 * 1024,
+  /** One git object (blob, tree, commit) of a fetched pack, anywhere in the repository: checked before indexing. */
+  maxGitObjectBytes: 64 * 1024 * 1024,
+  /** Bytes of one fetch response (the compressed pack). */
+  maxPackBytes: 256 * 1024 * 1024,
   /** Entries of a git tree walked per revision (files and folders, anywhere under the config path). */
   maxTreeEntries: 20_000,
   /** Objects (YAML documents) per revision. */

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GitSource } from '../../controller/sources/git.ts';
+import { LIMITS } from '../../controller/sources/limits.ts';
 import { loadConfigDir, formatConfigError } from '../../controller/sources/load.ts';
 import { createRepo, git, gitAsync, startGitServer, type ConfigRepo, type GitServer } from '../support/git-server.ts';
 import { aGroup, anAlwaysWindow } from '../support/reconciler-fixture.ts';
@@ -116,6 +117,32 @@ test('symlinks: one to a file of the commit is followed, one to a folder or out 
   ]);
   await src.close();
   await ok.close();
+});
+
+test('a blob larger than maxGitObjectBytes anywhere in the pushed commit is refused before indexing; a commit removing it is followed', async () => {
+  const saved = LIMITS.maxGitObjectBytes;
+  LIMITS.maxGitObjectBytes = 1024 * 1024;
+  try {
+    const repo = createRepo(server, 'zeros');
+    const good = await repo.commit({ 'g.yaml': GROUP });
+    const src = new GitSource({ url: repo.url, workDir: workDir(), fetchIntervalMs: 0, minFetchIntervalMs: 0 });
+    assert.ok((await src.load()).ok);
+    // 8 MiB of zeros: a few KiB in the pack, 8 MiB once indexed (a 1 GiB one would be the real attack).
+    await repo.commit({ 'elsewhere/zeros.bin': '\0'.repeat(8 * 1024 * 1024) });
+    src.refresh();
+    const res = await src.load();
+    assert.equal(res, { ok: false, reason: 'unavailable', message: `${src.description}: the fetched commit holds a git object of 8.0 MiB; objects may be at most 1 MiB (maxGitObjectBytes), so it was not indexed` });
+    // The fix is a commit without it: only the newest commit is fetched (depth 1), so history does not hold it back.
+    const fixed = await repo.commit({ 'elsewhere/zeros.bin': null });
+    src.refresh();
+    const after = await src.load();
+    assert.ok(after.ok, JSON.stringify(after));
+    assert.is(after.ok && after.revision.id, fixed);
+    assert.is.not(fixed, good);
+    await src.close();
+  } finally {
+    LIMITS.maxGitObjectBytes = saved;
+  }
 });
 
 test.run();
