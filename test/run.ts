@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { availableParallelism } from 'node:os';
+import { ensureK8sAssets, locateK8sAssets } from './support/k8s-assets.ts';
 
 const root = join(import.meta.dirname, '..');
 const filters = process.argv.slice(2);
@@ -50,6 +51,19 @@ function count(output: string, code: number | null): { passed: number; failed: n
 }
 
 const files = findTests(join(root, 'test')).filter((f) => filters.length === 0 || filters.some((w) => relative(root, f).includes(w)));
+
+// The k8s suites need kube-apiserver, etcd, kubectl and helm: build the missing ones first, as .ci/run does
+// (the same function, with its progress lines), outside any suite's timeout. FLEETWARD_SKIP_K8S=1 skips that;
+// a failed build is reported here and the k8s suites then fail saying what is missing.
+if (files.some((f) => relative(root, f).startsWith(join('test', 'k8s'))) && process.env.FLEETWARD_SKIP_K8S !== '1' && locateK8sAssets().missing.length) {
+  const started = Date.now();
+  try {
+    await ensureK8sAssets((line) => process.stdout.write(`${line}\n`));
+    process.stdout.write(`[k8s-assets] ready after ${((Date.now() - started) / 60_000).toFixed(1)} min\n`);
+  } catch (err) {
+    process.stdout.write(`[k8s-assets] ${(err as Error).message}\n`);
+  }
+}
 const jobs: (() => Promise<Outcome>)[] = files.map((f) => () => runProcess(relative(root, f), process.execPath, [f]));
 if (filters.length === 0) {
   jobs.unshift(async () => {

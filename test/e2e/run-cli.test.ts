@@ -104,19 +104,24 @@ test('the live demo prints per-phase and per-ring progress with the simulated da
   assert.is(r.stderr, '', 'logs go to the log file, not the terminal');
 });
 
-test('Ctrl-C (SIGINT) stops the loop cleanly with exit 0', async () => {
-  const state = join(root, 'sigint');
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'controller/cli/main.ts'), 'run', ...EXAMPLE, '--state-dir', state,
-    '--start', '2026-11-23T00:00:00Z', '--speed', '3600', '--interval', '1h', '--progress', '200ms', '--port', '-1', '--log-level', 'warn'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  await new Promise<void>((resolve) => {
-    const t = setInterval(() => { if (/operations issued/.test(out)) { clearInterval(t); resolve(); } }, 50);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  test(`${signal === 'SIGINT' ? 'Ctrl-C (SIGINT)' : 'SIGTERM (a pod being stopped)'} stops the loop cleanly with exit 0, its state recorded`, async () => {
+    const state = join(root, signal.toLowerCase());
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'controller/cli/main.ts'), 'run', ...EXAMPLE, '--state-dir', state,
+      '--start', '2026-11-23T00:00:00Z', '--speed', '3600', '--interval', '1h', '--progress', '200ms', '--port', '-1', '--log-level', 'warn'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    await new Promise<void>((resolve) => {
+      const t = setInterval(() => { if (/operations issued/.test(out)) { clearInterval(t); resolve(); } }, 50);
+    });
+    child.kill(signal);
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    assert.is(code, 0);
+    assert.match(out, new RegExp(`stopped \\(${signal} received\\)`));
+    const s = await runCli(['status', '--state-dir', state]);
+    assert.is(s.code, 0, s.stderr);
+    assert.match(s.stdout, /revision:\s+sha256:[0-9a-f]{64}/);
   });
-  child.kill('SIGINT');
-  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-  assert.is(code, 0);
-  assert.match(out, /stopped \(SIGINT received\)/);
-});
+}
 
 test.run();

@@ -5,8 +5,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { parseAllDocuments } from 'yaml';
+import { imageRef } from '../../scripts/build-image.ts';
 import { REPO_ROOT, eventually, k8sAssetsOrExplain, startKubeEnv, type KubeEnv, type TestUser } from '../support/k8s-env.ts';
 
 const CHART = join(REPO_ROOT, 'charts', 'fleetward');
@@ -15,6 +17,7 @@ const SYSTEM_NS = 'fleetward-system';
 const FLEET_NS = 'fleet';
 const OTHER_NS = 'elsewhere';
 const OPERATOR_SA = `system:serviceaccount:${SYSTEM_NS}:${RELEASE}-fleetward`;
+const PACKAGE_VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 const assets = k8sAssetsOrExplain();
 let env: KubeEnv;
 
@@ -69,6 +72,23 @@ if ('skip' in assets) {
       assert.is(r.code, 0, r.stdout + r.stderr);
       assert.match(r.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
       assert.not.match(r.stdout, /\[(WARNING|ERROR)\]/);
+    }
+  });
+
+  test('helm package makes the chart archive, versioned as package.json, and it runs the image npm run image builds', () => {
+    const out = mkdtempSync(join(tmpdir(), 'fleetward-chart-'));
+    try {
+      const r = env.helm(['package', CHART, '--destination', out]);
+      assert.is(r.code, 0, r.stdout + r.stderr);
+      const archive = join(out, `fleetward-${PACKAGE_VERSION}.tgz`);
+      assert.ok(existsSync(archive), `${archive} written`);
+      const t = env.helm(['template', RELEASE, archive, '-n', SYSTEM_NS]);
+      assert.is(t.code, 0, t.stderr);
+      const deploy = parseAllDocuments(t.stdout).map((d) => d.toJS()).find((o) => o?.kind === 'Deployment');
+      assert.is(deploy.spec.template.spec.containers[0].image, imageRef().ref);
+      assert.is(imageRef().ref, `localhost/fleetward:${PACKAGE_VERSION}`);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
     }
   });
 
