@@ -98,10 +98,12 @@ function isRuntimeJunk(name: string, isDir: boolean): boolean {
 
 function pruneTree(dir: string): number {
   let removed = 0;
+  const inPrebuilds = dir.endsWith('/prebuilds');
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
     const st = lstatSync(p);
-    if (isRuntimeJunk(name, st.isDirectory())) {
+    // Native prebuilds for other platforms (android-arm, win32-x64, …): only this one can load here.
+    if (isRuntimeJunk(name, st.isDirectory()) || (inPrebuilds && st.isDirectory() && name !== `${process.platform}-${process.arch}`)) {
       removed += st.isDirectory() ? walk(p).reduce((s, f) => s + statSync(f).size, 0) : st.size;
       rmSync(p, { recursive: true, force: true });
     } else if (st.isDirectory()) {
@@ -210,7 +212,7 @@ export function buildImage(opts: { force?: boolean; archive?: boolean; out?: str
     // 5. What a runtime never reads.
     const pruned = pruneTree(join(app, 'node_modules'));
     rmSync(join(app, 'node_modules', '.package-lock.json'), { force: true });
-    log(`pruned ${mb(pruned)} of type declarations, source maps, docs and tests from node_modules`);
+    log(`pruned ${mb(pruned)} of type declarations, source maps, docs, tests and other platforms' prebuilds from node_modules`);
 
     const info: BuildInfo = { version: pkg.version, revision, source: sourceUrl(pkg), created, sbom: 'sbom.cdx.json' };
     writeFileSync(join(app, BUILD_INFO_FILE), JSON.stringify(info, null, 2) + '\n');
