@@ -5,7 +5,7 @@
 // Host network (the test API server listens on loopback). A field this does not know how to honour is an
 // error, so a chart change cannot silently be left untested.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeEnv } from './k8s-env.ts';
 
@@ -100,6 +100,12 @@ export function podmanRunArgs(env: KubeEnv, pod: PodSpec, container: ContainerSp
     const host = join(opts.dir, 'volumes', v.name);
     mkdirSync(host, { recursive: true });
     if (v.emptyDir) chmodSync(host, 0o777);
+    else if (v.persistentVolumeClaim) {
+      // A fresh volume as the kubelet hands it over with fsGroup: group-owned by it, group-writable, setgid.
+      const fsGroup = pod.securityContext?.fsGroup;
+      if (fsGroup !== undefined) chownSync(host, 0, fsGroup);
+      chmodSync(host, fsGroup !== undefined ? 0o2775 : 0o777);
+    }
     else if (v.secret) {
       const data = JSON.parse(env.kubectlOk(['get', 'secret', v.secret.secretName, '-n', id.namespace, '-o', 'json'])).data ?? {};
       for (const [k, b64] of Object.entries(data)) writeFileSync(join(host, k), Buffer.from(String(b64), 'base64'), { mode: 0o644 });
