@@ -15,7 +15,7 @@ import { parseAllDocuments } from 'yaml';
 import { buildImage, imageRef, IMAGE_UID, type BuildResult } from '../../scripts/build-image.ts';
 import { versionReport } from '../../controller/cli/build-info.ts';
 import { REPO_ROOT, eventually, freePort, k8sAssetsOrExplain, startKubeEnv, type KubeEnv } from '../support/k8s-env.ts';
-import { podman, podmanOk, podmanRunArgs, type ContainerSpec, type PodSpec } from '../support/pod-podman.ts';
+import { PODMAN_RUN_SANDBOX, podman, podmanOk, podmanRunArgs, type ContainerSpec, type PodSpec } from '../support/pod-podman.ts';
 import { runCli } from '../support/run-cli.ts';
 import { aRing, yamlOf } from '../support/config.ts';
 
@@ -35,7 +35,7 @@ const suffix = `${process.pid}`;
 const containers = new Set<string>();
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string>; devDependencies: Record<string, string> };
 /** Read-only root, no capabilities, no privilege escalation, the image's own user: how a config repo's CI should run it. */
-const LOCKED_DOWN = ['--read-only', '--read-only-tmpfs=false', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges'];
+const LOCKED_DOWN = ['--read-only', '--read-only-tmpfs=false', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', ...PODMAN_RUN_SANDBOX];
 
 interface Deployment { spec: { template: { spec: PodSpec & { containers: ContainerSpec[] } } } }
 
@@ -113,14 +113,26 @@ if ('skip' in assets) {
     assert.match(config.Labels['org.opencontainers.image.source'], /^https:\/\//);
     assert.ok(build.size < SIZE_BUDGET, `the image is ${(build.size / 1e6).toFixed(1)} MB, over the ${SIZE_BUDGET / 1e6} MB budget`);
     // No shell, no package manager: nothing but the runtime could be started in it.
-    assert.is.not(podman(['run', '--rm', ...LOCKED_DOWN, '--entrypoint', '/bin/sh', build.id, '-c', 'true']).code, 0, 'the image has no /bin/sh');
+    const shell = podman(['run', '--rm', ...LOCKED_DOWN, '--entrypoint', '/bin/sh', build.id, '-c', 'true']);
+    assert.is.not(shell.code, 0, 'the image has no /bin/sh');
+    assert.match(shell.stderr, /\/bin\/sh.*(no such file|not found)/i);
 
-    const sbom = JSON.parse(readFileSync(build.sbom, 'utf8')) as { bomFormat: string; components: { name: string; group?: string; version: string }[] };
+    type Component = { name: string; group?: string; version: string; components?: Component[] };
+    const sbom = JSON.parse(readFileSync(build.sbom, 'utf8')) as { bomFormat: string; components: Component[] };
     assert.is(sbom.bomFormat, 'CycloneDX');
-    const listed = new Map(sbom.components.map((c) => [c.group ? `${c.group}/${c.name}` : c.name, c.version]));
+    // Packages nested under another (node_modules/a/node_modules/b) are nested components.
+    const flat = (cs: Component[]): Component[] => cs.flatMap((c) => [c, ...flat(c.components ?? [])]);
+    const all = flat(sbom.components);
+    const listed = new Map(all.map((c) => [c.group ? `${c.group}/${c.name}` : c.name, c.version]));
     const installed = versionReport().dependencies;
     for (const dep of Object.keys(pkg.dependencies)) assert.is(listed.get(dep), installed[dep], `the SBOM lists ${dep} at the version in the image`);
-    for (const dev of Object.keys(pkg.devDependencies)) assert.not.ok(listed.has(dev), `the SBOM lists no development dependency (${dev})`);
+    // Nothing only development needs (the lockfile marks those "dev"): no typescript, uvu, cyclonedx, node runtime package.
+    const lock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; version?: string }> };
+    const nameOf = (path: string) => path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length);
+    const production = new Set(Object.entries(lock.packages).filter(([p, e]) => p && !e.dev).map(([p, e]) => `${nameOf(p)}@${e.version}`));
+    const components = all.map((c) => `${c.group ? `${c.group}/${c.name}` : c.name}@${c.version}`);
+    assert.equal(components.filter((c) => !production.has(c)), [], 'every package in the SBOM is a production one of the lockfile');
+    for (const devOnly of ['typescript', 'uvu', 'fast-check', '@cyclonedx/cyclonedx-npm']) assert.not.ok(listed.has(devOnly), `the SBOM does not list ${devOnly}`);
   });
 
   test('fleetward version -o json from the image: the revision it was built from, Node 24, its dependency versions', () => {
@@ -162,6 +174,10 @@ if ('skip' in assets) {
     }
     const notReady = items.filter((o) => !['DeviceGroup', 'SoftwareUpdate', 'SoftwareRelease', 'ProvisioningBatch'].includes(o.kind) && ready(o)!.status !== 'True');
     assert.equal(notReady.map((o) => `${o.kind}/${o.metadata.name}: ${ready(o)!.reason}`), [], 'rings, phases, windows and the policy are Ready');
+    // The device groups found their devices in the simulated fleet (examples/fleet.yaml inside the image).
+    const groups = items.filter((o) => o.kind === 'DeviceGroup') as (Item & { status: { devices?: number } })[];
+    assert.ok(groups.length > 0 && groups.reduce((n, g) => n + (g.status.devices ?? 0), 0) > 0, 'the device groups count their devices');
+    process.stderr.write(`[image] device groups: ${groups.map((g) => `${g.metadata.name} ${ready(g)!.status}/${ready(g)!.reason} (${g.status.devices} devices)`).join(', ')}\n`);
 
     assert.equal(await httpGet(port, '/healthz'), { status: 200, body: 'ok\n' });
     await eventually('/readyz to answer 200', async () => ((await httpGet(port, '/readyz')).status === 200 ? true : undefined), 60_000);
@@ -169,7 +185,8 @@ if ('skip' in assets) {
     assert.is(metrics.status, 200);
     assert.match(metrics.body, /^fleetward_last_applied_revision_info\{.*revision="k8s-[0-9a-f]{12}".*\} 1$/m);
     assert.match(metrics.body, /^fleetward_reconcile_duration_seconds_count\S* [1-9]/m);
-    assert.match(metrics.body, /^process_resident_memory_bytes /m);
+    assert.match(metrics.body, /^fleetward_process_\w*resident_memory_bytes \d/m);
+    assert.match(metrics.body, new RegExp(`^fleetward_process_nodejs_version_info\\{version="v${process.versions.node}"`, 'm'), 'the Node the project installs');
     // The root filesystem is read-only: what it keeps went to the volumes the chart mounts.
     const volumes = join(work, a.name, 'volumes');
     assert.ok(readdirSync(volumes).some((v) => readdirSync(join(volumes, v)).length > 0), 'the operator wrote its state into a mounted volume');
@@ -190,6 +207,7 @@ if ('skip' in assets) {
     const tookMs = Date.now() - sent;
     assert.is(code, '0', `exit code after SIGTERM\n${logsOf(a)}`);
     assert.ok(tookMs < grace * 1000, `stopped in ${tookMs} ms, within the ${grace} s grace period`);
+    process.stderr.write(`[image] the leader stopped ${tookMs} ms after SIGTERM (grace period ${grace} s)\n`);
     assert.match(logsOf(a), /"msg":"stopped leading"/);
     assert.is.not(lease()?.holderIdentity, a, 'the Lease is released, not left to expire');
 
