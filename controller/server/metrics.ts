@@ -13,6 +13,7 @@ export class Metrics {
   readonly revisionInfo: Gauge<'revision' | 'source'>;
   readonly outcomes: Gauge<'kind' | 'stage' | 'outcome'>;
   readonly webhooks: Counter<'result'>;
+  readonly gitFetchTriggers: Counter<'outcome'>;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'fleetward_process_' });
@@ -51,6 +52,12 @@ export class Metrics {
       name: 'fleetward_webhooks_total',
       help: 'Webhook deliveries on /hooks/git, by result: accepted, duplicate (a verified delivery seen before: no fetch), and the refused ones bad_signature, no_secret, too_large.',
       labelNames: ['result'],
+      registers: [this.registry],
+    });
+    this.gitFetchTriggers = new Counter({
+      name: 'fleetward_git_fetch_triggers_total',
+      help: 'Requests for a git fetch (accepted webhooks, the fetch interval), by outcome: fetch (a pass fetches now), absorbed (joined a fetch already due, running or deferred), deferred (waits for --min-fetch-interval).',
+      labelNames: ['outcome'],
       registers: [this.registry],
     });
   }

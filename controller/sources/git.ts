@@ -38,12 +38,17 @@ export interface GitSourceOptions {
   minFetchIntervalMs?: number;
   /** Time for the fetch rate limit: wall time by default (it protects the git server, not the simulation). */
   clock?: Clock;
+  /** Told what became of each trigger (webhook, fetch interval): the run counts them in a metric. */
+  onTrigger?: (outcome: FetchTrigger) => void;
 }
+
+/** What a trigger did: asked for a fetch now, joined one already due / running / deferred, or was deferred. */
+export type FetchTrigger = 'fetch' | 'absorbed' | 'deferred';
 
 
 export class GitSource implements Source {
   readonly description: string;
-  readonly #o: Required<Omit<GitSourceOptions, 'token'>> & { token?: string };
+  readonly #o: Required<Omit<GitSourceOptions, 'token' | 'onTrigger'>> & Pick<GitSourceOptions, 'token' | 'onTrigger'>;
   #cloned = false;
   /** The next load fetches. */
   #fetchRequested = true;
@@ -73,13 +78,22 @@ export class GitSource implements Source {
    * deferred when the last one started less than `minFetchIntervalMs` ago.
    */
   refresh(): void {
-    if (this.#fetching) { this.#again = true; return; }
-    if (this.#deferred) return;
+    // Decided first: `onTrigger?.(…)` would skip evaluating its argument when there is no listener.
+    const outcome = this.#trigger();
+    this.#o.onTrigger?.(outcome);
+  }
+
+  #trigger(): FetchTrigger {
+    if (this.#fetching) { this.#again = true; return 'absorbed'; }
+    if (this.#deferred) return 'absorbed';
     const wait = this.#waitMs();
-    if (wait > 0) return this.#defer(wait);
-    // Already due (a failed fetch is retried too): the kick only brings the pass forward; kicks coalesce.
+    if (wait > 0) { this.#defer(wait); return 'deferred'; }
+    // The kick only brings the pass forward (kicks coalesce); a fetch already due (or a failed one to
+    // retry) takes this trigger with it.
+    const already = this.#fetchRequested;
     this.#fetchRequested = true;
     this.#kick?.();
+    return already ? 'absorbed' : 'fetch';
   }
 
   /** How long until the rate limit allows the next fetch (0: now). */
@@ -94,7 +108,7 @@ export class GitSource implements Source {
     void this.#o.clock.sleep(wait, ctl.signal).then(() => {
       if (ctl.signal.aborted) return;
       this.#deferred = undefined;
-      this.refresh();
+      this.#trigger();
     });
   }
 
@@ -165,7 +179,7 @@ export class GitSource implements Source {
       this.#fetching = false;
       if (this.#again) {
         this.#again = false;
-        this.refresh();
+        this.#trigger();
       }
     }
   }

@@ -49,11 +49,12 @@ async function hook(body: string, headers: Record<string, string> = {}): Promise
   return res.status;
 }
 
-async function metric(result: string): Promise<number> {
+async function metric(result: string, name = 'fleetward_webhooks_total', label = 'result'): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
-  const m = new RegExp(`^fleetward_webhooks_total\\{result="${result}"\\} (\\d+)`, 'm').exec(text);
+  const m = new RegExp(`^${name}\\{${label}="${result}"\\} (\\d+)`, 'm').exec(text);
   return m ? Number(m[1]) : 0;
 }
+const triggers = (outcome: string) => metric(outcome, 'fleetward_git_fetch_triggers_total', 'outcome');
 
 test.before(async () => {
   gitServer = await startGitServer();
@@ -66,10 +67,13 @@ test.before(async () => {
     fleet: { devices: [aPhone('p1')], releases: [aRelease('122.15.0.30')] },
     clock, seed: 1, behaviour: { failureRate: 0, offlineRate: 0, busyDuringMeetings: 0, rollbackRate: 0 },
   });
-  source = new GitSource({ url: repo.url, workDir: join(root, 'state', 'git'), fetchIntervalMs: 0, minFetchIntervalMs: 30_000, clock: fetchClock });
+  const metrics = new Metrics();
+  source = new GitSource({
+    url: repo.url, workDir: join(root, 'state', 'git'), fetchIntervalMs: 0, minFetchIntervalMs: 30_000, clock: fetchClock,
+    onTrigger: (outcome) => metrics.gitFetchTriggers.inc({ outcome }),
+  });
   const logs = new Writable({ write(chunk, _enc, done) { for (const l of String(chunk).split('\n')) if (l) logLines.push(JSON.parse(l)); done(); } });
   const logger = pino({ level: 'info' }, logs);
-  const metrics = new Metrics();
   const reconciler = new Reconciler({ source, driver, store: new JsonDirStore(join(root, 'state')), clock, plan, logger: silentLogger, metrics });
   loop = new ReconcileLoop(reconciler, { clock, intervalMs: 3_600_000, minPauseMs: 0, afterPass: (r) => { passes.push(r); } });
   server = await startServer(0, '127.0.0.1', { metrics, logger, ready: () => reconciler.ready, onGitHook: () => source.refresh(), webhookSecret: SECRET, clock: fetchClock });
@@ -116,6 +120,7 @@ test('a replay with a forged delivery id is still a duplicate: the signed body i
 test('50 distinct signed pushes in a burst: one fetch now, one more when the rate limit allows, and that one sees the last commit', async () => {
   fetchClock.advance(60_000);
   const before = fetches();
+  const t0 = { fetch: await triggers('fetch'), absorbed: await triggers('absorbed'), deferred: await triggers('deferred') };
   let last = '';
   for (let i = 0; i < 50; i++) {
     if (i % 10 === 0) last = await repo.commit({ [`notes/${i}.txt`]: `push ${i}\n` }, `push ${i}`);
@@ -124,6 +129,12 @@ test('50 distinct signed pushes in a burst: one fetch now, one more when the rat
   }
   await settle();
   assert.is(fetches() - before, 1, 'the burst was coalesced: one fetch, the rest wait for the rate limit');
+  // Whether a trigger found the fetch running (absorbed) or just finished (deferred, once) depends on timing;
+  // the sums do not.
+  const t = { fetch: await triggers('fetch') - t0.fetch, deferred: await triggers('deferred') - t0.deferred, absorbed: await triggers('absorbed') - t0.absorbed };
+  assert.is(t.fetch, 1, 'the metric counts one trigger that fetched');
+  assert.ok(t.deferred <= 1, `at most one deferral at a time (${t.deferred})`);
+  assert.is(t.deferred + t.absorbed, 49, 'and the other 49 as deferred or absorbed');
   const passesBefore = passes.length;
   fetchClock.advance(30_000);
   for (let i = 0; i < 50 && passes.length === passesBefore; i++) await settle(50);

@@ -178,6 +178,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
     driver = createDriver('graph', {});
   }
 
+  const metrics = new Metrics({ defaultMetrics: true });
   let source: Source;
   let git: GitSource | undefined;
   if (o.config) {
@@ -185,12 +186,12 @@ export async function runCommand(o: RunOptions): Promise<number> {
   } else {
     git = new GitSource({
       url: o.repo!, branch: o.branch, path: o.path, workDir: join(stateDir, 'git'), fetchIntervalMs, minFetchIntervalMs,
+      onTrigger: (outcome) => metrics.gitFetchTriggers.inc({ outcome }),
       ...(gitToken ? { token: gitToken } : {}),
     });
     source = git;
   }
 
-  const metrics = new Metrics({ defaultMetrics: true });
   const reconciler = new Reconciler({ source, driver, store, clock, plan: planFleet, logger, metrics, maxOperationsPerPass: maxOps });
   const loopStart = clock.now().getTime();
   let last: PassResult | undefined;
