@@ -4,8 +4,8 @@
 // from a back end (error bodies, condition messages, operation errors) are where an echoed token would sit.
 //
 // Not redacted: the last good revision (the config itself, read back as the revision in force), and the
-// identifiers a record is matched by when read back (a hex secret can share 8 hex digits with an operation
-// id; the id must still find its operation).
+// identifiers and verifiers a record is matched by when read back (a hex secret can share 8 hex digits with
+// an operation id or a code hash; the id must still find its operation, the hash still verify its code).
 import { redactValue } from '../util/redact.ts';
 
 /** The write methods whose records carry status text. */
@@ -13,6 +13,8 @@ const STATUS_WRITES = new Set(['writeRun', 'writeObjects', 'writeDevice', 'write
 /** Keys holding identifiers that are read back and matched, never free text. */
 const IDENTIFIER_KEYS: ReadonlySet<string> = new Set([
   'id', 'deviceId', 'operationId', 'revision', 'lastAppliedRevision', 'lastAttemptedRevision', 'softwareUpdate', 'kind', 'name',
+  // A ProvisioningBatch's status carries each code's verifier and the regenerate token already honoured.
+  'codeHash', 'regenerateToken',
 ]);
 
 /**
