@@ -4,11 +4,13 @@
 // 16:00 the afternoon window of `phone-flight` opens and its update starts (an install takes an hour).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../support/run-cli.ts';
 import { writeFiles } from '../support/plan-fixture.ts';
+import { JsonDirStore } from '../../controller/store/json-dir.ts';
+import { openStateStore } from '../../controller/store/open.ts';
 
 const EVERY_DAY = '[Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday]';
 const CONFIG = {
@@ -138,14 +140,22 @@ test('forecast and --compare read the live fleet too', async () => {
 });
 
 test('state recorded by an older release (no inventory, no catalog) says so on stderr and plans what it can', async () => {
+  // A JSON state directory as an older release wrote it, made from what the run recorded (whichever store
+  // it used): no catalog in the run status, no inventory on one device.
   const old = join(root, 'old-state');
-  cpSync(state, old, { recursive: true });
-  const run = JSON.parse(readFileSync(join(old, 'run.json'), 'utf8'));
+  const recorded = await openStateStore({ stateDir: state }, { readOnly: true });
+  const older = new JsonDirStore(old);
+  const run = recorded.readRun()!;
   delete run.catalog;
-  writeFileSync(join(old, 'run.json'), JSON.stringify(run));
-  const rec = JSON.parse(readFileSync(join(old, 'devices', 'phone-fail.json'), 'utf8'));
-  delete rec.observed;
-  writeFileSync(join(old, 'devices', 'phone-fail.json'), JSON.stringify(rec));
+  older.writeRun(run);
+  older.writeLastGoodRevision(recorded.readLastGoodRevision()!);
+  for (const id of recorded.listDeviceIds()) {
+    const rec = recorded.readDevice(id)!;
+    if (id === 'phone-fail') delete rec.observed;
+    older.writeDevice(rec);
+  }
+  await recorded.close();
+  await older.close();
   const r = await runCli(['plan', '--config', config, '--state', old, '--at', AT, '-o', 'json']);
   assert.is(r.code, 0, r.stderr);
   assert.is(r.stderr, `fleetward: 1 devices in ${old} have no recorded inventory yet (recorded by an older release); they are planned after the installation's next pass\n`
