@@ -7,10 +7,11 @@
 import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, relative, sep } from 'node:path';
-import { Document, isMap, isScalar, parseAllDocuments, Scalar, type Node } from 'yaml';
+import { Document, isMap, isScalar, parseAllDocuments, Scalar } from 'yaml';
 import type { Kind } from '../api/types.ts';
 import { isConfigPath } from '../sources/config-files.ts';
-import { loadConfigDir, type ConfigError } from '../sources/load.ts';
+import { loadConfigDirBounded } from '../sources/bounded.ts';
+import type { ConfigError } from '../sources/load.ts';
 
 /** Options for every document printed or written: no folded lines, `[a, b]` as written by hand. */
 const PRINT = { lineWidth: 0, flowCollectionPadding: false } as const;
@@ -126,11 +127,6 @@ export function quoted(doc: Document, value: string): Scalar {
   return node;
 }
 
-/** Sets `path` in `doc`, creating the mappings on the way. */
-export function setIn(doc: Document, path: string[], value: Node | string): void {
-  doc.setIn(path, value);
-}
-
 /** Removes `path` from `doc`, and mappings left empty by it (`autoUpdates: {}` helps no one). */
 export function deleteIn(doc: Document, path: string[]): boolean {
   if (!doc.hasIn(path)) return false;
@@ -182,11 +178,12 @@ export function readIfExists(dir: string, file: string): string | undefined {
 }
 
 /**
- * The revision the change would make, checked as `fleetward validate` checks it. Throws ConfigEditError
+ * The revision the change would make, checked as `fleetward validate` checks it (the same loader, in the same
+ * time and memory budget). Throws ConfigEditError
  * with the loader's `file:line: Kind/name path: message` errors when it is invalid.
  */
 export async function checkChange(change: ConfigChange): Promise<void> {
-  const result = await loadConfigDir(change.dir, new Map([[change.file, change.text]]));
+  const result = await loadConfigDirBounded(change.dir, new Map([[change.file, change.text]]));
   if (!result.ok) {
     throw new ConfigEditError(`the change would make the config in ${change.dir} invalid; nothing was written`, result.errors);
   }

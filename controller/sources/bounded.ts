@@ -12,7 +12,8 @@ import { LIMITS, type Limits } from './limits.ts';
 import type { LoadResult } from './load.ts';
 
 export type LoadRequest = { limits: Limits } & (
-  | { kind: 'dir'; dir: string }
+  /** `overlay`: files read in place of the directory's (relative path, text), for a change checked before it is written. */
+  | { kind: 'dir'; dir: string; overlay?: [string, string][] }
   /** Objects from Kubernetes (the operator). */
   | { kind: 'objects'; objects: unknown[] }
   /** Files already read (the git source): YAML `files` by path, and every other file a devicesFile may name. */
@@ -21,9 +22,9 @@ export type LoadRequest = { limits: Limits } & (
 
 type Request = LoadRequest extends infer R ? R extends LoadRequest ? Omit<R, 'limits'> : never : never;
 
-/** `loadConfigDir(dir)`, in the load worker, within the budgets. */
-export function loadConfigDirBounded(dir: string): Promise<LoadResult> {
-  return queued({ kind: 'dir', dir }, dir);
+/** `loadConfigDir(dir, overlay)`, in the load worker, within the budgets. */
+export function loadConfigDirBounded(dir: string, overlay?: ReadonlyMap<string, string>): Promise<LoadResult> {
+  return queued({ kind: 'dir', dir, ...(overlay?.size ? { overlay: [...overlay] } : {}) }, dir);
 }
 
 /** `loadDocuments(files, …)`, in the load worker, within the budgets. */

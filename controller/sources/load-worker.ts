@@ -10,7 +10,7 @@ import type { LoadRequest } from './bounded.ts';
 async function load(req: LoadRequest): Promise<LoadResult> {
   // The limits in force in the parent (FLEETWARD_LIMITS, or a test's), not this thread's own reading of them.
   Object.assign(LIMITS, req.limits);
-  if (req.kind === 'dir') return loadConfigDir(req.dir);
+  if (req.kind === 'dir') return loadConfigDir(req.dir, new Map(req.overlay ?? []));
   if (req.kind === 'objects') {
     const errors = validateObjects(req.objects);
     // Only the errors matter to the caller; the objects stay where they are (no revision built here).
