@@ -20,14 +20,14 @@ const DATE_SENSITIVE = [
   'test/unit/planner-tenant.test.ts',
 ];
 
-async function underFaketime(args: string[]): Promise<{ code: number; out: string }> {
+async function underFaketime(args: string[]): Promise<{ code: number; out: string; stdout: string }> {
   try {
     const r = await run('faketime', ['-f', AHEAD, process.execPath, ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 16 * 1024 * 1024 });
-    return { code: 0, out: r.stdout + r.stderr };
+    return { code: 0, out: r.stdout + r.stderr, stdout: r.stdout };
   } catch (err) {
     const e = err as { code: number | string; stdout?: string; stderr?: string };
     if (e.code === 'ENOENT') assert.unreachable('faketime is not installed: apt-get install faketime (it is listed in .ci/debian-packages)');
-    return { code: Number(e.code), out: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+    return { code: Number(e.code), out: `${e.stdout ?? ''}${e.stderr ?? ''}`, stdout: e.stdout ?? '' };
   }
 }
 
@@ -36,7 +36,7 @@ test('faketime moves the clock a year ahead for Node and the processes it starts
     const { execFileSync } = require('node:child_process');
     console.log(Date.now(), execFileSync(process.execPath, ['-e', 'console.log(Date.now())']).toString().trim());`]);
   assert.is(r.code, 0, r.out);
-  const [parent, child] = r.out.trim().split(' ').map(Number);
+  const [parent, child] = r.stdout.trim().split(' ').map(Number);
   // The real time, from a process without libfaketime (this suite may itself run under faketime).
   const { LD_PRELOAD: _p, FAKETIME: _f, ...clean } = process.env;
   const real = Number((await run(process.execPath, ['-e', 'console.log(Date.now())'], { env: clean })).stdout.trim());
