@@ -248,6 +248,10 @@ test('force refuses an unknown device, an invalid component, a downgrade and a b
     const badName = await fleetward('force', 'p1', '--component', 'firmware', '--name', 'Board room!', ...base);
     assert.is(badName.code, 1);
     assert.match(badName.stderr, /SoftwareUpdate\/Board room! metadata\.name: .* is not a valid name/);
+    // An instant with its offset is the same moment as a local time of --zone.
+    const instant = await fleetward('force', 'p1', '--component', 'firmware', '--at', '2026-11-28T19:00:00-05:00', '--zone', 'Europe/Paris', '--dry-run', ...base);
+    assert.is(instant.code, 0, instant.stderr);
+    assert.equal(parseAllDocuments(instant.stdout)[0]!.toJS().spec.schedule, { at: '2026-11-29T01:00', timeZone: 'Europe/Paris' });
     assert.equal(snapshot(f.configDir), before);
   } finally {
     await f.close();

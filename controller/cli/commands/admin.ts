@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { DateTime } from 'luxon';
 import type { UpdateSchedule } from '../../api/types.ts';
 import { applyChange, checkChange, ConfigEditError, configDir, fileInside, type ConfigChange } from '../../admin/config-edit.ts';
 import { forceChange, parseComponent, parseRelease, retryFailedChange, type AdminStateReader } from '../../admin/software-updates.ts';
@@ -101,6 +102,15 @@ function schedule(o: { at?: string; zone?: string; nextWindow?: boolean; now?: b
   const chosen = [o.at !== undefined, o.nextWindow === true, o.now === true].filter(Boolean).length;
   if (chosen > 1) throw new UsageError('choose one of --at LOCAL_TIME, --next-window and --immediately');
   if (o.zone !== undefined && o.at === undefined) throw new UsageError('--zone goes with --at (the zone of that local time)');
+  if (o.at !== undefined && /(Z|[+-]\d{2}:?\d{2})$/i.test(o.at)) {
+    // An instant with its offset: the same moment as a local time of --zone (UTC without one).
+    const dt = DateTime.fromISO(o.at, { setZone: true });
+    if (!dt.isValid) throw new UsageError(`--at ${JSON.stringify(o.at)} is neither a local time (YYYY-MM-DDTHH:MM) nor an ISO-8601 instant`);
+    const zone = o.zone ?? 'UTC';
+    const local = dt.setZone(zone);
+    if (!local.isValid) throw new UsageError(`--zone ${JSON.stringify(zone)} is not an IANA time zone such as Europe/Paris`);
+    return { at: local.toFormat("yyyy-MM-dd'T'HH:mm"), timeZone: zone };
+  }
   if (o.at !== undefined) return { at: o.at, ...(o.zone !== undefined ? { timeZone: o.zone } : {}) };
   if (o.nextWindow) return 'nextMaintenanceWindow';
   if (o.now) return 'now';
@@ -114,7 +124,7 @@ export function register(program: Command): void {
     .option('--group <name>', 'only the devices of this DeviceGroup')
     .option('--state-dir <dir>', STATE_HELP)
     .option('--immediately', 'schedule: now (default: each device\'s next maintenance window)')
-    .option('--at <local>', 'schedule at this local date and time, YYYY-MM-DDTHH:MM')
+    .option('--at <time>', 'schedule at this local date and time (YYYY-MM-DDTHH:MM), or an ISO-8601 instant with its offset')
     .option('--zone <zone>', 'with --at: an IANA zone (default: each device\'s own)')
     .option('--name <name>', 'the SoftwareUpdate\'s name (default retry-COMPONENT-VERSION-YYYYMMDD-HHMM)')
     .option('--file <path>', 'the file in the config directory to write it to (default updates/NAME.yaml; an existing file gets it as a further document)')
@@ -155,7 +165,7 @@ export function register(program: Command): void {
     .argument('<device>', 'the device id')
     .requiredOption('--component <component>', 'firmware, teamsClient, adminAgent, companyPortal, operatingSystem or partnerAgent')
     .option('--version <version>', 'the version to install (default latest: the newest verified release for the device)')
-    .option('--at <local>', 'at this local date and time, YYYY-MM-DDTHH:MM, instead of now')
+    .option('--at <time>', 'at this local date and time (YYYY-MM-DDTHH:MM, of --zone or the device\'s zone), or an ISO-8601 instant with its offset, instead of now')
     .option('--zone <zone>', 'with --at: an IANA zone (default: the device\'s own)')
     .option('--next-window', 'in the device\'s next maintenance window instead of now')
     .option('--state-dir <dir>', STATE_HELP)
