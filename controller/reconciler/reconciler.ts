@@ -71,6 +71,8 @@ export interface PassResult {
   observed?: ObservedState;
   /** Per phase / ring counts after this pass. */
   summary?: ProgressSummary;
+  /** Wall milliseconds per stage (load, observe, plan, act, record), as logged. */
+  stages?: Record<string, number>;
   /** Nothing due, running or planned any more. */
   complete: boolean;
   /** Earliest planned start after now, for the loop to wake up at. */
@@ -207,7 +209,7 @@ export class Reconciler {
     this.ready = true;
     log.info({ revision: revision.id, issued: acted.issued, due: plan.operations.length, inFlight: summary.operationsInFlight, ms }, 'reconciled');
     return {
-      at, revision: revision.id, reason: base.reason, ok: !loaded.problem && !failedStarts, issued: acted.issued, plan, observed, summary,
+      at, revision: revision.id, reason: base.reason, ok: !loaded.problem && !failedStarts, issued: acted.issued, plan, observed, summary, stages: ms,
       complete: rolloutComplete(plan, observed.operations), nextStartAt: nextStart(plan, now),
     };
   }

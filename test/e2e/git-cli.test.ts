@@ -9,6 +9,7 @@ import { stringify } from 'yaml';
 import { runCli } from '../support/run-cli.ts';
 import { createRepo, gitAsync, startGitServer, type GitServer } from '../support/git-server.ts';
 import { aGroup, anAlwaysWindow, aPhone, aRelease } from '../support/reconciler-fixture.ts';
+import { readState } from '../support/state.ts';
 
 const TOKEN = 'tok-9f8e7d6c5b4a';
 let server: GitServer;
@@ -50,10 +51,10 @@ test('run --repo reads the config folder of the branch with the token, and the t
   const r = await runCli(['run', '--repo', repo.url, '--branch', 'production', '--path', 'fleet', '--token-file', join(root, 'token'),
     '--fleet', join(root, 'fleet.yaml'), '--state-dir', state, '--start', '2026-11-23T12:00:00Z', '--once', '--port', '-1', '--log-file', log, '--log-level', 'debug']);
   assert.is(r.code, 0, r.stderr);
-  const run = JSON.parse(readFileSync(join(state, 'run.json'), 'utf8'));
+  const run = (await readState(state)).run!;
   assert.is(run.lastAppliedRevision, sha);
   assert.is(run.source, `git:${repo.url}#production:fleet`);
-  assert.is(run.summary.operationsIssued, 2);
+  assert.is(run.summary!.operationsIssued, 2);
   for (const file of [log, ...allFiles(state)]) {
     assert.not.ok(readFileSync(file, 'utf8').includes(TOKEN), `${file} holds the token`);
   }

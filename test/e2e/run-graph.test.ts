@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, runCli } from '../support/run-cli.ts';
 import { anAlwaysWindow } from '../support/reconciler-fixture.ts';
+import { readState } from '../support/state.ts';
 
 // Every device in the Validation phase with a window open 23 hours a day in its own zone: whatever the
 // wall-clock time the test runs at (the graph driver's loop runs on real time), updates are due somewhere.
@@ -60,40 +61,40 @@ test.after(async () => {
 const env = () => ({ FLEETWARD_GRAPH_URL: `http://127.0.0.1:${port}`, FLEETWARD_GRAPH_TOKEN: TOKEN });
 const runOnce = () => runCli(['run', '--config', join(root, 'config'), '--driver', 'graph', '--state-dir', join(root, 'state'), '--once', '--max-ops-per-pass', '500', '--port', '-1', '--log-level', 'warn'], { env: env() });
 
-function historyIds(): string[] {
-  const dir = join(root, 'state', 'devices');
-  return readdirSync(dir).flatMap((f) => (JSON.parse(readFileSync(join(dir, f), 'utf8')).history as { operationId: string; operationType: string }[])
-    .filter((h) => h.operationType === 'softwareUpdate').map((h) => h.operationId)).sort();
+async function historyIds(): Promise<string[]> {
+  const { devices } = await readState(join(root, 'state'));
+  return [...devices.values()].flatMap((d) => d.history.filter((h) => h.operationType === 'softwareUpdate').map((h) => h.operationId)).sort();
 }
+const readRun = async () => (await readState(join(root, 'state'))).run!;
 
 test('run --driver graph issues the due updates over HTTP and records them', async () => {
   const r = await runOnce();
   assert.is(r.code, 0, r.stderr);
-  const run = JSON.parse(readFileSync(join(root, 'state', 'run.json'), 'utf8'));
+  const run = await readRun();
   assert.is(run.driver, 'graph');
-  assert.ok(run.summary.operationsIssued > 20, `updates were due (${run.summary.operationsIssued})`);
-  assert.is(historyIds().length, run.summary.operationsIssued);
+  assert.ok(run.summary!.operationsIssued > 20, `updates were due (${run.summary!.operationsIssued})`);
+  assert.is((await historyIds()).length, run.summary!.operationsIssued);
 });
 
 test('a second run while those updates are in flight issues nothing and keeps the history', async () => {
-  const before = historyIds();
+  const before = (await historyIds());
   const r = await runOnce();
   assert.is(r.code, 0, r.stderr);
-  const run = JSON.parse(readFileSync(join(root, 'state', 'run.json'), 'utf8'));
-  assert.is(run.summary.operationsIssued, 0);
-  assert.equal(historyIds(), before);
+  const run = await readRun();
+  assert.is(run.summary!.operationsIssued, 0);
+  assert.equal((await historyIds()), before);
 });
 
 test('a wrong token leaves the loop DriverUnavailable and issues nothing', async () => {
-  const before = historyIds();
+  const before = (await historyIds());
   const r = await runCli(['run', '--config', join(root, 'config'), '--driver', 'graph', '--state-dir', join(root, 'state'), '--once', '--port', '-1', '--log-level', 'warn'],
     { env: { ...env(), FLEETWARD_GRAPH_TOKEN: 'wrong' } });
   assert.is(r.code, 1);
-  const run = JSON.parse(readFileSync(join(root, 'state', 'run.json'), 'utf8'));
+  const run = await readRun();
   const ready = run.conditions.find((c: { type: string }) => c.type === 'Ready');
-  assert.is(ready.reason, 'DriverUnavailable');
+  assert.is(ready!.reason, 'DriverUnavailable');
   assert.not.match(JSON.stringify(run), /wrong/);
-  assert.equal(historyIds(), before);
+  assert.equal((await historyIds()), before);
 });
 
 test.run();

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { DeviceOperation, FleetFile } from '../../controller/api/types.ts';
 import { SimulatorDriver } from '../../controller/drivers/simulator/driver.ts';
-import { JsonDirStore } from '../../controller/store/json-dir.ts';
+import { readState } from '../support/state.ts';
 import { ManualClock } from '../../controller/util/clock.ts';
 import { aGroup, anAlwaysWindow, aPhone, aRelease } from '../support/reconciler-fixture.ts';
 
@@ -116,9 +116,9 @@ test(`killing fleetward run with SIGKILL ${KILLS} times during a rollout issues 
   for (const d of devices) assert.is(d.software.firmware, VERSIONS.at(-1), `${d.id} runs ${d.software.firmware}`);
 
   // 2. The state directory's history holds every operation, with its final status, each update as Fleetward's.
-  const store = new JsonDirStore(join(root, 'state'));
+  const { devices: records } = await readState(join(root, 'state'));
   for (const d of fleet.devices) {
-    const history = store.readDevice(d.id)?.history ?? [];
+    const history = records.get(d.id)?.history ?? [];
     const byId = new Map(history.map((h) => [h.operationId, h]));
     for (const o of ops.filter((x) => x.deviceId === d.id)) {
       const h = byId.get(o.id);

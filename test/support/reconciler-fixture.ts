@@ -13,8 +13,7 @@ import { Reconciler } from '../../controller/reconciler/reconciler.ts';
 import { Metrics } from '../../controller/server/metrics.ts';
 import { DirSource } from '../../controller/sources/dir.ts';
 import type { Source } from '../../controller/sources/source.ts';
-import { JsonDirStore } from '../../controller/store/json-dir.ts';
-import type { StateStore } from '../../controller/store/store.ts';
+import { SqliteStore } from '../../controller/store/sqlite.ts';
 import type { Driver } from '../../controller/drivers/driver.ts';
 import { ManualClock } from '../../controller/util/clock.ts';
 
@@ -66,7 +65,7 @@ export class Fixture {
   readonly fleet: FleetFile;
   readonly behaviour: SimulatorBehaviour;
   driver!: SimulatorDriver;
-  store!: StateStore;
+  store!: SqliteStore;
   reconciler!: Reconciler;
   metrics = new Metrics();
   readonly #drivers: SimulatorDriver[] = [];
@@ -99,7 +98,7 @@ export class Fixture {
   start(opts: { driver?: (d: SimulatorDriver) => Driver; source?: Source; maxOperationsPerPass?: number; logger?: Logger } = {}): Reconciler {
     this.driver = new SimulatorDriver({ fleet: this.fleet, seed: 7, clock: this.clock, stateDir: join(this.stateDir, 'simulator'), behaviour: this.behaviour });
     this.#drivers.push(this.driver);
-    this.store = new JsonDirStore(this.stateDir);
+    this.store = new SqliteStore(this.stateDir);
     this.metrics = new Metrics();
     this.reconciler = new Reconciler({
       source: opts.source ?? new DirSource(this.configDir), driver: opts.driver ? opts.driver(this.driver) : this.driver,
@@ -112,13 +111,20 @@ export class Fixture {
   async restart(opts: Parameters<Fixture['start']>[0] = {}): Promise<Reconciler> {
     await this.reconciler.settle();
     await this.driver.close();
+    await this.store.close();
     return this.start(opts);
   }
 
   async close(): Promise<void> {
     await this.reconciler.settle();
     for (const d of this.#drivers) await d.close();
+    await this.store.close();
     rmSync(this.root, { recursive: true, force: true });
+  }
+
+  /** The stored text of the run, revision or objects record, as the store holds it. */
+  stored(name: 'run' | 'revision' | 'objects'): string | undefined {
+    return (this.store.db.prepare('SELECT value FROM state WHERE name = ?').get(name) as { value: string } | undefined)?.value;
   }
 
   updates(): { deviceId: string; toVersion?: string; status: string }[] {

@@ -78,7 +78,7 @@ test('an invalid revision keeps the last good one in force, says why, and change
   const good = await f.reconciler.reconcile();
   assert.ok(good.ok);
   const goodRevision = good.revision!;
-  const revisionFile = readFileSync(join(f.stateDir, 'revision.json'), 'utf8');
+  const revisionFile = f.stored('revision');
   f.writeConfig({ 'window.yaml': anAlwaysWindow('always', '[Sunday]', '01:00', '02:00') });
   const bad = await f.reconciler.reconcile();
   assert.is(bad.reason, InvalidRevision);
@@ -92,7 +92,7 @@ test('an invalid revision keeps the last good one in force, says why, and change
   assert.is(getCondition(run.conditions, 'Stalled')?.reason, InvalidRevision);
   assert.is(run.lastAppliedRevision, goodRevision);
   assert.ok(run.revisionErrors!.length >= 1);
-  assert.is(readFileSync(join(f.stateDir, 'revision.json'), 'utf8'), revisionFile, 'the last good revision is untouched');
+  assert.is(f.stored('revision'), revisionFile, 'the last good revision is untouched');
   assert.is(f.store.readObjects()['MaintenanceWindow/always']!.lastAppliedRevision, goodRevision);
   assert.is(f.updates().length, 3, 'no operation from the rejected revision');
   // Fixing the config clears the condition.
@@ -249,10 +249,10 @@ test('per-object status says Ready with the revision applied, and is not rewritt
   assert.ok(getCondition(group.conditions, 'Ready'));
   const window = objects['MaintenanceWindow/always']!;
   assert.is(getCondition(window.conditions, 'Ready')!.status, 'True');
-  const before = readFileSync(join(f.stateDir, 'objects.json'), 'utf8');
+  const before = f.stored('objects');
   f.clock.advance(60_000);
   await f.reconciler.reconcile();
-  assert.is(readFileSync(join(f.stateDir, 'objects.json'), 'utf8'), before);
+  assert.is(f.stored('objects'), before);
   await f.close();
 });
 
@@ -283,15 +283,15 @@ spec:
   assert.ok(devices[0]!.codeExpiresAt, 'the code expiry is shown');
   assert.ok(getCondition(status.conditions, 'Ready'), 'the conditions are kept beside it');
   const codes = JSON.parse(readFileSync(join(f.stateDir, 'provisioning', 'secrets', 'desks.json'), 'utf8')) as Record<string, { code: string }>;
-  const onDisk = readFileSync(join(f.stateDir, 'objects.json'), 'utf8');
+  const onDisk = f.stored('objects')!;
   assert.ok(Object.keys(codes).length > 0, 'codes were issued');
-  for (const { code } of Object.values(codes)) assert.not.ok(onDisk.toUpperCase().includes(code), 'no code in objects.json');
+  for (const { code } of Object.values(codes)) assert.not.ok(onDisk.toUpperCase().includes(code), 'no code in the stored object statuses');
 
   // The next pass keeps it (no rewrite), and so does a new process before its own provisioning run finishes.
   f.clock.advance(60_000);
   await f.reconciler.reconcile();
   await f.reconciler.settle();
-  assert.is(readFileSync(join(f.stateDir, 'objects.json'), 'utf8'), onDisk);
+  assert.is(f.stored('objects'), onDisk);
   await f.restart();
   await f.reconciler.reconcile();
   assert.equal(f.store.readObjects()['ProvisioningBatch/desks']!.counts, status.counts);
@@ -407,6 +407,22 @@ test('an edit in the watched config directory wakes the loop: the new revision i
     await source.close();
     await f.close();
   }
+});
+
+test('after a restart, a pass over an unchanged fleet rewrites nothing of the recorded history or plans', async () => {
+  const f = new Fixture({ devices: threePhones(), releases: catalog() });
+  await f.reconciler.reconcile();
+  f.clock.advance(30 * 60_000);
+  await f.reconciler.reconcile();
+  await f.reconciler.reconcile();
+  const before = f.store.listDeviceIds().map((id) => f.store.readDevice(id));
+  assert.ok(before.some((r) => r!.history.length > 0), 'there is history to keep');
+  await f.restart();
+  const changes = () => (f.store.db.prepare('SELECT total_changes() AS n').get() as { n: number }).n;
+  await f.reconciler.reconcile();
+  assert.is(changes(), 1, 'one row changed: the loop\'s own status (its lastReconcileAt); no device, history or object row');
+  assert.equal(f.store.listDeviceIds().map((id) => f.store.readDevice(id)), before);
+  await f.close();
 });
 
 test.run();

@@ -22,6 +22,9 @@ import { GitSource } from '../../sources/git.ts';
 import type { Source } from '../../sources/source.ts';
 import { readJson, writeFileAtomic } from '../../status/atomic.ts';
 import { openStateStore } from '../../store/open.ts';
+import { DB_FILE } from '../../store/sqlite.ts';
+import { JSON_BACKUP_DIR } from '../../store/migrate-json.ts';
+import { storeError } from './state.ts';
 import { ScaledClock, systemClock, type Clock } from '../../util/clock.ts';
 import { UsageError } from '../errors.ts';
 import { durationFlag, loadFleet, readBehaviourFile } from '../inputs.ts';
@@ -98,7 +101,10 @@ export function register(program: Command): void {
 }
 
 /** What a state directory may hold (`--fresh` refuses to delete anything else). */
-const STATE_ENTRIES = new Set(['run.json', 'revision.json', 'objects.json', 'clock.json', 'devices', 'simulator', 'git', 'provisioning']);
+const STATE_ENTRIES = new Set([
+  'run.json', 'revision.json', 'objects.json', 'clock.json', 'devices', 'simulator', 'git', 'provisioning',
+  DB_FILE, `${DB_FILE}-wal`, `${DB_FILE}-shm`, JSON_BACKUP_DIR,
+]);
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** A secret from a file or the environment, registered with the redactor (util/redact.ts) as it is read. */
@@ -158,8 +164,10 @@ export async function runCommand(o: RunOptions): Promise<number> {
     if (foreign.length) throw new UsageError(`--fresh: ${stateDir} holds ${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}, which fleetward run did not write; not deleting it`);
     rmSync(stateDir, { recursive: true, force: true });
   }
-  const store = await openStateStore({ stateDir });
   const logger = createLogger({ level: o.logLevel, ...(o.logFile ? { file: o.logFile } : {}) });
+  const store = await openStateStore({ stateDir }, {
+    onMigrated: (m) => logger.info({ devices: m.devices, damaged: m.damaged.map((d) => d.id) }, `state directory migrated to ${DB_FILE}; the JSON files are kept in ${JSON_BACKUP_DIR}/`),
+  }).catch((err: unknown) => { throw storeError(err); });
 
   // The clock: real time, or for the simulator a scaled clock that resumes where the state directory left off.
   const clockFile = join(stateDir, 'clock.json');

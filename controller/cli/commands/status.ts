@@ -1,14 +1,13 @@
 // `fleetward status [--device ID] [-o table|json] [--state-dir DIR]`: reads what `fleetward run` recorded
 // in its state directory. It never talks to the driver or the source: it shows the loop's last word.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Condition } from '../../api/types.ts';
 import { formatProgress } from '../../reconciler/progress.ts';
 import type { DeviceRecord, HistoryEntry, ObjectStatus, RunStatus } from '../../store/records.ts';
 import type { StateStore } from '../../store/store.ts';
-import { openStateStore } from '../../store/open.ts';
+import { openStateStore, storeExists } from '../../store/open.ts';
 import { formatReleases } from '../format/releases.ts';
+import { storeError } from './state.ts';
 import { UsageError } from '../errors.ts';
 import { formatProvisioningStatus, readProvisioningStatusSync } from '../../provisioning/status.ts';
 import { WINDOW_MISSED } from '../../drivers/driver.ts';
@@ -30,17 +29,26 @@ export function register(program: Command): void {
 
 export async function statusText(o: StatusOptions): Promise<string> {
   if (o.output !== 'table' && o.output !== 'json') throw new UsageError(`-o ${o.output}: expected table or json`);
-  if (!existsSync(join(o.stateDir, 'run.json')) && !existsSync(join(o.stateDir, 'devices'))) {
+  if (!storeExists({ stateDir: o.stateDir })) {
     throw new UsageError(`${o.stateDir}: no state directory of \`fleetward run\` here (use --state-dir)`);
   }
   let store: StateStore;
-  let run: RunStatus | undefined;
   try {
     store = await openStateStore({ stateDir: o.stateDir }, { readOnly: true });
-    run = store.readRun();
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    const e = storeError(err);
+    throw e instanceof UsageError ? e : new UsageError((err as Error).message);
   }
+  try {
+    return read(store, o);
+  } catch (err) {
+    throw storeError(err);
+  } finally {
+    await store.close();
+  }
+}
+
+function read(store: StateStore, o: StatusOptions): string {
   if (o.device) {
     const rec = store.readDevice(o.device);
     if (!rec) throw new UsageError(`device ${JSON.stringify(o.device)}: not in ${o.stateDir} (fleetward status lists the devices it knows)`);
@@ -49,6 +57,7 @@ export async function statusText(o: StatusOptions): Promise<string> {
     if (!Number.isInteger(limit) || limit < 0) throw new UsageError(`--history ${o.history}: expected a whole number`);
     return deviceTable(rec, limit);
   }
+  const run = store.readRun();
   const objects = store.readObjects();
   const devices = store.listDeviceIds();
   // Remote provisioning (seed 004): per batch, devices per state; per device, state, location, code expiry.

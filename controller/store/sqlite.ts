@@ -1,0 +1,493 @@
+// The embedded store of standalone runs and single-replica installs: one SQLite file, `<state-dir>/fleetward.db`,
+// through Node's built-in node:sqlite (no native build). docs/run.md "State" describes it for users.
+//
+// - WAL journal: `fleetward status` reads while `run` writes, and sees the last committed pass.
+// - One transaction per pass (beginPass … commitPass), with a checkpoint commit before the driver is called,
+//   so a SIGKILL at any instant leaves the previous pass or this one, never half of it.
+// - Write only what changed: the store keeps, per device, what it last wrote (the encoded plan and one key
+//   per history row) and sends only the differences, through prepared statements, in the pass's transaction.
+// - Schema migrations with a version table; a file written by a newer Fleetward is refused, not rewritten.
+// - A row that does not decode damages its device only (DamagedRecord); a failed integrity check at start
+//   is one line pointing at `fleetward state check|repair`.
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { Revision } from '../api/types.ts';
+import { DamagedRecord } from './damage.ts';
+import type { DeviceRecord, HistoryEntry, ObjectStatus, RunStatus } from './records.ts';
+import {
+  assemble, copyEntry, decodeHistory, decodeObserved, encodeObserved, decodePending, decodePlan, encodeHistory, encodePending, encodePlan, planChanged, remember,
+  sameFields, Words, type Remembered,
+  type HistoryRow,
+} from './rows.ts';
+import { StoreUnavailable, type StateStore } from './store.ts';
+
+export const DB_FILE = 'fleetward.db';
+
+/** The schema this code writes. Migrations below take any older file up to it, one step at a time. */
+export const SCHEMA_VERSION = 1;
+
+const MIGRATIONS: Record<number, string> = {
+  1: `
+    CREATE TABLE state (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TABLE words (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
+    CREATE TABLE devices (key INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, plan TEXT NOT NULL, pending TEXT, observed TEXT);
+    CREATE TABLE history (
+      device INTEGER NOT NULL, operation TEXT NOT NULL, created NOT NULL, type INTEGER NOT NULL, status INTEGER NOT NULL,
+      component INTEGER, from_version INTEGER, to_version INTEGER, started, completed, issued_by INTEGER NOT NULL,
+      reason INTEGER, revision INTEGER, software_update INTEGER, extra TEXT,
+      PRIMARY KEY (device, operation)
+    ) WITHOUT ROWID;
+    CREATE TABLE quarantine (id TEXT PRIMARY KEY, reason TEXT NOT NULL, at TEXT NOT NULL) WITHOUT ROWID;
+  `,
+};
+
+/** The file cannot be used at all (not SQLite, failed integrity check, newer schema): one line, and what to do. */
+export class StoreDamaged extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreDamaged';
+  }
+}
+
+export interface SqliteOptions {
+  /** Readers (`status`, `plan`): no writes, no migration, no integrity check; the file must exist. */
+  readOnly?: boolean;
+  /** Skip the integrity check at open (`state check` runs the full one itself). */
+  skipCheck?: boolean;
+}
+
+function prepareStatements(db: DatabaseSync) {
+  const p = (sql: string): StatementSync => db.prepare(sql);
+  return {
+    getState: p('SELECT value FROM state WHERE name = ?'),
+    putState: p('INSERT INTO state (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
+    words: p('SELECT id, text FROM words WHERE id > ? ORDER BY id'),
+    putWord: p('INSERT INTO words (id, text) VALUES (?, ?)'),
+    device: p('SELECT key, id, plan, pending, observed FROM devices WHERE id = ?'),
+    devices: p('SELECT key, id, plan, pending, observed FROM devices'),
+    deviceIds: p('SELECT id FROM devices ORDER BY id'),
+    insertDevice: p('INSERT INTO devices (key, id, plan, pending, observed) VALUES (?, ?, ?, ?, ?)'),
+    maxDeviceKey: p('SELECT max(key) AS k FROM devices'),
+    maxWord: p('SELECT max(id) AS k FROM words'),
+    updateDevice: p('UPDATE devices SET plan = ?, pending = ?, observed = ? WHERE key = ?'),
+    history: p('SELECT * FROM history WHERE device = ?'),
+    allHistory: p('SELECT * FROM history'),
+    putHistory: p(`INSERT OR REPLACE INTO history (device, operation, created, type, status, component, from_version, to_version,
+      started, completed, issued_by, reason, revision, software_update, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    dropHistory: p('DELETE FROM history WHERE device = ? AND operation = ?'),
+    dropAllHistory: p('DELETE FROM history WHERE device = ?'),
+    quarantined: p('SELECT id, reason, at FROM quarantine ORDER BY id'),
+  };
+}
+type Statements = ReturnType<typeof prepareStatements>;
+interface DeviceRow { key: number; id: string; plan: string; pending: string | null; observed: string | null }
+
+interface Saved {
+  key: number;
+  /** What was written; undefined for a damaged device (anything written replaces it). */
+  was: Remembered | undefined;
+}
+
+export class SqliteStore implements StateStore {
+  readonly dir: string;
+  readonly path: string;
+  readonly description: string;
+  readonly readOnly: boolean;
+  readonly #db: DatabaseSync;
+  readonly #words = new Words();
+  readonly #st: Statements;
+  /** The highest word id read or written. */
+  #maxWord = 0;
+  /** The highest device key in the file (writer). */
+  #maxKey = 0;
+  #inPass = false;
+  /** Records as last read or written (writer only): the pass reads them without a query per device. */
+  readonly #live = new Map<string, DeviceRecord>();
+  readonly #saved = new Map<string, Saved>();
+  /** Devices whose stored rows do not decode: id → why. */
+  readonly #damaged = new Map<string, string>();
+  #loadedAll = false;
+  /** Devices written since the last commit: forgotten (re-read) when the transaction is rolled back. */
+  readonly #touched = new Set<string>();
+  /** Text of run / revision / objects last read or written. */
+  readonly #state = new Map<string, string>();
+  #objects: Record<string, ObjectStatus> | undefined;
+
+  constructor(dir: string, opts: SqliteOptions = {}) {
+    this.dir = dir;
+    this.path = join(dir, DB_FILE);
+    this.description = `sqlite:${this.path}`;
+    this.readOnly = !!opts.readOnly;
+    if (this.readOnly) {
+      if (!existsSync(this.path)) throw new StoreDamaged(`${this.path}: no state store here`);
+    } else {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      // Created 0600 before SQLite opens it: its -wal and -shm files take the same mode.
+      closeSync(openSync(this.path, 'a', 0o600));
+    }
+    try {
+      this.#db = new DatabaseSync(this.path, { readOnly: this.readOnly, timeout: 10_000 });
+      if (!this.readOnly) {
+        this.#db.exec('PRAGMA journal_mode = WAL');
+        // With WAL, NORMAL never loses a committed transaction to a killed process (only to an OS crash,
+        // which the next pass re-derives from the driver).
+        this.#db.exec('PRAGMA synchronous = NORMAL');
+      }
+      this.#db.exec('PRAGMA foreign_keys = OFF');
+    } catch (err) {
+      throw new StoreDamaged(`${this.path}: cannot open the state store (${(err as Error).message}); see \`fleetward state check\``);
+    }
+    if (!this.readOnly && !opts.skipCheck) this.#check();
+    this.#migrate();
+    this.#st = prepareStatements(this.#db);
+    this.#loadWords();
+    this.#maxKey = (this.#st.maxDeviceKey.get() as { k: number | null }).k ?? 0;
+  }
+
+  /** The schema version of the file (0: empty). */
+  schemaVersion(): number {
+    const has = this.#db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'`).get();
+    if (!has) return 0;
+    const row = this.#db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number | null };
+    return row.v ?? 0;
+  }
+
+  #check(): void {
+    let result: string;
+    try {
+      const rows = this.#db.prepare('PRAGMA quick_check').all() as { quick_check: string }[];
+      result = rows.map((r) => r.quick_check).join('; ');
+    } catch (err) {
+      result = (err as Error).message;
+    }
+    if (result !== 'ok') {
+      this.#db.close();
+      throw new StoreDamaged(`${this.path}: the state store failed its integrity check (${result.slice(0, 200)}); run \`fleetward state check --state-dir ${this.dir}\`, then \`fleetward state repair\``);
+    }
+  }
+
+  #migrate(): void {
+    let version: number;
+    try {
+      version = this.schemaVersion();
+    } catch (err) {
+      throw new StoreDamaged(`${this.path}: not a readable state store (${(err as Error).message}); run \`fleetward state check --state-dir ${this.dir}\``);
+    }
+    if (version > SCHEMA_VERSION) {
+      throw new StoreDamaged(`${this.path}: written by a newer Fleetward (schema ${version}; this one knows up to ${SCHEMA_VERSION}). Upgrade again, or restore the backup taken before the upgrade (docs/run.md "Downgrade")`);
+    }
+    if (version === SCHEMA_VERSION) return;
+    if (this.readOnly) throw new StoreDamaged(`${this.path}: schema ${version} is older than ${SCHEMA_VERSION}; \`fleetward run\` migrates it on its next start`);
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      this.#db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TEXT NOT NULL)');
+      for (let v = version + 1; v <= SCHEMA_VERSION; v++) {
+        this.#db.exec(MIGRATIONS[v]!);
+        this.#db.prepare('INSERT INTO schema_version (version, applied_at) VALUES (?, ?)').run(v, new Date().toISOString());
+      }
+      this.#db.exec('COMMIT');
+    } catch (err) {
+      this.#db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  #loadWords(): void {
+    const rows = this.#st.words.all(this.#maxWord) as { id: number; text: string }[];
+    this.#words.load(rows);
+    if (rows.length) this.#maxWord = rows[rows.length - 1]!.id;
+  }
+
+  // ---- transactions --------------------------------------------------------------------------------
+
+  #run<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      const code = (err as { errcode?: number; code?: string }).errcode;
+      // SQLITE_BUSY / LOCKED / IOERR / FULL / READONLY: the store cannot take the write now.
+      if (code !== undefined && [5, 6, 10, 13, 8].includes(code & 0xff)) throw new StoreUnavailable(`${this.path}: ${(err as Error).message}`, { cause: err });
+      throw err;
+    }
+  }
+
+  #begin(): void {
+    this.#run(() => this.#db.exec('BEGIN IMMEDIATE'));
+  }
+  #commit(): void {
+    this.#flushWords();
+    this.#run(() => this.#db.exec('COMMIT'));
+    this.#words.saved();
+    this.#touched.clear();
+  }
+  #flushWords(): void {
+    for (const [id, text] of this.#words.pending()) this.#st.putWord.run(id, text);
+    const added = this.#words.pending();
+    if (added.length) this.#maxWord = Math.max(this.#maxWord, added[added.length - 1]![0]);
+  }
+  /** A write outside a pass is its own transaction. */
+  #autocommit<T>(fn: () => T): T {
+    if (this.#inPass) return this.#run(fn);
+    this.#begin();
+    try {
+      const out = this.#run(fn);
+      this.#commit();
+      return out;
+    } catch (err) {
+      this.#rollback();
+      throw err;
+    }
+  }
+  #rollback(): void {
+    if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+    this.#words.rollback();
+    for (const id of this.#touched) {
+      this.#live.delete(id);
+      this.#saved.delete(id);
+    }
+    if (this.#touched.size) this.#loadedAll = false;
+    this.#touched.clear();
+    this.#state.clear();
+    this.#objects = undefined;
+    this.#maxKey = (this.#st.maxDeviceKey.get() as { k: number | null }).k ?? 0;
+    this.#maxWord = (this.#st.maxWord.get() as { k: number | null }).k ?? 0;
+  }
+
+  async beginPass(): Promise<void> {
+    this.#writable();
+    if (this.#inPass) return;
+    this.#begin();
+    this.#inPass = true;
+  }
+  async checkpoint(): Promise<void> {
+    if (!this.#inPass) return;
+    this.#commit();
+    this.#begin();
+  }
+  async commitPass(): Promise<void> {
+    if (!this.#inPass) return;
+    this.#inPass = false;
+    try {
+      this.#commit();
+    } catch (err) {
+      this.#rollback();
+      throw err;
+    }
+  }
+  async abortPass(): Promise<void> {
+    if (!this.#inPass) return;
+    this.#inPass = false;
+    this.#rollback();
+  }
+  async close(): Promise<void> {
+    if (!this.#db.isOpen) return;
+    if (this.#inPass) await this.abortPass();
+    this.#db.close();
+  }
+
+  #writable(): void {
+    if (this.readOnly) throw new Error(`${this.path}: opened read-only`);
+  }
+
+  // ---- run, revision, objects ------------------------------------------------------------------------
+
+  #readState<T>(name: string): T | undefined {
+    const row = this.#st.getState.get(name) as { value: string } | undefined;
+    if (!row) return undefined;
+    try {
+      const v = JSON.parse(row.value) as T;
+      this.#state.set(name, row.value);
+      return v;
+    } catch (err) {
+      throw new DamagedRecord(name, this.path, `not valid JSON: ${(err as Error).message}`);
+    }
+  }
+  #writeState(name: string, value: unknown): boolean {
+    this.#writable();
+    const text = JSON.stringify(value);
+    if (this.#state.get(name) === text) return false;
+    if (!this.#state.has(name)) {
+      const row = this.#st.getState.get(name) as { value: string } | undefined;
+      if (row?.value === text) {
+        this.#state.set(name, text);
+        return false;
+      }
+    }
+    this.#autocommit(() => this.#st.putState.run(name, text));
+    this.#state.set(name, text);
+    return true;
+  }
+
+  readRun(): RunStatus | undefined { return this.#readState<RunStatus>('run'); }
+  writeRun(run: RunStatus): boolean { return this.#writeState('run', run); }
+  readLastGoodRevision(): Revision | undefined { return this.#readState<Revision>('revision'); }
+  writeLastGoodRevision(rev: Revision): boolean { return this.#writeState('revision', { id: rev.id, objects: rev.objects }); }
+  readObjects(): Record<string, ObjectStatus> {
+    this.#objects ??= this.#readState<Record<string, ObjectStatus>>('objects') ?? {};
+    return this.#objects;
+  }
+  writeObjects(objects: Record<string, ObjectStatus>): boolean {
+    const sorted: Record<string, ObjectStatus> = {};
+    for (const key of Object.keys(objects).sort()) sorted[key] = objects[key]!;
+    this.#objects = sorted;
+    return this.#writeState('objects', sorted);
+  }
+
+  /** Free-form bookkeeping of the store's own (migration marks): not part of StateStore. */
+  readMeta(name: string): string | undefined {
+    return (this.#st.getState.get(`meta:${name}`) as { value: string } | undefined)?.value;
+  }
+  writeMeta(name: string, value: string): void {
+    this.#writable();
+    this.#autocommit(() => this.#st.putState.run(`meta:${name}`, value));
+  }
+
+  // ---- devices ---------------------------------------------------------------------------------------
+
+  #decode(row: DeviceRow, hist: HistoryRow[]): { rec: DeviceRecord; saved: Saved } {
+    const decodeAll = (): { rec: DeviceRecord; saved: Saved } => {
+      const plan = { id: row.id, history: [] } as DeviceRecord;
+      decodePlan(row.plan, this.#words, plan);
+      const pending = decodePending(row.pending);
+      const observed = decodeObserved(row.observed, row.id, this.#words);
+      const ops = new Map<string, HistoryEntry>();
+      const history: HistoryEntry[] = [];
+      for (const h of hist) {
+        const entry = decodeHistory(h, this.#words);
+        history.push(entry);
+        ops.set(entry.operationId, copyEntry(entry));
+      }
+      const rec = assemble(row.id, plan, pending, observed, history);
+      return { rec, saved: { key: row.key, was: remember(rec, ops) } };
+    };
+    try {
+      return decodeAll();
+    } catch {
+      // A word written after this reader loaded the dictionary: reload once, then call the row damaged.
+      this.#loadWords();
+      return decodeAll();
+    }
+  }
+
+  static #historyRow(r: Record<string, unknown>): HistoryRow {
+    return [
+      r.operation, r.created, r.type, r.status, r.component, r.from_version, r.to_version, r.started, r.completed, r.issued_by,
+      r.reason, r.revision, r.software_update, r.extra,
+    ] as HistoryRow;
+  }
+
+  /** The writer reads every device at once, the first time it needs one: a pass touches them all. */
+  #loadAll(): void {
+    if (this.#loadedAll) return;
+    const byKey = new Map<number, HistoryRow[]>();
+    for (const r of this.#st.allHistory.iterate() as Iterable<Record<string, unknown>>) {
+      const key = r.device as number;
+      let l = byKey.get(key);
+      if (!l) byKey.set(key, (l = []));
+      l.push(SqliteStore.#historyRow(r));
+    }
+    for (const row of this.#st.devices.iterate() as Iterable<DeviceRow>) {
+      if (this.#live.has(row.id) || this.#damaged.has(row.id)) continue;
+      try {
+        const { rec, saved } = this.#decode(row, byKey.get(row.key) ?? []);
+        this.#live.set(row.id, rec);
+        this.#saved.set(row.id, saved);
+      } catch (err) {
+        this.#damaged.set(row.id, (err as Error).message);
+        this.#saved.set(row.id, { key: row.key, was: undefined });
+      }
+    }
+    this.#loadedAll = true;
+  }
+
+  readDevice(id: string): DeviceRecord | undefined {
+    if (!this.readOnly) {
+      this.#loadAll();
+      const damage = this.#damaged.get(id);
+      if (damage !== undefined) throw new DamagedRecord(`device ${id}`, this.path, damage);
+      return this.#live.get(id);
+    }
+    const row = this.#st.device.get(id) as DeviceRow | undefined;
+    if (!row) return undefined;
+    const hist = (this.#st.history.all(row.key) as Record<string, unknown>[]).map(SqliteStore.#historyRow);
+    try {
+      return this.#decode(row, hist).rec;
+    } catch (err) {
+      throw new DamagedRecord(`device ${id}`, this.path, (err as Error).message);
+    }
+  }
+
+  listDeviceIds(): string[] {
+    return (this.#st.deviceIds.all() as { id: string }[]).map((r) => r.id);
+  }
+
+  writeDevice(rec: DeviceRecord): boolean {
+    return this.writeDevices([rec]) > 0;
+  }
+
+  writeDevices(recs: Iterable<DeviceRecord>): number {
+    this.#writable();
+    this.#loadAll();
+    return this.#autocommit(() => {
+      let changed = 0;
+      for (const rec of recs) if (this.#writeOne(rec)) changed++;
+      return changed;
+    });
+  }
+
+  #writeOne(rec: DeviceRecord): boolean {
+    const w = this.#words;
+    let saved = this.#saved.get(rec.id);
+    let changed = false;
+    this.#live.set(rec.id, rec);
+    if (!saved) {
+      // Keys are handed out here rather than read back (RETURNING costs a round trip per device).
+      const key = ++this.#maxKey;
+      this.#st.insertDevice.run(key, rec.id, encodePlan(rec, w), encodePending(rec.pending), encodeObserved(rec.observed, rec.id, w));
+      saved = { key, was: remember(rec) };
+      this.#saved.set(rec.id, saved);
+      changed = true;
+    } else if (!saved.was || planChanged(saved.was, rec)) {
+      this.#st.updateDevice.run(encodePlan(rec, w), encodePending(rec.pending), encodeObserved(rec.observed, rec.id, w), saved.key);
+      if (!saved.was) {
+        // A damaged device written anew: its unreadable history rows go, the new record replaces them.
+        this.#st.dropAllHistory.run(saved.key);
+        this.#damaged.delete(rec.id);
+      }
+      saved.was = remember(rec, saved.was?.ops);
+      changed = true;
+    }
+    const ops = saved.was!.ops;
+    for (const h of rec.history) {
+      const was = ops.get(h.operationId);
+      if (was && sameFields(was as unknown as Record<string, unknown>, h as unknown as Record<string, unknown>)) continue;
+      this.#st.putHistory.run(saved.key, ...encodeHistory(h, w));
+      ops.set(h.operationId, copyEntry(h));
+      changed = true;
+    }
+    // Operation ids are unique in a history: more remembered than written means some were dropped (retention).
+    if (ops.size > rec.history.length) {
+      const seen = new Set(rec.history.map((h) => h.operationId));
+      for (const op of [...ops.keys()]) {
+        if (seen.has(op)) continue;
+        this.#st.dropHistory.run(saved.key, op);
+        ops.delete(op);
+        changed = true;
+      }
+    }
+    if (changed) this.#touched.add(rec.id);
+    return changed;
+  }
+
+  /** Devices whose stored rows do not decode, found so far (the writer reads them all on first use). */
+  damagedDevices(): Map<string, string> {
+    if (!this.readOnly) this.#loadAll();
+    return new Map(this.#damaged);
+  }
+
+  /** The underlying database, for `fleetward state` and the tests of damaged state. */
+  get db(): DatabaseSync {
+    return this.#db;
+  }
+}
