@@ -5,8 +5,7 @@
 // migrated or created.
 import { existsSync, statSync } from 'node:fs';
 import type { DeviceOperation, FleetDevice, FleetFile, Revision } from '../api/types.ts';
-import { isJsonStateDir } from '../store/json-dir.ts';
-import { openStateStore } from '../store/open.ts';
+import { openStateStore, storeExists } from '../store/open.ts';
 import type { DeviceRecord, HistoryEntry } from '../store/records.ts';
 import { UsageError } from './errors.ts';
 
@@ -70,7 +69,7 @@ export async function readLiveFleet(location: string): Promise<LiveFleet> {
     throw new UsageError('--state: this build reads a state directory; reading a PostgreSQL store needs its backend (docs/plan.md)');
   }
   if (!existsSync(location) || !statSync(location).isDirectory()) throw new UsageError(`--state: no state directory ${location}`);
-  if (!isJsonStateDir(location)) throw new UsageError(`--state: ${location} holds no Fleetward state; point it at the --state-dir of a fleetward run`);
+  if (!storeExists({ stateDir: location })) throw new UsageError(`--state: ${location} holds no Fleetward state; point it at the --state-dir of a fleetward run`);
   const store = await openStateStore({ stateDir: location }, { readOnly: true });
   try {
     const run = store.readRun();

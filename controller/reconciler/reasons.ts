@@ -35,3 +35,5 @@ export const Suspended = 'Suspended';
 export const StoreUnavailable = 'StoreUnavailable';
 /** Log reason: a tenant pause ended (seed 000: by itself after 15 days, or autoUpdates.pausedAt removed). */
 export const AutoUpdatesResumed = 'AutoUpdatesResumed';
+/** A device's stored record cannot be read: the device is quarantined (no operation started, record untouched). */
+export const RecordDamaged = 'RecordDamaged';

@@ -25,6 +25,7 @@ import {
   type RunStatus,
 } from '../store/records.ts';
 import { StoreUnavailable, type StateStore } from '../store/store.ts';
+import { DamagedRecord } from '../store/damage.ts';
 import { summarize } from '../status/conditions.ts';
 import { inFlightDevices, nextStart, rolloutComplete, summarizeProgress } from './progress.ts';
 import { softwareUpdateStatus } from './software-update-status.ts';
@@ -94,6 +95,10 @@ export class Reconciler {
   issuedTotal = 0;
   /** Set after the first pass that observed the driver with a revision in force (/readyz). */
   ready = false;
+  /** Devices whose stored record could not be read in the last pass: id → why. */
+  #quarantined = new Map<string, string>();
+  /** When the pass before this one ran (from the stored run status): older back-end updates should be in the store. */
+  #previousPassAt: string | undefined;
 
   constructor(opts: ReconcilerOptions) {
     this.#o = { maxOperationsPerPass: 50, concurrency: 8, ...opts };
@@ -170,7 +175,8 @@ export class Reconciler {
     // Each device's history, merged with what the driver reports. The planner reads the whole recorded
     // history (a back end lists recent operations only), refused starts included: the back end has no
     // operation for those, and the planner's retry and hold rules must count them.
-    const { records: history, windowMisses } = this.#loadHistories(observed);
+    this.#previousPassAt = this.#run.summary?.at;
+    const { records: history, windowMisses } = this.#loadHistories(observed, at);
     this.reportWindowMisses(windowMisses);
 
     // plan
@@ -267,7 +273,7 @@ export class Reconciler {
     const seen = new Set<string>();
     for (const op of plan.operations) {
       // One software update per device at a time (seed 003: a second one is a 409).
-      if (busy.has(op.deviceId) || seen.has(op.deviceId) || !known.has(op.deviceId)) continue;
+      if (busy.has(op.deviceId) || seen.has(op.deviceId) || !known.has(op.deviceId) || this.#quarantined.has(op.deviceId)) continue;
       seen.add(op.deviceId);
       todo.push(op);
     }
@@ -414,6 +420,7 @@ export class Reconciler {
     const plans = new Map(plan.devices.map((d) => [d.id, d]));
     const records: DeviceRecord[] = [];
     for (const device of observed.devices) {
+      if (this.#quarantined.has(device.id)) continue;
       const rec = history.get(device.id) ?? { id: device.id, history: [] };
       const dp = plans.get(device.id);
       if (dp) {
@@ -428,6 +435,9 @@ export class Reconciler {
       records.push(orderRecord(rec));
     }
     this.#o.store.writeDevices(records);
+    const lost = records.filter((r) => r.historyLost).map((r) => ({ id: r.id, ...r.historyLost! }));
+    if (lost.length) this.#run.historyLost = lost;
+    else delete this.#run.historyLost;
     const previous = this.#o.store.readObjects();
     const objects = objectStatuses(previous, plan, revision, at, inFlight);
     for (const [key, status] of Object.entries(objects)) {
@@ -497,24 +507,63 @@ export class Reconciler {
   }
 
   /** Each device's stored history, merged with what the driver reports now, and the windows just missed. */
-  #loadHistories(observed: ObservedState): { records: Map<string, DeviceRecord>; windowMisses: WindowMiss[] } {
+  #loadHistories(observed: ObservedState, at: string): { records: Map<string, DeviceRecord>; windowMisses: WindowMiss[] } {
     const records = new Map<string, DeviceRecord>();
     const windowMisses: WindowMiss[] = [];
-    const get = (id: string): DeviceRecord => {
+    const quarantined = new Map<string, string>();
+    const fresh = new Set<string>();
+    const get = (id: string): DeviceRecord | undefined => {
       let rec = records.get(id);
-      if (!rec) {
-        rec = this.#o.store.readDevice(id) ?? { id, history: [] };
+      if (!rec && !quarantined.has(id)) {
+        try {
+          rec = this.#o.store.readDevice(id);
+        } catch (err) {
+          // One unreadable record stops only its device (docs/run.md "Damaged state").
+          if (!(err instanceof DamagedRecord)) throw err;
+          quarantined.set(id, err.message);
+          return undefined;
+        }
+        if (!rec) {
+          rec = { id, history: [] };
+          fresh.add(id);
+        }
         records.set(id, rec);
       }
       return rec;
     };
     for (const d of observed.devices) get(d.id);
     for (const op of observed.operations) {
-      const { prev, merged } = recordOperation(get(op.deviceId), op);
+      const rec = get(op.deviceId);
+      if (!rec) continue;
+      const { prev, merged } = recordOperation(rec, op);
       const miss = windowMiss(op.deviceId, prev, merged);
       if (miss) windowMisses.push(miss);
     }
+    this.#quarantine(quarantined);
+    // A device with no stored record but updates the back end ran before the last pass: its history was lost
+    // (a deleted record, a repaired store) or it is new to Fleetward. Said once, and kept on the record.
+    const lastPass = this.#previousPassAt;
+    if (lastPass) {
+      for (const id of fresh) {
+        const rec = records.get(id)!;
+        const earlier = rec.history.filter((h) => h.operationType === 'softwareUpdate' && h.createdAt < lastPass).length;
+        if (!earlier) continue;
+        rec.historyLost = { at, reason: `no stored record, but the back end lists ${earlier} earlier update(s): recorded as the back end's, without who issued them or why` };
+        this.#o.logger.warn({ device: id, operations: earlier }, 'device history lost: its record is missing from the state store');
+      }
+    }
     return { records, windowMisses };
+  }
+
+  /** Devices whose stored record cannot be read: no operation is started for them and their record is left as it is. */
+  #quarantine(now: Map<string, string>): void {
+    for (const [id, reason] of now) {
+      if (!this.#quarantined.has(id)) this.#o.logger.warn({ device: id, reason: R.RecordDamaged, err: reason }, 'device record damaged: device quarantined (fleetward state check)');
+    }
+    this.#quarantined = now;
+    this.#o.metrics?.quarantined.set(now.size);
+    if (now.size) this.#run.quarantined = [...now].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, reason]) => ({ id, reason }));
+    else delete this.#run.quarantined;
   }
 
   /** Per device, the reasons of its components as last recorded (before this pass writes over them). */
@@ -644,11 +693,11 @@ function annotateHistory(rec: DeviceRecord, dp: DevicePlan, at: string): void {
 
 function orderRecord(rec: DeviceRecord): DeviceRecord {
   rec.history.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.operationId < b.operationId ? -1 : 1));
-  const { id, group, phase, ring, maintenanceWindow, components, pending, observed, history } = rec;
+  const { id, group, phase, ring, maintenanceWindow, components, pending, observed, historyLost, history } = rec;
   return {
     id, ...(group !== undefined ? { group } : {}), ...(phase !== undefined ? { phase } : {}), ...(ring !== undefined ? { ring } : {}),
     ...(maintenanceWindow !== undefined ? { maintenanceWindow } : {}), ...(components ? { components } : {}),
-    ...(pending ? { pending } : {}), ...(observed ? { observed } : {}), history,
+    ...(pending ? { pending } : {}), ...(observed ? { observed } : {}), ...(historyLost ? { historyLost } : {}), history,
   };
 }
 

@@ -14,6 +14,7 @@ export class Metrics {
   readonly outcomes: Gauge<'kind' | 'stage' | 'outcome'>;
   readonly webhooks: Counter<'result'>;
   readonly gitFetchTriggers: Counter<'outcome'>;
+  readonly quarantined: Gauge;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'fleetward_process_' });
@@ -46,6 +47,11 @@ export class Metrics {
       name: 'fleetward_last_applied_revision_info',
       help: 'The revision in force (value 1), with its source.',
       labelNames: ['revision', 'source'],
+      registers: [this.registry],
+    });
+    this.quarantined = new Gauge({
+      name: 'fleetward_quarantined_devices',
+      help: 'Devices whose stored record cannot be read, as of the last pass: nothing is started for them until `fleetward state repair` (docs/run.md "Damaged state").',
       registers: [this.registry],
     });
     this.webhooks = new Counter({

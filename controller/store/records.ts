@@ -27,6 +27,10 @@ export interface RunStatus {
    * inventory, what `fleetward plan --state` plans against (docs/plan.md "Plans against the live fleet").
    */
   catalog?: SoftwareReleaseSpec[];
+  /** Devices whose stored record could not be read in the last pass (quarantined: nothing started for them). */
+  quarantined?: { id: string; reason: string }[];
+  /** Devices whose history was lost (see DeviceRecord.historyLost), as of the last pass. */
+  historyLost?: { id: string; at: Instant; reason: string }[];
 }
 
 /** Per phase / ring counts a person can follow (the live demo prints these). */
@@ -93,6 +97,11 @@ export interface DeviceRecord {
    * activity): `fleetward plan --state` plans the live fleet from it and the history. Every store keeps it.
    */
   observed?: FleetDevice;
+  /**
+   * The device's history was lost (its record was missing while the back end listed earlier updates, or
+   * `fleetward state repair` dropped an unreadable one): said in status, never silently rebuilt.
+   */
+  historyLost?: { at: Instant; reason: string };
   /** Oldest first. */
   history: HistoryEntry[];
 }

@@ -217,6 +217,7 @@ export interface Remembered {
   window: string | undefined;
   components: ComponentPlan[] | undefined;
   observed: FleetDevice | undefined;
+  rest: Record<string, unknown> | undefined;
   pending: string | null;
   /** operation id → a copy of the entry as written. */
   ops: Map<string, HistoryEntry>;
@@ -225,7 +226,8 @@ export interface Remembered {
 export function remember(rec: DeviceRecord, ops: Map<string, HistoryEntry> = new Map()): Remembered {
   return {
     group: rec.group, phase: rec.phase, ring: rec.ring, window: rec.maintenanceWindow,
-    components: rec.components?.map((c) => ({ ...c })), observed: rec.observed && copyNested(rec.observed), pending: encodePending(rec.pending), ops,
+    components: rec.components?.map((c) => ({ ...c })), observed: rec.observed && copyNested(rec.observed),
+    rest: (() => { const r = otherFields(rec); return r && copyNested(r); })(), pending: encodePending(rec.pending), ops,
   };
 }
 
@@ -233,6 +235,8 @@ export function remember(rec: DeviceRecord, ops: Map<string, HistoryEntry> = new
 export function planChanged(m: Remembered, rec: DeviceRecord): boolean {
   if (m.group !== rec.group || m.phase !== rec.phase || m.ring !== rec.ring || m.window !== rec.maintenanceWindow) return true;
   if (m.pending !== (rec.pending && rec.pending.length ? JSON.stringify(rec.pending) : null)) return true;
+  const rest = otherFields(rec);
+  if (m.rest !== rest && (!m.rest || !rest || !sameFields(m.rest, rest))) return true;
   if (m.observed !== rec.observed && (!m.observed || !rec.observed || !sameFields(m.observed as unknown as Flat, rec.observed as unknown as Flat))) return true;
   const a = m.components, b = rec.components;
   if (a === undefined || b === undefined) return a !== b;
@@ -281,7 +285,22 @@ const ABSENT = 0;
 export function encodePlan(rec: DeviceRecord, w: Words): string {
   const ref = (v: string | null | undefined) => (v === undefined ? ABSENT : v === null ? null : w.id(v));
   const comps = rec.components === undefined ? ABSENT : rec.components.map((c) => encodeComponent(c, w));
-  return JSON.stringify([ref(rec.group), ref(rec.phase), ref(rec.ring), ref(rec.maintenanceWindow), comps]);
+  const row: unknown[] = [ref(rec.group), ref(rec.phase), ref(rec.ring), ref(rec.maintenanceWindow), comps];
+  const rest = otherFields(rec);
+  if (rest) row.push(rest);
+  return JSON.stringify(row);
+}
+
+/** Fields of a device record that have no column of their own (historyLost, and any added later): kept as JSON. */
+const RECORD_FIELDS = new Set(['id', 'group', 'phase', 'ring', 'maintenanceWindow', 'components', 'pending', 'observed', 'history']);
+export function otherFields(rec: DeviceRecord): Record<string, unknown> | undefined {
+  let rest: Record<string, unknown> | undefined;
+  for (const k in rec) {
+    if (RECORD_FIELDS.has(k)) continue;
+    const v = (rec as unknown as Record<string, unknown>)[k];
+    if (v !== undefined) (rest ??= {})[k] = v;
+  }
+  return rest;
 }
 
 /** [component, current, target, state, reason, notBefore, message?, unsupported?, {other fields}?], trailing absences dropped. */
@@ -307,14 +326,18 @@ const KNOWN_COMPONENT_FIELDS = new Set(['component', 'currentVersion', 'targetVe
 export function decodePlan(text: string, w: Words, into: DeviceRecord): void {
   let v: unknown;
   try { v = JSON.parse(text); } catch { throw new UndecodableRow('plan is not JSON'); }
-  if (!Array.isArray(v) || v.length !== 5) throw new UndecodableRow('plan is not a plan');
+  if (!Array.isArray(v) || (v.length !== 5 && v.length !== 6)) throw new UndecodableRow('plan is not a plan');
   const word = (id: unknown): string => {
     const t = typeof id === 'number' ? w.text(id) : undefined;
     if (t === undefined) throw new UndecodableRow(`unknown word ${String(id)}`);
     return t;
   };
   const ref = (id: unknown): string | null | undefined => (id === ABSENT ? undefined : id === null ? null : word(id));
-  const [group, phase, ring, window, comps] = v as unknown[];
+  const [group, phase, ring, window, comps, rest] = v as unknown[];
+  if (rest !== undefined) {
+    if (!rest || typeof rest !== 'object' || Array.isArray(rest)) throw new UndecodableRow('plan extras');
+    Object.assign(into, rest);
+  }
   const g = ref(group), p = ref(phase), r = ref(ring), mw = ref(window);
   if (g !== undefined) into.group = g;
   if (p !== undefined) into.phase = p;
@@ -424,6 +447,7 @@ export function decodePending(text: string | null): PendingIntent[] | undefined 
 export function assemble(id: string, plan: DeviceRecord, pending: PendingIntent[] | undefined, observed: FleetDevice | undefined, history: HistoryEntry[]): DeviceRecord {
   history.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.operationId < b.operationId ? -1 : 1));
   return {
+    ...otherFields(plan),
     id, ...(plan.group !== undefined ? { group: plan.group } : {}), ...(plan.phase !== undefined ? { phase: plan.phase } : {}),
     ...(plan.ring !== undefined ? { ring: plan.ring } : {}), ...(plan.maintenanceWindow !== undefined ? { maintenanceWindow: plan.maintenanceWindow } : {}),
     ...(plan.components ? { components: plan.components } : {}), ...(pending ? { pending } : {}), ...(observed ? { observed } : {}), history,

@@ -57,6 +57,17 @@ export interface SqliteOptions {
   skipCheck?: boolean;
 }
 
+/**
+ * Where a reader opens the file. While a run has it open, its -wal file exists and the reader shares it (WAL:
+ * it sees the last committed pass). When no run has it open there is no -wal, and the reader opens it as
+ * immutable, so that reading (`status`, `plan --state`) creates no -wal or -shm file beside a store it must
+ * not change.
+ */
+function readerLocation(path: string): string {
+  if (existsSync(`${path}-wal`)) return path;
+  return `file:${encodeURI(path).replace(/\?/g, '%3f').replace(/#/g, '%23')}?immutable=1`;
+}
+
 function prepareStatements(db: DatabaseSync) {
   const p = (sql: string): StatementSync => db.prepare(sql);
   return {
@@ -127,7 +138,7 @@ export class SqliteStore implements StateStore {
       closeSync(openSync(this.path, 'a', 0o600));
     }
     try {
-      this.#db = new DatabaseSync(this.path, { readOnly: this.readOnly, timeout: 10_000 });
+      this.#db = new DatabaseSync(this.readOnly ? readerLocation(this.path) : this.path, { readOnly: this.readOnly, timeout: 10_000 });
       if (!this.readOnly) {
         this.#db.exec('PRAGMA journal_mode = WAL');
         // With WAL, NORMAL never loses a committed transaction to a killed process (only to an OS crash,

@@ -3,6 +3,7 @@
 // fragment of it into the log file, the state directory, stdout or stderr of `fleetward run`. The back end
 // is a small hostile HTTP server on loopback speaking just enough of the Graph shapes to fail.
 import { test } from 'uvu';
+import { readState } from '../support/state.ts';
 import * as assert from 'uvu/assert';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -62,7 +63,7 @@ test('a back end echoing pieces of the token: no 8-character fragment reaches ru
     env: { FLEETWARD_GRAPH_URL: `http://127.0.0.1:${port}`, FLEETWARD_GRAPH_TOKEN: TOKEN, FLEETWARD_WEBHOOK_SECRET: WEBHOOK_SECRET },
   });
   assert.ok(requests > 0, 'the back end was asked');
-  const runJson = readFileSync(join(state, 'run.json'), 'utf8');
+  const runJson = JSON.stringify((await readState(state)).run);
   assert.match(runJson, /InternalServerError/, 'the error itself is still reported');
   assert.match(runJson, /\[redacted\]/, 'with the echoed piece replaced');
   const places: [string, string][] = [['stdout', r.stdout], ['stderr', r.stderr], ['run.log', readFileSync(log, 'utf8')],

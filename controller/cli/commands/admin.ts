@@ -4,7 +4,6 @@
 //   fleetward retry-failed RELEASE [--group G]        seed 001 "Retry all failed"
 //   fleetward pause [--from ISO] / fleetward resume   seed 000 "Pause automatic updates" (tenant, 15 days)
 //   fleetward force DEVICE --component C [--version V] [--at LOCAL --zone Z | --next-window]   seed 001 "Force updates"
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { DateTime } from 'luxon';
@@ -13,7 +12,7 @@ import { applyChange, checkChange, ConfigEditError, configDir, fileInside, type 
 import { forceChange, parseComponent, parseRelease, retryFailedChange, type AdminStateReader } from '../../admin/software-updates.ts';
 import { pauseChange, resumeChange, type AdminResult } from '../../admin/tenant-pause.ts';
 import { formatConfigError } from '../../sources/load.ts';
-import { openStateStore } from '../../store/open.ts';
+import { openStateStore, storeExists } from '../../store/open.ts';
 import type { StateStore } from '../../store/store.ts';
 import { systemClock } from '../../util/clock.ts';
 import { UsageError } from '../errors.ts';
@@ -43,7 +42,7 @@ function instantFlag(flag: string, text: string | undefined): Date {
 /** The store of a running installation, read only: a wrong path is an error, not a new empty store. */
 async function openState(dir: string | undefined): Promise<StateStore> {
   const stateDir = dir ?? process.env.FLEETWARD_STATE_DIR ?? DEFAULT_STATE_DIR;
-  if (!existsSync(join(stateDir, 'run.json')) && !existsSync(join(stateDir, 'devices'))) {
+  if (!storeExists({ stateDir })) {
     throw new UsageError(`${stateDir}: no state of a running installation here; pass --state-dir (the one of \`fleetward run\`)`);
   }
   try {

@@ -23,7 +23,7 @@ import type { Source } from '../../sources/source.ts';
 import { readJson, writeFileAtomic } from '../../status/atomic.ts';
 import { openStateStore } from '../../store/open.ts';
 import { DB_FILE } from '../../store/sqlite.ts';
-import { JSON_BACKUP_DIR } from '../../store/migrate-json.ts';
+import { JSON_BACKUP_DIR, type JsonMigration } from '../../store/migrate-json.ts';
 import { storeError } from './state.ts';
 import { ScaledClock, systemClock, type Clock } from '../../util/clock.ts';
 import { UsageError } from '../errors.ts';
@@ -164,10 +164,11 @@ export async function runCommand(o: RunOptions): Promise<number> {
     if (foreign.length) throw new UsageError(`--fresh: ${stateDir} holds ${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}, which fleetward run did not write; not deleting it`);
     rmSync(stateDir, { recursive: true, force: true });
   }
+  // The store first: it creates the state directory 0700 (a log file inside it would otherwise create it 0755).
+  let migrated: JsonMigration | undefined;
+  const store = await openStateStore({ stateDir }, { onMigrated: (m) => { migrated = m; } }).catch((err: unknown) => { throw storeError(err); });
   const logger = createLogger({ level: o.logLevel, ...(o.logFile ? { file: o.logFile } : {}) });
-  const store = await openStateStore({ stateDir }, {
-    onMigrated: (m) => logger.info({ devices: m.devices, damaged: m.damaged.map((d) => d.id) }, `state directory migrated to ${DB_FILE}; the JSON files are kept in ${JSON_BACKUP_DIR}/`),
-  }).catch((err: unknown) => { throw storeError(err); });
+  if (migrated) logger.info({ devices: migrated.devices, damaged: migrated.damaged.map((d) => d.id) }, `state directory migrated to ${DB_FILE}; the JSON files are kept in ${JSON_BACKUP_DIR}/`);
 
   // The clock: real time, or for the simulator a scaled clock that resumes where the state directory left off.
   const clockFile = join(stateDir, 'clock.json');

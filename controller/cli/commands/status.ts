@@ -87,6 +87,16 @@ function runTable(run: RunStatus | undefined, objects: Record<string, ObjectStat
       out.push(...formatProgress(run.summary));
     }
     if (run.releases?.length) out.push('', ...formatReleases(run.releases));
+    const q = run.quarantined ?? [];
+    if (q.length) {
+      out.push('', `damaged device records: ${q.length} device(s) quarantined (nothing is started for them; see \`fleetward state check\`):`);
+      for (const d of q.slice(0, 10)) out.push(`  ${d.id}: ${d.reason}`);
+      if (q.length > 10) out.push(`  … and ${q.length - 10} more`);
+    }
+    const lost = run.historyLost ?? [];
+    if (lost.length) {
+      out.push('', `history lost: ${lost.length} device(s) (fleetward status --device ID says why): ${lost.slice(0, 10).map((l) => l.id).join(', ')}${lost.length > 10 ? ', …' : ''}`);
+    }
   }
   const groups = Object.values(objects).filter((s) => s.kind === 'DeviceGroup' && typeof s.devices === 'number');
   if (groups.length) {
@@ -106,6 +116,7 @@ function runTable(run: RunStatus | undefined, objects: Record<string, ObjectStat
 
 function deviceTable(rec: DeviceRecord, limit: number): string {
   const out: string[] = [`device: ${rec.id}`];
+  if (rec.historyLost) out.push(`history lost (${rec.historyLost.at}): ${rec.historyLost.reason}`);
   out.push(`group: ${rec.group ?? '(none)'}   ${rec.ring ? `ring: ${rec.ring}` : `phase: ${rec.phase ?? '-'}`}   window: ${rec.maintenanceWindow ?? '-'}`);
   if (rec.components?.length) {
     out.push('', table(['COMPONENT', 'CURRENT', 'TARGET', 'STATE', 'REASON', 'NOT BEFORE'],
