@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   forecast: () => import('./commands/forecast.ts'),
   run: () => import('./commands/run.ts'),
   status: () => import('./commands/status.ts'),
+  state: () => import('./commands/state.ts'),
   simulator: () => import('./commands/simulator.ts'),
   provision: () => import('./commands/provision.ts'),
   operator: () => import('./commands/operator.ts'),

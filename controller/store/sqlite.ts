@@ -55,6 +55,8 @@ export interface SqliteOptions {
   readOnly?: boolean;
   /** Skip the integrity check at open (`state check` runs the full one itself). */
   skipCheck?: boolean;
+  /** Another file name in the directory (`state repair` builds a new file beside the damaged one). */
+  fileName?: string;
 }
 
 /**
@@ -63,7 +65,7 @@ export interface SqliteOptions {
  * immutable, so that reading (`status`, `plan --state`) creates no -wal or -shm file beside a store it must
  * not change.
  */
-function readerLocation(path: string): string {
+export function readerLocation(path: string): string {
   if (existsSync(`${path}-wal`)) return path;
   return `file:${encodeURI(path).replace(/\?/g, '%3f').replace(/#/g, '%23')}?immutable=1`;
 }
@@ -127,7 +129,7 @@ export class SqliteStore implements StateStore {
 
   constructor(dir: string, opts: SqliteOptions = {}) {
     this.dir = dir;
-    this.path = join(dir, DB_FILE);
+    this.path = join(dir, opts.fileName ?? DB_FILE);
     this.description = `sqlite:${this.path}`;
     this.readOnly = !!opts.readOnly;
     if (this.readOnly) {
@@ -489,6 +491,40 @@ export class SqliteStore implements StateStore {
     }
     if (changed) this.#touched.add(rec.id);
     return changed;
+  }
+
+  /** Every device whose stored rows do not decode (a reader decodes them all; the writer has already). */
+  checkDevices(): Map<string, string> {
+    if (!this.readOnly) return this.damagedDevices();
+    const byKey = new Map<number, HistoryRow[]>();
+    for (const r of this.#st.allHistory.iterate() as Iterable<Record<string, unknown>>) {
+      let l = byKey.get(r.device as number);
+      if (!l) byKey.set(r.device as number, (l = []));
+      l.push(SqliteStore.#historyRow(r));
+    }
+    const damaged = new Map<string, string>();
+    for (const row of this.#st.devices.iterate() as Iterable<DeviceRow>) {
+      try {
+        this.#decode(row, byKey.get(row.key) ?? []);
+      } catch (err) {
+        damaged.set(row.id, (err as Error).message);
+      }
+    }
+    return damaged;
+  }
+
+  /** Drops the run status, the last good revision or the per-object status (`state repair`). */
+  dropState(name: 'run' | 'revision' | 'objects'): void {
+    this.#writable();
+    this.#autocommit(() => this.#db.prepare('DELETE FROM state WHERE name = ?').run(name));
+    this.#state.delete(name);
+    if (name === 'objects') this.#objects = undefined;
+  }
+
+  /** Keeps a note of a device record dropped by `state repair`: what was wrong, and when. */
+  quarantineNote(id: string, reason: string, at: string): void {
+    this.#writable();
+    this.#autocommit(() => this.#db.prepare('INSERT OR REPLACE INTO quarantine (id, reason, at) VALUES (?, ?, ?)').run(id, reason, at));
   }
 
   /** Devices whose stored rows do not decode, found so far (the writer reads them all on first use). */

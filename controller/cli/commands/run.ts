@@ -175,7 +175,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
   const clock = new ResumableClock(systemClock);
   let driver: Driver;
   if (o.driver === 'simulator') {
-    const saved = readJson<{ now: string }>(clockFile);
+    const saved = readClock(clockFile);
     const startAt = new Date(saved?.now ?? o.start ?? systemClock.now().toISOString());
     const simulated = (at: Date): Clock => (o.clock === 'stepped' ? new SteppedClock(at, speed) : new ScaledClock(at, speed));
     clock.inner = speed === 1 && o.clock === 'scaled' && !o.start && !saved ? systemClock : simulated(startAt);
@@ -201,7 +201,17 @@ export async function runCommand(o: RunOptions): Promise<number> {
     source = git;
   }
 
-  const reconciler = new Reconciler({ source, driver, store, clock, plan: planFleet, logger, metrics, maxOperationsPerPass: maxOps });
+  let reconciler: Reconciler;
+  try {
+    // What the loop resumes from is read once, here: damage there is one line and what to do, not a stack
+    // trace on every pass (docs/run.md "Damaged state").
+    store.readObjects();
+    reconciler = new Reconciler({ source, driver, store, clock, plan: planFleet, logger, metrics, maxOperationsPerPass: maxOps });
+  } catch (err) {
+    await store.close();
+    await driver.close?.();
+    throw storeError(err);
+  }
   const loopStart = clock.now().getTime();
   let last: PassResult | undefined;
   let stopReason = '';
@@ -279,6 +289,21 @@ export async function runCommand(o: RunOptions): Promise<number> {
   await new Promise<void>((r) => logger.flush(() => r()));
   if (o.once) return last?.ok ? 0 : 1;
   return 0;
+}
+
+/** The simulated instant a previous run reached; a damaged file is one line pointing at `fleetward state repair`. */
+function readClock(file: string): { now: string } | undefined {
+  let saved: { now?: unknown } | undefined;
+  try {
+    saved = readJson<{ now?: unknown }>(file);
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}; run \`fleetward state repair\` (the simulator then resumes from its own clock)`, 1);
+  }
+  if (saved === undefined) return undefined;
+  if (typeof saved?.now !== 'string' || Number.isNaN(Date.parse(saved.now))) {
+    throw new UsageError(`${file}: no simulated instant in it; run \`fleetward state repair\` (the simulator then resumes from its own clock)`, 1);
+  }
+  return { now: saved.now };
 }
 
 function progressBlock(r: PassResult, issued: number, now: Date, simulated: boolean): string {
