@@ -48,6 +48,12 @@ async function hostile(label: string, spec: HostileSpec): Promise<CaseOutcome> {
   assert.is(out.validate.valid, out.validate.code === 0, `${label}: validate's JSON and exit code disagree`);
   if (out.validate.code === 1) assert.ok(out.validate.lines.length > 0, `${label}: refused without a reason`);
   assert.is(out.git.code, 0, `${label}: the git source child failed\n${out.git.stderr.slice(0, 2000)}`);
+  if (built.commitOnly) {
+    // The zip bomb lives only in the commit: the fetch is refused before indexing, the source says why.
+    assert.is(out.git.reason, 'unavailable');
+    assert.match(out.git.lines[0] ?? '', /objects may be at most 64 MiB \(maxGitObjectBytes\), so it was not indexed/);
+    return out;
+  }
   assert.ok(out.git.ok === true || out.git.reason === 'invalid', `${label}: git source answered ${out.git.reason}: ${out.git.lines[0]}`);
   // Git cannot hold a FIFO, so only then may the checkout and the commit differ.
   if (!built.dirOnly) assert.is(out.git.ok, out.validate.valid, `${label}: validate says ${out.validate.lines[0] ?? 'valid'}; the git source says ${out.git.lines[0] ?? 'valid'}`);
@@ -70,6 +76,13 @@ const EXPECTED: Record<string, RegExp> = {
 };
 
 for (const [label, over] of ISSUE_CASES) {
+  if (over.zeros) {
+    test(`issue 10: ${label} is refused by the git source before indexing, within the bound`, async () => {
+      const out = await hostile(label, { ...BASE, ...over });
+      assert.is(out.validate.valid, true, 'the checkout holds no such file: the PR check passes');
+    });
+    continue;
+  }
   test(`issue 10: ${label} ends within the bound with a clear error, the same from validate and the git source`, async () => {
     const out = await hostile(label, { ...BASE, ...over });
     assert.is(out.validate.valid, false);

@@ -36,6 +36,8 @@ export interface HostileSpec {
   shared: { paths: number; bytes: number };
   /** ProvisioningBatches naming one devicesFile of `rows` rows. */
   csv: { batches: number; rows: number };
+  /** A blob of this many zero bytes outside the config (commit only: a zip bomb for the fetch). */
+  zeros?: number;
 }
 
 export const BASE: HostileSpec = {
@@ -56,6 +58,7 @@ export const ISSUE_CASES: [string, Partial<HostileSpec>][] = [
   ['flow nesting 100k deep', { depth: 100_000, flow: true }],
   ['block nesting 50k deep', { depth: 50_000, flow: false }],
   ['2500 files', { smallFiles: 2500 }],
+  ['a 128 MiB blob of zeros pushed beside the config', { zeros: 128 * 1024 * 1024 }],
 ];
 
 /** Generated specs: each part drawn around and beyond its limit, several parts at once. */
@@ -81,7 +84,8 @@ function nested(depth: number, flow: boolean): string {
   return flow ? `${'['.repeat(depth)}1${']'.repeat(depth)}` : `\n    ${'- '.repeat(depth)}1`;
 }
 
-export interface BuiltCase { url: string; work: string; sha: string; dirOnly: boolean }
+/** dirOnly: the checkout holds what git cannot (FIFOs); commitOnly: the commit holds what the checkout does not. */
+export interface BuiltCase { url: string; work: string; sha: string; dirOnly: boolean; commitOnly: boolean }
 
 /** Writes the spec into a new repository on `server` and pushes it; the working clone is the checkout. */
 export async function buildCase(server: GitServer, name: string, spec: HostileSpec): Promise<BuiltCase> {
@@ -129,11 +133,17 @@ export async function buildCase(server: GitServer, name: string, spec: HostileSp
     const oid = git(w, 'hash-object', '-w', blob);
     for (let i = 0; i < spec.shared.paths; i++) shared.push(`100644 ${oid}\tcopies/c${i}.yaml`);
   }
+  if (spec.zeros) {
+    // Written straight into the object store: a few hundred KiB compressed, never on disk in full.
+    const oid = execFileSync('sh', ['-c', `head -c ${spec.zeros} /dev/zero | git hash-object -w --stdin`], { cwd: w, encoding: 'utf8' }).trim();
+    shared.push(`100644 ${oid}\telsewhere/zeros.bin`);
+    exclude('elsewhere');
+  }
   git(w, 'add', '-A');
   if (shared.length) execFileSync('git', ['update-index', '--add', '--index-info'], { cwd: w, input: shared.join('\n') + '\n' });
   git(w, 'commit', '-q', '--allow-empty', '-m', 'hostile');
   await gitAsync(w, 'push', '-q', 'origin', 'HEAD:main');
-  return { url: repo.url, work: w, sha: repo.head(), dirOnly: spec.specials.some((s) => s === 'fifo' || s === 'fifolink') };
+  return { url: repo.url, work: w, sha: repo.head(), dirOnly: spec.specials.some((s) => s === 'fifo' || s === 'fifolink'), commitOnly: (spec.zeros ?? 0) > 0 };
 }
 
 export interface Bounded { code: number | null; signal: string | null; timedOut: boolean; stdout: string; stderr: string; ms: number; maxRssMb: number }
