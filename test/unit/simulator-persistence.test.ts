@@ -107,6 +107,24 @@ test('versions, history and forced states survive a clean restart', async () => 
   assert.is(again.simulatedUntil?.toISOString(), '2026-11-23T03:00:00.000Z');
 });
 
+test('a start deadline survives a crash: the operation queued then is still cancelled at its window end', async () => {
+  const dir = aStateDir();
+  const clock = new ManualClock(START);
+  const sim = open(dir, clock);
+  // p0 cannot start before its deadline (its device is offline); p1 starts in time.
+  await sim.setOnline('p0', false);
+  await sim.startUpdate({ deviceId: 'p0', component: 'firmware', version: '122.15.0.58', startBy: '2026-11-23T03:00:00.000Z' });
+  await sim.startUpdate({ deviceId: 'p1', component: 'firmware', version: '122.15.0.58', startBy: '2026-11-23T03:00:00.000Z' });
+  // No close(): the process dies here. A new one replays the journal.
+  const again = open(dir, clock);
+  clock.advance(4 * HOUR);
+  const [missed] = again.operations('p0');
+  assert.is(missed?.status, 'cancelled');
+  assert.is(missed?.error?.code, 'WindowMissed');
+  assert.is(missed?.completedAt, '2026-11-23T03:00:00.000Z');
+  assert.is(again.operations('p1')[0]?.status, 'successful');
+});
+
 test('snapshots replace the journal segments they cover and the state still loads', async () => {
   const dir = aStateDir();
   const clock = new ManualClock(START);
