@@ -118,4 +118,22 @@ test('the example config validates', async () => {
   assert.is(r.code, 0, r.stdout + r.stderr);
 });
 
+test('-o json bounds every field: a 5000-character object name and key are cut with their length', async () => {
+  const name = 'n'.repeat(5000);
+  const dir = configDir({ 'a.yaml': `apiVersion: fleetward.dev/v1alpha1\nkind: Ring\nmetadata: {name: ${name}}\nspec: {order: 4, ${'k'.repeat(5000)}: 1}\n` });
+  try {
+    const r = await runCli(['validate', '--config', dir, '-o', 'json']);
+    assert.is(r.code, 1, r.stderr);
+    assert.ok(r.stdout.length < 8000, `${r.stdout.length} characters of JSON`);
+    const errors = (JSON.parse(r.stdout) as { errors: { name: string; path: string | null; text: string }[] }).errors;
+    assert.ok(errors.length > 0);
+    for (const e of errors) {
+      assert.match(e.name, /^n{120}… \(5000 characters\)$/);
+      assert.ok(e.text.length < 1500, `${e.text.length}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();

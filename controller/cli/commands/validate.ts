@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
 import { formatConfigError, type ConfigError, type LoadResult } from '../../sources/load.ts';
 import { loadConfigDirBounded } from '../../sources/bounded.ts';
+import { bounded } from '../../api/quote.ts';
 
 const FORMATS = ['text', 'json', 'github'] as const;
 type Format = (typeof FORMATS)[number];
@@ -46,7 +47,8 @@ function render(format: Format, dir: string, result: Result): string {
 }
 
 function jsonError(e: ConfigError): Required<Omit<ConfigError, 'kind' | 'name' | 'path'>> & { kind: string | null; name: string | null; path: string | null; text: string } {
-  return { file: e.file, line: e.line, kind: e.kind ?? null, name: e.name ?? null, path: e.path ?? null, message: e.message, text: formatConfigError(e) };
+  // Each field bounded like the text line: a hostile name or key must not make the JSON megabytes long.
+  return { file: bounded(e.file, 300), line: e.line, kind: e.kind ?? null, name: e.name !== undefined ? bounded(e.name, 120) : null, path: e.path !== undefined ? bounded(e.path, 200) : null, message: bounded(e.message), text: formatConfigError(e) };
 }
 
 /** `::error file=…,line=…,title=…::message` — GitHub shows it on the line of the pull request's diff. */
