@@ -53,6 +53,7 @@ test('an update the back end is slow to start does not start at 06:30 outside th
     assert.is(missed[0]!.msg, 'window missed: p1 firmware → 122.15.0.44 had not started when its maintenance window ended at 2026-11-23T04:00:00.000Z; the back end cancelled it and it is planned again for the next window');
     await f.reconciler.reconcile();
     assert.is(log.lines().filter((l) => l.msg.startsWith('window missed')).length, 1, 'logged once, not every pass');
+    assert.match(await f.metrics.registry.getSingleMetricAsString('fleetward_operations_total'), /fleetward_operations_total\{component="firmware",result="window_missed"\} 1/);
 
     // The device history says so, and the plan waits for the next window.
     const status = await runCli(['status', '--state-dir', f.stateDir, '--device', 'p1']);
@@ -136,6 +137,7 @@ spec: { component: firmware, version: "122.15.0.50", manufacturer: Yealink, mode
     const refused = log.lines().filter((l) => l.msg === 'operation refused by the back end');
     assert.is(refused.length, 3, `${passes} passes, three attempts (retry.maxAttempts), then held`);
     assert.is(refused[0]!.refusal, 'VersionNotReleased');
+    assert.match(await f.metrics.registry.getSingleMetricAsString('fleetward_operations_total'), /fleetward_operations_total\{component="firmware",result="refused"\} 3/);
     assert.equal(f.driver.simulator.operations('p1'), [], 'the back end kept nothing');
     const status = await runCli(['status', '--state-dir', f.stateDir, '--device', 'p1']);
     assert.match(status.stdout, /firmware\s+122\.15\.0\.30\s+122\.15\.0\.50\s+Held\s+FailureHold/);
