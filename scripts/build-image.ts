@@ -222,6 +222,7 @@ export function buildImage(opts: { force?: boolean; archive?: boolean; out?: str
 
     // 6. The image: one layer from scratch, owned by root (read-only to the user it runs as).
     log(`buildah: ${ref}`);
+    const previous = spawnSync('buildah', ['inspect', '--type', 'image', '--format', '{{.FromImageID}}', ref], { encoding: 'utf8' }).stdout?.trim();
     const container = run('buildah', ['from', '--pull=never', 'scratch']).trim();
     try {
       run('buildah', ['copy', '--quiet', container, `${root}/`, '/']);
@@ -255,6 +256,8 @@ export function buildImage(opts: { force?: boolean; archive?: boolean; out?: str
       throw err;
     }
     const id = run('buildah', ['inspect', '--type', 'image', '--format', '{{.FromImageID}}', ref]).trim();
+    // The image this tag named before is left untagged: remove it, unless a container or another tag still uses it.
+    if (previous && previous !== id) spawnSync('buildah', ['rmi', previous], { stdio: 'ignore' });
     const size = imageSize(ref);
     let archive: string | undefined;
     if (opts.archive) {
