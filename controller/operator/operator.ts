@@ -33,7 +33,7 @@ import { KubernetesEventRecorder } from './events.ts';
 import { LeaderElector } from './leader.ts';
 import { KubernetesSource, SHARD_LABEL, inShard } from './source.ts';
 import { KubernetesStatusStore } from './status.ts';
-import { JsonDirStore } from '../store/json-dir.ts';
+import { SqliteStore } from '../store/sqlite.ts';
 import type { StateStore } from '../store/store.ts';
 import { KubernetesCodeSecretStore, KubernetesProvisioningStatusStore } from './secrets.ts';
 
@@ -53,7 +53,9 @@ export interface OperatorOptions {
   /** Time between passes without any change, in the clock's ms. Default 60 s. */
   resyncMs?: number;
   stateDir?: string;
-  /** Where history, device status and the loop's state are kept (default: a JSON directory in stateDir). */
+  /** History older than this is dropped from the store (default 400 days). */
+  historyRetentionMs?: number;
+  /** Where history, device status and the loop's state are kept (default: SQLite in stateDir; PostgreSQL with several replicas). */
   store?: StateStore;
   /** Informer staleness limit, wall ms. Default 10 min. */
   staleAfterMs?: number;
@@ -111,7 +113,7 @@ export class Operator {
     this.events = new KubernetesEventRecorder({ client: opts.client, clock: opts.clock, logger: log, instance: this.identity });
     // Status text (here and on the cluster) never carries a fragment of a secret.
     this.store = redactingStore(new KubernetesStatusStore({
-      store: opts.store ?? new JsonDirStore(opts.stateDir ?? mkdtempSync(join(tmpdir(), 'fleetward-operator-'))),
+      store: opts.store ?? new SqliteStore(opts.stateDir ?? mkdtempSync(join(tmpdir(), 'fleetward-operator-'))),
       client: opts.client, source: this.source, events: this.events, logger: log, clock: opts.clock,
       objects: () => objects().filter((o) => inShard(o, opts.shard).owns),
     }));
@@ -171,6 +173,7 @@ export class Operator {
     this.#reconciler = new Reconciler({
       source: this.source, driver: new ShardDriver(new LeaderGuardedDriver(o.driver, () => this.isLeader), o.shard), store: this.store,
       clock: o.clock, plan, logger: o.logger, ...(o.metrics ? { metrics: o.metrics } : {}),
+      ...(o.historyRetentionMs ? { historyRetentionMs: o.historyRetentionMs } : {}),
       // Codes go to a Secret in the operator's namespace, never to status or the pod's disk; batch statuses
       // (code hashes, expiry) to another, so a new leader keeps the codes already handed out.
       provisioningStores: {

@@ -34,10 +34,14 @@ export class KubernetesStatusStore implements StateStore {
   /** Kind/name → the status body last sent (or found on the server): a write happens only when it differs. */
   readonly #sent = new Map<string, string>();
   #pending: Promise<void>[] = [];
+  #queued: (() => Promise<void>)[] = [];
+  #inPass = false;
   /** Status writes that reached the API server, for tests and metrics. */
   writes = 0;
   /** Operations whose forced-update Event was already emitted by this process. */
   readonly #forcedSeen = new Set<string>();
+  /** Forced-update Events of the pass under way: forgotten if the pass is aborted, so the next one sends them. */
+  #forcedThisPass: string[] = [];
 
   constructor(opts: KubernetesStatusStoreOptions) {
     this.#k = opts;
@@ -52,10 +56,39 @@ export class KubernetesStatusStore implements StateStore {
   writeLastGoodRevision(rev: Revision): boolean { return this.#inner.writeLastGoodRevision(rev); }
   readDevice(id: string): DeviceRecord | undefined { return this.#inner.readDevice(id); }
   listDeviceIds(): string[] { return this.#inner.listDeviceIds(); }
-  beginPass(): Promise<void> { return this.#inner.beginPass(); }
+  // Status patches and Events of a pass go out only once the store committed it: a pass the database refused
+  // leaves no trace on the objects either (nothing half-written).
+  async beginPass(): Promise<void> {
+    await this.#inner.beginPass();
+    this.#inPass = true;
+  }
   checkpoint(): Promise<void> { return this.#inner.checkpoint(); }
-  commitPass(): Promise<void> { return this.#inner.commitPass(); }
-  abortPass(): Promise<void> { return this.#inner.abortPass(); }
+  async commitPass(): Promise<void> {
+    this.#inPass = false;
+    const queued = this.#queued;
+    const forced = this.#forcedThisPass;
+    this.#queued = [];
+    this.#forcedThisPass = [];
+    try {
+      await this.#inner.commitPass();
+    } catch (err) {
+      for (const id of forced) this.#forcedSeen.delete(id);
+      throw err;
+    }
+    for (const send of queued) this.#pending.push(send());
+  }
+  async abortPass(): Promise<void> {
+    this.#inPass = false;
+    this.#queued = [];
+    for (const id of this.#forcedThisPass) this.#forcedSeen.delete(id);
+    this.#forcedThisPass = [];
+    await this.#inner.abortPass();
+  }
+  /** Sends now outside a pass (a provisioning run finishing), else once the pass is committed. */
+  #send(send: () => Promise<void>): void {
+    if (this.#inPass) this.#queued.push(send);
+    else this.#pending.push(send());
+  }
   close(): Promise<void> { return this.#inner.close(); }
 
   /** The status each owned object carries on the server now: conditions keep their lastTransitionTime across leaders. */
@@ -82,7 +115,7 @@ export class KubernetesStatusStore implements StateStore {
       const previous = this.#sent.get(key) ?? this.#serverStatus(where.ref);
       if (previous === text) continue;
       wrote = true;
-      this.#pending.push(this.#patch(key, where.ref, body, previous, text));
+      this.#send(() => this.#patch(key, where.ref, body, previous, text));
     }
     return wrote;
   }
@@ -151,9 +184,10 @@ export class KubernetesStatusStore implements StateStore {
   #forced(deviceId: string, h: HistoryEntry): void {
     if (this.#forcedSeen.has(h.operationId)) return;
     this.#forcedSeen.add(h.operationId);
+    if (this.#inPass) this.#forcedThisPass.push(h.operationId);
     const su = h.softwareUpdate ? this.#k.source.lookup('SoftwareUpdate', h.softwareUpdate) : undefined;
     if (!su?.owns) return;
-    this.#pending.push(this.#k.events.emit(su.ref, {
+    this.#send(() => this.#k.events.emit(su.ref, {
       type: 'Normal',
       reason: 'ForcedUpdate',
       message: `forced ${h.component ?? 'update'} update of ${deviceId} ${h.fromVersion ?? '?'} → ${h.toVersion ?? '?'} (operation ${h.operationId}, revision ${h.revision ?? 'unknown'})`,

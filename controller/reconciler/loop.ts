@@ -4,6 +4,7 @@
 // everything afresh (level-triggered). Passes never overlap; kicks during a pass coalesce into one more pass.
 import type { Clock } from '../util/clock.ts';
 import type { PassResult, Reconciler } from './reconciler.ts';
+import { StoreUnavailable } from './reasons.ts';
 
 export interface LoopOptions {
   clock: Clock;
@@ -24,6 +25,8 @@ export class ReconcileLoop {
   #kicked = false;
   #wake: (() => void) | undefined;
   #done: Promise<void> | undefined;
+  /** Passes in a row the state store could not record. */
+  #storeFailures = 0;
 
   constructor(reconciler: Reconciler, opts: LoopOptions) {
     this.#rec = reconciler;
@@ -57,6 +60,17 @@ export class ReconcileLoop {
       if (await this.#o.afterPass?.(result)) break;
       // stop() may have been called while afterPass ran: it found no sleep to cut short.
       if (this.#stopped) break;
+      if (result.reason === StoreUnavailable) {
+        // The database is down: back off in wall time (1 s doubling to 30 s), whatever kicks arrive meanwhile.
+        const backoff = Math.min(30_000, 1000 * 2 ** Math.min(this.#storeFailures++, 5));
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, backoff);
+          this.#wake = () => { if (this.#stopped) { clearTimeout(t); resolve(); } };
+        });
+        this.#wake = undefined;
+        continue;
+      }
+      this.#storeFailures = 0;
       if (this.#kicked) continue;
       let delay = intervalMs;
       if (result.nextStartAt) delay = Math.min(delay, result.nextStartAt.getTime() - clock.now().getTime());

@@ -21,7 +21,7 @@ import { Finding, Reason as PlannerReason } from '../planner/reasons.ts';
 import type { Source } from '../sources/source.ts';
 import type { Metrics } from '../server/metrics.ts';
 import {
-  mergeOperation, objectKey, type DeviceRecord, type HistoryEntry, type ObjectStatus, type PendingIntent, type ProgressSummary,
+  DEFAULT_HISTORY_RETENTION_DAYS, mergeOperation, objectKey, withinRetention, type DeviceRecord, type HistoryEntry, type ObjectStatus, type PendingIntent, type ProgressSummary,
   type RunStatus,
 } from '../store/records.ts';
 import { StoreUnavailable, type StateStore } from '../store/store.ts';
@@ -47,6 +47,8 @@ export interface ReconcilerOptions {
   plan: PlanFn;
   logger: Logger;
   metrics?: Metrics;
+  /** History older than this (ms) is dropped from the store (docs/run.md "History retention"). Default 400 days. */
+  historyRetentionMs?: number;
   /** Rate limit: at most this many update operations started per pass; the rest are still due next pass. Default 50. */
   maxOperationsPerPass?: number;
   /** Driver calls in flight at once while acting. Default 8. */
@@ -101,7 +103,7 @@ export class Reconciler {
   #previousPassAt: string | undefined;
 
   constructor(opts: ReconcilerOptions) {
-    this.#o = { maxOperationsPerPass: 50, concurrency: 8, ...opts };
+    this.#o = { maxOperationsPerPass: 50, concurrency: 8, historyRetentionMs: DEFAULT_HISTORY_RETENTION_DAYS * 86_400_000, ...opts };
     const stored = opts.store.readRun();
     this.#run = { conditions: [], ...stored, source: opts.source.description, driver: opts.driver.name };
     this.#inForce = opts.store.readLastGoodRevision();
@@ -419,6 +421,7 @@ export class Reconciler {
     for (const id of started) inFlight.add(id);
     const plans = new Map(plan.devices.map((d) => [d.id, d]));
     const records: DeviceRecord[] = [];
+    const cutoff = this.#retentionCutoff(at);
     for (const device of observed.devices) {
       if (this.#quarantined.has(device.id)) continue;
       const rec = history.get(device.id) ?? { id: device.id, history: [] };
@@ -432,6 +435,7 @@ export class Reconciler {
         annotateHistory(rec, dp, at);
       }
       rec.observed = device;
+      if (rec.history.some((h) => !withinRetention(h, cutoff))) rec.history = rec.history.filter((h) => withinRetention(h, cutoff));
       records.push(orderRecord(rec));
     }
     this.#o.store.writeDevices(records);
@@ -532,7 +536,10 @@ export class Reconciler {
       return rec;
     };
     for (const d of observed.devices) get(d.id);
+    const cutoff = this.#retentionCutoff(at);
     for (const op of observed.operations) {
+      // What the back end still lists from beyond the retention is not taken back into the history.
+      if (!withinRetention(op, cutoff)) continue;
       const rec = get(op.deviceId);
       if (!rec) continue;
       const { prev, merged } = recordOperation(rec, op);
@@ -553,6 +560,11 @@ export class Reconciler {
       }
     }
     return { records, windowMisses };
+  }
+
+  /** The oldest instant history is kept from (docs/run.md "History retention"). */
+  #retentionCutoff(at: string): string {
+    return new Date(Date.parse(at) - this.#o.historyRetentionMs).toISOString();
   }
 
   /** Devices whose stored record cannot be read: no operation is started for them and their record is left as it is. */

@@ -2,6 +2,7 @@
 // `status`, `plan` and the operator are handed a StateStore and never ask which one it is.
 //
 //   a state directory  →  SQLite, <dir>/fleetward.db (a JSON directory of an older release is migrated once)
+//   a PostgreSQL URL   →  PostgreSQL (the operator with several replicas or shards; `plan --state` with a read-only role)
 //
 // Readers (`status`, `plan` against a running installation) open read-only: they never write, never
 // migrate, and read a JSON directory that was not migrated yet as it is.
@@ -14,8 +15,12 @@ import { redactingStore } from './redacting.ts';
 import type { StateStore } from './store.ts';
 
 export interface StoreLocation {
-  /** The state directory of `fleetward run` (standalone). */
+  /** The state directory of `fleetward run` (standalone); with `url`, the local scratch folder. */
   stateDir: string;
+  /** A PostgreSQL connection string (the operator with several replicas): the store is there, not in stateDir. */
+  url?: string;
+  /** With `url`: the shard whose rows are read and written. */
+  scope?: string;
 }
 
 export interface OpenOptions {
@@ -32,9 +37,20 @@ export function storeExists(where: StoreLocation): boolean {
   return existsSync(join(where.stateDir, DB_FILE)) || isJsonStateDir(where.stateDir);
 }
 
-/** Opens the store at a location. Throws StoreDamaged (one line, with what to do) when it cannot be used. */
+/**
+ * Opens the store at a location. Throws StoreDamaged (one line, with what to do) when it cannot be used, and
+ * StoreUnavailable when a database cannot be reached.
+ */
 export async function openStateStore(where: StoreLocation, opts: OpenOptions = {}): Promise<StateStore> {
   const dir = where.stateDir;
+  if (where.url) {
+    // Loaded only when asked for: `status` and `run` on a state directory do not pay for the client.
+    const { PostgresStore } = await import('./postgres.ts');
+    const store = await PostgresStore.open({
+      connectionString: where.url, dir, ...(where.scope ? { scope: where.scope } : {}), ...(opts.readOnly ? { readOnly: true } : {}),
+    });
+    return redactingStore(store);
+  }
   if (opts.readOnly) {
     if (!existsSync(join(dir, DB_FILE)) && isJsonStateDir(dir)) return new JsonDirStore(dir);
     return new SqliteStore(dir, { readOnly: true });

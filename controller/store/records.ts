@@ -142,3 +142,15 @@ export function mergeOperation(entry: HistoryEntry | undefined, op: DeviceOperat
   if (op.logsUrl !== undefined) merged.logsUrl = op.logsUrl;
   return merged;
 }
+
+/** How long history is kept by default (docs/run.md "History retention"): a little over a year of releases. */
+export const DEFAULT_HISTORY_RETENTION_DAYS = 400;
+
+/**
+ * Whether a history entry is still kept at `cutoff` (now minus the retention): anything in flight is, and
+ * anything that finished (or, without a completion time, was created) after the cutoff.
+ */
+export function withinRetention(h: Pick<HistoryEntry, 'status' | 'createdAt' | 'completedAt'>, cutoff: string): boolean {
+  if (h.status === 'queued' || h.status === 'scheduled' || h.status === 'inProgress') return true;
+  return (h.completedAt ?? h.createdAt) >= cutoff;
+}

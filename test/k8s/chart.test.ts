@@ -122,6 +122,50 @@ if ('skip' in assets) {
     assert.ok(c.args.includes('--lease-duration=15s') && c.args.includes('--renew-deadline=10s') && c.args.includes('--retry-period=2s'));
   });
 
+  test('state.backend sqlite: a kept PersistentVolumeClaim mounted as the state directory, one replica, Recreate', () => {
+    const objects = render();
+    const pvc = objects.find((o) => o.kind === 'PersistentVolumeClaim') as unknown as { metadata: { name: string; annotations: Record<string, string> }; spec: Record<string, any> };
+    assert.ok(pvc, 'a PersistentVolumeClaim is rendered');
+    assert.is(pvc.metadata.annotations['helm.sh/resource-policy'], 'keep', 'the history outlives helm uninstall');
+    assert.equal(pvc.spec.accessModes, ['ReadWriteOnce']);
+    assert.is(pvc.spec.resources.requests.storage, '1Gi');
+    const deploy = objects.find((o) => o.kind === 'Deployment') as unknown as { spec: Record<string, any> };
+    assert.is(deploy.spec.replicas, 1);
+    assert.is(deploy.spec.strategy.type, 'Recreate');
+    const pod = deploy.spec.template.spec;
+    const c = pod.containers[0];
+    assert.ok(c.args.includes('--state-backend=sqlite') && c.args.includes('--state-dir=/var/lib/fleetward'));
+    assert.ok(c.volumeMounts.some((m: { name: string; mountPath: string }) => m.name === 'state' && m.mountPath === '/var/lib/fleetward'));
+    assert.is(pod.volumes.find((v: { name: string }) => v.name === 'state').persistentVolumeClaim.claimName, pvc.metadata.name);
+    const existing = render(['--set', 'state.sqlite.existingClaim=mine']);
+    assert.not.ok(existing.some((o) => o.kind === 'PersistentVolumeClaim'), 'an existing claim is used, none created');
+  });
+
+  test('state.backend postgres: the URL from an existing Secret as a file, two replicas with leader election, no volume claim', () => {
+    const objects = render(['--set', 'state.backend=postgres,state.postgres.existingSecret=fleet-db,state.postgres.caSecret=fleet-db-ca']);
+    assert.not.ok(objects.some((o) => o.kind === 'PersistentVolumeClaim'));
+    const deploy = objects.find((o) => o.kind === 'Deployment') as unknown as { spec: Record<string, any> };
+    assert.is(deploy.spec.replicas, 2);
+    assert.is(deploy.spec.strategy, undefined, 'a rolling update: the replicas hand over through the lease');
+    const pod = deploy.spec.template.spec;
+    const c = pod.containers[0];
+    assert.ok(c.args.includes('--state-backend=postgres') && c.args.includes('--state-url-file=/etc/fleetward/state-url/url') && c.args.includes('--leader-elect=true'));
+    assert.not.ok(JSON.stringify(c.env ?? []).includes('fleet-db'), 'the URL is not in the environment or the arguments');
+    assert.is(pod.volumes.find((v: { name: string }) => v.name === 'state-url').secret.secretName, 'fleet-db');
+    assert.is(pod.volumes.find((v: { name: string }) => v.name === 'db-ca').secret.secretName, 'fleet-db-ca');
+    for (const [set, named] of [
+      ['state.backend=postgres', /existingSecret/],
+      ['state.backend=postgres,state.postgres.existingSecret=db,replicaCount=1', /replicaCount/],
+      ['state.backend=postgres,state.postgres.existingSecret=db,operator.leaderElection.enabled=false', /leaderElection\/enabled/],
+      ['replicaCount=2', /replicaCount/],
+      ['state.backend=etcd', /backend/],
+    ] as const) {
+      const r = env.helm(['template', RELEASE, CHART, '--set', set]);
+      assert.is.not(r.code, 0, `${set} is refused`);
+      assert.match(r.stderr, named);
+    }
+  });
+
   test('a ServiceMonitor is rendered only when asked for', () => {
     assert.not.ok(render().some((o) => o.kind === 'ServiceMonitor'));
     const sm = render(['--set', 'serviceMonitor.enabled=true']).find((o) => o.kind === 'ServiceMonitor');
@@ -165,7 +209,10 @@ if ('skip' in assets) {
 
   test('the arguments the chart gives the operator are ones `fleetward operator` accepts: it starts and takes the lease', async () => {
     const deploy = render(['--set', 'operator.watchNamespaces={fleet}']).find((o) => o.kind === 'Deployment') as unknown as { spec: { template: { spec: { containers: { args: string[] }[] } } } };
-    const args = deploy.spec.template.spec.containers[0]!.args.map((a) => (a.startsWith('--health-port=') ? '--health-port=0' : a));
+    const stateDir = mkdtempSync(join(tmpdir(), 'fleetward-chart-state-'));
+    const args = deploy.spec.template.spec.containers[0]!.args
+      .map((a) => (a.startsWith('--health-port=') ? '--health-port=0' : a.startsWith('--state-dir=') ? `--state-dir=${stateDir}` : a));
+    assert.ok(args.includes('--state-backend=sqlite'), 'the default state store is SQLite on the volume');
     const log = join(env.dir, 'chart-args-operator.log');
     const out = openSync(log, 'a');
     const child = spawn(join(REPO_ROOT, 'node_modules', '.bin', 'node'), [join(REPO_ROOT, 'controller', 'cli', 'main.ts'), ...args, `--kubeconfig=${env.kubeconfig}`],

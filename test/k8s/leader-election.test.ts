@@ -1,7 +1,8 @@
 // Two `fleetward operator` processes, installed by the Helm chart's RBAC and authenticated with its service
-// account's token, share one simulated fleet served over HTTP (the graph driver talks to it). Only the
-// Lease holder acts; SIGKILL of the leader mid-rollout hands over to the standby, which finishes the
-// rollout without issuing any operation a second time.
+// account's token, share one simulated fleet served over HTTP (the graph driver talks to it) and one real
+// PostgreSQL state store (test/support/postgres.ts). Only the Lease holder acts; SIGKILL of the leader
+// mid-rollout hands over to the standby, which finishes the rollout without issuing any operation a second
+// time, and whose `fleetward status --device` shows the whole history, the dead leader's part included.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -12,6 +13,8 @@ import { startSimulatorServer, type SimulatorServer } from '../../controller/dri
 import type { FleetDevice, FleetFile } from '../../controller/api/types.ts';
 import { ScaledClock } from '../../controller/util/clock.ts';
 import { REPO_ROOT, eventually, k8sAssetsOrExplain, startKubeEnv, type KubeEnv } from '../support/k8s-env.ts';
+import { startPostgres, type TestPostgres } from '../support/postgres.ts';
+import { runCli } from '../support/run-cli.ts';
 
 const SYSTEM_NS = 'fleetward-system';
 const NS = 'fleet';
@@ -59,6 +62,7 @@ function fleet(): FleetFile {
 }
 
 let env: KubeEnv;
+let db: TestPostgres;
 let sim: Simulator;
 let server: SimulatorServer;
 const processes = new Map<string, ChildProcess>();
@@ -68,9 +72,9 @@ function startOperator(name: string, kubeconfig: string, simStart: string, wall:
   const child = spawn(join(REPO_ROOT, 'node_modules', '.bin', 'node'), [
     join(REPO_ROOT, 'controller', 'cli', 'main.ts'), 'operator',
     `--kubeconfig=${kubeconfig}`, `--namespace=${SYSTEM_NS}`, `--watch-namespace=${NS}`,
-    '--driver=graph', '--credentials-secret=graph-creds', `--lease-name=${LEASE}`,
+    '--driver=graph', '--credentials-secret=graph-creds', `--lease-name=${LEASE}`, '--state-backend=postgres',
     `--speed=${SPEED}`, `--start=${simStart}`, `--start-wall=${wall}`, '--resync=10m', '--health-port=-1',
-  ], { cwd: REPO_ROOT, detached: true, stdio: ['ignore', log, log], env: { ...process.env, POD_NAME: name } });
+  ], { cwd: REPO_ROOT, detached: true, stdio: ['ignore', log, log], env: { ...process.env, POD_NAME: name, FLEETWARD_STATE_URL: db.url } });
   closeSync(log);
   processes.set(name, child);
   return child;
@@ -89,6 +93,7 @@ if ('skip' in assets) {
 } else {
   test.before(async () => {
     env = await startKubeEnv(assets.assets);
+    db = await startPostgres();
     sim = new Simulator({
       fleet: fleet(), clock: new ScaledClock(START, SPEED, () => Date.now()),
       behaviour: { failureRate: 0, offlineRate: 0, busyDuringMeetings: 0, rollbackRate: 0, installDuration: '10m', queueDelay: '1m' },
@@ -101,6 +106,7 @@ if ('skip' in assets) {
     await sim?.close();
     if (process.env.FLEETWARD_KEEP_K8S_DIR) process.stderr.write(`operator logs in ${env?.dir}\n`);
     await env?.stop();
+    db?.close();
   });
 
   test('the chart installs with the graph driver and the operator runs on its service account alone', () => {
@@ -150,6 +156,20 @@ if ('skip' in assets) {
       return ready?.status === 'True' && ready.reason === 'UpToDate' ? g : undefined;
     }, 60_000);
     assert.is(group.status.observedGeneration, group.metadata.generation);
+
+    // The history is in the store, not in a pod: every phone's update is there, issued by Fleetward, with its
+    // reason, whichever leader issued it, and once.
+    for (const o of ops) {
+      const s = await runCli(['status', '--device', o.deviceId, '-o', 'json'], { env: { FLEETWARD_STATE_URL: db.url } });
+      assert.is(s.code, 0, s.stderr);
+      const rec = JSON.parse(s.stdout) as { history: { operationId: string; operationType: string; issuedBy: string; reason?: string; status: string }[] };
+      const mine = rec.history.filter((h) => h.operationType === 'softwareUpdate');
+      assert.equal(mine.map((h) => h.operationId), [o.id], `${o.deviceId}: its one update in the history`);
+      assert.is(mine[0]!.issuedBy, 'fleetward', `${o.deviceId}: recorded as Fleetward's${o.createdAt <= killedAt ? ' (issued by the dead leader)' : ''}`);
+      assert.ok(mine[0]!.reason, `${o.deviceId}: with the reason it was issued for`);
+    }
+    const table = await runCli(['status', '--device', ops[0]!.deviceId], { env: { FLEETWARD_STATE_URL: db.url } });
+    assert.match(table.stdout, /history \(1 operation/);
   });
 
   test('a stopped leader gives the lease up at once', async () => {

@@ -14,6 +14,7 @@ import { Metrics } from '../../controller/server/metrics.ts';
 import { DirSource } from '../../controller/sources/dir.ts';
 import type { Source } from '../../controller/sources/source.ts';
 import { SqliteStore } from '../../controller/store/sqlite.ts';
+import type { StateStore } from '../../controller/store/store.ts';
 import type { Driver } from '../../controller/drivers/driver.ts';
 import { ManualClock } from '../../controller/util/clock.ts';
 
@@ -95,15 +96,17 @@ export class Fixture {
   }
 
   /** (Re)builds driver, store and reconciler from the directories, as a new process would. */
-  start(opts: { driver?: (d: SimulatorDriver) => Driver; source?: Source; maxOperationsPerPass?: number; logger?: Logger } = {}): Reconciler {
+  start(opts: { driver?: (d: SimulatorDriver) => Driver; source?: Source; maxOperationsPerPass?: number; logger?: Logger; store?: StateStore; historyRetentionMs?: number } = {}): Reconciler {
     this.driver = new SimulatorDriver({ fleet: this.fleet, seed: 7, clock: this.clock, stateDir: join(this.stateDir, 'simulator'), behaviour: this.behaviour });
     this.#drivers.push(this.driver);
+    void this.store?.close();
     this.store = new SqliteStore(this.stateDir);
     this.metrics = new Metrics();
     this.reconciler = new Reconciler({
       source: opts.source ?? new DirSource(this.configDir), driver: opts.driver ? opts.driver(this.driver) : this.driver,
-      store: this.store, clock: this.clock, plan, logger: opts.logger ?? this.logger, metrics: this.metrics,
+      store: opts.store ?? this.store, clock: this.clock, plan, logger: opts.logger ?? this.logger, metrics: this.metrics,
       ...(opts.maxOperationsPerPass ? { maxOperationsPerPass: opts.maxOperationsPerPass } : {}),
+      ...(opts.historyRetentionMs ? { historyRetentionMs: opts.historyRetentionMs } : {}),
     });
     return this.reconciler;
   }

@@ -65,4 +65,22 @@ test('a device whose record is missing while the back end lists earlier updates 
   await f.close();
 });
 
+test('history older than the retention leaves the store, even while the back end still lists it; newer history stays', async () => {
+  const f = new Fixture({ devices: phones(2), releases: catalog() });
+  await f.reconciler.reconcile();
+  f.clock.advance(60 * 60_000);
+  await f.reconciler.reconcile();
+  const before = f.store.readDevice('p1')!.history.length;
+  assert.ok(before > 0);
+  f.clock.advance(3 * 86_400_000);
+  await f.restart({ historyRetentionMs: 2 * 86_400_000 });
+  await f.reconciler.reconcile();
+  assert.equal(f.store.readDevice('p1')!.history, [], 'finished more than two days ago: dropped');
+  assert.ok(f.driver.simulator.operations().some((o) => o.deviceId === 'p1'), 'the back end still lists it');
+  await f.restart({ historyRetentionMs: 400 * 86_400_000 });
+  await f.reconciler.reconcile();
+  assert.equal(f.store.readDevice('p2')!.history.length, before, 'with the default retention it is all there again from the back end');
+  await f.close();
+});
+
 test.run();

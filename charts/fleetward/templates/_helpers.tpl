@@ -85,3 +85,12 @@ The Secrets holding the provisioning codes and batch statuses: provisioning.code
 {{- define "fleetward.statusSecretName" -}}
 {{- .Values.provisioning.codesSecretName }}-status{{ with .Values.operator.shard }}-{{ . }}{{ end }}
 {{- end }}
+
+{{/* Replicas: as set, else 1 for the sqlite state store (one writer of its volume) and 2 for postgres. */}}
+{{- define "fleetward.replicas" -}}
+{{- if kindIs "invalid" .Values.replicaCount -}}
+{{- if eq .Values.state.backend "postgres" }}2{{ else }}1{{ end -}}
+{{- else -}}
+{{- .Values.replicaCount -}}
+{{- end -}}
+{{- end -}}

@@ -1,7 +1,11 @@
 // `fleetward operator`: the reconcile loop against Kubernetes (docs/kubernetes.md). Desired state comes from
 // the Fleetward objects in the cluster; status goes to their status subresource; only the holder of the
 // leader Lease acts.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import type { Logger } from 'pino';
 import { createDriver, DRIVER_NAMES, type DriverName } from '../../drivers/index.ts';
 import type { Driver } from '../../drivers/driver.ts';
 import { KubeClient, loadKubeConfig } from '../../operator/kube.ts';
@@ -12,6 +16,10 @@ import { Metrics } from '../../server/metrics.ts';
 import { startServer } from '../../server/server.ts';
 import { ScaledClock, systemClock, type Clock } from '../../util/clock.ts';
 import { UsageError } from '../errors.ts';
+import { openStateStore, type StoreLocation } from '../../store/open.ts';
+import { StoreUnavailable, type StateStore } from '../../store/store.ts';
+import { registerSecret } from '../../util/redact.ts';
+import { storeError } from './state.ts';
 import { durationFlag, loadFleet } from '../inputs.ts';
 
 interface OperatorFlags {
@@ -35,6 +43,9 @@ interface OperatorFlags {
   healthPort: string;
   logLevel: string;
   stateDir?: string;
+  stateBackend: string;
+  stateUrlFile?: string;
+  historyRetention: string;
   speed?: string;
   start?: string;
   startWall?: string;
@@ -54,6 +65,37 @@ function planningClock(flags: OperatorFlags): Clock {
   const wall = flags.startWall === undefined ? Date.now() : Date.parse(flags.startWall);
   if (Number.isNaN(start) || Number.isNaN(wall)) throw new UsageError('--start and --start-wall must be ISO-8601 instants such as 2026-11-23T10:00:00Z');
   return new ScaledClock(new Date(start + (Date.now() - wall) * speed), speed);
+}
+
+/** The PostgreSQL connection string: from a mounted Secret file, else FLEETWARD_STATE_URL. Never from a flag. */
+function readStateUrl(file: string | undefined): string {
+  let url: string | undefined;
+  if (file) {
+    try {
+      url = readFileSync(file, 'utf8').trim();
+    } catch (err) {
+      throw new UsageError(`--state-url-file ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+  } else {
+    url = process.env.FLEETWARD_STATE_URL?.trim();
+  }
+  if (!url) throw new UsageError('--state-backend postgres needs the connection string: --state-url-file FILE (a mounted Secret) or FLEETWARD_STATE_URL');
+  if (!/^postgres(ql)?:\/\//.test(url)) throw new UsageError('the state store connection string must start with postgres:// or postgresql://');
+  return url;
+}
+
+/** Opens the store, retrying with backoff (1 s doubling to 30 s) while the database cannot be reached. */
+async function openStoreWithBackoff(where: StoreLocation, logger: Logger): Promise<StateStore> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await openStateStore(where);
+    } catch (err) {
+      if (!(err instanceof StoreUnavailable)) throw storeError(err);
+      const delay = Math.min(30_000, 1000 * 2 ** attempt);
+      logger.warn({ reason: 'StoreUnavailable', err: err.message, retryInMs: delay }, 'state store unreachable; retrying');
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
 }
 
 export function register(program: Command): void {
@@ -79,7 +121,10 @@ export function register(program: Command): void {
     .option('--resync <d>', 'time between passes without any change', '1m')
     .option('--health-port <port>', 'port for /healthz, /readyz, /metrics (0: any free port, -1: none)', '8080')
     .option('--log-level <level>', 'trace | debug | info | warn | error', 'info')
-    .option('--state-dir <dir>', 'local scratch state (per-device history cache); default: a temp dir')
+    .option('--state-backend <kind>', 'where history, device status and the loop\'s state are kept: sqlite (a file in --state-dir: one replica, on a volume) or postgres (several replicas or shards)', 'sqlite')
+    .option('--state-dir <dir>', 'sqlite: the folder of the store (a PersistentVolumeClaim in the chart); postgres: local scratch. Default: a temporary folder (nothing survives a restart)')
+    .option('--history-retention <duration>', 'drop operation history older than this from the state store', '400d')
+    .option('--state-url-file <file>', 'postgres: file holding the connection string (a mounted Secret; else FLEETWARD_STATE_URL). TLS with ?sslmode=verify-full&sslrootcert=/path/ca.crt')
     .option('--speed <factor>', 'demos and tests: run the planning clock this many times faster than real time')
     .option('--start <iso>', 'with --speed: the simulated instant the clock reads at --start-wall')
     .option('--start-wall <iso>', 'with --speed: the wall instant at which the clock read --start (default: now), so several processes share one simulated time')
@@ -98,6 +143,7 @@ export function register(program: Command): void {
       const renewDeadlineMs = durationFlag('--renew-deadline', flags.renewDeadline, { positive: true });
       const retryPeriodMs = durationFlag('--retry-period', flags.retryPeriod, { positive: true });
       const resyncMs = durationFlag('--resync', flags.resync, { positive: true });
+      const historyRetentionMs = durationFlag('--history-retention', flags.historyRetention, { positive: true });
       if (!(retryPeriodMs < renewDeadlineMs && renewDeadlineMs < leaseDurationMs)) {
         throw new UsageError('lease timings must satisfy retry-period < renew-deadline < lease-duration');
       }
@@ -122,8 +168,20 @@ export function register(program: Command): void {
         driver = createDriver(flags.driver as DriverName);
       }
 
+      if (flags.stateBackend !== 'sqlite' && flags.stateBackend !== 'postgres') throw new UsageError(`--state-backend must be sqlite or postgres (got ${JSON.stringify(flags.stateBackend)})`);
+      const stateUrl = flags.stateBackend === 'postgres' ? registerSecret(readStateUrl(flags.stateUrlFile)) : undefined;
+      if (flags.stateBackend === 'sqlite' && !flags.stateDir) logger.warn({}, 'no --state-dir: history and device status are kept in a temporary folder and lost on restart');
+      const stateDir = flags.stateDir ?? mkdtempSync(join(tmpdir(), 'fleetward-operator-'));
       const metrics = new Metrics({ defaultMetrics: true });
-      const operator = new Operator({
+      let operator: Operator | undefined;
+      const port = Number(flags.healthPort);
+      // Served before the store is reached: a database that is down shows as NotReady, not as a crash loop.
+      const server = port >= 0 ? await startServer(port, '0.0.0.0', { metrics, logger, ready: () => operator?.ready() ?? false }) : undefined;
+      if (server) logger.info({ port: server.port }, 'serving /healthz /readyz /metrics');
+      const store = await openStoreWithBackoff({ stateDir, ...(stateUrl ? { url: stateUrl } : {}), ...(flags.shard ? { scope: flags.shard } : {}) }, logger);
+      logger.info({ store: store.description }, 'state store opened');
+      operator = new Operator({
+        store,
         client, driver, clock, logger, metrics, namespace,
         watchNamespaces: flags.watchNamespace,
         ...(flags.shard ? { shard: flags.shard } : {}),
@@ -131,17 +189,16 @@ export function register(program: Command): void {
         leaderElection: { enabled: flags.leaderElect === 'true', leaseName: flags.leaseName, leaseDurationMs, renewDeadlineMs, retryPeriodMs },
         resyncMs,
         codesSecret: flags.codesSecret,
-        ...(flags.stateDir ? { stateDir: flags.stateDir } : {}),
+        stateDir,
+        historyRetentionMs,
       });
-      const port = Number(flags.healthPort);
-      const server = port >= 0 ? await startServer(port, '0.0.0.0', { metrics, logger, ready: () => operator.ready() }) : undefined;
-      if (server) logger.info({ port: server.port }, 'serving /healthz /readyz /metrics');
 
       let stopping = false;
       const stop = async (code: number) => {
         if (stopping) return;
         stopping = true;
-        await operator.stop();
+        await operator?.stop();
+        await store.close();
         await server?.close();
         await driver.close?.();
         process.exit(code);

@@ -58,6 +58,7 @@ export interface RunOptions {
   maxOpsPerPass: string;
   logFile?: string;
   logLevel: string;
+  historyRetention: string;
 }
 
 export function register(program: Command): void {
@@ -90,6 +91,7 @@ export function register(program: Command): void {
     .option('--for <duration>', 'exit after this much time on the run\'s clock (e.g. 120d with --speed)')
     .option('--progress <duration>', 'print per phase/ring progress to stdout this often (wall time)')
     .option('--max-ops-per-pass <n>', 'rate limit: operations started per pass', '50')
+    .option('--history-retention <duration>', 'drop operation history older than this from the state store (docs/run.md "History retention")', '400d')
     .option('--log-file <file>', 'write JSON logs here instead of stderr')
     .option('--log-level <level>', 'fatal, error, warn, info, debug', 'info')
     .action(async (opts: RunOptions) => {
@@ -135,6 +137,8 @@ export async function runCommand(o: RunOptions): Promise<number> {
   if (o.driver !== 'simulator' && (o.speed || o.start)) throw new UsageError('--speed and --start only apply to the simulator driver');
   if (o.clock !== 'scaled' && o.clock !== 'stepped') throw new UsageError(`--clock ${JSON.stringify(o.clock)}: expected scaled or stepped`);
   const intervalMs = durationFlag('--interval', o.interval);
+  const historyRetentionMs = durationFlag('--history-retention', o.historyRetention);
+  if (historyRetentionMs < 86_400_000) throw new UsageError(`--history-retention ${o.historyRetention}: keep at least one day (the planner reads recent history for retries and holds)`);
   const minIntervalMs = durationFlag('--min-interval', o.minInterval);
   const fetchIntervalMs = durationFlag('--fetch-interval', o.fetchInterval);
   const minFetchIntervalMs = durationFlag('--min-fetch-interval', o.minFetchInterval);
@@ -206,7 +210,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
     // What the loop resumes from is read once, here: damage there is one line and what to do, not a stack
     // trace on every pass (docs/run.md "Damaged state").
     store.readObjects();
-    reconciler = new Reconciler({ source, driver, store, clock, plan: planFleet, logger, metrics, maxOperationsPerPass: maxOps });
+    reconciler = new Reconciler({ source, driver, store, clock, plan: planFleet, logger, metrics, maxOperationsPerPass: maxOps, historyRetentionMs });
   } catch (err) {
     await store.close();
     await driver.close?.();

@@ -8,17 +8,21 @@ import type { StateStore } from '../../store/store.ts';
 import { openStateStore, storeExists } from '../../store/open.ts';
 import { formatReleases } from '../format/releases.ts';
 import { storeError } from './state.ts';
+import { readFileSync } from 'node:fs';
+import { registerSecret } from '../../util/redact.ts';
 import { UsageError } from '../errors.ts';
 import { formatProvisioningStatus, readProvisioningStatusSync } from '../../provisioning/status.ts';
 import { WINDOW_MISSED } from '../../drivers/driver.ts';
 
-interface StatusOptions { device?: string; output: string; stateDir: string; history: string }
+interface StatusOptions { device?: string; output: string; stateDir: string; history: string; stateUrlFile?: string; shard?: string }
 
 export function register(program: Command): void {
   program
     .command('status')
     .description('Show what `fleetward run` recorded: the revision in force, per-object conditions, per-device history.')
     .option('--state-dir <dir>', 'state directory of `fleetward run`', '.fleetward')
+    .option('--state-url-file <file>', 'the operator\'s PostgreSQL state store instead: a file holding its connection string (or FLEETWARD_STATE_URL)')
+    .option('--shard <name>', 'with a PostgreSQL store: the shard to read')
     .option('--device <id>', 'one device: its components, plan and operation history')
     .option('--history <n>', 'with --device: how many of the newest operations to show in the table (all in JSON)', '20')
     .option('-o, --output <format>', 'table or json', 'table')
@@ -29,12 +33,14 @@ export function register(program: Command): void {
 
 export async function statusText(o: StatusOptions): Promise<string> {
   if (o.output !== 'table' && o.output !== 'json') throw new UsageError(`-o ${o.output}: expected table or json`);
-  if (!storeExists({ stateDir: o.stateDir })) {
+  const url = o.stateUrlFile ? readUrl(o.stateUrlFile) : process.env.FLEETWARD_STATE_URL?.trim() || undefined;
+  if (url) registerSecret(url);
+  if (!url && !storeExists({ stateDir: o.stateDir })) {
     throw new UsageError(`${o.stateDir}: no state directory of \`fleetward run\` here (use --state-dir)`);
   }
   let store: StateStore;
   try {
-    store = await openStateStore({ stateDir: o.stateDir }, { readOnly: true });
+    store = await openStateStore({ stateDir: o.stateDir, ...(url ? { url } : {}), ...(o.shard ? { scope: o.shard } : {}) }, { readOnly: true });
   } catch (err) {
     const e = storeError(err);
     throw e instanceof UsageError ? e : new UsageError((err as Error).message);
@@ -64,6 +70,14 @@ function read(store: StateStore, o: StatusOptions): string {
   const provisioning = readProvisioningStatusSync(o.stateDir);
   if (o.output === 'json') return JSON.stringify({ run: run ?? null, objects: Object.values(objects), devices, provisioning }, null, 2) + '\n';
   return runTable(run, objects, devices.length) + (provisioning.length ? `\n${formatProvisioningStatus(provisioning)}` : '');
+}
+
+function readUrl(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new UsageError(`--state-url-file ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
 }
 
 function cond(c: Condition[] | undefined, type: Condition['type']): Condition | undefined {

@@ -1,0 +1,376 @@
+// The state store of the operator with several replicas or shards: PostgreSQL through the `pg` client
+// (docs/kubernetes.md "State store"). History, device status, diagnostics links and the loop's own state live
+// in the database, so a pod restart or a leader failover loses nothing: the new leader reads it all back.
+//
+// - The working set is read when the store is opened (and again whenever another replica has committed since:
+//   a generation number in the database says so), so the pass reads without a round trip per device.
+// - Writes are remembered in memory and sent at checkpoint / commitPass in ONE transaction, as batched
+//   statements (arrays unnested server-side): only what changed since the last commit.
+// - The commit moves the generation forward only from the one this replica read: two replicas that both
+//   believe they lead (a lease handover) can never interleave their passes; the loser's pass is not recorded.
+// - Unreachable database: the commit throws StoreUnavailable, nothing of the pass is written, and the
+//   working set is read again before the next pass (the loop reports NotReady and retries with backoff).
+// - Several shards share one database: every row carries its shard's scope.
+import pg from 'pg';
+import type { Revision } from '../api/types.ts';
+import { DamagedRecord } from './damage.ts';
+import type { DeviceRecord, HistoryEntry, ObjectStatus, RunStatus } from './records.ts';
+import { copyEntry, planChanged, remember, sameFields, type Remembered } from './rows.ts';
+import { StoreUnavailable, type StateStore } from './store.ts';
+
+export const PG_SCHEMA_VERSION = 1;
+
+const MIGRATIONS: Record<number, string> = {
+  1: `
+    CREATE TABLE fleetward_state (scope TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (scope, name));
+    CREATE TABLE fleetward_devices (scope TEXT NOT NULL, id TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (scope, id));
+    CREATE TABLE fleetward_history (
+      scope TEXT NOT NULL, device TEXT NOT NULL, operation TEXT NOT NULL, created TEXT NOT NULL, entry TEXT NOT NULL,
+      PRIMARY KEY (scope, device, operation)
+    );
+  `,
+};
+
+export interface PostgresOptions {
+  /** postgres://user:password@host:5432/db?sslmode=verify-full&sslrootcert=/path/ca.crt */
+  connectionString: string;
+  /** The shard whose rows this store reads and writes ('' for an unsharded operator). */
+  scope?: string;
+  /** Connections at most (default 4): one pass uses one at a time. */
+  maxConnections?: number;
+  /** TLS beyond what the URL says (a CA from a mounted Secret). */
+  ssl?: pg.ConnectionConfig['ssl'];
+  /** Milliseconds to wait for a connection or a statement before the store counts as unreachable (default 10 s). */
+  timeoutMs?: number;
+  /** Local scratch folder (StateStore.dir). */
+  dir: string;
+  readOnly?: boolean;
+}
+
+/** The URL without its password, for logs and status: `postgres://fleetward@db:5432/fleetward`. */
+export function describeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.password = '';
+    u.search = '';
+    return u.toString();
+  } catch {
+    return 'postgres://(unparsable URL)';
+  }
+}
+
+interface Pending {
+  devices: Map<string, string>;
+  /** device → operation → entry JSON (null: delete). */
+  history: Map<string, Map<string, { created: string; entry: string } | null>>;
+  state: Map<string, string>;
+}
+const emptyPending = (): Pending => ({ devices: new Map(), history: new Map(), state: new Map() });
+
+export class PostgresStore implements StateStore {
+  readonly description: string;
+  readonly dir: string;
+  readonly readOnly: boolean;
+  readonly #pool: pg.Pool;
+  readonly #scope: string;
+  #generation = 0;
+  #stale = true;
+  #inPass = false;
+  readonly #live = new Map<string, DeviceRecord>();
+  readonly #saved = new Map<string, Remembered>();
+  readonly #damaged = new Map<string, string>();
+  readonly #state = new Map<string, string>();
+  #objects: Record<string, ObjectStatus> | undefined;
+  #pending = emptyPending();
+
+  private constructor(opts: PostgresOptions) {
+    this.description = describeUrl(opts.connectionString) + (opts.scope ? ` (shard ${opts.scope})` : '');
+    this.dir = opts.dir;
+    this.readOnly = !!opts.readOnly;
+    this.#scope = opts.scope ?? '';
+    const timeout = opts.timeoutMs ?? 10_000;
+    this.#pool = new pg.Pool({
+      connectionString: opts.connectionString, max: opts.maxConnections ?? 4, connectionTimeoutMillis: timeout,
+      idleTimeoutMillis: 30_000, statement_timeout: timeout * 3, query_timeout: timeout * 3, ...(opts.ssl ? { ssl: opts.ssl } : {}),
+    });
+    // An idle connection the server dropped (restart, failover) must not crash the process: the next query reconnects.
+    this.#pool.on('error', () => undefined);
+  }
+
+  /** Connects, migrates the schema (writers), and reads the working set. Throws StoreUnavailable when unreachable. */
+  static async open(opts: PostgresOptions): Promise<PostgresStore> {
+    const store = new PostgresStore(opts);
+    try {
+      if (!store.readOnly) await store.#migrate();
+      await store.#reload();
+    } catch (err) {
+      await store.#pool.end().catch(() => undefined);
+      throw store.#unavailable(err);
+    }
+    return store;
+  }
+
+  #unavailable(err: unknown): Error {
+    if (err instanceof StoreUnavailable || err instanceof DamagedRecord) return err;
+    const e = err as { message?: string; code?: string };
+    // Never the URL (it may hold the password): the server's own message, or the socket's error code.
+    const why = e?.message || e?.code || String(err);
+    return new StoreUnavailable(`${this.description}: ${why.replace(/postgres(ql)?:\/\/[^\s]*/g, '(url)')}`, { cause: err });
+  }
+
+  async #migrate(): Promise<void> {
+    const c = await this.#pool.connect();
+    try {
+      await c.query('BEGIN');
+      // One replica migrates at a time; the others wait, then find it done.
+      await c.query('SELECT pg_advisory_xact_lock(74837163)');
+      await c.query('CREATE TABLE IF NOT EXISTS fleetward_schema_version (version INT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
+      const v = ((await c.query('SELECT coalesce(max(version), 0) AS v FROM fleetward_schema_version')).rows[0] as { v: number }).v;
+      if (v > PG_SCHEMA_VERSION) {
+        throw new StoreUnavailable(`${this.description}: written by a newer Fleetward (schema ${v}; this one knows up to ${PG_SCHEMA_VERSION}); upgrade again, or restore the backup taken before the upgrade (docs/run.md "Downgrade")`);
+      }
+      for (let n = v + 1; n <= PG_SCHEMA_VERSION; n++) {
+        await c.query(MIGRATIONS[n]!);
+        await c.query('INSERT INTO fleetward_schema_version (version) VALUES ($1)', [n]);
+      }
+      await c.query('COMMIT');
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      c.release();
+    }
+  }
+
+  /** Reads this scope's state, every device and every history entry. */
+  async #reload(): Promise<void> {
+    const c = await this.#pool.connect();
+    try {
+      await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const state = (await c.query('SELECT name, value FROM fleetward_state WHERE scope = $1', [this.#scope])).rows as { name: string; value: string }[];
+      const devices = (await c.query('SELECT id, record FROM fleetward_devices WHERE scope = $1', [this.#scope])).rows as { id: string; record: string }[];
+      const history = (await c.query('SELECT device, entry FROM fleetward_history WHERE scope = $1 ORDER BY device, created, operation', [this.#scope])).rows as { device: string; entry: string }[];
+      await c.query('COMMIT');
+      this.#live.clear();
+      this.#saved.clear();
+      this.#damaged.clear();
+      this.#state.clear();
+      this.#objects = undefined;
+      for (const r of state) this.#state.set(r.name, r.value);
+      this.#generation = Number(this.#state.get('generation') ?? 0);
+      const byDevice = new Map<string, string[]>();
+      for (const h of history) {
+        let l = byDevice.get(h.device);
+        if (!l) byDevice.set(h.device, (l = []));
+        l.push(h.entry);
+      }
+      for (const d of devices) {
+        try {
+          const rec = JSON.parse(d.record) as DeviceRecord;
+          if (!rec || typeof rec !== 'object' || rec.id !== d.id) throw new Error('not a device record');
+          const ops = new Map<string, HistoryEntry>();
+          rec.history = (byDevice.get(d.id) ?? []).map((text) => {
+            const h = JSON.parse(text) as HistoryEntry;
+            if (!h || typeof h.operationId !== 'string') throw new Error('not a history entry');
+            ops.set(h.operationId, copyEntry(h));
+            return h;
+          });
+          this.#live.set(d.id, rec);
+          this.#saved.set(d.id, remember(rec, ops));
+        } catch (err) {
+          this.#damaged.set(d.id, (err as Error).message);
+        }
+      }
+      this.#stale = false;
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      c.release();
+    }
+  }
+
+  // ---- the pass --------------------------------------------------------------------------------------
+
+  async beginPass(): Promise<void> {
+    try {
+      if (!this.#stale) {
+        const r = await this.#pool.query(`SELECT value FROM fleetward_state WHERE scope = $1 AND name = 'generation'`, [this.#scope]);
+        const g = Number((r.rows[0] as { value?: string } | undefined)?.value ?? 0);
+        if (g !== this.#generation) this.#stale = true;
+      }
+      if (this.#stale) await this.#reload();
+    } catch (err) {
+      throw this.#unavailable(err);
+    }
+    this.#inPass = true;
+  }
+  async checkpoint(): Promise<void> {
+    await this.#flush();
+  }
+  async commitPass(): Promise<void> {
+    this.#inPass = false;
+    await this.#flush();
+  }
+  async abortPass(): Promise<void> {
+    this.#inPass = false;
+    this.#pending = emptyPending();
+    // The working set holds writes that were not committed: read it again before the next pass.
+    this.#stale = true;
+  }
+  async close(): Promise<void> {
+    this.#pending = emptyPending();
+    await this.#pool.end().catch(() => undefined);
+  }
+
+  /** Sends what changed in one transaction, moving the generation on from the one this replica read. */
+  async #flush(): Promise<void> {
+    const p = this.#pending;
+    if (!p.devices.size && !p.history.size && !p.state.size) return;
+    let c: pg.PoolClient | undefined;
+    try {
+      c = await this.#pool.connect();
+      await c.query('BEGIN');
+      const next = this.#generation + 1;
+      const moved = await c.query(
+        `INSERT INTO fleetward_state (scope, name, value) VALUES ($1, 'generation', $2)
+         ON CONFLICT (scope, name) DO UPDATE SET value = excluded.value WHERE fleetward_state.value = $3`,
+        [this.#scope, String(next), String(this.#generation)]);
+      if (moved.rowCount !== 1) {
+        throw new StoreUnavailable(`${this.description}: another replica wrote the store since this one read it (a leader handover); this pass is not recorded, the next one reads the store again`);
+      }
+      if (p.state.size) {
+        await c.query(`INSERT INTO fleetward_state (scope, name, value) SELECT $1, unnest($2::text[]), unnest($3::text[])
+          ON CONFLICT (scope, name) DO UPDATE SET value = excluded.value`, [this.#scope, [...p.state.keys()], [...p.state.values()]]);
+      }
+      if (p.devices.size) {
+        await c.query(`INSERT INTO fleetward_devices (scope, id, record) SELECT $1, unnest($2::text[]), unnest($3::text[])
+          ON CONFLICT (scope, id) DO UPDATE SET record = excluded.record`, [this.#scope, [...p.devices.keys()], [...p.devices.values()]]);
+      }
+      const up: [string[], string[], string[], string[]] = [[], [], [], []];
+      const del: [string[], string[]] = [[], []];
+      for (const [device, ops] of p.history) {
+        for (const [op, v] of ops) {
+          if (v) { up[0].push(device); up[1].push(op); up[2].push(v.created); up[3].push(v.entry); } else { del[0].push(device); del[1].push(op); }
+        }
+      }
+      if (del[0].length) {
+        await c.query(`DELETE FROM fleetward_history h USING (SELECT unnest($2::text[]) AS device, unnest($3::text[]) AS operation) d
+          WHERE h.scope = $1 AND h.device = d.device AND h.operation = d.operation`, [this.#scope, ...del]);
+      }
+      if (up[0].length) {
+        await c.query(`INSERT INTO fleetward_history (scope, device, operation, created, entry)
+          SELECT $1, unnest($2::text[]), unnest($3::text[]), unnest($4::text[]), unnest($5::text[])
+          ON CONFLICT (scope, device, operation) DO UPDATE SET created = excluded.created, entry = excluded.entry`, [this.#scope, ...up]);
+      }
+      await c.query('COMMIT');
+      this.#generation = next;
+      this.#state.set('generation', String(next));
+      this.#pending = emptyPending();
+    } catch (err) {
+      await c?.query('ROLLBACK').catch(() => undefined);
+      // Nothing of it was written: forget it, and read the store again before the next pass.
+      this.#pending = emptyPending();
+      this.#stale = true;
+      throw this.#unavailable(err);
+    } finally {
+      c?.release();
+    }
+  }
+
+  #writable(): void {
+    if (this.readOnly) throw new Error(`${this.description}: opened read-only`);
+  }
+
+  // ---- records ---------------------------------------------------------------------------------------
+
+  #readState<T>(name: string): T | undefined {
+    const text = this.#state.get(name);
+    if (text === undefined) return undefined;
+    try {
+      return JSON.parse(text) as T;
+    } catch (err) {
+      throw new DamagedRecord(name, this.description, `not valid JSON: ${(err as Error).message}`);
+    }
+  }
+  #writeState(name: string, value: unknown): boolean {
+    this.#writable();
+    const text = JSON.stringify(value);
+    if (this.#state.get(name) === text) return false;
+    this.#state.set(name, text);
+    this.#pending.state.set(name, text);
+    return true;
+  }
+
+  readRun(): RunStatus | undefined { return this.#readState<RunStatus>('run'); }
+  writeRun(run: RunStatus): boolean { return this.#writeState('run', run); }
+  readLastGoodRevision(): Revision | undefined { return this.#readState<Revision>('revision'); }
+  writeLastGoodRevision(rev: Revision): boolean { return this.#writeState('revision', { id: rev.id, objects: rev.objects }); }
+  readObjects(): Record<string, ObjectStatus> {
+    this.#objects ??= this.#readState<Record<string, ObjectStatus>>('objects') ?? {};
+    return this.#objects;
+  }
+  writeObjects(objects: Record<string, ObjectStatus>): boolean {
+    const sorted: Record<string, ObjectStatus> = {};
+    for (const key of Object.keys(objects).sort()) sorted[key] = objects[key]!;
+    this.#objects = sorted;
+    return this.#writeState('objects', sorted);
+  }
+
+  readDevice(id: string): DeviceRecord | undefined {
+    const damage = this.#damaged.get(id);
+    if (damage !== undefined) throw new DamagedRecord(`device ${id}`, this.description, damage);
+    return this.#live.get(id);
+  }
+  listDeviceIds(): string[] {
+    return [...this.#live.keys(), ...this.#damaged.keys()].sort();
+  }
+  writeDevice(rec: DeviceRecord): boolean {
+    return this.writeDevices([rec]) > 0;
+  }
+  writeDevices(recs: Iterable<DeviceRecord>): number {
+    this.#writable();
+    let n = 0;
+    for (const rec of recs) if (this.#writeOne(rec)) n++;
+    return n;
+  }
+
+  #writeOne(rec: DeviceRecord): boolean {
+    this.#live.set(rec.id, rec);
+    let changed = false;
+    let was = this.#saved.get(rec.id);
+    if (!was || planChanged(was, rec) || this.#damaged.has(rec.id)) {
+      const { history: _h, ...row } = rec;
+      this.#pending.devices.set(rec.id, JSON.stringify(row));
+      was = remember(rec, was?.ops);
+      this.#saved.set(rec.id, was);
+      this.#damaged.delete(rec.id);
+      changed = true;
+    }
+    let ops = this.#pending.history.get(rec.id);
+    for (const h of rec.history) {
+      const before = was.ops.get(h.operationId);
+      if (before && sameFields(before as unknown as Record<string, unknown>, h as unknown as Record<string, unknown>)) continue;
+      if (!ops) this.#pending.history.set(rec.id, (ops = new Map()));
+      ops.set(h.operationId, { created: h.createdAt, entry: JSON.stringify(h) });
+      was.ops.set(h.operationId, copyEntry(h));
+      changed = true;
+    }
+    if (was.ops.size > rec.history.length) {
+      const seen = new Set(rec.history.map((h) => h.operationId));
+      for (const op of [...was.ops.keys()]) {
+        if (seen.has(op)) continue;
+        if (!ops) this.#pending.history.set(rec.id, (ops = new Map()));
+        ops.set(op, null);
+        was.ops.delete(op);
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  /** Devices whose stored rows do not decode. */
+  damagedDevices(): Map<string, string> {
+    return new Map(this.#damaged);
+  }
+}
