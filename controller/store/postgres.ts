@@ -17,6 +17,9 @@ import { DamagedRecord } from './damage.ts';
 import type { DeviceRecord, HistoryEntry, ObjectStatus, RunStatus } from './records.ts';
 import { copyEntry, planChanged, remember, sameFields, type Remembered } from './rows.ts';
 import { StoreUnavailable, type StateStore } from './store.ts';
+import { describeUrl } from './url.ts';
+
+export { describeUrl, urlSecret } from './url.ts';
 
 export const PG_SCHEMA_VERSION = 1;
 
@@ -45,18 +48,6 @@ export interface PostgresOptions {
   /** Local scratch folder (StateStore.dir). */
   dir: string;
   readOnly?: boolean;
-}
-
-/** The URL without its password, for logs and status: `postgres://fleetward@db:5432/fleetward`. */
-export function describeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    u.password = '';
-    u.search = '';
-    return u.toString();
-  } catch {
-    return 'postgres://(unparsable URL)';
-  }
 }
 
 interface Pending {

@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { PostgresStore, describeUrl } from '../../controller/store/postgres.ts';
+import { PostgresStore, describeUrl, urlSecret } from '../../controller/store/postgres.ts';
 import { StoreUnavailable } from '../../controller/store/store.ts';
 import type { DeviceRecord, HistoryEntry } from '../../controller/store/records.ts';
 import { startPostgres, type TestPostgres } from '../support/postgres.ts';
@@ -184,8 +184,10 @@ test('a reconcile loop on PostgreSQL: database down → StoreUnavailable, not re
   await f.close();
 });
 
-test('a connection string is described without its password', () => {
+test('a connection string is described without its password, and only its password is redacted', () => {
   assert.is(describeUrl('postgres://fleetward:s3cr3t@db.example:5432/fleet?sslmode=verify-full'), 'postgres://fleetward@db.example:5432/fleet');
+  assert.is(urlSecret('postgres://fleetward:s3cr3t%40x@db.example:5432/fleet'), 's3cr3t@x', 'only the password is a secret to redact');
+  assert.is(urlSecret('postgres://fleetward@127.0.0.1:5432/postgres'), undefined, 'a URL without a password has nothing to redact');
 });
 
 test.run();

@@ -19,6 +19,7 @@ import { UsageError } from '../errors.ts';
 import { openStateStore, type StoreLocation } from '../../store/open.ts';
 import { StoreUnavailable, type StateStore } from '../../store/store.ts';
 import { registerSecret } from '../../util/redact.ts';
+import { urlSecret } from '../../store/url.ts';
 import { storeError } from './state.ts';
 import { durationFlag, loadFleet } from '../inputs.ts';
 
@@ -169,7 +170,8 @@ export function register(program: Command): void {
       }
 
       if (flags.stateBackend !== 'sqlite' && flags.stateBackend !== 'postgres') throw new UsageError(`--state-backend must be sqlite or postgres (got ${JSON.stringify(flags.stateBackend)})`);
-      const stateUrl = flags.stateBackend === 'postgres' ? registerSecret(readStateUrl(flags.stateUrlFile)) : undefined;
+      const stateUrl = flags.stateBackend === 'postgres' ? readStateUrl(flags.stateUrlFile) : undefined;
+      if (stateUrl) registerSecret(urlSecret(stateUrl));
       if (flags.stateBackend === 'sqlite' && !flags.stateDir) logger.warn({}, 'no --state-dir: history and device status are kept in a temporary folder and lost on restart');
       const stateDir = flags.stateDir ?? mkdtempSync(join(tmpdir(), 'fleetward-operator-'));
       const metrics = new Metrics({ defaultMetrics: true });

@@ -10,6 +10,7 @@ import { formatReleases } from '../format/releases.ts';
 import { storeError } from './state.ts';
 import { readFileSync } from 'node:fs';
 import { registerSecret } from '../../util/redact.ts';
+import { urlSecret } from '../../store/url.ts';
 import { UsageError } from '../errors.ts';
 import { formatProvisioningStatus, readProvisioningStatusSync } from '../../provisioning/status.ts';
 import { WINDOW_MISSED } from '../../drivers/driver.ts';
@@ -34,7 +35,7 @@ export function register(program: Command): void {
 export async function statusText(o: StatusOptions): Promise<string> {
   if (o.output !== 'table' && o.output !== 'json') throw new UsageError(`-o ${o.output}: expected table or json`);
   const url = o.stateUrlFile ? readUrl(o.stateUrlFile) : process.env.FLEETWARD_STATE_URL?.trim() || undefined;
-  if (url) registerSecret(url);
+  if (url) registerSecret(urlSecret(url));
   if (!url && !storeExists({ stateDir: o.stateDir })) {
     throw new UsageError(`${o.stateDir}: no state directory of \`fleetward run\` here (use --state-dir)`);
   }
