@@ -1,4 +1,4 @@
-// Built-in objects and defaults that exist without being declared (DESIGN.md sections 3 and 4).
+// Built-in objects and defaults that exist without being declared (docs/design.md sections 3 and 4).
 // One place for them: validation (controller/api/rules.ts) and the planner both import from here.
 // A user object with the same kind and name overrides a built-in; fields the user object omits
 // take the built-in's value (for built-in names) or the generic defaults below (for custom names).

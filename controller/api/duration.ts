@@ -1,4 +1,4 @@
-// Durations in specs are strings such as `30d`, `12h`, `90m`, `45s`, or sums like `1d12h` (DESIGN.md section 3).
+// Durations in specs are strings such as `30d`, `12h`, `90m`, `45s`, or sums like `1d12h` (docs/design.md section 3).
 
 const UNIT_MS = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1_000 } as const;
 export const DURATION_PATTERN = '^([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?$';

@@ -344,7 +344,7 @@ export function objectSchema(kind: Kind): Schema {
   }, ['apiVersion', 'kind', 'metadata', 'spec']);
 }
 
-// ---- The fleet file (DESIGN.md section 5) -----------------------------------------------------
+// ---- The fleet file (docs/design.md section 5) -----------------------------------------------------
 
 export const RELEASE_SPEC_SCHEMA = SPECS.SoftwareRelease;
 

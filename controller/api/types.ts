@@ -1,4 +1,4 @@
-// The Fleetward resource model (DESIGN.md section 3): API group fleetward.dev, version v1alpha1.
+// The Fleetward resource model (docs/design.md section 3): API group fleetward.dev, version v1alpha1.
 // The JSON Schemas in ./schemas.ts are the source of truth for validation and for crds/;
 // these types mirror them for the compiler. Keep both in step (test/unit/api-schemas.test.ts checks examples against both).
 
@@ -231,7 +231,7 @@ export type FleetwardObject =
   | FleetPolicy
   | SoftwareRelease;
 
-// ---- Observed state (the fleet file, DESIGN.md section 5, and what drivers report) ----------
+// ---- Observed state (the fleet file, docs/design.md section 5, and what drivers report) ----------
 
 export type ActivityState = 'idle' | 'busy' | 'offline' | 'unknown';
 export type HealthStatus = 'healthy' | 'nonUrgent' | 'critical' | 'offline' | 'unknown';

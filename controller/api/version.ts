@@ -1,5 +1,5 @@
 // Device versions are vendor strings such as `58.15.0.124`, `1.0.96.22`, `1.004.0115` or `5.0.1`:
-// dotted numeric parts, often four (DESIGN.md section 3). semver rejects or drops the fourth part,
+// dotted numeric parts, often four (docs/design.md section 3). semver rejects or drops the fourth part,
 // so they are compared numerically part by part; a missing part counts as 0 (`1.2` == `1.2.0`).
 
 export const VENDOR_VERSION_PATTERN = '^[0-9]+(\\.[0-9]+){0,5}$';

@@ -40,7 +40,7 @@ try {
     process.stderr.write(redactSecrets(`fleetward: ${err.message}\n`));
     process.exitCode = err.exitCode;
   } else {
-    // A bug, not bad input: print the stack (STYLE.md, "Errors a user reads").
+    // A bug, not bad input: print the stack (docs/style.md, "Errors a user reads").
     process.stderr.write(redactSecrets(`fleetward: internal error: ${(err as Error)?.stack ?? String(err)}\n`));
     process.exitCode = 70;
   }

@@ -1,4 +1,4 @@
-// The device back end, behind one interface (DESIGN.md section 1). Shaped to fit Graph's teamwork/devices
+// The device back end, behind one interface (docs/design.md section 1). Shaped to fit Graph's teamwork/devices
 // (seed 003) and other management back ends (the phone makers' portals) alike: nothing here is Graph-specific.
 // docs/drivers.md describes the contract for people writing a driver; test/contract/driver-contract.ts
 // is the suite every driver must pass.

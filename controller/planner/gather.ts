@@ -1,4 +1,4 @@
-// The gather step (STYLE.md, after cert-manager's policy chains): compile the desired state once
+// The gather step (docs/style.md, after cert-manager's policy chains): compile the desired state once
 // (phases, rings, windows, groups, policy, the release catalog indexed by component and model, the
 // operation history by device), then build one DeviceInput per device. Every rule file reads these
 // shapes and nothing else; nothing here decides anything.

@@ -1,4 +1,4 @@
-// Device groups (DESIGN.md section 3): which group claims a device, and the group-level switches.
+// Device groups (docs/design.md section 3): which group claims a device, and the group-level switches.
 // The highest `priority` wins; a tie is broken by name and reported. A device no group claims is in
 // the General ring if it is a room system (seed 001) and in the General phase otherwise (seed 000).
 import { normalizeMac } from '../api/mac.ts';

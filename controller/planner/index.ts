@@ -1,4 +1,4 @@
-// plan(desired, observed, now) → Plan: pure and deterministic (DESIGN.md section 1). The gather step
+// plan(desired, observed, now) → Plan: pure and deterministic (docs/design.md section 1). The gather step
 // builds one input per device; each component then goes through a chain of small checks (one file
 // per family of rules, reason codes in ./reasons.ts). The first check that decides wins; then the
 // target is chosen, and the bounds push its start until nothing moves it (windows last).

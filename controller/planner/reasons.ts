@@ -1,4 +1,4 @@
-// Every reason code the planner gives, one line each, with the seed (../shared/seeds/) it comes from.
+// Every reason code the planner gives, one line each, with the seed it comes from (docs/design.md lists the seeds).
 // A ComponentPlan's `reason` and a PlannedOperation's `reason` are always one of these.
 
 export const Reason = {

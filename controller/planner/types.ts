@@ -1,4 +1,4 @@
-// The planner's output: what `fleetward plan -o json` prints and what the reconciler acts on (DESIGN.md section 5).
+// The planner's output: what `fleetward plan -o json` prints and what the reconciler acts on (docs/design.md section 5).
 // Field names here are a public contract; add fields, do not rename them.
 import type { Component, Instant } from '../api/types.ts';
 

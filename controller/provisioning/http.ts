@@ -1,4 +1,4 @@
-// Remote provisioning over HTTP, shaped like the simulator's Graph `teamwork` API (DESIGN.md section 1):
+// Remote provisioning over HTTP, shaped like the simulator's Graph `teamwork` API (docs/design.md section 1):
 // route handlers the simulator server mounts, and the ProvisioningDriver the graph driver uses to speak them.
 //
 //   GET    /beta/teamwork/provisioning/devices                      → { value: BackendProvisioningRecord[] }

@@ -1,4 +1,4 @@
-// Condition reasons the reconcile loop writes (STYLE.md: one reason per failure, after Flux).
+// Condition reasons the reconcile loop writes (docs/style.md: one reason per failure, after Flux).
 // The rules of the domain have their own reason codes in controller/planner/reasons.ts; these only say
 // how the loop itself fared.
 

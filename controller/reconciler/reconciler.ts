@@ -1,4 +1,4 @@
-// The reconcile pass (DESIGN.md section 1; STYLE.md "The reconciler", after Flux's kustomize-controller):
+// The reconcile pass (docs/design.md section 1; docs/style.md "The reconciler", after Flux's kustomize-controller):
 //
 //   load → validate → observe → plan → act → record
 //

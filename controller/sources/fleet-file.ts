@@ -1,4 +1,4 @@
-// The fleet file (DESIGN.md section 5): `devices[]` and `releases[]`, the input of `fleetward plan --fleet`
+// The fleet file (docs/design.md section 5): `devices[]` and `releases[]`, the input of `fleetward plan --fleet`
 // and of the simulator. Untrusted like the config: the same size, alias and nesting limits, schema-validated,
 // every error reported at once as `file:line: field.path: message`.
 import { readFile, stat } from 'node:fs/promises';

@@ -1,4 +1,4 @@
-// A source produces revisions: every object of the config at one commit or content hash (DESIGN.md
+// A source produces revisions: every object of the config at one commit or content hash (docs/design.md
 // section 1). The reconcile loop asks for the newest one each pass; a source's events (a file changed,
 // a webhook arrived, the fetch interval passed) only ask for a pass sooner, they never carry data.
 import type { Revision } from '../api/types.ts';

@@ -1,4 +1,4 @@
-// Flux-style conditions (DESIGN.md section 3): Ready, Reconciling, Stalled, each with a reason and a
+// Flux-style conditions (docs/design.md section 3): Ready, Reconciling, Stalled, each with a reason and a
 // message a person can act on. `lastTransitionTime` moves only when the condition's status flips.
 import type { Condition, ConditionType, Instant } from '../api/types.ts';
 

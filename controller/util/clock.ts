@@ -1,4 +1,4 @@
-// Every component outside the planner gets time from an injected Clock (STYLE.md, "Time"),
+// Every component outside the planner gets time from an injected Clock (docs/style.md, "Time"),
 // so a month of simulated rollout can run in seconds and tests use a fixed instant.
 
 export interface Clock {

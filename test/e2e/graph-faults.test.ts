@@ -1,4 +1,4 @@
-// The graph driver against the simulator's HTTP server under injected faults (DESIGN.md section 6):
+// The graph driver against the simulator's HTTP server under injected faults (docs/design.md section 6):
 // 429 with Retry-After, 5xx and answers slower than the driver's timeout. A rollout still completes,
 // and no device ever gets a second operation.
 import { test } from 'uvu';

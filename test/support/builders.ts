@@ -1,5 +1,5 @@
 // Small builders for planner (and other) tests: a fixed clock, devices, releases, config objects and
-// operations, each with defaults a test overrides only where it matters (STYLE.md "Tests").
+// operations, each with defaults a test overrides only where it matters (docs/style.md "Tests").
 //   aPhone({ timeZone: 'Europe/Paris' }), aRoom(), aRelease('firmware', '58.15.0.124', { daysAgo: 40 }),
 //   aGroup('lab', { updatePhase: 'Validation', selector: { devices: ['phone-1'] } }), fleet(...), config(...)
 import { API_VERSION } from '../../controller/api/types.ts';

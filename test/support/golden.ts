@@ -1,4 +1,4 @@
-// Golden files for formatted output only (STYLE.md). `FLEETWARD_UPDATE_GOLDEN=1` rewrites them;
+// Golden files for formatted output only (docs/style.md). `FLEETWARD_UPDATE_GOLDEN=1` rewrites them;
 // review the diff before committing.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

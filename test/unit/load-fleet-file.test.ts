@@ -1,4 +1,4 @@
-// The fleet file (DESIGN.md section 5): schema-checked, untrusted-input limits, every error at once
+// The fleet file (docs/design.md section 5): schema-checked, untrusted-input limits, every error at once
 // as `file:line: path: message` in a FleetFileError.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

@@ -58,7 +58,7 @@ test('JSON puts identifying keys first and omits undefined fields', () => {
   assert.is(text, '{\n  "component": "firmware",\n  "state": "Due",\n  "notBefore": null,\n  "alpha": 2,\n  "zeta": 1\n}\n');
 });
 
-test('JSON of a plan keeps the contract fields of DESIGN.md section 5', () => {
+test('JSON of a plan keeps the contract fields of docs/design.md section 5', () => {
   const parsed = JSON.parse(stableStringify(samplePlan()));
   assert.equal(Object.keys(parsed.operations[0]).slice(0, 4), ['deviceId', 'component', 'fromVersion', 'toVersion']);
   assert.equal(Object.keys(parsed.devices[0].components[0]).slice(0, 6), ['component', 'currentVersion', 'targetVersion', 'state', 'reason', 'notBefore']);

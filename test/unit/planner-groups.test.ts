@@ -1,4 +1,4 @@
-// Device groups (DESIGN.md section 3): selectors, priority and ties, defaults for unclaimed devices,
+// Device groups (docs/design.md section 3): selectors, priority and ties, defaults for unclaimed devices,
 // suspend, autoUpdate.components, unknown references.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

@@ -1,4 +1,4 @@
-// Versions (seed 000 "Software versions on Teams Admin Center", step-wise FAQ; DESIGN.md 3 pins,
+// Versions (seed 000 "Software versions on Teams Admin Center", step-wise FAQ; docs/design.md section 3 pins,
 // blocked releases): verified / preview / unknown, minimumVersion hops, pins, blocked releases.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

@@ -1,5 +1,5 @@
 // `fleetward plan --config DIR --fleet FILE [--at ISO] [-o table|json|markdown] [--compare OLD]`
-// (DESIGN.md section 5): the plan at one instant, or with --compare what a config change does to it.
+// (docs/design.md section 5): the plan at one instant, or with --compare what a config change does to it.
 // The CLI is not the planner: it may read the clock (for the default --at) and the disk.
 import { existsSync, promises as fsp, statSync } from 'node:fs';
 import * as fs from 'node:fs';

@@ -1,4 +1,4 @@
-// `fleetward run`: the standalone reconcile loop (DESIGN.md section 5; docs/run.md).
+// `fleetward run`: the standalone reconcile loop (docs/design.md section 5; docs/run.md).
 //
 //   fleetward run --config DIR | --repo URL [--branch B] [--path P]
 //                 [--driver simulator|graph] [--fleet FILE] [--state-dir DIR] [--interval 30s]

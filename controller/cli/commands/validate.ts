@@ -1,4 +1,4 @@
-// `fleetward validate [--config DIR] [-o text|json|github]` (DESIGN.md section 5): a pull-request check.
+// `fleetward validate [--config DIR] [-o text|json|github]` (docs/design.md section 5): a pull-request check.
 // Exit 0 when the revision is valid, 1 when it is not (every error on stdout, one per line), 2 on a usage error.
 import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';

@@ -1,5 +1,5 @@
 // Stable JSON for `-o json`: the same value gives the same bytes whatever order its objects' keys
-// were built in (DESIGN.md section 5: the same inputs give byte-identical JSON).
+// were built in (docs/design.md section 5: the same inputs give byte-identical JSON).
 // Keys a reader looks for first (`id`, `component`, versions, `state`) come first in a fixed order;
 // every other key follows alphabetically. Arrays keep their order: the planner's order is meaningful.
 

@@ -1,6 +1,6 @@
 // The graph driver: speaks Microsoft Graph beta `teamwork/devices` (seed 003) — or the simulator's copy
 // of it — over HTTP. Credentials come from the environment or a secret file and are never logged.
-// A 409 on updateSoftware means "already in flight" (DESIGN.md section 1), not an error.
+// A 409 on updateSoftware means "already in flight" (docs/design.md section 1), not an error.
 import { randomUUID } from 'node:crypto';
 import type { DeviceOperation, FleetDevice, SoftwareReleaseSpec } from '../../api/types.ts';
 import { IN_FLIGHT_STATUSES } from '../../api/types.ts';

@@ -1,4 +1,4 @@
-// The simulated fleet (DESIGN.md section 1, issue 4): devices from a fleet file, software updates that
+// The simulated fleet (docs/design.md section 1): devices from a fleet file, software updates that
 // queue, run and succeed or fail, devices that go offline and come back, rooms that are busy during
 // local business-hour meetings, and devices that silently roll back a "successful" update.
 //
