@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Revision } from '../api/types.ts';
 import { readJson, writeFileAtomic } from '../status/atomic.ts';
 import { DamagedRecord } from './damage.ts';
-import type { DeviceRecord, ObjectStatus, RunStatus } from './records.ts';
+import { revisionState, sortedObjects, type DeviceRecord, type ObjectStatus, type RunStatus } from './records.ts';
 import type { StateStore } from './store.ts';
 
 /** Whether `dir` holds a JSON state directory (what `fleetward run` wrote before the SQLite store). */
@@ -70,7 +70,7 @@ export class JsonDirStore implements StateStore {
     return this.#read<Revision>(this.#path('revision.json'));
   }
   writeLastGoodRevision(rev: Revision): boolean {
-    return this.#write(this.#path('revision.json'), { id: rev.id, objects: rev.objects });
+    return this.#write(this.#path('revision.json'), revisionState(rev));
   }
 
   readObjects(): Record<string, ObjectStatus> {
@@ -78,8 +78,7 @@ export class JsonDirStore implements StateStore {
     return this.#objects;
   }
   writeObjects(objects: Record<string, ObjectStatus>): boolean {
-    const sorted: Record<string, ObjectStatus> = {};
-    for (const key of Object.keys(objects).sort()) sorted[key] = objects[key]!;
+    const sorted = sortedObjects(objects);
     this.#objects = sorted;
     return this.#write(this.#path('objects.json'), sorted);
   }

@@ -14,8 +14,8 @@
 import pg from 'pg';
 import type { Revision } from '../api/types.ts';
 import { DamagedRecord } from './damage.ts';
-import type { DeviceRecord, HistoryEntry, ObjectStatus, RunStatus } from './records.ts';
-import { copyEntry, planChanged, remember, sameFields, type Remembered } from './rows.ts';
+import { revisionState, sortedObjects, type DeviceRecord, type HistoryEntry, type ObjectStatus, type RunStatus } from './records.ts';
+import { copyEntry, mergeHistory, planChanged, remember, type Remembered } from './rows.ts';
 import { StoreUnavailable, type StateStore } from './store.ts';
 import { describeUrl } from './url.ts';
 
@@ -296,14 +296,13 @@ export class PostgresStore implements StateStore {
   readRun(): RunStatus | undefined { return this.#readState<RunStatus>('run'); }
   writeRun(run: RunStatus): boolean { return this.#writeState('run', run); }
   readLastGoodRevision(): Revision | undefined { return this.#readState<Revision>('revision'); }
-  writeLastGoodRevision(rev: Revision): boolean { return this.#writeState('revision', { id: rev.id, objects: rev.objects }); }
+  writeLastGoodRevision(rev: Revision): boolean { return this.#writeState('revision', revisionState(rev)); }
   readObjects(): Record<string, ObjectStatus> {
     this.#objects ??= this.#readState<Record<string, ObjectStatus>>('objects') ?? {};
     return this.#objects;
   }
   writeObjects(objects: Record<string, ObjectStatus>): boolean {
-    const sorted: Record<string, ObjectStatus> = {};
-    for (const key of Object.keys(objects).sort()) sorted[key] = objects[key]!;
+    const sorted = sortedObjects(objects);
     this.#objects = sorted;
     return this.#writeState('objects', sorted);
   }
@@ -339,25 +338,16 @@ export class PostgresStore implements StateStore {
       changed = true;
     }
     let ops = this.#pending.history.get(rec.id);
-    for (const h of rec.history) {
-      const before = was.ops.get(h.operationId);
-      if (before && sameFields(before as unknown as Record<string, unknown>, h as unknown as Record<string, unknown>)) continue;
+    const pending = (): NonNullable<typeof ops> => {
       if (!ops) this.#pending.history.set(rec.id, (ops = new Map()));
-      ops.set(h.operationId, { created: h.createdAt, entry: JSON.stringify(h) });
-      was.ops.set(h.operationId, copyEntry(h));
-      changed = true;
-    }
-    if (was.ops.size > rec.history.length) {
-      const seen = new Set(rec.history.map((h) => h.operationId));
-      for (const op of [...was.ops.keys()]) {
-        if (seen.has(op)) continue;
-        if (!ops) this.#pending.history.set(rec.id, (ops = new Map()));
-        ops.set(op, null);
-        was.ops.delete(op);
-        changed = true;
-      }
-    }
-    return changed;
+      return ops;
+    };
+    const historyChanged = mergeHistory(
+      was.ops, rec.history,
+      (h) => pending().set(h.operationId, { created: h.createdAt, entry: JSON.stringify(h) }),
+      (op) => pending().set(op, null),
+    );
+    return historyChanged || changed;
   }
 
   /** Devices whose stored rows do not decode. */

@@ -2,7 +2,7 @@
 // status and, per device, the planned components and the operation history. These shapes are the same
 // whichever store holds them (controller/store/store.ts); the stores only decide how they are laid out.
 import type {
-  CommonStatus, Condition, DeviceOperation, FleetDevice, FleetwardObject, Instant, Kind, OperationStatus, SoftwareReleaseSpec,
+  CommonStatus, Condition, DeviceOperation, FleetDevice, FleetwardObject, Instant, Kind, OperationStatus, Revision, SoftwareReleaseSpec,
 } from '../api/types.ts';
 import type { ComponentPlan } from '../planner/types.ts';
 import type { OutcomeCounts } from '../planner/outcomes.ts';
@@ -115,6 +115,18 @@ export interface PendingIntent {
   softwareUpdate?: string;
   /** The start deadline sent with it (the end of its maintenance window). */
   startBy?: Instant;
+}
+
+/** The last good revision as every store keeps it: its id and objects, not the loader's provisioning lists. */
+export function revisionState(rev: Revision): Pick<Revision, 'id' | 'objects'> {
+  return { id: rev.id, objects: rev.objects };
+}
+
+/** Per-object status as stored: keys in order, so the same statuses always serialise to the same text. */
+export function sortedObjects(objects: Record<string, ObjectStatus>): Record<string, ObjectStatus> {
+  const sorted: Record<string, ObjectStatus> = {};
+  for (const key of Object.keys(objects).sort()) sorted[key] = objects[key]!;
+  return sorted;
 }
 
 export function objectKey(o: Pick<FleetwardObject, 'kind' | 'metadata'>): string {

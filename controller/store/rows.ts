@@ -263,6 +263,35 @@ export function sameFields(a: Flat, b: Flat): boolean {
   return n === 0;
 }
 
+/**
+ * Brings a device's stored history in line with `history`, given `ops` (operation id → what was last written):
+ * `put` each entry that is new or changed, `drop` each operation no longer in it (retention dropped it). `ops` is
+ * updated to match. Whether anything was written.
+ */
+export function mergeHistory(
+  ops: Map<string, HistoryEntry>, history: HistoryEntry[], put: (h: HistoryEntry) => void, drop: (operationId: string) => void,
+): boolean {
+  let changed = false;
+  for (const h of history) {
+    const was = ops.get(h.operationId);
+    if (was && sameFields(was as unknown as Flat, h as unknown as Flat)) continue;
+    put(h);
+    ops.set(h.operationId, copyEntry(h));
+    changed = true;
+  }
+  // Operation ids are unique in a history: more remembered than written means some were dropped (retention).
+  if (ops.size > history.length) {
+    const seen = new Set(history.map((h) => h.operationId));
+    for (const op of [...ops.keys()]) {
+      if (seen.has(op)) continue;
+      drop(op);
+      ops.delete(op);
+      changed = true;
+    }
+  }
+  return changed;
+}
+
 /** A copy deep enough that the caller editing its entry cannot edit the store's memory of it. */
 export function copyEntry(h: HistoryEntry): HistoryEntry {
   return copyNested(h);

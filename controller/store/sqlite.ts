@@ -14,10 +14,10 @@ import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { Revision } from '../api/types.ts';
 import { DamagedRecord } from './damage.ts';
-import type { DeviceRecord, HistoryEntry, ObjectStatus, RunStatus } from './records.ts';
+import { revisionState, sortedObjects, type DeviceRecord, type HistoryEntry, type ObjectStatus, type RunStatus } from './records.ts';
 import {
   assemble, copyEntry, decodeHistory, decodeObserved, encodeObserved, decodePending, decodePlan, encodeHistory, encodePending, encodePlan, planChanged, remember,
-  sameFields, Words, type Remembered,
+  mergeHistory, Words, type Remembered,
   type HistoryRow,
 } from './rows.ts';
 import { StoreUnavailable, type StateStore } from './store.ts';
@@ -335,14 +335,13 @@ export class SqliteStore implements StateStore {
   readRun(): RunStatus | undefined { return this.#readState<RunStatus>('run'); }
   writeRun(run: RunStatus): boolean { return this.#writeState('run', run); }
   readLastGoodRevision(): Revision | undefined { return this.#readState<Revision>('revision'); }
-  writeLastGoodRevision(rev: Revision): boolean { return this.#writeState('revision', { id: rev.id, objects: rev.objects }); }
+  writeLastGoodRevision(rev: Revision): boolean { return this.#writeState('revision', revisionState(rev)); }
   readObjects(): Record<string, ObjectStatus> {
     this.#objects ??= this.#readState<Record<string, ObjectStatus>>('objects') ?? {};
     return this.#objects;
   }
   writeObjects(objects: Record<string, ObjectStatus>): boolean {
-    const sorted: Record<string, ObjectStatus> = {};
-    for (const key of Object.keys(objects).sort()) sorted[key] = objects[key]!;
+    const sorted = sortedObjects(objects);
     this.#objects = sorted;
     return this.#writeState('objects', sorted);
   }
@@ -471,23 +470,9 @@ export class SqliteStore implements StateStore {
       saved.was = remember(rec, saved.was?.ops);
       changed = true;
     }
-    const ops = saved.was!.ops;
-    for (const h of rec.history) {
-      const was = ops.get(h.operationId);
-      if (was && sameFields(was as unknown as Record<string, unknown>, h as unknown as Record<string, unknown>)) continue;
-      this.#st.putHistory.run(saved.key, ...encodeHistory(h, w));
-      ops.set(h.operationId, copyEntry(h));
+    const key = saved.key;
+    if (mergeHistory(saved.was!.ops, rec.history, (h) => this.#st.putHistory.run(key, ...encodeHistory(h, w)), (op) => this.#st.dropHistory.run(key, op))) {
       changed = true;
-    }
-    // Operation ids are unique in a history: more remembered than written means some were dropped (retention).
-    if (ops.size > rec.history.length) {
-      const seen = new Set(rec.history.map((h) => h.operationId));
-      for (const op of [...ops.keys()]) {
-        if (seen.has(op)) continue;
-        this.#st.dropHistory.run(saved.key, op);
-        ops.delete(op);
-        changed = true;
-      }
     }
     if (changed) this.#touched.add(rec.id);
     return changed;
