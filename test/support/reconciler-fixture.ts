@@ -58,6 +58,72 @@ spec:
 `;
 }
 
+// Teams rooms on rings: the ring, threshold and release-view tests use these (phones above have no ring).
+
+/** A Logitech Tap Teams room on teamsClient 5.1.0.0. */
+export function aRoom(id: string, over: Partial<FleetDevice> = {}): FleetDevice {
+  return aPhone(id, { deviceType: 'teamsRoom', manufacturer: 'Logitech', model: 'Tap', software: { teamsClient: '5.1.0.0' }, ...over });
+}
+
+/**
+ * What the vendor published for Tap rooms: 5.1.0.0, and 5.2.0.0 at `published` (the simulator installs only
+ * released versions, like a tenant).
+ */
+export function aRoomCatalog(published = '2026-11-23T11:00:00Z'): SoftwareReleaseSpec[] {
+  return [
+    aRelease('5.1.0.0', { component: 'teamsClient', manufacturer: 'Logitech', models: ['Tap'], releasedAt: '2026-06-01T00:00:00Z' }),
+    aRelease('5.2.0.0', { component: 'teamsClient', manufacturer: 'Logitech', models: ['Tap'], releasedAt: published }),
+  ];
+}
+
+/** A Ring; `spec` is its fields after `order`, one per line. */
+export function aRing(name: string, order: number, spec = 'rolloutDuration: 1h\n  testPeriod: 1d\n  failureThreshold: 10'): string {
+  return `apiVersion: fleetward.dev/v1alpha1
+kind: Ring
+metadata:
+  name: ${name}
+spec:
+  order: ${order}
+  ${spec}
+`;
+}
+
+/** A DeviceGroup of the rooms (or only `devices`) on `ring`, in window `always`; `priority` ranks it above others. */
+export function aRoomsGroup(name = 'rooms', ring = 'Staging', opts: { devices?: string[]; priority?: number } = {}): string {
+  return `apiVersion: fleetward.dev/v1alpha1
+kind: DeviceGroup
+metadata:
+  name: ${name}
+spec:
+${opts.priority === undefined ? '' : `  priority: ${opts.priority}\n`}  selector:
+    ${opts.devices ? `devices: [${opts.devices.join(', ')}]` : 'deviceTypes: [teamsRoom]'}
+  ring: ${ring}
+  maintenanceWindow: always
+`;
+}
+
+/** The committed SoftwareRelease rooms-5-2: teamsClient 5.2.0.0 for Tap rooms, marked critical. */
+export function aCriticalRoomRelease(releasedAt = '2026-11-23T11:00:00Z'): string {
+  return `apiVersion: fleetward.dev/v1alpha1
+kind: SoftwareRelease
+metadata:
+  name: rooms-5-2
+spec:
+  component: teamsClient
+  version: 5.2.0.0
+  manufacturer: Logitech
+  models: [Tap]
+  releasedAt: "${releasedAt}"
+  label: verified
+  critical: true
+`;
+}
+
+/** A config of rooms in ring Staging (`ring`), an always-open window and the critical release rooms-5-2. */
+export function aRoomConfig(ring = aRing('Staging', 1), releasedAt?: string): Record<string, string> {
+  return { 'w.yaml': anAlwaysWindow(), 'ring.yaml': ring, 'group.yaml': aRoomsGroup(), 'release.yaml': aCriticalRoomRelease(releasedAt) };
+}
+
 export class Fixture {
   readonly root = mkdtempSync(join(tmpdir(), 'fw-rec-'));
   readonly configDir = join(this.root, 'config');

@@ -8,54 +8,12 @@ import { pino } from 'pino';
 import { statusText } from '../../controller/cli/commands/status.ts';
 import { formatProgress } from '../../controller/reconciler/progress.ts';
 import { getCondition } from '../../controller/status/conditions.ts';
-import type { FleetDevice } from '../../controller/api/types.ts';
-import { Fixture, aPhone, aRelease, anAlwaysWindow } from '../support/reconciler-fixture.ts';
+import { Fixture, aPhone, aRelease, aRing, aRoom, aRoomCatalog, aRoomConfig, aRoomsGroup } from '../support/reconciler-fixture.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 
 const phoneCatalog = () => [aRelease('122.15.0.30', { releasedAt: '2026-06-01T00:00:00Z' }), aRelease('122.15.0.44')];
-const room = (id: string, over: Partial<FleetDevice> = {}) =>
-  aPhone(id, { deviceType: 'teamsRoom', manufacturer: 'Logitech', model: 'Tap', software: { teamsClient: '5.1.0.0' }, ...over });
-// The vendor published 5.2.0.0 (the simulator installs only released versions, like a tenant); the
-// committed SoftwareRelease below marks it critical.
-const roomCatalog = () => [
-  aRelease('5.1.0.0', { component: 'teamsClient', manufacturer: 'Logitech', models: ['Tap'], releasedAt: '2026-06-01T00:00:00Z' }),
-  aRelease('5.2.0.0', { component: 'teamsClient', manufacturer: 'Logitech', models: ['Tap'], releasedAt: '2026-11-23T11:00:00Z' }),
-];
-const staging = (spec = 'rolloutDuration: 1h\n  testPeriod: 1d\n  failureThreshold: 10') => `apiVersion: fleetward.dev/v1alpha1
-kind: Ring
-metadata:
-  name: Staging
-spec:
-  order: 1
-  ${spec}
-`;
-const roomsGroup = `apiVersion: fleetward.dev/v1alpha1
-kind: DeviceGroup
-metadata:
-  name: rooms
-spec:
-  selector:
-    deviceTypes: [teamsRoom]
-  ring: Staging
-  maintenanceWindow: always
-`;
-const release = `apiVersion: fleetward.dev/v1alpha1
-kind: SoftwareRelease
-metadata:
-  name: rooms-5-2
-spec:
-  component: teamsClient
-  version: 5.2.0.0
-  manufacturer: Logitech
-  models: [Tap]
-  releasedAt: "2026-11-23T11:00:00Z"
-  label: verified
-  critical: true
-`;
-const roomConfig = (ring = staging()) => ({ 'w.yaml': anAlwaysWindow(), 'ring.yaml': ring, 'group.yaml': roomsGroup, 'release.yaml': release });
-
 function capture() {
   const lines: { level: number; msg: string; [k: string]: unknown }[] = [];
   const logger = pino({ level: 'info' }, { write: (s: string) => { lines.push(JSON.parse(s)); } });
@@ -106,9 +64,9 @@ test('a ring paused by its failure threshold shows its failed and held rooms, an
   // One room fails every attempt and the threshold is 0%: its first failure pauses the release. The
   // rollout is spread over two days, so the pause catches the rooms whose turn has not come yet.
   const f = new Fixture({
-    devices: ids.map((id) => room(id)), releases: roomCatalog(),
+    devices: ids.map((id) => aRoom(id)), releases: aRoomCatalog(),
     behaviour: { devices: { r03: { failureRate: 1 } } },
-    config: roomConfig(staging('rolloutDuration: 2d\n  testPeriod: 1d\n  failureThreshold: 0')),
+    config: aRoomConfig(aRing('Staging', 1, 'rolloutDuration: 2d\n  testPeriod: 1d\n  failureThreshold: 0')),
   });
   const log = capture();
   f.start({ logger: log.logger });
@@ -154,9 +112,9 @@ test('a ring paused by its failure threshold shows its failed and held rooms, an
 
 test('a room that silently rolls back is recorded RolledBack, counted against the release, and not updated again until a SoftwareUpdate', async () => {
   const f = new Fixture({
-    devices: [room('r1')], releases: roomCatalog(),
+    devices: [aRoom('r1')], releases: aRoomCatalog(),
     behaviour: { rollbackAfter: '1h', devices: { r1: { rollbackRate: 1 } } },
-    config: roomConfig(staging('rolloutDuration: 1h\n  testPeriod: 0d\n  failureThreshold: 50')),
+    config: aRoomConfig(aRing('Staging', 1, 'rolloutDuration: 1h\n  testPeriod: 0d\n  failureThreshold: 50')),
   });
   const log = capture();
   f.start({ logger: log.logger });
@@ -201,20 +159,11 @@ spec:
 });
 
 test('a room that goes offline within its ring\'s test period after the update fails the ring, and pauses the release before the next ring', async () => {
-  const general = `apiVersion: fleetward.dev/v1alpha1
-kind: Ring
-metadata:
-  name: General
-spec:
-  order: 2
-  rolloutDuration: 1h
-  testPeriod: 1d
-`;
-  const generalGroup = roomsGroup.replace('name: rooms', 'name: rooms-general').replace('ring: Staging', 'ring: General')
-    .replace('deviceTypes: [teamsRoom]', 'devices: [g1]').replace('spec:\n', 'spec:\n  priority: 10\n');
+  const general = aRing('General', 2, 'rolloutDuration: 1h\n  testPeriod: 1d');
+  const generalGroup = aRoomsGroup('rooms-general', 'General', { devices: ['g1'], priority: 10 });
   const f = new Fixture({
-    devices: [room('s1'), room('s2'), room('g1')], releases: roomCatalog(),
-    config: { ...roomConfig(staging('rolloutDuration: 1h\n  testPeriod: 2d\n  failureThreshold: 10')), 'general.yaml': general, 'general-group.yaml': generalGroup },
+    devices: [aRoom('s1'), aRoom('s2'), aRoom('g1')], releases: aRoomCatalog(),
+    config: { ...aRoomConfig(aRing('Staging', 1, 'rolloutDuration: 1h\n  testPeriod: 2d\n  failureThreshold: 10')), 'general.yaml': general, 'general-group.yaml': generalGroup },
   });
   await passes(f, 2, HOUR);
   assert.equal(f.updates().map((o) => [o.deviceId, o.status]), [['s1', 'successful'], ['s2', 'successful']]);
@@ -241,21 +190,12 @@ spec:
 });
 
 test('a room the simulator leaves unhealthy after its update fails Staging in its test period: General never gets the release', async () => {
-  const general = `apiVersion: fleetward.dev/v1alpha1
-kind: Ring
-metadata:
-  name: General
-spec:
-  order: 2
-  rolloutDuration: 1h
-  testPeriod: 1d
-`;
-  const generalGroup = roomsGroup.replace('name: rooms', 'name: rooms-general').replace('ring: Staging', 'ring: General')
-    .replace('deviceTypes: [teamsRoom]', 'devices: [g1, g2]').replace('spec:\n', 'spec:\n  priority: 10\n');
+  const general = aRing('General', 2, 'rolloutDuration: 1h\n  testPeriod: 1d');
+  const generalGroup = aRoomsGroup('rooms-general', 'General', { devices: ['g1', 'g2'], priority: 10 });
   const f = new Fixture({
-    devices: [room('s1'), room('s2'), room('g1'), room('g2')], releases: roomCatalog(),
+    devices: [aRoom('s1'), aRoom('s2'), aRoom('g1'), aRoom('g2')], releases: aRoomCatalog(),
     behaviour: { devices: { s2: { unhealthyAfterUpdateRate: 1 } } },
-    config: { ...roomConfig(staging('rolloutDuration: 1h\n  testPeriod: 1d\n  failureThreshold: 10')), 'general.yaml': general, 'general-group.yaml': generalGroup },
+    config: { ...aRoomConfig(aRing('Staging', 1, 'rolloutDuration: 1h\n  testPeriod: 1d\n  failureThreshold: 10')), 'general.yaml': general, 'general-group.yaml': generalGroup },
   });
   // Four days, a pass an hour: Staging's rollout and test period end after a day and an hour, General would start then.
   const r = await passes(f, 96, HOUR);

@@ -8,7 +8,7 @@ import { getCondition } from '../../controller/status/conditions.ts';
 import type { Driver } from '../../controller/drivers/driver.ts';
 import { DriverError } from '../../controller/drivers/driver.ts';
 import { InvalidRevision, DriverUnavailable, ReconciliationSucceeded, NoValidRevision, ReleasePaused } from '../../controller/reconciler/reasons.ts';
-import { Fixture, aPhone, aRelease, anAlwaysWindow, aGroup } from '../support/reconciler-fixture.ts';
+import { Fixture, aPhone, aRelease, anAlwaysWindow, aGroup, aRing, aRoom, aRoomCatalog, aRoomConfig } from '../support/reconciler-fixture.ts';
 
 const HOUR = 3_600_000;
 const threePhones = () => [aPhone('p1'), aPhone('p2'), aPhone('p3')];
@@ -310,49 +310,11 @@ test('metrics count operations by component and result and expose the revision i
 });
 
 test('failures beyond the ring threshold leave the release Stalled with ReleasePaused, naming the failed devices', async () => {
-  const room = (id: string) => aPhone(id, { deviceType: 'teamsRoom', manufacturer: 'Logitech', model: 'Tap', software: { teamsClient: '5.1.0.0' } });
-  const staging = `apiVersion: fleetward.dev/v1alpha1
-kind: Ring
-metadata:
-  name: Staging
-spec:
-  order: 1
-  rolloutDuration: 1h
-  testPeriod: 1d
-  failureThreshold: 10
-`;
-  const rooms = `apiVersion: fleetward.dev/v1alpha1
-kind: DeviceGroup
-metadata:
-  name: rooms
-spec:
-  selector:
-    deviceTypes: [teamsRoom]
-  ring: Staging
-  maintenanceWindow: always
-`;
-  const release = `apiVersion: fleetward.dev/v1alpha1
-kind: SoftwareRelease
-metadata:
-  name: rooms-5-2
-spec:
-  component: teamsClient
-  version: 5.2.0.0
-  manufacturer: Logitech
-  models: [Tap]
-  releasedAt: "2026-11-20T00:00:00Z"
-  label: verified
-  critical: true
-`;
   const f = new Fixture({
-    devices: [room('r1'), room('r2'), room('r3'), room('r4')],
-    // The vendor published 5.2.0.0 (the simulator only installs released versions); the committed object marks it critical.
-    releases: [
-      aRelease('5.1.0.0', { component: 'teamsClient', manufacturer: 'Logitech', models: ['Tap'], releasedAt: '2026-06-01T00:00:00Z' }),
-      aRelease('5.2.0.0', { component: 'teamsClient', manufacturer: 'Logitech', models: ['Tap'], releasedAt: '2026-11-20T00:00:00Z' }),
-    ],
+    devices: [aRoom('r1'), aRoom('r2'), aRoom('r3'), aRoom('r4')],
+    releases: aRoomCatalog('2026-11-20T00:00:00Z'),
     behaviour: { failureRate: 1 },
-    config: { 'w.yaml': anAlwaysWindow(), 'ring.yaml': staging, 'group.yaml': rooms, 'release.yaml': release },
+    config: aRoomConfig(aRing('Staging', 1), '2026-11-20T00:00:00Z'),
   });
   assert.is((await f.reconciler.reconcile()).issued, 4);
   let rel = f.store.readObjects()['SoftwareRelease/rooms-5-2']!;
