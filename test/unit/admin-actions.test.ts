@@ -3,28 +3,17 @@
 // is a one-line error and leaves every config file as it was.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { parseAllDocuments } from 'yaml';
 import { getCondition } from '../../controller/status/conditions.ts';
 import { loadConfigDir } from '../../controller/sources/load.ts';
 import { statusText } from '../../controller/cli/commands/status.ts';
 import { Fixture, aGroup, aPhone, aRelease, anAlwaysWindow } from '../support/reconciler-fixture.ts';
+import { runCli } from '../support/run-cli.ts';
 
-const run = promisify(execFile);
-const CLI = join(import.meta.dirname, '..', '..', 'controller', 'cli', 'main.ts');
-const fleetward = async (...args: string[]) => {
-  try {
-    const r = await run(process.execPath, [CLI, ...args]);
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-};
+const fleetward = (...args: string[]) => runCli(args);
 
 const HOUR = 3_600_000;
 const OLD = '122.15.0.30';

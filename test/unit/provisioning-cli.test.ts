@@ -2,11 +2,9 @@
 // only codes still usable), regeneration requests, and one-line errors that change nothing.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import { ManualClock } from '../../controller/util/clock.ts';
 import { SimulatedProvisioningBackend } from '../../controller/provisioning/simulated-backend.ts';
@@ -15,18 +13,9 @@ import { FileCodeSecretStore } from '../../controller/provisioning/secrets.ts';
 import { FileProvisioningStatusStore } from '../../controller/provisioning/status.ts';
 import { FileRegenerationRequests } from '../../controller/provisioning/requests.ts';
 import { aBatch, aT58 } from '../support/provisioning.ts';
+import { runCli } from '../support/run-cli.ts';
 
-const run = promisify(execFile);
-const CLI = join(import.meta.dirname, '..', '..', 'controller', 'cli', 'main.ts');
-const fleetward = async (...args: string[]) => {
-  try {
-    const r = await run(process.execPath, [CLI, ...args]);
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-};
+const fleetward = (...args: string[]) => runCli(args);
 
 const A = 'AA-BB-CC-30-00-01';
 const B = 'AA-BB-CC-30-00-02';
