@@ -9,12 +9,12 @@
 //
 //   node bench/webhook-latency.ts [--rounds 5]
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { signBody } from '../controller/server/webhook.ts';
+import { freePort } from '../test/support/free-port.ts';
 import { createRepo, startGitServer } from '../test/support/git-server.ts';
 import { aPhone, aRelease, anAlwaysWindow } from '../test/support/reconciler-fixture.ts';
 
@@ -33,14 +33,6 @@ spec:
   updatePhase: Validation
   maintenanceWindow: ${window}
 `;
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 async function acceptedOps(port: number): Promise<number> {
   try {

@@ -2,12 +2,11 @@
 // teamwork/devices API), two processes. A second run while the first one's updates are in flight issues nothing.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT, runCli } from '../support/run-cli.ts';
+import { runCli } from '../support/run-cli.ts';
+import { serveSimulator, type ServedSimulator } from '../support/simulator-serve.ts';
 import { anAlwaysWindow } from '../support/reconciler-fixture.ts';
 import { readState } from '../support/state.ts';
 
@@ -25,40 +24,22 @@ spec:
 `;
 
 let root: string;
-let server: ChildProcess;
-let port: number;
+let server: ServedSimulator;
 const TOKEN = 'graph-test-token';
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const p = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return p;
-}
 
 test.before(async () => {
   root = mkdtempSync(join(tmpdir(), 'fw-run-graph-'));
   mkdirSync(join(root, 'config'));
   writeFileSync(join(root, 'config', 'window.yaml'), anAlwaysWindow());
   writeFileSync(join(root, 'config', 'group.yaml'), GROUP);
-  port = await freePort();
-  server = spawn(process.execPath, [join(REPO_ROOT, 'controller/cli/main.ts'), 'simulator', 'serve', '--fleet', 'examples/fleet.yaml',
-    '--port', String(port), '--token', TOKEN, '--failure-rate', '0', '--busy-rate', '0', '--offline-rate', '0', '--state', join(root, 'sim')], { cwd: REPO_ROOT, stdio: 'ignore' });
-  for (let i = 0; i < 200; i++) {
-    const res = await fetch(`http://127.0.0.1:${port}/beta/teamwork/devices`, { headers: { authorization: `Bearer ${TOKEN}` } }).catch(() => undefined);
-    if (res?.ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('simulator serve did not start');
+  server = await serveSimulator({ token: TOKEN, state: join(root, 'sim'), args: ['--failure-rate', '0', '--busy-rate', '0', '--offline-rate', '0'] });
 });
 test.after(async () => {
-  server.kill('SIGTERM');
-  await new Promise((r) => server.once('exit', r));
+  await server.stop();
   rmSync(root, { recursive: true, force: true });
 });
 
-const env = () => ({ FLEETWARD_GRAPH_URL: `http://127.0.0.1:${port}`, FLEETWARD_GRAPH_TOKEN: TOKEN });
+const env = () => ({ FLEETWARD_GRAPH_URL: server.url, FLEETWARD_GRAPH_TOKEN: TOKEN });
 const runOnce = () => runCli(['run', '--config', join(root, 'config'), '--driver', 'graph', '--state-dir', join(root, 'state'), '--once', '--max-ops-per-pass', '500', '--port', '-1', '--log-level', 'warn'], { env: env() });
 
 async function historyIds(): Promise<string[]> {

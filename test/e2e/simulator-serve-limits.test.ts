@@ -3,44 +3,26 @@
 // answering.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { REPO_ROOT } from '../support/run-cli.ts';
+import { serveSimulator, type ServedSimulator } from '../support/simulator-serve.ts';
 
 const TOKEN = 'serve-limits-token';
 let root: string;
-let server: ChildProcess;
+let server: ServedSimulator;
 let base: string;
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const p = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return p;
-}
 
 test.before(async () => {
   root = mkdtempSync(join(tmpdir(), 'fw-serve-limits-'));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(process.execPath, [join(REPO_ROOT, 'controller/cli/main.ts'), 'simulator', 'serve', '--fleet', 'examples/fleet.yaml',
-    '--port', String(port), '--token', TOKEN, '--state', join(root, 'sim')], { cwd: REPO_ROOT, stdio: 'ignore' });
-  for (let i = 0; i < 300; i++) {
-    const res = await fetch(`${base}/beta/teamwork/devices?$top=1`, { headers: { authorization: `Bearer ${TOKEN}` } }).catch(() => undefined);
-    if (res?.ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('simulator serve did not start');
+  server = await serveSimulator({ token: TOKEN, state: join(root, 'sim') });
+  base = server.url;
 });
 
 test.after(async () => {
-  server.kill('SIGTERM');
-  await new Promise((r) => server.once('exit', r));
+  await server.stop();
   rmSync(root, { recursive: true, force: true });
 });
 
