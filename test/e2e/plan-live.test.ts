@@ -1,87 +1,20 @@
 // `fleetward plan --state DIR` (issue 11 item 4): a plan of the live fleet from the state a real
-// `fleetward run` recorded, so a pull-request check sees what is in flight and what failed. Two passes of the
-// real CLI with the simulator: at 12:00 `phone-fail` is updated (and its update fails, no retry allowed); at
-// 16:00 the afternoon window of `phone-flight` opens and its update starts (an install takes an hour).
+// `fleetward run` recorded (test/support/plan-live-fixture.ts), so a pull-request check sees what is in flight
+// and what failed. The same plan from the operator's PostgreSQL store: test/e2e/plan-postgres.test.ts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../support/run-cli.ts';
-import { writeFiles } from '../support/plan-fixture.ts';
+import { AT, CONFIG, firmware, recordLiveRun } from '../support/plan-live-fixture.ts';
 import { JsonDirStore } from '../../controller/store/json-dir.ts';
 import { openStateStore } from '../../controller/store/open.ts';
 
-const EVERY_DAY = '[Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday]';
-const CONFIG = {
-  'windows.yaml': `apiVersion: fleetward.dev/v1alpha1
-kind: MaintenanceWindow
-metadata: { name: all-day }
-spec: { start: "00:00", end: "23:00", days: ${EVERY_DAY}, timeZone: UTC }
----
-apiVersion: fleetward.dev/v1alpha1
-kind: MaintenanceWindow
-metadata: { name: afternoons }
-spec: { start: "14:00", end: "18:00", days: ${EVERY_DAY}, timeZone: UTC }
-`,
-  'phases.yaml': `apiVersion: fleetward.dev/v1alpha1
-kind: UpdatePhase
-metadata: { name: canary }
-spec: { deferrals: { firmware: 0d, teamsClient: 0d }, rolloutDuration: 1h }
-`,
-  'groups.yaml': `apiVersion: fleetward.dev/v1alpha1
-kind: DeviceGroup
-metadata: { name: failing }
-spec: { selector: { devices: [phone-fail] }, updatePhase: canary, maintenanceWindow: all-day, priority: 10 }
----
-apiVersion: fleetward.dev/v1alpha1
-kind: DeviceGroup
-metadata: { name: afternoon }
-spec: { selector: { devices: [phone-flight] }, updatePhase: canary, maintenanceWindow: afternoons, priority: 10 }
-`,
-  'policy.yaml': `apiVersion: fleetward.dev/v1alpha1
-kind: FleetPolicy
-metadata: { name: default }
-spec: { retry: { maxAttempts: 1 } }
-`,
-};
-const phone = (id: string) => `  - id: ${id}
-    deviceType: ipPhone
-    manufacturer: Yealink
-    model: MP58
-    timeZone: UTC
-    online: true
-    activityState: idle
-    healthStatus: healthy
-    software: { firmware: 122.15.0.52, teamsClient: 1.6.00.3052 }
-`;
-const FLEET = `devices:
-${phone('phone-fail')}${phone('phone-flight')}releases:
-  - { component: firmware, version: 122.15.0.52, manufacturer: Yealink, releasedAt: 2026-09-01T00:00:00Z, label: verified }
-  - { component: firmware, version: 122.15.0.58, manufacturer: Yealink, releasedAt: 2026-11-13T12:00:00Z, label: verified }
-  - { component: teamsClient, version: 1.6.00.3052, releasedAt: 2026-08-01T00:00:00Z, label: verified }
-`;
-const BEHAVIOUR = `installDuration: 1h
-queueDelay: 1m
-failureRate: 0
-offlineRate: 0
-busyDuringMeetings: 0
-rollbackRate: 0
-devices:
-  phone-fail: { failureRate: 1 }
-`;
-
 const root = mkdtempSync(join(tmpdir(), 'fleetward-plan-live-'));
-const config = join(root, 'config');
-const fleet = join(root, 'fleet.yaml');
-const state = join(root, 'state');
-writeFiles(config, CONFIG);
-writeFiles(root, { 'fleet.yaml': FLEET, 'behaviour.yaml': BEHAVIOUR });
-mkdirSync(state);
-const AT = '2026-11-23T16:00:00Z';
-
-const firmware = (plan: { devices: { id: string; components: { component: string; state: string; reason: string; message?: string }[] }[] }, id: string) =>
-  plan.devices.find((d) => d.id === id)!.components.find((c) => c.component === 'firmware')!;
+let config = '';
+let fleet = '';
+let state = '';
 
 function snapshot(dir: string): string {
   const out: string[] = [];
@@ -96,15 +29,7 @@ function snapshot(dir: string): string {
   return out.join('\n');
 }
 
-test.before(async () => {
-  for (const start of ['2026-11-23T12:00:00Z', AT]) {
-    // A run resumes its simulated clock from the state directory; the second pass is four hours on.
-    writeFileSync(join(state, 'clock.json'), JSON.stringify({ now: start }));
-    const r = await runCli(['run', '--config', config, '--driver', 'simulator', '--fleet', fleet, '--behaviour', join(root, 'behaviour.yaml'),
-      '--state-dir', state, '--once', '--port', '-1', '--log-level', 'warn']);
-    assert.is(r.code, 0, r.stderr);
-  }
-});
+test.before(async () => { ({ config, fleet, state } = await recordLiveRun(root)); });
 test.after(() => rmSync(root, { recursive: true, force: true }));
 
 test('a plan from the state of a real run shows the update in flight and the failed one, where the fleet file shows both due', async () => {
@@ -166,7 +91,7 @@ test('state recorded by an older release (no inventory, no catalog) says so on s
 test('--state and --fleet together, or a directory that holds no state, are one clear line and exit 2', async () => {
   const both = await runCli(['plan', '--config', config, '--fleet', fleet, '--state', state]);
   assert.is(both.code, 2);
-  assert.is(both.stderr, 'fleetward: give either --fleet FILE (a fleet file) or --state DIR (the state of a running installation)\n');
+  assert.is(both.stderr, 'fleetward: give either --fleet FILE (a fleet file) or --state DIR / --state-url-file FILE (the state of a running installation)\n');
   const empty = await runCli(['plan', '--config', config, '--state', config]);
   assert.is(empty.code, 2);
   assert.is(empty.stderr, `fleetward: --state: ${config} holds no Fleetward state; point it at the --state-dir of a fleetward run\n`);

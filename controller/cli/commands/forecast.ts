@@ -11,7 +11,7 @@ import { UsageError } from '../errors.ts';
 import { formatForecastMarkdown, formatForecastTable } from '../format/forecast.ts';
 import { stableStringify } from '../format/json.ts';
 import { wantColor } from '../format/text.ts';
-import { loadFleetSource, loadPlanConfig, observedFromFleet, parseAt, parseOutput, quietOnClosedPipe } from './plan.ts';
+import { loadFleetSource, loadPlanConfig, type FleetSourceOptions, observedFromFleet, parseAt, parseOutput, quietOnClosedPipe } from './plan.ts';
 
 /** `firmware@1.0.97.4` → { component, version }; the component must be a Graph softwareType. */
 export function parseRelease(text: string): { component: Component; version: string } {
@@ -32,7 +32,7 @@ function knownVersions(releases: readonly SoftwareReleaseSpec[], component: Comp
     .sort((a, b) => compareVersions(b, a));
 }
 
-interface ForecastOptions { config?: string; fleet?: string; state?: string; release: string; at?: string; output: string; horizon?: string }
+interface ForecastOptions extends FleetSourceOptions { config?: string; release: string; at?: string; output: string; horizon?: string }
 
 export async function runForecast(opts: ForecastOptions, out: NodeJS.WritableStream & { isTTY?: boolean } = process.stdout): Promise<void> {
   const format = parseOutput(opts.output);
@@ -60,6 +60,8 @@ export function register(program: Command): void {
     .option('--config <dir>', 'config directory (the YAML objects); with --state, default: the revision in force there')
     .option('--fleet <file>', 'fleet file: devices[] and releases[] (YAML)')
     .option('--state <dir>', 'instead of --fleet: the state directory of a running installation (its live fleet and history)')
+    .option('--state-url-file <file>', 'instead of --fleet: the operator\'s PostgreSQL state store, a file holding its connection string (or FLEETWARD_STATE_URL); read-only')
+    .option('--shard <name>', 'with --state-url-file: the shard to read')
     .requiredOption('--release <component@version>', 'the release to forecast, such as firmware@1.0.97.4')
     .option('--at <iso>', 'forecast from this instant, ISO-8601 with a zone (default: now)')
     .option('-o, --output <format>', 'table, json or markdown', 'table')

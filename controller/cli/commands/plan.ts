@@ -9,7 +9,8 @@ import git from 'isomorphic-git';
 import { desiredState } from '../../api/desired.ts';
 import type { DesiredState } from '../../api/desired.ts';
 import type { DeviceOperation, FleetFile, ObservedState, Revision } from '../../api/types.ts';
-import { readLiveFleet, type LiveFleet } from '../live-fleet.ts';
+import { describeLocation, readLiveFleet, type LiveFleet, type LiveLocation } from '../live-fleet.ts';
+import { readStateUrl } from '../state-url.ts';
 import { diffPlans } from '../../planner/diff.ts';
 import { plan as makePlan } from '../../planner/index.ts';
 import type { Plan } from '../../planner/types.ts';
@@ -74,17 +75,25 @@ export interface FleetSource {
   live?: LiveFleet;
 }
 
-export async function loadFleetSource(opts: { fleet?: string; state?: string }): Promise<FleetSource> {
-  if ((opts.fleet === undefined) === (opts.state === undefined)) {
-    throw new UsageError('give either --fleet FILE (a fleet file) or --state DIR (the state of a running installation)');
+export interface FleetSourceOptions { fleet?: string; state?: string; stateUrlFile?: string; shard?: string }
+
+export async function loadFleetSource(opts: FleetSourceOptions): Promise<FleetSource> {
+  const given = [opts.fleet, opts.state, opts.stateUrlFile].filter((v) => v !== undefined).length;
+  // FLEETWARD_STATE_URL (as for `status`) counts only when nothing else says where the fleet is.
+  const url = opts.stateUrlFile !== undefined || given === 0 ? readStateUrl(opts.stateUrlFile) : undefined;
+  if (given > 1 || (given === 0 && url === undefined)) {
+    throw new UsageError('give either --fleet FILE (a fleet file) or --state DIR / --state-url-file FILE (the state of a running installation)');
   }
+  if (opts.shard !== undefined && url === undefined) throw new UsageError('--shard goes with a PostgreSQL store (--state-url-file FILE)');
   if (opts.fleet !== undefined) return { fleet: await loadFleet(opts.fleet), operations: [] };
-  const live = await readLiveFleet(opts.state!);
+  const where: LiveLocation = url !== undefined ? { url, ...(opts.shard !== undefined ? { scope: opts.shard } : {}) } : { stateDir: opts.state! };
+  const live = await readLiveFleet(where);
+  const label = describeLocation(where);
   if (live.withoutInventory > 0) {
-    process.stderr.write(`fleetward: ${live.withoutInventory} devices in ${opts.state} have no recorded inventory yet (recorded by an older release); they are planned after the installation's next pass\n`);
+    process.stderr.write(`fleetward: ${live.withoutInventory} devices in ${label} have no recorded inventory yet (recorded by an older release); they are planned after the installation's next pass\n`);
   }
   if (!live.catalogRecorded) {
-    process.stderr.write(`fleetward: ${opts.state} holds no recorded release catalog yet (recorded by an older release); releases come from the config's SoftwareRelease objects until the installation's next pass\n`);
+    process.stderr.write(`fleetward: ${label} holds no recorded release catalog yet (recorded by an older release); releases come from the config's SoftwareRelease objects until the installation's next pass\n`);
   }
   return { fleet: live.fleet, operations: live.operations, live };
 }
@@ -93,7 +102,7 @@ export async function loadFleetSource(opts: { fleet?: string; state?: string }):
 export async function loadPlanConfig(config: string | undefined, source: FleetSource): Promise<Revision> {
   if (config !== undefined) return loadConfig(config);
   if (source.live?.revision) return source.live.revision;
-  throw new UsageError(source.live ? '--state: the installation has no revision in force yet; give --config DIR' : 'give --config DIR');
+  throw new UsageError(source.live ? 'the installation has no revision in force yet; give --config DIR' : 'give --config DIR');
 }
 
 // ---- --compare git:REV[:path] ----------------------------------------------------------------
@@ -226,8 +235,8 @@ export function quietOnClosedPipe(stream: NodeJS.WritableStream = process.stdout
   });
 }
 
-interface PlanOptions {
-  config?: string; fleet?: string; state?: string; at?: string; output: string; compare?: string;
+interface PlanOptions extends FleetSourceOptions {
+  config?: string; at?: string; output: string; compare?: string;
   device?: string[]; group?: string[]; changedOnly?: boolean;
 }
 
@@ -309,6 +318,8 @@ export function register(program: Command): void {
     .option('--config <dir>', 'config directory (the YAML objects); with --state, default: the revision in force there')
     .option('--fleet <file>', 'fleet file: devices[] and releases[] (YAML)')
     .option('--state <dir>', 'instead of --fleet: the state directory of a running installation (its live fleet, in-flight and failed updates)')
+    .option('--state-url-file <file>', 'instead of --fleet: the operator\'s PostgreSQL state store, a file holding its connection string (or FLEETWARD_STATE_URL); read-only')
+    .option('--shard <name>', 'with --state-url-file: the shard to read')
     .option('--at <iso>', 'the instant to plan at, ISO-8601 with a zone (default: now)')
     .option('-o, --output <format>', 'table, json or markdown', 'table')
     .option('--compare <old>', 'show the difference from an older config: a directory, or git:REV[:path] in the repository holding --config')
@@ -322,6 +333,7 @@ Examples:
   fleetward plan --config config --fleet fleet.yaml --compare git:origin/main -o markdown
   fleetward plan --config config --fleet fleet.yaml --group hq --changed-only -o markdown
   fleetward plan --config config --state /var/lib/fleetward --compare git:origin/main -o markdown
+  fleetward plan --config config --state-url-file ~/.fleetward-ro-url --compare git:origin/main -o markdown
 `)
     .action(async (opts: PlanOptions) => {
       quietOnClosedPipe();

@@ -8,9 +8,7 @@ import type { StateStore } from '../../store/store.ts';
 import { openStateStore, storeExists } from '../../store/open.ts';
 import { formatReleases } from '../format/releases.ts';
 import { storeError } from './state.ts';
-import { readFileSync } from 'node:fs';
-import { registerSecret } from '../../util/redact.ts';
-import { urlSecret } from '../../store/url.ts';
+import { readStateUrl } from '../state-url.ts';
 import { UsageError } from '../errors.ts';
 import { formatProvisioningStatus, readProvisioningStatusSync } from '../../provisioning/status.ts';
 import { WINDOW_MISSED } from '../../drivers/driver.ts';
@@ -34,8 +32,7 @@ export function register(program: Command): void {
 
 export async function statusText(o: StatusOptions): Promise<string> {
   if (o.output !== 'table' && o.output !== 'json') throw new UsageError(`-o ${o.output}: expected table or json`);
-  const url = o.stateUrlFile ? readUrl(o.stateUrlFile) : process.env.FLEETWARD_STATE_URL?.trim() || undefined;
-  if (url) registerSecret(urlSecret(url));
+  const url = readStateUrl(o.stateUrlFile);
   if (!url && !storeExists({ stateDir: o.stateDir })) {
     throw new UsageError(`${o.stateDir}: no state directory of \`fleetward run\` here (use --state-dir)`);
   }
@@ -71,14 +68,6 @@ function read(store: StateStore, o: StatusOptions): string {
   const provisioning = readProvisioningStatusSync(o.stateDir);
   if (o.output === 'json') return JSON.stringify({ run: run ?? null, objects: Object.values(objects), devices, provisioning }, null, 2) + '\n';
   return runTable(run, objects, devices.length) + (provisioning.length ? `\n${formatProvisioningStatus(provisioning)}` : '');
-}
-
-function readUrl(file: string): string {
-  try {
-    return readFileSync(file, 'utf8').trim();
-  } catch (err) {
-    throw new UsageError(`--state-url-file ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
 }
 
 function cond(c: Condition[] | undefined, type: Condition['type']): Condition | undefined {
