@@ -2,7 +2,7 @@
 // `status`, `plan` and the operator are handed a StateStore and never ask which one it is.
 //
 //   a state directory  →  SQLite, <dir>/fleetward.db (a JSON directory of an older release is migrated once)
-//   a PostgreSQL URL   →  PostgreSQL (the operator with several replicas or shards; `plan --state` with a read-only role)
+//   a PostgreSQL URL   →  PostgreSQL (the operator with several replicas or shards; `plan --state-url-file` with a read-only role)
 //
 // Readers (`status`, `plan` against a running installation) open read-only: they never write, never
 // migrate, and read a JSON directory that was not migrated yet as it is.
