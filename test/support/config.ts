@@ -1,9 +1,12 @@
 // Builders for config revisions in tests: objects as data, YAML text from them, and loading through the
 // real loader (loadDocuments, the same path as the git source) with files held in memory.
 import * as assert from 'uvu/assert';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import YAML from 'yaml';
 import { API_VERSION, type Kind } from '../../controller/api/types.ts';
-import { formatConfigError, loadDocuments, type LoadResult } from '../../controller/sources/load.ts';
+import { LIMITS, formatConfigError, loadDocuments, type LoadResult } from '../../controller/sources/load.ts';
 
 export type Obj = { apiVersion: string; kind: string; metadata: { name: string }; spec: Record<string, unknown> };
 
@@ -51,4 +54,35 @@ export function assertLoaded(r: LoadResult, expected: string[]): void {
   assert.equal(errorLines(r), [], 'expected no errors');
   if (!r.ok) return;
   assert.equal(r.revision.objects.map((o) => `${o.kind}/${o.metadata.name}`).sort(), [...expected].sort());
+}
+
+/** A new temporary config directory holding `files` (relative path → text, folders made as needed). */
+export function writeConfigDir(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'fw-config-'));
+  for (const [p, text] of Object.entries(files)) {
+    mkdirSync(join(dir, p, '..'), { recursive: true });
+    writeFileSync(join(dir, p), text);
+  }
+  return dir;
+}
+
+/** Runs `fn` on a temporary config directory holding `files`, then removes it. */
+export async function inConfigDir(files: Record<string, string>, fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = writeConfigDir(files);
+  try {
+    await fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs `fn` with some of the loader's limits lowered, then puts them back. */
+export async function withLimits(over: Partial<typeof LIMITS>, fn: () => unknown): Promise<void> {
+  const saved = { ...LIMITS };
+  Object.assign(LIMITS, over);
+  try {
+    await fn();
+  } finally {
+    Object.assign(LIMITS, saved);
+  }
 }

@@ -3,27 +3,17 @@
 // time or memory budget is refused as InvalidRevision while the last good one stays in force.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { LIMITS } from '../../controller/sources/limits.ts';
 import { loadConfigDirBounded, loadDocumentsBounded } from '../../controller/sources/bounded.ts';
 import { InvalidRevision } from '../../controller/reconciler/reasons.ts';
 import { getCondition } from '../../controller/status/conditions.ts';
 import { silentLogger } from '../../controller/reconciler/log.ts';
 import { Metrics } from '../../controller/server/metrics.ts';
 import { startServer } from '../../controller/server/server.ts';
-import { aGroup as aGroupObject, yamlOf } from '../support/config.ts';
+import { aGroup as aGroupObject, withLimits, yamlOf } from '../support/config.ts';
 import { Fixture, aGroup, aPhone, aRelease } from '../support/reconciler-fixture.ts';
 
 const catalog = () => [aRelease('122.15.0.30', { releasedAt: '2026-06-01T00:00:00Z' }), aRelease('122.15.0.44')];
 
-async function withLimits(over: Partial<typeof LIMITS>, fn: () => Promise<unknown>): Promise<void> {
-  const saved = { ...LIMITS };
-  Object.assign(LIMITS, over);
-  try {
-    await fn();
-  } finally {
-    Object.assign(LIMITS, saved);
-  }
-}
 
 test('a revision over the time budget is refused as InvalidRevision; the last good revision stays in force', async () => {
   const f = new Fixture({ devices: [aPhone('p1')], releases: catalog() });

@@ -2,26 +2,14 @@
 // escape the directory refused; and validateObjects, the same checks for objects from Kubernetes.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { aBatch, aGroup, aRing, aWindow, assertRefused, yamlOf } from '../support/config.ts';
+import { aBatch, aGroup, aRing, aWindow, assertRefused, inConfigDir, yamlOf } from '../support/config.ts';
 import { formatConfigError, loadConfigDir, validateObjects } from '../../controller/sources/load.ts';
 
-function withDir(files: Record<string, string>, fn: (dir: string) => Promise<void>): () => Promise<void> {
-  return async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'fw-dir-'));
-    try {
-      for (const [p, text] of Object.entries(files)) {
-        mkdirSync(join(dir, p, '..'), { recursive: true });
-        writeFileSync(join(dir, p), text);
-      }
-      await fn(dir);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  };
-}
+/** The test, on a temporary config directory holding `files`. */
+const withDir = (files: Record<string, string>, fn: (dir: string) => Promise<void>) => () => inConfigDir(files, fn);
 
 const CONFIG = {
   'groups/phones.yaml': yamlOf(aGroup('phones', { maintenanceWindow: 'sunday' }), aGroup('lobby', { updatePhase: 'Validation' })),

@@ -4,38 +4,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { aBatch, aGroup, assertRefused, errorLines, loadFiles, yamlOf } from '../support/config.ts';
+import { aBatch, aGroup, assertRefused, errorLines, inConfigDir, loadFiles, withLimits, yamlOf } from '../support/config.ts';
 import { LIMITS, formatConfigError, loadConfigDir, loadDocuments, validateObjects } from '../../controller/sources/load.ts';
 import { isConfigPath } from '../../controller/sources/config-files.ts';
 
 const GROUP = yamlOf(aGroup('phones'));
-
-/** Runs `fn` with some limits lowered, then puts them back. */
-async function withLimits(over: Partial<typeof LIMITS>, fn: () => unknown): Promise<void> {
-  const saved = { ...LIMITS };
-  Object.assign(LIMITS, over);
-  try {
-    await fn();
-  } finally {
-    Object.assign(LIMITS, saved);
-  }
-}
-
-async function inDir(files: Record<string, string>, fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'fw-limits-'));
-  try {
-    for (const [p, text] of Object.entries(files)) {
-      mkdirSync(join(dir, p, '..'), { recursive: true });
-      writeFileSync(join(dir, p), text);
-    }
-    await fn(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 const csvOf = (rows: number, offset = 0) =>
   'macAddress\n' + Array.from({ length: rows }, (_, i) => (0x001122000000 + offset + i).toString(16).padStart(12, '0')).join('\n') + '\n';
@@ -113,7 +88,7 @@ test('one predicate decides what is config: YAML outside dot-folders', () => {
   assert.equal(r.ok && r.revision.objects.map((o) => o.metadata.name), ['phones']);
 });
 
-test('a *.yaml symlink to a folder is refused by name (no EISDIR); the other files are still checked and nothing is loaded', () => inDir({ 'g.yaml': yamlOf(aGroup('phones', { ring: 'nope' })), 'sub/x.yaml': yamlOf(aGroup('rooms')) }, async (dir) => {
+test('a *.yaml symlink to a folder is refused by name (no EISDIR); the other files are still checked and nothing is loaded', () => inConfigDir({ 'g.yaml': yamlOf(aGroup('phones', { ring: 'nope' })), 'sub/x.yaml': yamlOf(aGroup('rooms')) }, async (dir) => {
   symlinkSync('sub', join(dir, 'folder.yaml'));
   assertRefused(await loadConfigDir(dir), [
     `${join(dir, 'folder.yaml')}: is a symlink to a folder; only regular files are read`,
@@ -121,7 +96,7 @@ test('a *.yaml symlink to a folder is refused by name (no EISDIR); the other fil
   ]);
 }));
 
-test('a FIFO named *.yaml, or a *.yaml symlink to one, is refused without being opened (no hang)', () => inDir({ 'g.yaml': GROUP }, async (dir) => {
+test('a FIFO named *.yaml, or a *.yaml symlink to one, is refused without being opened (no hang)', () => inConfigDir({ 'g.yaml': GROUP }, async (dir) => {
   execFileSync('mkfifo', [join(dir, 'pipe.yaml')]);
   execFileSync('mkfifo', [join(dir, 'fifo')]);
   symlinkSync('fifo', join(dir, 'link.yaml'));
@@ -131,7 +106,7 @@ test('a FIFO named *.yaml, or a *.yaml symlink to one, is refused without being 
   ]);
 }));
 
-test('a devicesFile that is a FIFO or a folder is refused at the batch', () => inDir({ 'b.yaml': yamlOf(aBatch('b', { devicesFile: 'd.csv' }), aBatch('c', { devicesFile: 'sub' })), 'sub/x.txt': '' }, async (dir) => {
+test('a devicesFile that is a FIFO or a folder is refused at the batch', () => inConfigDir({ 'b.yaml': yamlOf(aBatch('b', { devicesFile: 'd.csv' }), aBatch('c', { devicesFile: 'sub' })), 'sub/x.txt': '' }, async (dir) => {
   execFileSync('mkfifo', [join(dir, 'd.csv')]);
   assertRefused(await loadConfigDir(dir), [
     `${join(dir, 'b.yaml')}:6: ProvisioningBatch/b spec.devicesFile: "d.csv" is a FIFO (named pipe); a devicesFile must be a regular file`,
@@ -139,7 +114,7 @@ test('a devicesFile that is a FIFO or a folder is refused at the batch', () => i
   ]);
 }));
 
-test('a .github workflow in the config directory is skipped, like the git source skips it', () => inDir({ '.github/workflows/ci.yml': 'on: push\njobs: {}\n', 'g.yaml': GROUP }, async (dir) => {
+test('a .github workflow in the config directory is skipped, like the git source skips it', () => inConfigDir({ '.github/workflows/ci.yml': 'on: push\njobs: {}\n', 'g.yaml': GROUP }, async (dir) => {
   const r = await loadConfigDir(dir);
   assert.equal(r.ok && r.revision.objects.map((o) => o.metadata.name), ['phones']);
 }));

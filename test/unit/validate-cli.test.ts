@@ -2,20 +2,12 @@
 // on stdout, 2 on a usage error; -o json for machines; -o github for pull-request annotations.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../support/run-cli.ts';
-import { aGroup, aRing, aWindow, yamlOf } from '../support/config.ts';
+import { aGroup, aRing, aWindow, writeConfigDir, yamlOf } from '../support/config.ts';
 
-function configDir(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'fw-validate-'));
-  for (const [p, text] of Object.entries(files)) {
-    mkdirSync(join(dir, p, '..'), { recursive: true });
-    writeFileSync(join(dir, p), text);
-  }
-  return dir;
-}
+const configDir = writeConfigDir;
 
 const BAD = {
   'rings.yaml': yamlOf(aRing('pilot', { order: 12 })),
