@@ -2,12 +2,13 @@
 // against a config directory and fleet file written by the test.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { REPO_ROOT, runCli } from '../support/run-cli.ts';
 import { AT, FLEET, INVALID_WINDOW, RELEASE, configFiles, writeFiles } from '../support/plan-fixture.ts';
+import { snapshotTree } from '../support/tree-snapshot.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'fleetward-plan-cli-'));
 const config = join(root, 'config');
@@ -21,19 +22,6 @@ writeFiles(root, { 'fleet.yaml': FLEET });
 
 const plan = (...args: string[]) => runCli(['plan', '--config', config, '--fleet', fleet, '--at', AT, ...args]);
 
-/** Every file under `dir` with its size and modification time, to prove nothing was written. */
-function snapshot(dir: string): string {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d).sort()) {
-      const p = join(d, name);
-      const s = statSync(p);
-      if (s.isDirectory()) walk(p); else out.push(`${p} ${s.size} ${s.mtimeMs} ${readFileSync(p, 'utf8').length}`);
-    }
-  };
-  walk(dir);
-  return out.join('\n');
-}
 
 test('plan -o json holds operations[] and devices[].components[] with the contract fields', async () => {
   const r = await plan('-o', 'json');
@@ -107,14 +95,14 @@ test('a reader that closes the pipe early (plan | head) gets no error', async ()
 });
 
 test('an invalid config prints the loader\'s lines, exits 1 and prints no plan', async () => {
-  const before = snapshot(root);
+  const before = snapshotTree(root, { times: true });
   const r = await runCli(['plan', '--config', badConfig, '--fleet', fleet, '--at', AT, '-o', 'json']);
   assert.is(r.code, 1);
   assert.is(r.stdout, '');
   assert.match(r.stderr, /short\.yaml:\d+/);
   assert.match(r.stderr, /too-short/);
   assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
-  assert.is(snapshot(root), before);
+  assert.equal(snapshotTree(root, { times: true }), before);
 });
 
 test('an invalid fleet file prints its file:line errors and exits 1, printing no plan', async () => {

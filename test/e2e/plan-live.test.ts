@@ -3,31 +3,20 @@
 // and what failed. The same plan from the operator's PostgreSQL store: test/e2e/plan-postgres.test.ts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../support/run-cli.ts';
 import { AT, CONFIG, firmware, recordLiveRun } from '../support/plan-live-fixture.ts';
 import { JsonDirStore } from '../../controller/store/json-dir.ts';
 import { openStateStore } from '../../controller/store/open.ts';
+import { snapshotTree } from '../support/tree-snapshot.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'fleetward-plan-live-'));
 let config = '';
 let fleet = '';
 let state = '';
 
-function snapshot(dir: string): string {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d).sort()) {
-      const p = join(d, name);
-      const s = statSync(p);
-      if (s.isDirectory()) walk(p); else out.push(`${p} ${s.size} ${s.mtimeMs} ${readFileSync(p, 'utf8')}`);
-    }
-  };
-  walk(dir);
-  return out.join('\n');
-}
 
 test.before(async () => { ({ config, fleet, state } = await recordLiveRun(root)); });
 test.after(() => rmSync(root, { recursive: true, force: true }));
@@ -38,7 +27,7 @@ test('a plan from the state of a real run shows the update in flight and the fai
   assert.is(firmware(fromFile, 'phone-flight').state, 'Due');
   assert.is(fromFile.operations.length, 2);
 
-  const before = snapshot(state);
+  const before = snapshotTree(state, { times: true });
   const r = await runCli(['plan', '--config', config, '--state', state, '--at', AT, '-o', 'json']);
   assert.is(r.code, 0, r.stderr);
   const live = JSON.parse(r.stdout);
@@ -49,7 +38,7 @@ test('a plan from the state of a real run shows the update in flight and the fai
   assert.equal(live.operations, [], 'nothing is issued twice');
   assert.match(live.live.observedAt, /^2026-11-23T16:00:/);
   assert.equal({ ...live.live, observedAt: undefined }, { observedAt: undefined, devices: 2, inFlight: 1, failed: 0, held: 1 });
-  assert.is(snapshot(state), before, 'planning from a state directory writes nothing there');
+  assert.equal(snapshotTree(state, { times: true }), before, 'planning from a state directory writes nothing there');
 
   const md = await runCli(['plan', '--state', state, '--at', AT, '-o', 'markdown']);
   assert.is(md.code, 0, md.stderr);

@@ -3,8 +3,8 @@
 // is a one-line error and leaves every config file as it was.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { parseAllDocuments } from 'yaml';
 import { getCondition } from '../../controller/status/conditions.ts';
@@ -12,6 +12,7 @@ import { loadConfigDir } from '../../controller/sources/load.ts';
 import { statusText } from '../../controller/cli/commands/status.ts';
 import { Fixture, aGroup, aPhone, aRelease, anAlwaysWindow } from '../support/reconciler-fixture.ts';
 import { runCli } from '../support/run-cli.ts';
+import { snapshotTree } from '../support/tree-snapshot.ts';
 
 const fleetward = (...args: string[]) => runCli(args);
 
@@ -37,19 +38,6 @@ function baseConfig(extra: Record<string, string> = {}): Record<string, string> 
   return { 'window.yaml': anAlwaysWindow(), 'group.yaml': aGroup('phones', 'always'), ...extra };
 }
 
-/** Every file of a directory with its text, to prove nothing changed. */
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else out[relative(dir, p)] = readFileSync(p, 'utf8');
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 /** A pino logger whose lines land in an array. */
 function capture(): { logger: pino.Logger; lines: { level: number; msg: string; [k: string]: unknown }[] } {
@@ -130,13 +118,13 @@ test('a pause lifts by itself after 15 days: the status drops the date and the l
 test('pause without a FleetPolicy writes a new one; --dry-run prints it and writes nothing; pausing a paused tenant changes nothing', async () => {
   const f = new Fixture({ devices: threePhones(), releases: catalog() });
   try {
-    const before = snapshot(f.configDir);
+    const before = snapshotTree(f.configDir);
     const dry = await fleetward('pause', '-c', f.configDir, '--now', '2026-11-23T12:00:00Z', '--dry-run');
     assert.is(dry.code, 0, dry.stderr);
     const [doc] = parseAllDocuments(dry.stdout);
     assert.equal(doc!.toJS(), { apiVersion: 'fleetward.dev/v1alpha1', kind: 'FleetPolicy', metadata: { name: 'default' }, spec: { autoUpdates: { pausedAt: '2026-11-23T12:00:00Z' } } });
     assert.match(dry.stderr, /dry run, nothing written: .* it would create .*policy\.yaml/);
-    assert.equal(snapshot(f.configDir), before);
+    assert.equal(snapshotTree(f.configDir), before);
 
     const planned = await fleetward('pause', '-c', f.configDir, '--now', '2026-11-23T12:00:00Z', '--from', '2026-12-18T17:00:00Z', '--file', 'tenant/policy.yaml');
     assert.is(planned.code, 0, planned.stderr);
@@ -146,11 +134,11 @@ test('pause without a FleetPolicy writes a new one; --dry-run prints it and writ
     assert.is(r.issued, 3, 'a pause planned for later stops nothing yet');
     assert.match(getCondition(f.store.readObjects()['FleetPolicy/default']!.conditions, 'Ready')!.message, /will pause from 2026-12-18T17:00:00Z until 2027-01-02T17:00:00Z/);
 
-    const written = snapshot(f.configDir);
+    const written = snapshotTree(f.configDir);
     const again = await fleetward('pause', '-c', f.configDir, '--now', '2026-12-20T00:00:00Z');
     assert.is(again.code, 0);
     assert.match(again.stderr, /already paused since 2026-12-18T17:00:00Z, until 2027-01-02T17:00:00Z; nothing changed/);
-    assert.equal(snapshot(f.configDir), written);
+    assert.equal(snapshotTree(f.configDir), written);
     const notPaused = await fleetward('resume', '-c', join(f.root, 'nowhere'));
     assert.is(notPaused.code, 2);
     assert.match(notPaused.stderr, /config directory not found/);
@@ -190,11 +178,11 @@ spec:
     assert.match(getCondition(status().conditions, 'Ready')!.message, /0 of 1 device\(s\) updated; 1 still to go: p2 in progress/);
 
     // A second force of the same device and component would lose to the first (the first by name applies): refused.
-    const before = snapshot(f.configDir);
+    const before = snapshotTree(f.configDir);
     const twice = await fleetward('force', 'p2', '--component', 'firmware', '-c', f.configDir, '--state-dir', f.stateDir, '--now', at(f));
     assert.is(twice.code, 2);
     assert.match(twice.stderr, new RegExp(`SoftwareUpdate/${name} \\(updates/${name}\\.yaml\\) already updates firmware of p2; edit it .* or delete it first; nothing was written`));
-    assert.equal(snapshot(f.configDir), before);
+    assert.equal(snapshotTree(f.configDir), before);
 
     f.clock.advance(2 * HOUR);
     await f.reconciler.reconcile();
@@ -209,7 +197,7 @@ test('force refuses an unknown device, an invalid component, a downgrade and a b
   const f = new Fixture({ devices: threePhones(), releases: catalog() });
   try {
     await f.reconciler.reconcile();
-    const before = snapshot(f.configDir);
+    const before = snapshotTree(f.configDir);
     const base = ['-c', f.configDir, '--state-dir', f.stateDir, '--now', at(f)];
     const cases: [string[], number, RegExp][] = [
       [['force', 'p9', '--component', 'firmware'], 2, /device "p9" is not in the state store/],
@@ -241,7 +229,7 @@ test('force refuses an unknown device, an invalid component, a downgrade and a b
     const instant = await fleetward('force', 'p1', '--component', 'firmware', '--at', '2026-11-28T19:00:00-05:00', '--zone', 'Europe/Paris', '--dry-run', ...base);
     assert.is(instant.code, 0, instant.stderr);
     assert.equal(parseAllDocuments(instant.stdout)[0]!.toJS().spec.schedule, { at: '2026-11-29T01:00', timeZone: 'Europe/Paris' });
-    assert.equal(snapshot(f.configDir), before);
+    assert.equal(snapshotTree(f.configDir), before);
   } finally {
     await f.close();
   }
@@ -266,7 +254,7 @@ spec:
     await f.reconciler.reconcile();
     assert.equal(['p1', 'p2'].map((id) => f.store.readDevice(id)!.components!.find((c) => c.component === 'firmware')!.state), ['Held', 'Held']);
 
-    const before = snapshot(f.configDir);
+    const before = snapshotTree(f.configDir);
     const base = ['-c', f.configDir, '--state-dir', f.stateDir, '--now', at(f)];
     const unknown = await fleetward('retry-failed', 'firmware@122.15.0.99', ...base);
     assert.is(unknown.code, 2);
@@ -277,12 +265,12 @@ spec:
     const none = await fleetward('retry-failed', `firmware@${NEW}`, '--group', 'lab', ...base);
     assert.is(none.code, 0);
     assert.match(none.stderr, /no device in DeviceGroup\/lab failed firmware@122\.15\.0\.44 or is held on it; nothing to retry/);
-    assert.equal(snapshot(f.configDir), before);
+    assert.equal(snapshotTree(f.configDir), before);
 
     const dry = await fleetward('retry-failed', `firmware@${NEW}`, '--immediately', '--dry-run', ...base);
     assert.is(dry.code, 0, dry.stderr);
     assert.equal(parseAllDocuments(dry.stdout)[0]!.toJS().spec.target, { devices: ['p1', 'p2'] });
-    assert.equal(snapshot(f.configDir), before);
+    assert.equal(snapshotTree(f.configDir), before);
 
     const out = await fleetward('retry-failed', `firmware@${NEW}`, '--immediately', ...base);
     assert.is(out.code, 0, out.stderr);
