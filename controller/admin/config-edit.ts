@@ -4,12 +4,12 @@
 // bytes, the edited one keeps its comments (the `yaml` Document API). Before anything is written the whole
 // revision the change would make is checked by the validator `fleetward validate` uses; when it is invalid,
 // nothing is written.
-import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { basename, dirname, join, relative, sep } from 'node:path';
+import { lstatSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 import { Document, isMap, isScalar, parseAllDocuments, Scalar } from 'yaml';
 import type { Kind } from '../api/types.ts';
 import { isConfigPath } from '../sources/config-files.ts';
+import { writeFileAtomic } from '../status/atomic.ts';
 import { loadConfigDirBounded } from '../sources/bounded.ts';
 import type { ConfigError } from '../sources/load.ts';
 
@@ -196,22 +196,8 @@ export async function checkChange(change: ConfigChange): Promise<void> {
 export async function applyChange(change: ConfigChange): Promise<void> {
   await checkChange(change);
   const path = join(change.dir, change.file);
-  mkdirSync(dirname(path), { recursive: true });
   let mode = 0o644;
   try { mode = statSync(path).mode & 0o777; } catch { /* a new file */ }
-  // Hidden, so the directory source never reads the half-written file as config.
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fd = openSync(tmp, 'w', mode);
-  try {
-    writeSync(fd, change.text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
+  // Config is the admin's, not private state: new folders get the umask's mode, like mkdir.
+  writeFileAtomic(path, change.text, { mode, dirMode: 0o777 });
 }

@@ -7,11 +7,16 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rm
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
-export function writeFileAtomic(path: string, content: string, opts: { fsync?: boolean; durable?: boolean } = {}): void {
+/**
+ * `mode` is the file's (default 0600: state is private) and `dirMode` that of folders made for it (default
+ * 0700); the admin commands pass the config file's own mode. The temporary file's name starts with a dot, so
+ * the directory source never reads a half-written one as config.
+ */
+export function writeFileAtomic(path: string, content: string, opts: { fsync?: boolean; durable?: boolean; mode?: number; dirMode?: number } = {}): void {
   const dir = dirname(path);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  mkdirSync(dir, { recursive: true, mode: opts.dirMode ?? 0o700 });
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fd = openSync(tmp, 'w', 0o600);
+  const fd = openSync(tmp, 'w', opts.mode ?? 0o600);
   try {
     writeSync(fd, content);
     if (opts.fsync !== false) fsyncSync(fd);
