@@ -389,9 +389,8 @@ export class SqliteStore implements StateStore {
     ] as HistoryRow;
   }
 
-  /** The writer reads every device at once, the first time it needs one: a pass touches them all. */
-  #loadAll(): void {
-    if (this.#loadedAll) return;
+  /** Every history row, by device key: one scan of the table rather than a query per device. */
+  #historyByDevice(): Map<number, HistoryRow[]> {
     const byKey = new Map<number, HistoryRow[]>();
     for (const r of this.#st.allHistory.iterate() as Iterable<Record<string, unknown>>) {
       const key = r.device as number;
@@ -399,6 +398,13 @@ export class SqliteStore implements StateStore {
       if (!l) byKey.set(key, (l = []));
       l.push(SqliteStore.#historyRow(r));
     }
+    return byKey;
+  }
+
+  /** The writer reads every device at once, the first time it needs one: a pass touches them all. */
+  #loadAll(): void {
+    if (this.#loadedAll) return;
+    const byKey = this.#historyByDevice();
     for (const row of this.#st.devices.iterate() as Iterable<DeviceRow>) {
       if (this.#live.has(row.id) || this.#damaged.has(row.id)) continue;
       try {
@@ -481,12 +487,7 @@ export class SqliteStore implements StateStore {
   /** Every device whose stored rows do not decode (a reader decodes them all; the writer has already). */
   checkDevices(): Map<string, string> {
     if (!this.readOnly) return this.damagedDevices();
-    const byKey = new Map<number, HistoryRow[]>();
-    for (const r of this.#st.allHistory.iterate() as Iterable<Record<string, unknown>>) {
-      let l = byKey.get(r.device as number);
-      if (!l) byKey.set(r.device as number, (l = []));
-      l.push(SqliteStore.#historyRow(r));
-    }
+    const byKey = this.#historyByDevice();
     const damaged = new Map<string, string>();
     for (const row of this.#st.devices.iterate() as Iterable<DeviceRow>) {
       try {
