@@ -9,6 +9,7 @@
 import { closeSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants, inflateSync } from 'node:zlib';
+import { packObjectHeader } from './git-pack.ts';
 
 interface PackIndex { pack: string; count: number; fanout: Uint32Array; idx: Buffer }
 
@@ -116,18 +117,11 @@ const REF_DELTA = 7;
 /** Size of the object at `offset` of a pack: from its header, or from the result size at the start of its delta. */
 function packedSize(pack: string, offset: number): number | undefined {
   const buf = readAt(pack, offset, 128);
-  let i = 0;
-  let c = buf[i++]!;
-  const type = (c >> 4) & 7;
-  let size = c & 15;
-  let shift = 4;
-  while (c & 0x80) {
-    c = buf[i++]!;
-    size += (c & 0x7f) * 2 ** shift;
-    shift += 7;
-  }
+  const { type, size, end } = packObjectHeader(buf, 0);
+  let i = end;
   if (type !== OFS_DELTA && type !== REF_DELTA) return size;
   if (type === OFS_DELTA) {
+    let c: number;
     do c = buf[i++]!; while (c & 0x80);
   } else i += 20;
   const delta = partialInflate(buf.subarray(i));

@@ -30,6 +30,24 @@ export function packOf(response: Uint8Array): Buffer {
   return Buffer.concat(parts);
 }
 
+/**
+ * The entry header of the pack object at `pos`: its type (1-4 whole objects, 6 and 7 deltas), its size
+ * (for a delta, the size of the delta data) and where the header ends. The size is a little-endian varint:
+ * 4 bits in the first byte, 7 in each following one while the high bit is set.
+ */
+export function packObjectHeader(buf: Uint8Array, pos: number): { type: number; size: number; end: number } {
+  let c = buf[pos++]!;
+  const type = (c >> 4) & 7;
+  let size = c & 15;
+  let shift = 4;
+  while (c & 0x80) {
+    c = buf[pos++]!;
+    size += (c & 0x7f) * 2 ** shift;
+    shift += 7;
+  }
+  return { type, size, end: pos };
+}
+
 /** Throws PackRefused when an object of the pack is larger than the limit; otherwise returns its object count. */
 export function screenPack(pack: Buffer, maxObject = LIMITS.maxGitObjectBytes): number {
   if (pack.length === 0) return 0;
@@ -39,17 +57,10 @@ export function screenPack(pack: Buffer, maxObject = LIMITS.maxGitObjectBytes): 
   const tooBig = (size: number) => new PackRefused(`the fetched commit holds a git object of ${mib(size)}; objects may be at most ${maxObject / MIB} MiB (maxGitObjectBytes), so it was not indexed`);
   for (let n = 0; n < count; n++) {
     if (pos >= pack.length) throw new PackRefused('the fetched pack ends early');
-    let c = pack[pos++]!;
-    const type = (c >> 4) & 7;
-    let size = c & 15;
-    let shift = 4;
-    while (c & 0x80) {
-      c = pack[pos++]!;
-      size += (c & 0x7f) * 2 ** shift;
-      shift += 7;
-    }
+    const { type, size, end } = packObjectHeader(pack, pos);
+    pos = end;
     if (size > maxObject) throw tooBig(size);
-    if (type === 6) { do c = pack[pos++]!; while (c & 0x80); } // OFS_DELTA: the base's offset
+    if (type === 6) { let c: number; do c = pack[pos++]!; while (c & 0x80); } // OFS_DELTA: the base's offset
     else if (type === 7) pos += 20; // REF_DELTA: the base's id
     let out: { buffer: Buffer; engine: { bytesWritten: number } };
     try {
