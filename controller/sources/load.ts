@@ -299,6 +299,13 @@ export async function loadConfigDir(dir: string, overlay: ReadonlyMap<string, st
   let total = 0;
   let walked = 0;
   let over: string | undefined;
+  // One file more for the revision, from the walk or the overlay: counted against the file and byte limits.
+  const add = (f: { rel: string; abs: string; size: number }) => {
+    found.push(f);
+    total += f.size;
+    if (found.length > LIMITS.maxFiles) over = `more than ${LIMITS.maxFiles} YAML files; a config revision may hold at most ${LIMITS.maxFiles}`;
+    else if (total > LIMITS.maxTotalBytes) over = `the YAML files hold more than ${LIMITS.maxTotalBytes / MIB} MiB; a config revision may hold at most ${LIMITS.maxTotalBytes / MIB} MiB`;
+  };
   const walk = async (relDir: string): Promise<void> => {
     const names = (await readdir(join(root, relDir))).sort();
     for (const name of names) {
@@ -310,19 +317,13 @@ export async function loadConfigDir(dir: string, overlay: ReadonlyMap<string, st
       if (f === 'folder') { await walk(rel); continue; }
       if (f === undefined) continue;
       if ('refused' in f) { early.push({ file: join(dir, f.rel), line: 0, message: f.refused }); continue; }
-      found.push(f);
-      total += f.size;
-      if (found.length > LIMITS.maxFiles) over = `more than ${LIMITS.maxFiles} YAML files; a config revision may hold at most ${LIMITS.maxFiles}`;
-      else if (total > LIMITS.maxTotalBytes) over = `the YAML files hold more than ${LIMITS.maxTotalBytes / MIB} MiB; a config revision may hold at most ${LIMITS.maxTotalBytes / MIB} MiB`;
+      add(f);
     }
   };
   await walk('');
   for (const [rel, text] of overlay) {
     if (over || found.some((f) => f.rel === rel)) continue;
-    found.push({ rel, abs: join(root, rel), size: Buffer.byteLength(text, 'utf8') });
-    total += Buffer.byteLength(text, 'utf8');
-    if (found.length > LIMITS.maxFiles) over = `more than ${LIMITS.maxFiles} YAML files; a config revision may hold at most ${LIMITS.maxFiles}`;
-    else if (total > LIMITS.maxTotalBytes) over = `the YAML files hold more than ${LIMITS.maxTotalBytes / MIB} MiB; a config revision may hold at most ${LIMITS.maxTotalBytes / MIB} MiB`;
+    add({ rel, abs: join(root, rel), size: Buffer.byteLength(text, 'utf8') });
   }
   if (over) return { ok: false, errors: [{ file: dir, line: 0, message: over }] };
 
