@@ -12,7 +12,7 @@
 import * as fs from 'node:fs';
 import { join, posix } from 'node:path';
 import git from 'isomorphic-git';
-import { formatConfigError, type ConfigError } from './load.ts';
+import { decodeUtf8, formatConfigError, type ConfigError } from './load.ts';
 import { loadDocumentsBounded } from './bounded.ts';
 import { isConfigPath, isHiddenPath } from './config-files.ts';
 import { ObjectSizes } from './git-objects.ts';
@@ -328,14 +328,6 @@ export class GitSource implements Source {
 
 function invalid(sha: string, message: string): SourceResult {
   return { ok: false, reason: 'invalid', revisionId: sha, errors: [message] };
-}
-
-function decodeUtf8(bytes: Uint8Array): string | undefined {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return undefined;
-  }
 }
 
 function normalizeRepoPath(p: string): string {

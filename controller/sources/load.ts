@@ -435,7 +435,8 @@ function inside(root: string, target: string): boolean {
   return r !== '' && !r.startsWith('..') && !isAbsolute(r) && !r.split(sep).includes('..');
 }
 
-function decodeUtf8(bytes: Buffer): string | undefined {
+/** The bytes as UTF-8 text, or undefined when they are not valid UTF-8. */
+export function decodeUtf8(bytes: Uint8Array): string | undefined {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
