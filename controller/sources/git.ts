@@ -209,10 +209,11 @@ export class GitSource implements Source {
    * any blob is read; a blob named by several paths is read once but counted once per path.
    */
   async #loadCommit(sha: string): Promise<SourceResult> {
-    const listed = await this.#listTree(sha);
+    // One reader of object sizes for the whole revision: it reads the pack indexes once.
+    const sizes = new ObjectSizes(join(this.#o.workDir, '.git'));
+    const listed = await this.#listTree(sha, sizes);
     if ('refused' in listed) return { ok: false, reason: 'invalid', revisionId: sha, errors: [listed.refused] };
     const { blobs, links, folders } = listed;
-    const sizes = new ObjectSizes(join(this.#o.workDir, '.git'));
     const early: ConfigError[] = [];
     const refuse = (file: string, message: string) => early.push({ file, line: 0, message });
 
@@ -283,9 +284,8 @@ export class GitSource implements Source {
    * The blobs, symlinks and folders under the config path (paths relative to it), dot-folders skipped like the
    * directory loader skips them (controller/sources/config-files.ts). Each tree's size is checked before it is read.
    */
-  async #listTree(sha: string): Promise<{ blobs: Map<string, string>; links: Map<string, string>; folders: Set<string> } | { refused: string }> {
+  async #listTree(sha: string, sizes: ObjectSizes): Promise<{ blobs: Map<string, string>; links: Map<string, string>; folders: Set<string> } | { refused: string }> {
     const dir = this.#o.workDir;
-    const sizes = new ObjectSizes(join(dir, '.git'));
     const { commit } = await git.readCommit({ fs, dir, oid: sha });
     const blobs = new Map<string, string>();
     const links = new Map<string, string>();
