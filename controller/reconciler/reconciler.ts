@@ -28,7 +28,7 @@ import { StoreUnavailable, type StateStore } from '../store/store.ts';
 import { DamagedRecord } from '../store/damage.ts';
 import { summarize } from '../status/conditions.ts';
 import { inFlightDevices, nextStart, rolloutComplete, summarizeProgress } from './progress.ts';
-import { softwareUpdateStatus } from './software-update-status.ts';
+import { named, NAMED_IN_MESSAGE, softwareUpdateStatus } from './software-update-status.ts';
 import * as R from './reasons.ts';
 import { OUTCOME_WORDS, deviceOutcome, emptyCounts, formatCounts, type Outcome } from '../planner/outcomes.ts';
 import { startedLate, windowMiss, windowMissMessage, type WindowMiss } from './window-misses.ts';
@@ -807,14 +807,8 @@ function releaseCondition(r: ReleaseStatus): { ready: boolean; reason: string; m
   }
 }
 
-/** Devices named in a condition message: enough to act on, never a wall of ids. */
-const NAMED_IN_MESSAGE = 5;
 /** Devices listed in a status field (the rest are counted). */
 const LISTED_IN_STATUS = 100;
-
-function named(ids: readonly string[]): string {
-  return ids.slice(0, NAMED_IN_MESSAGE).join(', ') + (ids.length > NAMED_IN_MESSAGE ? `, … (${ids.length - NAMED_IN_MESSAGE} more)` : '');
-}
 
 /**
  * A DeviceGroup's counts (one outcome per device, planner/outcomes.ts) and its Ready condition. A group

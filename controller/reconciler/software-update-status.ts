@@ -8,9 +8,13 @@ import * as R from './reasons.ts';
 
 type Condition = { ready: boolean; reason: string; message: string; reconciling?: boolean; stalled?: boolean };
 
-/** Device ids named in a message. */
-const NAMED = 5;
-const named = (ids: string[]): string => `${ids.slice(0, NAMED).join(', ')}${ids.length > NAMED ? `, … (${ids.length - NAMED} more)` : ''}`;
+/** Devices named in a condition message: enough to act on, never a wall of ids. */
+export const NAMED_IN_MESSAGE = 5;
+
+/** The first NAMED_IN_MESSAGE ids, and how many more there are (the SoftwareUpdate, group, ring and phase conditions). */
+export function named(ids: readonly string[]): string {
+  return ids.slice(0, NAMED_IN_MESSAGE).join(', ') + (ids.length > NAMED_IN_MESSAGE ? `, … (${ids.length - NAMED_IN_MESSAGE} more)` : '');
+}
 
 /** `started`: devices this pass just sent an operation (their component still reads Due in the plan). */
 export function softwareUpdateStatus(plan: Plan, name: string, component: string, started: ReadonlySet<string> = new Set()): { fields: { devices: number; succeeded: number; failed: number }; condition: Condition } {
@@ -30,7 +34,7 @@ export function softwareUpdateStatus(plan: Plan, name: string, component: string
   }
   const head = `${by.updated.length} of ${devices} device(s) updated`;
   const open = [...by.inProgress, ...by.waiting, ...by.windowMissed];
-  const waiting = open.length ? `; ${open.length} still to go: ${open.slice(0, NAMED).map(({ id, c }) => `${id} ${c.state === 'InProgress' ? 'in progress' : c.notBefore ? `waits until ${c.notBefore} (${c.reason})` : `waits (${c.reason})`}`).join(', ')}${open.length > NAMED ? ', …' : ''}` : '';
+  const waiting = open.length ? `; ${open.length} still to go: ${open.slice(0, NAMED_IN_MESSAGE).map(({ id, c }) => `${id} ${c.state === 'InProgress' ? 'in progress' : c.notBefore ? `waits until ${c.notBefore} (${c.reason})` : `waits (${c.reason})`}`).join(', ')}${open.length > NAMED_IN_MESSAGE ? ', …' : ''}` : '';
   if (bad.length) {
     const parts = (['rolledBack', 'held', 'failed'] as const).filter((o) => by[o].length)
       .map((o) => `${by[o].length} ${OUTCOME_WORDS[o]} (${named(by[o].map((x) => `${x.id}${x.c.message ? `: ${x.c.message}` : ''}`))})`);
