@@ -11,24 +11,20 @@ import type { BatchCodes, CodeSecretStore } from '../provisioning/secrets.ts';
 import type { ProvisioningBatchStatus, ProvisioningStatusStore } from '../provisioning/status.ts';
 import { statusCode, type KubeClient } from './kube.ts';
 
-/** Secret keys → the environment the graph driver reads. */
-const CREDENTIAL_KEYS: Record<string, string> = {
-  token: 'FLEETWARD_GRAPH_TOKEN',
-  url: 'FLEETWARD_GRAPH_URL',
-};
-
-export async function credentialsEnv(client: KubeClient, namespace: string, name: string): Promise<Record<string, string>> {
+/**
+ * The driver credentials Secret (`--credentials-secret`), every key decoded to a value: `token`, `url`, and
+ * whatever else a driver takes (controller/cli/driver-wiring.ts maps keys to driver settings). Every value
+ * but `url` is registered with the redactor as soon as it is read: no log line or status may carry a piece of it.
+ */
+export async function readCredentialsSecret(client: KubeClient, namespace: string, name: string): Promise<Record<string, string>> {
   const secret = await client.readSecret(namespace, name);
   if (!secret) throw new Error(`driver credentials: Secret ${namespace}/${name} not found`);
-  const env: Record<string, string> = {};
-  for (const [key, variable] of Object.entries(CREDENTIAL_KEYS)) {
-    const value = secret.data?.[key];
-    if (value !== undefined) env[variable] = Buffer.from(value, 'base64').toString('utf8').trim();
-    // Registered with the redactor as soon as it is read: no log line or status may carry a piece of it.
-    if (value !== undefined && key === 'token') registerSecret(env[variable]);
+  const values: Record<string, string> = {};
+  for (const [key, value] of Object.entries(secret.data ?? {})) {
+    values[key] = Buffer.from(value, 'base64').toString('utf8').trim();
+    if (key !== 'url') registerSecret(values[key]);
   }
-  if (!env.FLEETWARD_GRAPH_TOKEN) throw new Error(`driver credentials: Secret ${namespace}/${name} has no key "token"`);
-  return env;
+  return values;
 }
 
 /**

@@ -71,7 +71,7 @@ test('without a token the graph driver refuses to start and names the variables 
   assert.throws(() => GraphDriver.fromEnv({ FLEETWARD_GRAPH_URL: 'http://127.0.0.1:1' }), /FLEETWARD_GRAPH_TOKEN or FLEETWARD_GRAPH_TOKEN_FILE/);
   assert.throws(() => GraphDriver.fromEnv({ FLEETWARD_GRAPH_TOKEN_FILE: join(dir, 'missing') }), /cannot read the graph token file .*missing: ENOENT/);
   assert.throws(() => createDriver('simulator'), /needs a fleet/);
-  assert.throws(() => createDriver('nope' as never), /unknown driver "nope": expected simulator or graph/);
+  assert.throws(() => createDriver('nope' as never), /unknown driver "nope": expected simulator, graph/);
 });
 
 test('a nextLink to another origin is not followed, so the token goes nowhere else', async () => {

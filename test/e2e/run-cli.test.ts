@@ -54,7 +54,7 @@ test('bad run options are refused in one line and nothing is written', async () 
   for (const [args, message] of [
     [['--config', 'examples/config', '--repo', 'http://127.0.0.1:9/x.git'], /exactly one of --config DIR or --repo URL/],
     [['--config', 'examples/config', '--driver', 'simulator'], /needs --fleet FILE/],
-    [['--config', 'examples/config', '--driver', 'carrier-pigeon'], /--driver "carrier-pigeon": expected simulator or graph/],
+    [['--config', 'examples/config', '--driver', 'carrier-pigeon'], /--driver "carrier-pigeon": expected one of simulator, graph/],
     [[...EXAMPLE, '--interval', 'soon'], /--interval "soon": write a duration/],
     [[...EXAMPLE, '--fleet', join(root, 'missing.yaml')], /fleet file not found: .*missing\.yaml/],
     [[...EXAMPLE, '--log-level', 'chatty'], /--log-level "chatty": expected one of/],

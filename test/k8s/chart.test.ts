@@ -211,7 +211,7 @@ if ('skip' in assets) {
     const deploy = render(['--set', 'operator.watchNamespaces={fleet}']).find((o) => o.kind === 'Deployment') as unknown as { spec: { template: { spec: { containers: { args: string[] }[] } } } };
     const stateDir = mkdtempSync(join(tmpdir(), 'fleetward-chart-state-'));
     const args = deploy.spec.template.spec.containers[0]!.args
-      .map((a) => (a.startsWith('--health-port=') ? '--health-port=0' : a.startsWith('--state-dir=') ? `--state-dir=${stateDir}` : a));
+      .map((a) => (a.startsWith('--port=') ? '--port=0' : a.startsWith('--state-dir=') ? `--state-dir=${stateDir}` : a));
     assert.ok(args.includes('--state-backend=sqlite'), 'the default state store is SQLite on the volume');
     const log = join(env.dir, 'chart-args-operator.log');
     const out = openSync(log, 'a');

@@ -73,7 +73,7 @@ function startOperator(name: string, kubeconfig: string, simStart: string, wall:
     join(REPO_ROOT, 'controller', 'cli', 'main.ts'), 'operator',
     `--kubeconfig=${kubeconfig}`, `--namespace=${SYSTEM_NS}`, `--watch-namespace=${NS}`,
     '--driver=graph', '--credentials-secret=graph-creds', `--lease-name=${LEASE}`, '--state-backend=postgres',
-    `--speed=${SPEED}`, `--start=${simStart}`, `--start-wall=${wall}`, '--resync=10m', '--health-port=-1',
+    `--speed=${SPEED}`, `--start=${simStart}`, `--start-wall=${wall}`, '--resync=10m', '--port=-1',
   ], { cwd: REPO_ROOT, detached: true, stdio: ['ignore', log, log], env: { ...process.env, POD_NAME: name, FLEETWARD_STATE_URL: db.url } });
   closeSync(log);
   processes.set(name, child);

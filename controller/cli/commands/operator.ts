@@ -6,33 +6,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
-import { createDriver, DRIVER_NAMES, type DriverName } from '../../drivers/index.ts';
-import type { Driver } from '../../drivers/driver.ts';
 import { KubeClient, loadKubeConfig } from '../../operator/kube.ts';
 import { Operator } from '../../operator/operator.ts';
-import { credentialsEnv } from '../../operator/secrets.ts';
+import { readCredentialsSecret } from '../../operator/secrets.ts';
 import { createLogger } from '../../reconciler/log.ts';
 import { Metrics } from '../../server/metrics.ts';
 import { startServer } from '../../server/server.ts';
-import { ScaledClock, systemClock, type Clock } from '../../util/clock.ts';
 import { UsageError } from '../errors.ts';
 import { openStateStore, type StoreLocation } from '../../store/open.ts';
 import { StoreUnavailable, type StateStore } from '../../store/store.ts';
 import { registerSecret } from '../../util/redact.ts';
 import { urlSecret } from '../../store/url.ts';
 import { storeError } from './state.ts';
-import { durationFlag, loadFleet } from '../inputs.ts';
+import { durationFlag } from '../inputs.ts';
+import { addClockOptions, addDriverOptions, addPortOption, buildClock, buildDriver, clockSettings, driverName, driverSettings, portFlag, type ClockFlags, type DriverFlags } from '../driver-wiring.ts';
 
-interface OperatorFlags {
+interface OperatorFlags extends DriverFlags, ClockFlags {
+  port: string;
   kubeconfig?: string;
   namespace?: string;
   watchNamespace: string[];
   shard?: string;
-  driver: string;
-  fleet?: string;
-  simulatorSeed?: string;
-  graphUrl?: string;
-  graphTenant?: string;
   credentialsSecret?: string;
   codesSecret: string;
   leaderElect: string;
@@ -41,32 +35,14 @@ interface OperatorFlags {
   renewDeadline: string;
   retryPeriod: string;
   resync: string;
-  healthPort: string;
   logLevel: string;
   stateDir?: string;
   stateBackend: string;
   stateUrlFile?: string;
   historyRetention: string;
-  speed?: string;
-  start?: string;
-  startWall?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
-
-/** The clock plans are made with: real time, or a simulated one shared with a simulator (demos, tests). Leases always use wall time. */
-function planningClock(flags: OperatorFlags): Clock {
-  if (flags.speed === undefined) {
-    if (flags.start !== undefined) throw new UsageError('--start needs --speed');
-    return systemClock;
-  }
-  const speed = Number(flags.speed);
-  if (!Number.isFinite(speed) || speed <= 0) throw new UsageError(`--speed must be a positive number (got ${JSON.stringify(flags.speed)})`);
-  const start = flags.start === undefined ? Date.now() : Date.parse(flags.start);
-  const wall = flags.startWall === undefined ? Date.now() : Date.parse(flags.startWall);
-  if (Number.isNaN(start) || Number.isNaN(wall)) throw new UsageError('--start and --start-wall must be ISO-8601 instants such as 2026-11-23T10:00:00Z');
-  return new ScaledClock(new Date(start + (Date.now() - wall) * speed), speed);
-}
 
 /** The PostgreSQL connection string: from a mounted Secret file, else FLEETWARD_STATE_URL. Never from a flag. */
 function readStateUrl(file: string | undefined): string {
@@ -101,18 +77,13 @@ async function openStoreWithBackoff(where: StoreLocation, logger: Logger): Promi
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('operator')
     .description('run the reconcile loop against Kubernetes: Fleetward objects in, status and Events out')
     .option('--kubeconfig <path>', 'kubeconfig file (default: KUBECONFIG, ~/.kube/config, or in-cluster)')
     .option('--namespace <ns>', 'the operator\'s own namespace, for its Lease and Secrets (default: POD_NAMESPACE, else default)')
     .option('--watch-namespace <ns>', 'watch only this namespace (repeatable; default: all)', collect, [])
     .option('--shard <name>', 'manage only the devices labelled fleetward.dev/shard=<name>; read unlabelled objects and those labelled <name>, own the status of the latter (default: the whole fleet)')
-    .option('--driver <name>', `device back end: ${DRIVER_NAMES.join(' | ')}`, 'simulator')
-    .option('--fleet <file>', 'simulator: the fleet file to simulate', 'examples/fleet.yaml')
-    .option('--simulator-seed <n>', 'simulator: seed of every random draw')
-    .option('--graph-url <url>', 'graph: API base URL (else FLEETWARD_GRAPH_URL)')
-    .option('--graph-tenant <id>', 'graph: tenant id (informational)')
     .option('--credentials-secret <name>', 'Secret in the operator namespace holding the driver credentials (key: token)')
     .option('--codes-secret <name>', 'Secret in the operator namespace receiving provisioning verification codes (-<shard> appended with --shard)', 'fleetward-provisioning-codes')
     .option('--leader-elect <bool>', 'take part in leader election (true|false)', 'true')
@@ -121,23 +92,24 @@ export function register(program: Command): void {
     .option('--renew-deadline <d>', 'leader steps down after failing to renew this long', '10s')
     .option('--retry-period <d>', 'how often to try to acquire or renew', '2s')
     .option('--resync <d>', 'time between passes without any change', '1m')
-    .option('--health-port <port>', 'port for /healthz, /readyz, /metrics (0: any free port, -1: none)', '8080')
     .option('--log-level <level>', 'trace | debug | info | warn | error', 'info')
     .option('--state-backend <kind>', 'where history, device status and the loop\'s state are kept: sqlite (a file in --state-dir: one replica, on a volume) or postgres (several replicas or shards)', 'sqlite')
     .option('--state-dir <dir>', 'sqlite: the folder of the store (a PersistentVolumeClaim in the chart); postgres: local scratch. Default: a temporary folder (nothing survives a restart)')
     .option('--history-retention <duration>', 'drop operation history older than this from the state store', '400d')
-    .option('--state-url-file <file>', 'postgres: file holding the connection string (a mounted Secret; else FLEETWARD_STATE_URL). TLS with ?sslmode=verify-full&sslrootcert=/path/ca.crt')
-    .option('--speed <factor>', 'demos and tests: run the planning clock this many times faster than real time')
-    .option('--start <iso>', 'with --speed: the simulated instant the clock reads at --start-wall')
-    .option('--start-wall <iso>', 'with --speed: the wall instant at which the clock read --start (default: now), so several processes share one simulated time')
+    .option('--state-url-file <file>', 'postgres: file holding the connection string (a mounted Secret; else FLEETWARD_STATE_URL). TLS with ?sslmode=verify-full&sslrootcert=/path/ca.crt');
+  // The driver, clock and port flags are `fleetward run`'s (../driver-wiring.ts); the image ships examples/.
+  addDriverOptions(command, { fleetDefault: 'examples/fleet.yaml' });
+  addClockOptions(command);
+  addPortOption(command, 'port for /healthz, /readyz, /metrics');
+  command
     .action(async (flags: OperatorFlags) => {
       // The shard names the Lease and the codes/status Secrets (`<codes-secret>-<shard>`, `<codes-secret>-status-<shard>`).
       if (flags.shard !== undefined && (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(flags.shard) || flags.shard.length > 40 || /^status(-|$)/.test(flags.shard))) {
         throw new UsageError(`--shard ${JSON.stringify(flags.shard)}: a lowercase DNS label of at most 40 characters (a-z, 0-9, -), not starting with "status" (it names the shard's Lease and Secrets)`);
       }
-      if (!(DRIVER_NAMES as readonly string[]).includes(flags.driver)) {
-        throw new UsageError(`--driver must be one of ${DRIVER_NAMES.join(', ')} (got ${JSON.stringify(flags.driver)})`);
-      }
+      const driverKind = driverName(flags.driver);
+      const clockFlags = clockSettings(flags);
+      const port = portFlag(flags.port);
       if (flags.leaderElect !== 'true' && flags.leaderElect !== 'false') throw new UsageError('--leader-elect must be true or false');
       const namespace = flags.namespace ?? process.env.POD_NAMESPACE ?? 'default';
       const logger = createLogger({ level: flags.logLevel });
@@ -156,19 +128,11 @@ export function register(program: Command): void {
         throw new UsageError(`cannot read the kubeconfig${flags.kubeconfig ? ` ${flags.kubeconfig}` : ''}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       }
       const client = new KubeClient(kubeConfig);
-      const clock = planningClock(flags);
-
-      let driver: Driver;
-      if (flags.driver === 'simulator') {
-        const fleet = await loadFleet(flags.fleet!);
-        driver = createDriver('simulator', { simulator: { fleet, clock, ...(flags.simulatorSeed ? { seed: Number(flags.simulatorSeed) } : {}) } });
-      } else {
-        // Credentials never come from flags: from the Secret, else from the environment the driver reads.
-        const env = flags.credentialsSecret ? await credentialsEnv(client, namespace, flags.credentialsSecret) : {};
-        if (flags.graphUrl) env.FLEETWARD_GRAPH_URL = flags.graphUrl;
-        Object.assign(process.env, env);
-        driver = createDriver(flags.driver as DriverName);
-      }
+      // Plans are made on this clock (simulated in demos and tests); leases always use wall time.
+      const clock = buildClock(clockFlags);
+      // Credentials never come from flags: from the Secret, else from the environment; handed on as values.
+      const credentials = flags.credentialsSecret && driverKind !== 'simulator' ? await readCredentialsSecret(client, namespace, flags.credentialsSecret) : undefined;
+      const driver = buildDriver(driverKind, await driverSettings(driverKind, flags, { clock, env: process.env, ...(credentials ? { credentials } : {}) }));
 
       if (flags.stateBackend !== 'sqlite' && flags.stateBackend !== 'postgres') throw new UsageError(`--state-backend must be sqlite or postgres (got ${JSON.stringify(flags.stateBackend)})`);
       const stateUrl = flags.stateBackend === 'postgres' ? readStateUrl(flags.stateUrlFile) : undefined;
@@ -177,7 +141,6 @@ export function register(program: Command): void {
       const stateDir = flags.stateDir ?? mkdtempSync(join(tmpdir(), 'fleetward-operator-'));
       const metrics = new Metrics({ defaultMetrics: true });
       let operator: Operator | undefined;
-      const port = Number(flags.healthPort);
       // Served before the store is reached: a database that is down shows as NotReady, not as a crash loop.
       const server = port >= 0 ? await startServer(port, '0.0.0.0', { metrics, logger, ready: () => operator?.ready() ?? false }) : undefined;
       if (server) logger.info({ port: server.port }, 'serving /healthz /readyz /metrics');

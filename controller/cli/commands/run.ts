@@ -3,15 +3,16 @@
 //   fleetward run --config DIR | --repo URL [--branch B] [--path P]
 //                 [--driver simulator|graph] [--fleet FILE] [--state-dir DIR] [--interval 30s]
 //                 [--speed X] [--port N] [--once] [--until-complete] [--for 120d] [--progress 3s]
+// The driver, clock and port flags are shared with `fleetward operator` (../driver-wiring.ts).
 import { registerSecret } from '../../util/redact.ts';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { createDriver, type Driver } from '../../drivers/index.ts';
+import type { Driver } from '../../drivers/driver.ts';
+import { SimulatorDriver } from '../../drivers/simulator/driver.ts';
 import { plan as planFleet } from '../../planner/index.ts';
 import { ReconcileLoop } from '../../reconciler/loop.ts';
-import { SteppedClock } from '../../reconciler/stepped-clock.ts';
 import { createLogger } from '../../reconciler/log.ts';
 import { formatProgress, waitingReasons } from '../../reconciler/progress.ts';
 import { Reconciler, type PassResult } from '../../reconciler/reconciler.ts';
@@ -25,30 +26,24 @@ import { openStateStore } from '../../store/open.ts';
 import { DB_FILE } from '../../store/sqlite.ts';
 import { JSON_BACKUP_DIR, type JsonMigration } from '../../store/migrate-json.ts';
 import { storeError } from './state.ts';
-import { ScaledClock, systemClock, type Clock } from '../../util/clock.ts';
+import { systemClock, type Clock } from '../../util/clock.ts';
 import { UsageError } from '../errors.ts';
-import { durationFlag, loadFleet, readBehaviourFile } from '../inputs.ts';
+import { durationFlag } from '../inputs.ts';
+import { addClockOptions, addDriverOptions, addPortOption, buildClock, buildDriver, clockSettings, driverName, driverSettings, portFlag, readSecretFile, type ClockFlags, type DriverFlags } from '../driver-wiring.ts';
 
-export interface RunOptions {
+export interface RunOptions extends DriverFlags, ClockFlags {
   config?: string;
   repo?: string;
   branch: string;
   path: string;
   tokenFile?: string;
   webhookSecretFile?: string;
-  driver: string;
-  fleet?: string;
-  seed: string;
-  behaviour?: string;
   stateDir: string;
   fresh?: boolean;
   interval: string;
   minInterval: string;
   fetchInterval: string;
   minFetchInterval: string;
-  speed?: string;
-  clock: string;
-  start?: string;
   port: string;
   host: string;
   once?: boolean;
@@ -62,7 +57,7 @@ export interface RunOptions {
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('run')
     .description('Run the reconcile loop: follow a config directory or git repository and keep the fleet on it.')
     .option('--config <dir>', 'config directory (watched; revision = content hash)')
@@ -73,18 +68,10 @@ export function register(program: Command): void {
     .option('--webhook-secret-file <file>', 'file holding the shared secret of POST /hooks/git (or FLEETWARD_WEBHOOK_SECRET)')
     .option('--fetch-interval <duration>', 'fetch --repo this often even without a webhook (wall time; 0 = webhook only)', '1m')
     .option('--min-fetch-interval <duration>', 'fewest wall time between two fetches of --repo, however many webhooks arrive (later ones wait, none is lost)', '5s')
-    .option('--driver <name>', 'device back end: simulator or graph', 'simulator')
-    .option('--fleet <file>', 'fleet file the simulator starts from (simulator driver)')
-    .option('--seed <n>', 'seed of the simulator', '1')
-    .option('--behaviour <file>', 'simulator behaviour (YAML: failureRate, offlineRate, installDuration, …; see controller/drivers/simulator/behaviour.ts)')
     .option('--state-dir <dir>', 'where status, history and the simulator state are kept', '.fleetward')
     .option('--fresh', 'delete the state directory first (demos)')
     .option('--interval <duration>', 'time between passes, on the run\'s clock (sooner when something is due)', '30s')
     .option('--min-interval <duration>', 'never pass more often than this on the run\'s clock, unless a change arrives', '1s')
-    .option('--speed <factor>', 'simulator only: run the clock this many times faster than real time')
-    .option('--clock <kind>', 'simulator only, with --speed: scaled (simulated time runs on during a pass) or stepped (it moves only between passes)', 'scaled')
-    .option('--start <iso>', 'simulator only: simulated start instant (default now, or where the state directory left off)')
-    .option('--port <n>', 'HTTP port for /healthz, /readyz, /metrics, /hooks/git (0 = any free port, -1 = none)', '8080')
     .option('--host <addr>', 'address the HTTP server listens on', '127.0.0.1')
     .option('--once', 'run one pass and exit (exit 1 when it did not succeed)')
     .option('--until-complete', 'exit once nothing is due, running or planned any more')
@@ -93,7 +80,11 @@ export function register(program: Command): void {
     .option('--max-ops-per-pass <n>', 'rate limit: operations started per pass', '50')
     .option('--history-retention <duration>', 'drop operation history older than this from the state store (docs/run.md "History retention")', '400d')
     .option('--log-file <file>', 'write JSON logs here instead of stderr')
-    .option('--log-level <level>', 'fatal, error, warn, info, debug', 'info')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug', 'info');
+  addDriverOptions(command);
+  addClockOptions(command);
+  addPortOption(command, 'HTTP port for /healthz, /readyz, /metrics, /hooks/git');
+  command
     .action(async (opts: RunOptions) => {
       const code = await runCommand(opts);
       // Everything is closed and flushed by now (the stopped loop leaves no timer): leave, whatever handle a
@@ -110,14 +101,8 @@ const STATE_ENTRIES = new Set([
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** A secret from a file or the environment, registered with the redactor (util/redact.ts) as it is read. */
-function readSecret(file: string | undefined, env: string): string | undefined {
-  if (file) {
-    try {
-      return registerSecret(readFileSync(file, 'utf8').trim());
-    } catch (err) {
-      throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-  }
+function readSecret(flag: string, file: string | undefined, env: string): string | undefined {
+  if (file) return readSecretFile(flag, file);
   const v = process.env[env];
   return v ? registerSecret(v.trim()) : undefined;
 }
@@ -132,10 +117,8 @@ class ResumableClock implements Clock {
 
 export async function runCommand(o: RunOptions): Promise<number> {
   if (!!o.config === !!o.repo) throw new UsageError('give exactly one of --config DIR or --repo URL');
-  if (o.driver !== 'simulator' && o.driver !== 'graph') throw new UsageError(`--driver ${JSON.stringify(o.driver)}: expected simulator or graph`);
-  if (o.driver === 'simulator' && !o.fleet) throw new UsageError('the simulator driver needs --fleet FILE (see examples/fleet.yaml)');
-  if (o.driver !== 'simulator' && (o.speed || o.start)) throw new UsageError('--speed and --start only apply to the simulator driver');
-  if (o.clock !== 'scaled' && o.clock !== 'stepped') throw new UsageError(`--clock ${JSON.stringify(o.clock)}: expected scaled or stepped`);
+  const driverKind = driverName(o.driver);
+  const clockFlags = clockSettings(o);
   const intervalMs = durationFlag('--interval', o.interval);
   const historyRetentionMs = durationFlag('--history-retention', o.historyRetention);
   if (historyRetentionMs < 86_400_000) throw new UsageError(`--history-retention ${o.historyRetention}: keep at least one day (the planner reads recent history for retries and holds)`);
@@ -144,24 +127,19 @@ export async function runCommand(o: RunOptions): Promise<number> {
   const minFetchIntervalMs = durationFlag('--min-fetch-interval', o.minFetchInterval);
   const forMs = o.for ? durationFlag('--for', o.for) : undefined;
   const progressMs = o.progress ? durationFlag('--progress', o.progress) : undefined;
-  const speed = o.speed ? Number(o.speed) : 1;
-  if (!(speed > 0) || !Number.isFinite(speed)) throw new UsageError(`--speed ${o.speed}: expected a positive number`);
-  const port = Number(o.port);
-  if (!Number.isInteger(port) || port < -1 || port > 65535) throw new UsageError(`--port ${o.port}: expected 0–65535, or -1 for no server`);
+  const speed = clockFlags.speed;
+  const port = portFlag(o.port);
   const maxOps = Number(o.maxOpsPerPass);
   if (!Number.isInteger(maxOps) || maxOps < 1) throw new UsageError(`--max-ops-per-pass ${o.maxOpsPerPass}: expected a positive integer`);
   if (!LOG_LEVELS.includes(o.logLevel)) throw new UsageError(`--log-level ${JSON.stringify(o.logLevel)}: expected one of ${LOG_LEVELS.join(', ')}`);
-  const seed = Number(o.seed);
-  if (!Number.isInteger(seed)) throw new UsageError(`--seed ${o.seed}: expected an integer`);
-  if (o.start && Number.isNaN(Date.parse(o.start))) throw new UsageError(`--start ${o.start}: expected an ISO instant such as 2026-11-23T00:00:00Z`);
-  const fleet = o.fleet ? await loadFleet(o.fleet) : undefined;
-
-  const behaviour = o.behaviour ? readBehaviourFile(o.behaviour) : undefined;
-  // Secrets are read before anything is written, so a bad path leaves no state directory behind.
-  const gitToken = o.repo ? readSecret(o.tokenFile, 'FLEETWARD_GIT_TOKEN') : undefined;
-  const webhookSecret = port >= 0 ? readSecret(o.webhookSecretFile, 'FLEETWARD_WEBHOOK_SECRET') : undefined;
-
+  // The driver's settings (fleet file, behaviour, credentials) and the secrets are read before anything is
+  // written, so a bad path leaves no state directory behind. The clock is pointed once the state is read.
+  const clock = new ResumableClock(systemClock);
   const stateDir = resolve(o.stateDir);
+  const settings = await driverSettings(driverKind, o, { clock, env: process.env, stateDir: join(stateDir, 'simulator') });
+  const gitToken = o.repo ? readSecret('--token-file', o.tokenFile, 'FLEETWARD_GIT_TOKEN') : undefined;
+  const webhookSecret = port >= 0 ? readSecret('--webhook-secret-file', o.webhookSecretFile, 'FLEETWARD_WEBHOOK_SECRET') : undefined;
+
   if (o.fresh) {
     // Only ever delete what a run wrote: `--fresh --state-dir .` must not take a config directory with it.
     const foreign = existsSync(stateDir) ? readdirSync(stateDir).filter((f) => !STATE_ENTRIES.has(f) && !f.endsWith('.log') && !(f.startsWith('.') && f.endsWith('.tmp'))) : [];
@@ -174,22 +152,20 @@ export async function runCommand(o: RunOptions): Promise<number> {
   const logger = createLogger({ level: o.logLevel, ...(o.logFile ? { file: o.logFile } : {}) });
   if (migrated) logger.info({ devices: migrated.devices, damaged: migrated.damaged.map((d) => d.id) }, `state directory migrated to ${DB_FILE}; the JSON files are kept in ${JSON_BACKUP_DIR}/`);
 
-  // The clock: real time, or for the simulator a scaled clock that resumes where the state directory left off.
+  // The clock: real time, or a simulated one; with the simulator it resumes where the state directory left off.
   const clockFile = join(stateDir, 'clock.json');
-  const clock = new ResumableClock(systemClock);
+  const saved = driverKind === 'simulator' ? readClock(clockFile) : undefined;
+  clock.inner = buildClock(clockFlags, saved ? new Date(saved.now) : undefined);
   let driver: Driver;
-  if (o.driver === 'simulator') {
-    const saved = readClock(clockFile);
-    const startAt = new Date(saved?.now ?? o.start ?? systemClock.now().toISOString());
-    const simulated = (at: Date): Clock => (o.clock === 'stepped' ? new SteppedClock(at, speed) : new ScaledClock(at, speed));
-    clock.inner = speed === 1 && o.clock === 'scaled' && !o.start && !saved ? systemClock : simulated(startAt);
-    driver = createDriver('simulator', { simulator: { fleet: fleet!, seed, clock, stateDir: join(stateDir, 'simulator'), ...(behaviour ? { behaviour } : {}) } });
-    // The simulator never goes back in time: resume from whichever is later.
-    const simNow = (driver as Driver & { simulator?: { now(): Date } }).simulator?.now();
-    if (simNow && simNow.getTime() > clock.now().getTime()) clock.inner = simulated(simNow);
-  } else {
-    driver = createDriver('graph', {});
+  try {
+    driver = buildDriver(driverKind, settings);
+  } catch (err) {
+    await store.close();
+    throw err;
   }
+  // The simulator never goes back in time: resume from whichever is later.
+  const simNow = driver instanceof SimulatorDriver ? driver.simulator.now() : undefined;
+  if (simNow && simNow.getTime() > clock.now().getTime()) clock.inner = buildClock(clockFlags, simNow);
 
   const metrics = new Metrics({ defaultMetrics: true });
   let source: Source;
@@ -219,7 +195,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
   const loopStart = clock.now().getTime();
   let last: PassResult | undefined;
   let stopReason = '';
-  const saveClock = () => { if (o.driver === 'simulator') writeFileAtomic(clockFile, JSON.stringify({ now: clock.now().toISOString() }) + '\n'); };
+  const saveClock = () => { if (driverKind === 'simulator') writeFileAtomic(clockFile, JSON.stringify({ now: clock.now().toISOString() }) + '\n'); };
 
   const loop = new ReconcileLoop(reconciler, {
     clock, intervalMs, minIntervalMs,
@@ -259,7 +235,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
   }
   const printProgress = () => {
     if (!last) return;
-    process.stdout.write(progressBlock(last, reconciler.issuedTotal, clock.now(), o.driver === 'simulator' && speed !== 1) + '\n');
+    process.stdout.write(progressBlock(last, reconciler.issuedTotal, clock.now(), driverKind === 'simulator' && speed !== 1) + '\n');
   };
   const ticker = interactive ? setInterval(printProgress, progressMs) : undefined;
   ticker?.unref();

@@ -18,6 +18,25 @@ export interface GraphDriverOptions extends HttpClientOptions {
 
 const DEVICES = 'beta/teamwork/devices';
 
+/**
+ * The graph driver's settings as values, read from an environment: FLEETWARD_GRAPH_URL (default
+ * https://graph.microsoft.com), FLEETWARD_GRAPH_TOKEN or FLEETWARD_GRAPH_TOKEN_FILE (a mounted secret;
+ * re-read when the back end answers 401), FLEETWARD_GRAPH_CONCURRENCY, FLEETWARD_GRAPH_TIMEOUT_MS,
+ * FLEETWARD_GRAPH_DEFAULT_TIMEZONE. Only reads: the CLI wiring (controller/cli/driver-wiring.ts) calls it
+ * once with process.env and hands the values to the driver registry.
+ */
+export function graphOptionsFromEnv(env: NodeJS.ProcessEnv): GraphDriverOptions {
+  const num = (v: string | undefined) => (v !== undefined && v !== '' && Number.isFinite(Number(v)) ? Number(v) : undefined);
+  return {
+    baseUrl: env.FLEETWARD_GRAPH_URL || 'https://graph.microsoft.com',
+    ...(env.FLEETWARD_GRAPH_TOKEN ? { token: env.FLEETWARD_GRAPH_TOKEN } : {}),
+    ...(env.FLEETWARD_GRAPH_TOKEN_FILE ? { tokenFile: env.FLEETWARD_GRAPH_TOKEN_FILE } : {}),
+    ...(num(env.FLEETWARD_GRAPH_CONCURRENCY) ? { concurrency: num(env.FLEETWARD_GRAPH_CONCURRENCY) } : {}),
+    ...(num(env.FLEETWARD_GRAPH_TIMEOUT_MS) ? { timeoutMs: num(env.FLEETWARD_GRAPH_TIMEOUT_MS) } : {}),
+    ...(env.FLEETWARD_GRAPH_DEFAULT_TIMEZONE ? { defaultTimeZone: env.FLEETWARD_GRAPH_DEFAULT_TIMEZONE } : {}),
+  };
+}
+
 export class GraphDriver implements Driver {
   readonly name = 'graph';
   readonly #http: HttpClient;
@@ -34,23 +53,9 @@ export class GraphDriver implements Driver {
     this.#defaultTimeZone = options.defaultTimeZone ?? 'UTC';
   }
 
-  /**
-   * FLEETWARD_GRAPH_URL (default https://graph.microsoft.com), FLEETWARD_GRAPH_TOKEN or
-   * FLEETWARD_GRAPH_TOKEN_FILE (a mounted secret; re-read when the back end answers 401),
-   * FLEETWARD_GRAPH_CONCURRENCY, FLEETWARD_GRAPH_TIMEOUT_MS, FLEETWARD_GRAPH_DEFAULT_TIMEZONE.
-   */
+  /** A driver configured from the environment (graphOptionsFromEnv). */
   static fromEnv(env: NodeJS.ProcessEnv, overrides: Partial<GraphDriverOptions> = {}): GraphDriver {
-    const num = (v: string | undefined) => (v !== undefined && v !== '' && Number.isFinite(Number(v)) ? Number(v) : undefined);
-    const options: GraphDriverOptions = {
-      baseUrl: env.FLEETWARD_GRAPH_URL || 'https://graph.microsoft.com',
-      ...(env.FLEETWARD_GRAPH_TOKEN ? { token: env.FLEETWARD_GRAPH_TOKEN } : {}),
-      ...(env.FLEETWARD_GRAPH_TOKEN_FILE ? { tokenFile: env.FLEETWARD_GRAPH_TOKEN_FILE } : {}),
-      ...(num(env.FLEETWARD_GRAPH_CONCURRENCY) ? { concurrency: num(env.FLEETWARD_GRAPH_CONCURRENCY) } : {}),
-      ...(num(env.FLEETWARD_GRAPH_TIMEOUT_MS) ? { timeoutMs: num(env.FLEETWARD_GRAPH_TIMEOUT_MS) } : {}),
-      ...(env.FLEETWARD_GRAPH_DEFAULT_TIMEZONE ? { defaultTimeZone: env.FLEETWARD_GRAPH_DEFAULT_TIMEZONE } : {}),
-      ...overrides,
-    };
-    return new GraphDriver(options);
+    return new GraphDriver({ ...graphOptionsFromEnv(env), ...overrides });
   }
 
   /** Request counters (requests, retries, throttled, serverErrors, timeouts). */
