@@ -3,7 +3,7 @@
 // docs/drivers.md describes the contract for people writing a driver; test/contract/driver-contract.ts
 // is the suite every driver must pass.
 import type { Component, DeviceOperation, FleetDevice, SoftwareReleaseSpec } from '../api/types.ts';
-import type { ProvisioningDriver } from '../provisioning/driver.ts';
+import type { ProvisioningDriver } from './provisioning.ts';
 
 export interface StartOperationRequest {
   deviceId: string;
@@ -110,7 +110,7 @@ export interface Driver {
    * back end has none. Optional: callers may simply link `logsUrl`.
    */
   readLogs?(operation: DeviceOperation): Promise<string | undefined>;
-  /** Remote provisioning (seed 004), for back ends that support it; the interface lives with provisioning. */
+  /** Remote provisioning (seed 004), for back ends that support it (./provisioning.ts). */
   readonly provisioning?: ProvisioningDriver;
   /** Release connections and flush state; the driver is unusable afterwards. */
   close?(): Promise<void>;

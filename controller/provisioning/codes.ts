@@ -1,7 +1,7 @@
-// Verification codes (seed 004): one per device, from a CSPRNG, valid 24 hours. Only a verifier — a salted
-// scrypt hash with its parameters — is kept in status and sent to the back end. scrypt rather than an HMAC
-// with an install key: the back end must check a device's code against what it was given, without any key.
-import { randomBytes, randomInt, scrypt, timingSafeEqual } from 'node:crypto';
+// Verification codes (seed 004): one per device, from a CSPRNG, valid 24 hours. Only a verifier
+// (controller/drivers/code-verifier.ts, the format back ends check codes against) is kept in the state
+// store and sent to the back end; the plaintext goes to the code secrets and the technicians' export only.
+import { randomInt } from 'node:crypto';
 
 /** No 0/O, 1/I/L: technicians type these on a phone's keypad screen. */
 export const CODE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
@@ -9,54 +9,8 @@ export const CODE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
 export const CODE_LENGTH = 10;
 export const CODE_LIFETIME_MS = 24 * 3_600_000;
 
-/**
- * scrypt cost; N is recorded in each verifier, so changing it later keeps old verifiers readable. A code is
- * 49.5 random bits that live 24 hours: at N = 4096 (4 MiB, ~10 ms a hash) an offline search of one verifier
- * takes years of GPU time for a code that is dead after a day, while a batch of 10 000 devices still gets its
- * codes in minutes.
- */
-const SCRYPT = { N: 4_096, r: 8, p: 1, keyLength: 32 } as const;
-
 export function generateCode(): string {
   let code = '';
   for (let i = 0; i < CODE_LENGTH; i++) code += CODE_ALPHABET[randomInt(CODE_ALPHABET.length)];
   return code;
-}
-
-/** What a person typed, made comparable: case, spaces and dashes do not matter. */
-export function canonicalCode(typed: string): string {
-  return typed.toUpperCase().replace(/[\s-]/g, '');
-}
-
-function scryptAsync(code: string, salt: Buffer, N: number, r: number, p: number, len: number): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    scrypt(code, salt, len, { N, r, p, maxmem: 256 * N * r + 1024 * 1024 }, (err, key) => (err ? reject(err) : resolve(key))));
-}
-
-/** `scrypt$N$r$p$salt$hash`, base64url parts. */
-export async function hashCode(code: string): Promise<string> {
-  const salt = randomBytes(16);
-  const { N, r, p, keyLength } = SCRYPT;
-  const key = await scryptAsync(canonicalCode(code), salt, N, r, p, keyLength);
-  return ['scrypt', N, r, p, salt.toString('base64url'), key.toString('base64url')].join('$');
-}
-
-const VERIFIER_RE = /^scrypt\$(\d{1,7})\$(\d{1,2})\$(\d{1,2})\$([A-Za-z0-9_-]{16,64})\$([A-Za-z0-9_-]{32,128})$/;
-
-export function isCodeHash(text: unknown): text is string {
-  if (typeof text !== 'string') return false;
-  const m = VERIFIER_RE.exec(text);
-  if (!m) return false;
-  const N = Number(m[1]);
-  // A power of two, bounded so that a hostile verifier cannot make the back end spend a gigabyte.
-  return N >= 1024 && N <= 1_048_576 && (N & (N - 1)) === 0 && Number(m[2]) >= 1 && Number(m[3]) >= 1;
-}
-
-/** Whether `typed` is the code behind `verifier`, in constant time once hashed. */
-export async function verifyCode(typed: string, verifier: string): Promise<boolean> {
-  if (!isCodeHash(verifier)) return false;
-  const [, n, r, p, salt, hash] = verifier.split('$') as [string, string, string, string, string, string];
-  const expected = Buffer.from(hash, 'base64url');
-  const key = await scryptAsync(canonicalCode(typed), Buffer.from(salt, 'base64url'), Number(n), Number(r), Number(p), expected.length);
-  return key.length === expected.length && timingSafeEqual(key, expected);
 }

@@ -4,7 +4,7 @@
 import type { Revision } from '../api/types.ts';
 import { desiredState } from '../api/desired.ts';
 import type { Clock } from '../util/clock.ts';
-import type { ProvisioningDriver } from './driver.ts';
+import type { ProvisioningDriver } from '../drivers/provisioning.ts';
 import { reconcileProvisioning, type ProvisioningLogger } from './reconcile.ts';
 import { FileRegenerationRequests } from './requests.ts';
 import { FileCodeSecretStore, type CodeSecretStore } from './secrets.ts';

@@ -13,7 +13,7 @@ import { IN_FLIGHT_STATUSES, type DeviceOperation, type ObservedState, type Revi
 import { desiredState, type DesiredState } from '../api/desired.ts';
 import type { Driver } from '../drivers/driver.ts';
 import type { DevicePlan, Plan, PlannedOperation } from '../planner/types.ts';
-import { pauseSentence, releaseStatus, type ReleaseStatus } from './release-status.ts';
+import { pauseSentence, releaseStatus } from './release-status.ts';
 import type { Clock } from '../util/clock.ts';
 import { runStandaloneProvisioning, type StandaloneProvisioningInput } from '../provisioning/standalone.ts';
 import { RESOURCE_STATUS_FIELDS, toResourceStatus, type ProvisioningBatchStatus } from '../provisioning/status.ts';
@@ -22,7 +22,7 @@ import type { Source } from '../sources/source.ts';
 import type { Metrics } from '../server/metrics.ts';
 import {
   DEFAULT_HISTORY_RETENTION_DAYS, mergeOperation, objectKey, withinRetention, type DeviceRecord, type HistoryEntry, type ObjectStatus, type PendingIntent, type ProgressSummary,
-  type RunStatus,
+  type ReleaseStatus, type RunStatus,
 } from '../store/records.ts';
 import { StoreUnavailable, type StateStore } from '../store/store.ts';
 import { DamagedRecord } from '../store/damage.ts';

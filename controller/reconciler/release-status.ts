@@ -3,20 +3,10 @@
 // function behind `plan`, `status` and the SoftwareRelease status), with its device lists capped so a
 // large fleet's failures do not make run.json or a Kubernetes object unbounded. The counts stay exact.
 import type { ReleasePlan } from '../planner/types.ts';
+import type { ReleaseStatus } from '../store/records.ts';
 
 /** Device ids kept in each list of a release's status; the counts beside them are exact. */
 export const LISTED_DEVICES = 100;
-
-export interface ReleaseStatus extends Omit<ReleasePlan, 'failedDevices' | 'heldDevices' | 'rolledBackDevices' | 'pause'> {
-  failed: number;
-  held: number;
-  rolledBack: number;
-  /** At most LISTED_DEVICES of each, sorted. */
-  failedDevices?: string[];
-  heldDevices?: string[];
-  rolledBackDevices?: string[];
-  pause?: { ring: string; threshold: number; targeted: number; failed: number; failedDevices: string[] };
-}
 
 /** Without null dates (a status schema types every field; an unknown date is left out). */
 function dated<T extends { startsAt?: string | null; endsAt?: string | null }>(x: T): T {

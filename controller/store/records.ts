@@ -4,9 +4,8 @@
 import type {
   CommonStatus, Condition, DeviceOperation, FleetDevice, FleetwardObject, Instant, Kind, OperationStatus, Revision, SoftwareReleaseSpec,
 } from '../api/types.ts';
-import type { ComponentPlan } from '../planner/types.ts';
+import type { ComponentPlan, ReleasePlan } from '../planner/types.ts';
 import type { OutcomeCounts } from '../planner/outcomes.ts';
-import type { ReleaseStatus } from '../reconciler/release-status.ts';
 
 export interface RunStatus {
   /** Where revisions come from, e.g. `dir:/srv/config` or `git:https://…#main:fleet`. */
@@ -31,6 +30,22 @@ export interface RunStatus {
   quarantined?: { id: string; reason: string }[];
   /** Devices whose history was lost (see DeviceRecord.historyLost), as of the last pass. */
   historyLost?: { id: string; at: Instant; reason: string }[];
+}
+
+/**
+ * A release's state across the fleet as a person reads it (seed 001 "Updates"): the planner's ReleasePlan
+ * with its device lists capped (controller/reconciler/release-status.ts builds it). Kept here, with the
+ * other shapes the store holds, so that the store needs nothing from the reconciler above it.
+ */
+export interface ReleaseStatus extends Omit<ReleasePlan, 'failedDevices' | 'heldDevices' | 'rolledBackDevices' | 'pause'> {
+  failed: number;
+  held: number;
+  rolledBack: number;
+  /** At most LISTED_DEVICES (reconciler/release-status.ts) of each, sorted. */
+  failedDevices?: string[];
+  heldDevices?: string[];
+  rolledBackDevices?: string[];
+  pause?: { ring: string; threshold: number; targeted: number; failed: number; failedDevices: string[] };
 }
 
 /** Per phase / ring counts a person can follow (the live demo prints these). */

@@ -22,10 +22,10 @@ import { Simulator } from '../../controller/drivers/simulator/simulator.ts';
 import { SimulatorDriver } from '../../controller/drivers/simulator/driver.ts';
 import { startSimulatorServer, type SimulatorServer } from '../../controller/drivers/simulator/server.ts';
 import { GraphDriver } from '../../controller/drivers/graph/driver.ts';
-import type { ProvisioningDriver } from '../../controller/provisioning/driver.ts';
-import { provisioningBackendFor, provisioningRoutes } from '../../controller/provisioning/simulator.ts';
-import { PROVISIONING_PATH, activationResultFrom } from '../../controller/provisioning/http.ts';
-import type { ActivationResult } from '../../controller/provisioning/simulated-backend.ts';
+import type { ProvisioningDriver } from '../../controller/drivers/provisioning.ts';
+import { activationResultFrom, provisioningRoutes } from '../../controller/drivers/simulator/provisioning-routes.ts';
+import { PROVISIONING_PATH } from '../../controller/drivers/graph/provisioning.ts';
+import type { ActivationResult } from '../../controller/drivers/simulator/provisioning.ts';
 import { reconcileProvisioning } from '../../controller/provisioning/reconcile.ts';
 import { FileCodeSecretStore } from '../../controller/provisioning/secrets.ts';
 import { FileProvisioningStatusStore, type ProvisioningBatchStatus } from '../../controller/provisioning/status.ts';
@@ -122,7 +122,7 @@ async function inProcess(sim: Simulator): Promise<Mode> {
 }
 
 async function overHttp(sim: Simulator): Promise<Mode> {
-  const server: SimulatorServer = await startSimulatorServer({ simulator: sim, token: TOKEN, routes: provisioningRoutes(provisioningBackendFor(sim)) });
+  const server: SimulatorServer = await startSimulatorServer({ simulator: sim, token: TOKEN, routes: provisioningRoutes(sim.provisioning) });
   const graph = new GraphDriver({ baseUrl: server.url, token: TOKEN, maxRetries: 1, backoffMs: 1 });
   return {
     driver: graph.provisioning,

@@ -2,7 +2,7 @@
 // in which a reconcile pass can run.
 import type { ProvisioningBatch } from '../../controller/api/types.ts';
 import { ManualClock } from '../../controller/util/clock.ts';
-import { SimulatedProvisioningBackend } from '../../controller/provisioning/simulated-backend.ts';
+import { SimulatedProvisioningBackend } from '../../controller/drivers/simulator/provisioning.ts';
 import { MemoryProvisioningStatusStore, type ProvisioningBatchStatus, type ProvisioningDeviceStatus } from '../../controller/provisioning/status.ts';
 import { MemoryCodeSecretStore } from '../../controller/provisioning/secrets.ts';
 import { reconcileProvisioning, type ReconcileProvisioningInput } from '../../controller/provisioning/reconcile.ts';

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { aBatch, aT58, aWorld, MINUTE } from '../support/provisioning.ts';
 import { generateCode } from '../../controller/provisioning/codes.ts';
-import { SimulatedProvisioningBackend } from '../../controller/provisioning/simulated-backend.ts';
+import { SimulatedProvisioningBackend } from '../../controller/drivers/simulator/provisioning.ts';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

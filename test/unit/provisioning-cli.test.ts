@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { ManualClock } from '../../controller/util/clock.ts';
-import { SimulatedProvisioningBackend } from '../../controller/provisioning/simulated-backend.ts';
+import { SimulatedProvisioningBackend } from '../../controller/drivers/simulator/provisioning.ts';
 import { reconcileProvisioning } from '../../controller/provisioning/reconcile.ts';
 import { FileCodeSecretStore } from '../../controller/provisioning/secrets.ts';
 import { FileProvisioningStatusStore } from '../../controller/provisioning/status.ts';

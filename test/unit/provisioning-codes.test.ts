@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CODE_ALPHABET, CODE_LENGTH, generateCode, hashCode, isCodeHash, verifyCode } from '../../controller/provisioning/codes.ts';
-import { checkFirmware, minimumFirmwareFor, MINIMUM_FIRMWARE } from '../../controller/provisioning/minimum-firmware.ts';
+import { CODE_ALPHABET, CODE_LENGTH, generateCode } from '../../controller/provisioning/codes.ts';
+import { hashCode, isCodeHash, verifyCode } from '../../controller/drivers/code-verifier.ts';
+import { checkFirmware, minimumFirmwareFor, MINIMUM_FIRMWARE } from '../../controller/api/minimum-firmware.ts';
 
 test('codes are 10 characters of an alphabet without look-alikes, and differ from one another', () => {
   const codes = new Set(Array.from({ length: 500 }, generateCode));

@@ -8,9 +8,10 @@ import { ManualClock } from '../../controller/util/clock.ts';
 import { Simulator } from '../../controller/drivers/simulator/simulator.ts';
 import { startSimulatorServer } from '../../controller/drivers/simulator/server.ts';
 import { GraphDriver } from '../../controller/drivers/graph/driver.ts';
-import { provisioningBackendFor, provisioningRoutes } from '../../controller/provisioning/simulator.ts';
-import { PROVISIONING_PATH, SIMULATOR_PROVISIONING_PATH } from '../../controller/provisioning/http.ts';
-import { generateCode, hashCode } from '../../controller/provisioning/codes.ts';
+import { provisioningRoutes, SIMULATOR_PROVISIONING_PATH } from '../../controller/drivers/simulator/provisioning-routes.ts';
+import { PROVISIONING_PATH } from '../../controller/drivers/graph/provisioning.ts';
+import { generateCode } from '../../controller/provisioning/codes.ts';
+import { hashCode } from '../../controller/drivers/code-verifier.ts';
 
 const TOKEN = 'provisioning-http-token';
 const MAC = 'AA-BB-CC-20-00-01';
@@ -30,7 +31,7 @@ async function withServer(fn: (ctx: {
 }) => Promise<void>): Promise<void> {
   const clock = new ManualClock('2026-11-23T09:00:00Z');
   const sim = new Simulator({ fleet, clock, behaviour: { offlineRate: 0, busyDuringMeetings: 0 } });
-  const server = await startSimulatorServer({ simulator: sim, token: TOKEN, routes: provisioningRoutes(provisioningBackendFor(sim)) });
+  const server = await startSimulatorServer({ simulator: sim, token: TOKEN, routes: provisioningRoutes(sim.provisioning) });
   const graph = new GraphDriver({ baseUrl: server.url, token: TOKEN, maxRetries: 0 });
   const call = async (method: string, path: string, opts: { token?: string | null; body?: unknown } = {}) => {
     const token = opts.token === undefined ? TOKEN : opts.token;

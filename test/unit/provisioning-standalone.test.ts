@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Revision } from '../../controller/api/types.ts';
 import { ManualClock } from '../../controller/util/clock.ts';
-import { SimulatedProvisioningBackend } from '../../controller/provisioning/simulated-backend.ts';
+import { SimulatedProvisioningBackend } from '../../controller/drivers/simulator/provisioning.ts';
 import { runStandaloneProvisioning } from '../../controller/provisioning/standalone.ts';
 import { MemoryCodeSecretStore } from '../../controller/provisioning/secrets.ts';
 import { MemoryProvisioningStatusStore } from '../../controller/provisioning/status.ts';

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { ScaledClock, type Clock } from '../../util/clock.ts';
 import { Simulator } from '../../drivers/simulator/simulator.ts';
 import { startSimulatorServer, type FaultOptions } from '../../drivers/simulator/server.ts';
-import { provisioningBackendFor, provisioningRoutes } from '../../provisioning/simulator.ts';
+import { provisioningRoutes } from '../../drivers/simulator/provisioning-routes.ts';
 import type { SimulatorBehaviour } from '../../drivers/simulator/behaviour.ts';
 import { parseDuration } from '../../api/duration.ts';
 import { SimulatorBehaviourError } from '../../drivers/simulator/behaviour.ts';
@@ -129,7 +129,7 @@ export function register(program: Command): void {
 
       let server;
       try {
-        server = await startSimulatorServer({ simulator: sim, port, host: o.host, token, faults, strictGraph: o.strictGraph ?? false, routes: provisioningRoutes(provisioningBackendFor(sim, o.state ? { stateDir: o.state } : {})) });
+        server = await startSimulatorServer({ simulator: sim, port, host: o.host, token, faults, strictGraph: o.strictGraph ?? false, routes: provisioningRoutes(sim.provisioning) });
       } catch (err) {
         await sim.close();
         throw new UsageError(`cannot listen on ${o.host}:${port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 1);

@@ -1,6 +1,7 @@
 // The release view of `fleetward status` (seed 001 "Updates"): per release its state, dates and counts, per
 // ring or phase its stage, and why a paused release is paused. Reads reconciler/release-status.ts records.
-import { pauseSentence, type ReleaseStatus } from '../../reconciler/release-status.ts';
+import { pauseSentence } from '../../reconciler/release-status.ts';
+import type { ReleaseStatus } from '../../store/records.ts';
 import { renderColumns } from './text.ts';
 
 const day = (t: string | null | undefined): string => (t ? t.slice(0, 10) : '-');

@@ -6,7 +6,7 @@ import type { DeviceOperation, FleetDevice, SoftwareReleaseSpec } from '../../ap
 import { IN_FLIGHT_STATUSES } from '../../api/types.ts';
 import { DriverError, VERSION_REFUSALS, type Driver, type StartOperationRequest, type StartOperationResult, type VersionRefusal } from '../driver.ts';
 import { HttpClient, errorMessage, type HttpClientOptions, type HttpResponse, type HttpStats } from './http.ts';
-import { HttpProvisioningDriver } from '../../provisioning/http.ts';
+import { HttpProvisioningDriver } from './provisioning.ts';
 import { START_BY_HEADER, fromGraphDevice, fromGraphOperation, type GraphDevice, type GraphDeviceHealth, type GraphOperation } from './shapes.ts';
 
 export interface GraphDriverOptions extends HttpClientOptions {

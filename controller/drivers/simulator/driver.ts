@@ -2,8 +2,7 @@
 import type { DeviceOperation, FleetDevice, SoftwareReleaseSpec } from '../../api/types.ts';
 import type { Driver, StartOperationRequest, StartOperationResult } from '../driver.ts';
 import { Simulator, type SimulatorOptions } from './simulator.ts';
-import { provisioningBackendFor } from '../../provisioning/simulator.ts';
-import type { SimulatedProvisioningBackend } from '../../provisioning/simulated-backend.ts';
+import type { SimulatedProvisioningBackend } from './provisioning.ts';
 
 export class SimulatorDriver implements Driver {
   readonly name = 'simulator';
@@ -15,13 +14,11 @@ export class SimulatorDriver implements Driver {
   constructor(simulator: Simulator | SimulatorOptions) {
     this.#owns = !(simulator instanceof Simulator);
     this.simulator = simulator instanceof Simulator ? simulator : new Simulator(simulator);
-    // Built from options with a state directory: provisioning keeps its back end's state there too.
-    if (!(simulator instanceof Simulator) && simulator.stateDir) provisioningBackendFor(this.simulator, { stateDir: simulator.stateDir });
   }
 
   /** Remote provisioning (seed 004): the simulator's back end, shared with its HTTP server. */
   get provisioning(): SimulatedProvisioningBackend {
-    return provisioningBackendFor(this.simulator);
+    return this.simulator.provisioning;
   }
 
   async inventory(): Promise<FleetDevice[]> {

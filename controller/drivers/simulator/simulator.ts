@@ -25,6 +25,7 @@ import { chance, seededUuid } from './random.ts';
 import { Journal, type JournalEntry } from './journal.ts';
 import { diagnosticsLog } from './logs.ts';
 import { EventQueue } from './events.ts';
+import { fleetLookup, SimulatedProvisioningBackend } from './provisioning.ts';
 
 export interface SimulatorOptions {
   fleet: FleetFile;
@@ -111,6 +112,12 @@ export class Simulator {
   readonly clock: Clock;
   readonly behaviour: ResolvedBehaviour;
   /**
+   * Remote provisioning (seed 004): this simulator's own back end, shared by its driver and its HTTP server.
+   * With a state directory it keeps its registrations in `provisioning.json` there, so they survive a restart
+   * like the rest of the simulated fleet.
+   */
+  readonly provisioning: SimulatedProvisioningBackend;
+  /**
    * Base of diagnostics `logsUrl`s: with a state directory, `file://…/logs/` (each finished diagnostics run
    * writes `<id>.log` there); else `simulator:logs/`. The HTTP server points it at its own logs route.
    */
@@ -142,6 +149,11 @@ export class Simulator {
     this.#logsDir = options.stateDir ? join(options.stateDir, 'logs') : undefined;
     this.logsBaseUrl = this.#logsDir ? `${pathToFileURL(this.#logsDir).href}/` : 'simulator:logs/';
     this.#releases = clone(options.fleet.releases ?? []);
+    this.provisioning = new SimulatedProvisioningBackend({
+      clock: this.clock,
+      lookupDevice: fleetLookup(this.clock, () => this.inventory()),
+      ...(options.stateDir ? { persistPath: join(options.stateDir, 'provisioning.json') } : {}),
+    });
     for (const d of options.fleet.devices ?? []) {
       if (this.#devices.has(d.id)) throw new Error(`fleet: device ${d.id} appears twice`);
       this.#devices.set(d.id, { base: clone(d), added: false, software: { ...d.software }, ops: [] });

@@ -1,7 +1,7 @@
 // Seed 004's table: the firmware a device must run before remote provisioning works on it, kept as data.
 // A device below its model's minimum is FirmwareTooOld; once a firmware update brings it there,
 // provisioning continues by itself (controller/provisioning/reconcile.ts).
-import { compareVersions, isVendorVersion } from '../api/version.ts';
+import { compareVersions, isVendorVersion } from './version.ts';
 
 export interface MinimumFirmware {
   category: 'Teams phones' | 'Teams panels';

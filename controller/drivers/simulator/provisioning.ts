@@ -1,15 +1,17 @@
 // The back end's side of remote provisioning, simulated (seed 004): MACs registered with a code verifier,
 // devices that power on and activate with MAC + code, remote sign-in. Embedded by the simulator driver and
-// served over HTTP by the simulator's Graph-shaped server (./http.ts). Time comes from the injected clock.
+// served over HTTP by the simulator's Graph-shaped server (./provisioning-routes.ts). Each Simulator owns one
+// (`simulator.provisioning`): its state belongs to that simulator, not to the module. Time comes from the
+// injected clock.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import type { Instant } from '../api/types.ts';
-import { normalizeMac } from '../api/mac.ts';
-import type { Clock } from '../util/clock.ts';
-import { isCodeHash, verifyCode } from './codes.ts';
+import type { FleetDevice, Instant } from '../../api/types.ts';
+import { normalizeMac } from '../../api/mac.ts';
+import type { Clock } from '../../util/clock.ts';
+import { isCodeHash, verifyCode } from '../code-verifier.ts';
 import type {
   BackendProvisioningRecord, BackendProvisioningState, ProvisioningDriver, RegisterProvisioningRequest, SignInResult,
-} from './driver.ts';
-import { checkFirmware } from './minimum-firmware.ts';
+} from '../provisioning.ts';
+import { checkFirmware } from '../../api/minimum-firmware.ts';
 
 /** Seed 004 leaves the limit to the back end; 5 wrong codes in 15 minutes locks the MAC for 15 minutes. */
 export const ACTIVATION_ATTEMPT_LIMIT = 5;
@@ -267,4 +269,27 @@ function mustMac(text: string): string {
   const mac = normalizeMac(text);
   if (!mac) throw new Error(`not a MAC address: ${JSON.stringify(text)}`);
   return mac;
+}
+
+/**
+ * MAC → what the simulated fleet's device runs, rebuilt at most once per simulated instant: a device is
+ * powered on when the fleet has it online, and its firmware is what the simulator reports (so a simulated
+ * firmware update makes a FirmwareTooOld device eligible by itself).
+ */
+export function fleetLookup(clock: Clock, inventory: () => readonly FleetDevice[]): (mac: string) => PoweredOnDevice | undefined {
+  let at = Number.NaN;
+  let byMac = new Map<string, PoweredOnDevice>();
+  return (mac) => {
+    const now = clock.now().getTime();
+    if (now !== at) {
+      at = now;
+      byMac = new Map();
+      for (const d of inventory()) {
+        const m = d.macAddress ? normalizeMac(d.macAddress) : undefined;
+        if (!m || d.online === false || d.activityState === 'offline') continue;
+        byMac.set(m, { manufacturer: d.manufacturer, model: d.model, firmwareVersion: d.software.firmware ?? '0' });
+      }
+    }
+    return byMac.get(mac);
+  };
 }

@@ -1,24 +1,19 @@
-// Remote provisioning over HTTP, shaped like the simulator's Graph `teamwork` API (docs/design.md section 1):
-// route handlers the simulator server mounts, and the ProvisioningDriver the graph driver uses to speak them.
+// The simulator's provisioning routes (seed 004): the Graph-shaped API the graph driver's provisioning client
+// speaks (controller/drivers/graph/provisioning.ts lists it), served from the simulator's own provisioning
+// back end (./provisioning.ts), plus two simulator-only routes that stand in for a device on site:
 //
-//   GET    /beta/teamwork/provisioning/devices                      → { value: BackendProvisioningRecord[] }
-//   PUT    /beta/teamwork/provisioning/devices/{mac}                { location?, codeHash, codeExpiresAt } → 200 record
-//   DELETE /beta/teamwork/provisioning/devices/{mac}                → 204
-//   POST   /beta/teamwork/provisioning/devices/{mac}/signIn         { user } → 200 record | 409 NotAwaitingSignIn | 404
 //   POST   /beta/teamwork/provisioning/devices/{mac}/activate       { code } → 200 | 400 WrongCode | 410 CodeExpired
 //                                                                   | 429 LockedOut (Retry-After) | 409 | 412 FirmwareTooOld
 //   POST   /beta/fleetward/provisioning/devices/{mac}/powerOn       not Graph, simulator only: { model, manufacturer?, firmwareVersion } → 204
 //   POST   /beta/fleetward/provisioning/devices/{mac}/firmware      not Graph, simulator only: { firmwareVersion } → 204
 //
-// `activate` is the device's side: it carries a plaintext code, so neither side ever logs a request body.
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DriverError } from '../drivers/driver.ts';
-import { HttpClient, type HttpClientOptions } from '../drivers/graph/http.ts';
-import { normalizeMac } from '../api/mac.ts';
-import type { BackendProvisioningRecord, ProvisioningDriver, RegisterProvisioningRequest, SignInResult } from './driver.ts';
-import type { ActivationResult, SimulatedProvisioningBackend } from './simulated-backend.ts';
+// `activate` is the device's side: it carries a plaintext code, so no request body is ever logged.
+import { normalizeMac } from '../../api/mac.ts';
+import type { BackendProvisioningRecord } from '../provisioning.ts';
+import { PROVISIONING_PATH } from '../graph/provisioning.ts';
+import type { RouteDefinition, RouteResult } from './server.ts';
+import type { ActivationResult, SimulatedProvisioningBackend } from './provisioning.ts';
 
-export const PROVISIONING_PATH = '/beta/teamwork/provisioning/devices';
 export const SIMULATOR_PROVISIONING_PATH = '/beta/fleetward/provisioning/devices';
 
 export interface RouteRequest {
@@ -145,118 +140,23 @@ export function activationResultFrom(status: number, body: unknown, headers: Hea
   return { activated: false, reason, ...(reason === 'LockedOut' && retry ? { retryAt: retry } : {}) };
 }
 
-// ---- the client: a ProvisioningDriver over that API ----------------------------------------------
-
-/** The graph driver's HTTP client (controller/drivers/graph/http.ts) fits: bearer auth, retries, Retry-After. */
-export interface ProvisioningTransport {
-  request(method: string, path: string, options?: { body?: unknown; clientRequestId?: string }): Promise<{ status: number; json?: unknown; text: string }>;
-}
-
-const API = PROVISIONING_PATH.slice(1);
-
-export class HttpProvisioningDriver implements ProvisioningDriver {
-  readonly #http: ProvisioningTransport;
-
-  constructor(http: ProvisioningTransport) {
-    this.#http = http;
-  }
-
-  /** Over a fresh graph HTTP client, for callers that have only a URL and a token. */
-  static fromUrl(baseUrl: string, token: string, options: Partial<HttpClientOptions> = {}): HttpProvisioningDriver {
-    return new HttpProvisioningDriver(new HttpClient({ ...options, baseUrl: baseUrl.replace(/\/beta\/?$/, ''), token }));
-  }
-
-  async register(req: RegisterProvisioningRequest): Promise<BackendProvisioningRecord> {
-    const { macAddress, ...rest } = req;
-    const r = await this.#http.request('PUT', `${API}/${encodeURIComponent(macAddress)}`, { body: rest });
-    if (r.status !== 200) throw failure(r, `register ${macAddress} for provisioning`);
-    return r.json as BackendProvisioningRecord;
-  }
-
-  async list(): Promise<BackendProvisioningRecord[]> {
-    const r = await this.#http.request('GET', API);
-    const value = (r.json as { value?: unknown })?.value;
-    if (r.status !== 200 || !Array.isArray(value)) throw failure(r, 'list provisioning devices');
-    return value as BackendProvisioningRecord[];
-  }
-
-  async signIn(macAddress: string, user: string): Promise<SignInResult> {
-    const r = await this.#http.request('POST', `${API}/${encodeURIComponent(macAddress)}/signIn`, { body: { user } });
-    if (r.status === 200) return { accepted: true, record: r.json as BackendProvisioningRecord };
-    if (r.status === 404) return { accepted: false, reason: 'UnknownDevice' };
-    if (r.status === 409) return { accepted: false, reason: 'NotAwaitingSignIn' };
-    throw failure(r, `sign in ${macAddress}`);
-  }
-
-  async unregister(macAddress: string): Promise<void> {
-    const r = await this.#http.request('DELETE', `${API}/${encodeURIComponent(macAddress)}`);
-    if (r.status !== 204 && r.status !== 404) throw failure(r, `remove ${macAddress} from provisioning`);
-  }
-}
-
-function failure(r: { status: number; json?: unknown; text: string }, what: string): DriverError {
-  const e = (r.json as { error?: { code?: string; message?: string } })?.error;
-  const message = `${what}: ${r.status}${e?.code ? ` ${e.code}` : ''}${e?.message ? `: ${e.message}` : ''}`;
-  if (r.status === 400 || r.status === 422) return new DriverError('InvalidRequest', message);
-  if (r.status === 401 || r.status === 403) return new DriverError('Unauthorized', message);
-  return new DriverError('Unavailable', message);
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-// ---- a node:http adapter, for servers without a router of their own ------------------------------
-
-
-const MAX_BODY = 64 * 1024;
-
-/** Reads a JSON body (at most 64 KiB); undefined when empty or not JSON. */
-export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new Error('request body too large');
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
-  return text ? safeJson(text) : undefined;
-}
-
-export function writeRouteResponse(res: ServerResponse, r: RouteResponse): void {
-  const headers: Record<string, string> = { ...(r.headers ?? {}) };
-  if (r.body !== undefined) headers['content-type'] = 'application/json';
-  res.writeHead(r.status, headers);
-  res.end(r.body !== undefined ? JSON.stringify(r.body) : undefined);
-}
-
-/**
- * `(req, res) => handled?`: serves the provisioning routes with bearer-token auth, and leaves any other
- * path to the caller. Never logs: an activation body holds a plaintext code.
- */
-export function provisioningNodeHandler(backend: SimulatedProvisioningBackend, opts: { token?: string; now: () => Date }) {
-  return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    if (!path.startsWith(PROVISIONING_PATH) && !path.startsWith(SIMULATOR_PROVISIONING_PATH)) return false;
-    if (opts.token !== undefined && req.headers.authorization !== `Bearer ${opts.token}`) {
-      writeRouteResponse(res, graphError(401, 'Unauthorized', 'a bearer token is required'));
-      return true;
-    }
-    let body: unknown;
-    try {
-      body = await readJsonBody(req);
-    } catch {
-      writeRouteResponse(res, graphError(413, 'PayloadTooLarge', 'request body too large'));
-      return true;
-    }
-    const r = await handleProvisioningRoute(backend, { method: req.method ?? 'GET', path, body }, opts.now);
-    if (!r) return false;
-    writeRouteResponse(res, r);
-    return true;
+/** The provisioning routes for the simulator server (`routes` option or `server.mount`). */
+export function provisioningRoutes(backend: SimulatedProvisioningBackend): RouteDefinition[] {
+  const handler = async (ctx: { req: { method?: string; url?: string }; body: unknown }): Promise<RouteResult> => {
+    const path = new URL(ctx.req.url ?? '/', 'http://localhost').pathname;
+    const res = await handleProvisioningRoute(backend, { method: ctx.req.method ?? 'GET', path, body: ctx.body }, () => backend.now());
+    return res ?? { status: 404, body: { error: { code: 'NotFound', message: `no route ${path}` } } };
   };
+  const one = `${PROVISIONING_PATH}/:mac`;
+  return [
+    { method: 'GET', path: PROVISIONING_PATH, handler },
+    { method: 'GET', path: one, handler },
+    { method: 'PUT', path: one, handler },
+    { method: 'DELETE', path: one, handler },
+    { method: 'POST', path: `${one}/signIn`, handler },
+    // The device's side: a device being provisioned holds no admin token; the code and the rate limit guard it.
+    { method: 'POST', path: `${one}/activate`, public: true, handler },
+    { method: 'POST', path: `${SIMULATOR_PROVISIONING_PATH}/:mac/powerOn`, handler },
+    { method: 'POST', path: `${SIMULATOR_PROVISIONING_PATH}/:mac/firmware`, handler },
+  ];
 }

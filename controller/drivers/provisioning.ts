@@ -1,8 +1,19 @@
-// What Fleetward needs from a back end to provision devices remotely (seed 004), whatever the back end:
-// Teams admin center, a phone maker's portal, or the simulator. A driver exposes it as `Driver.provisioning`.
+// The provisioning back-end contract (seed 004): what Fleetward needs from a back end to provision devices
+// remotely, whatever the back end — Teams admin center, a phone maker's portal, an in-house service, the
+// simulator. A driver exposes it as `Driver.provisioning` (./driver.ts); back ends live beside the update
+// back ends: ./simulator/provisioning.ts (in-process), ./graph/provisioning.ts (HTTP). An out-of-process
+// driver speaks the same four calls; docs/provisioning.md "Back ends" is the user-facing description.
 //
-// Verification codes never cross this interface in plaintext: Fleetward registers a code *verifier*
-// (a salted scrypt hash, see ./codes.ts) and the back end checks the code a device sends against it.
+// The contract, as a back end sees it:
+// - Fleetward decides; the back end records and reports. Every call is idempotent and level-triggered:
+//   Fleetward calls `list()` once per provisioning run and derives everything from it, so a repeated or lost
+//   call changes nothing (`register` with the same request twice is one registration).
+// - Verification codes never cross this interface in plaintext: Fleetward registers a code *verifier*
+//   (./code-verifier.ts: `scrypt$N$r$p$salt$hash`) and the back end checks the code a device types against
+//   it (verifyCode). A back end must never log a device's activation request body.
+// - The back end owns the device's side: activation with MAC + code (rate-limited per MAC: LockedOut),
+//   reporting model and firmware once the device is powered on, and carrying out a remote sign-in.
+// - Errors are DriverError (./driver.ts): Unavailable (retried next pass), InvalidRequest, Unauthorized.
 import type { Instant } from '../api/types.ts';
 
 /** What the back end knows about a MAC it was asked to provision. */
@@ -12,7 +23,7 @@ export interface RegisterProvisioningRequest {
   /** Normalised, `AA-BB-CC-DD-EE-FF`. */
   macAddress: string;
   location?: string;
-  /** A code verifier from ./codes.ts (`scrypt$N$r$p$salt$hash`), never the code. */
+  /** A code verifier (./code-verifier.ts: `scrypt$N$r$p$salt$hash`), never the code. */
   codeHash: string;
   codeExpiresAt: Instant;
 }
