@@ -5,7 +5,7 @@
 // Credentials travel as values from here on: nothing writes process.env.
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { DriverError, type Driver } from '../drivers/driver.ts';
+import { DriverError, type Driver, type DriverRequestObserver } from '../drivers/driver.ts';
 import { graphOptionsFromEnv } from '../drivers/graph/driver.ts';
 import { createDriver, DRIVER_NAMES, driverSummary, isDriverName, type DriverName, type DriverSettings } from '../drivers/registry.ts';
 import { ScaledClock, systemClock, type Clock } from '../util/clock.ts';
@@ -163,6 +163,10 @@ export interface DriverContext {
   env: NodeJS.ProcessEnv;
   /** From `--credentials-secret` (operator): `token`, `url`, … Take precedence over the environment. */
   credentials?: CredentialValues;
+  /** Told of every request an HTTP driver sends (the metrics registry's `driverRequestObserver`). */
+  onRequest?: DriverRequestObserver;
+  /** graph: where the catalog built from device health keeps when it first saw each version. */
+  catalogFile?: string;
 }
 
 /** The typed settings of the chosen driver, from flags, then a Secret's values, then the environment. */
@@ -186,6 +190,8 @@ export async function driverSettings(name: DriverName, flags: DriverFlags, ctx: 
         ...(flags.graphUrl ? { baseUrl: flags.graphUrl } : {}),
         // A token from the Secret replaces whatever the environment held, file included.
         ...(token !== undefined ? { token, tokenFile: undefined } : {}),
+        ...(ctx.onRequest ? { onRequest: ctx.onRequest } : {}),
+        ...(ctx.catalogFile ? { catalogFile: ctx.catalogFile } : {}),
       };
       if (!options.token && !options.tokenFile) {
         throw new UsageError('the graph driver needs a token: FLEETWARD_GRAPH_TOKEN or FLEETWARD_GRAPH_TOKEN_FILE, or (operator) --credentials-secret with a "token" key');

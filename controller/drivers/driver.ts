@@ -2,7 +2,7 @@
 // (seed 003) and other management back ends (the phone makers' portals) alike: nothing here is Graph-specific.
 // docs/drivers.md describes the contract for people writing a driver; test/contract/driver-contract.ts
 // is the suite every driver must pass.
-import type { Component, DeviceOperation, FleetDevice, SoftwareReleaseSpec } from '../api/types.ts';
+import type { Component, DeviceOperation, FleetDevice, ObservedState, SoftwareReleaseSpec } from '../api/types.ts';
 import type { ProvisioningDriver } from './provisioning.ts';
 
 export interface StartOperationRequest {
@@ -68,6 +68,19 @@ export class DriverError extends Error {
   }
 }
 
+/**
+ * One request a driver sent to its back end, for the metrics registry (`fleetward_driver_requests_total`):
+ * `operation` is a fixed name for the endpoint (`list_devices`, `batch`, `device_health`, …: a bounded set,
+ * never an id), `code` the HTTP status or `timeout` / `network_error`. `batched` marks a sub-request of a
+ * batch (Graph's `$batch`): it travels inside another request, but a tenant throttles each one on its own.
+ */
+export interface DriverRequest {
+  operation: string;
+  code: string;
+  batched?: boolean;
+}
+export type DriverRequestObserver = (request: DriverRequest) => void;
+
 export interface Driver {
   /** `simulator`, `graph`, …: shown in status and logs. */
   readonly name: string;
@@ -79,6 +92,13 @@ export interface Driver {
   inventory(): Promise<FleetDevice[]>;
   /** The release catalog the back end offers (committed SoftwareRelease objects are added by the caller). */
   catalog(): Promise<SoftwareReleaseSpec[]>;
+  /**
+   * Optional: everything one pass reads — operations, then devices and catalog — read together so that
+   * nothing is read twice (a back end whose catalog comes from the devices' health reads that health once).
+   * Must keep observeFleet's order: operations are read before the versions devices report. Callers use
+   * observeFleet(), which falls back to operations(), inventory() and catalog().
+   */
+  observe?(): Promise<ObservedState>;
   /**
    * History and in-flight operations, of every device or of one, oldest first. Software updates and
    * diagnostics alike; an operation whose status is in IN_FLIGHT_STATUSES is still running.
@@ -114,4 +134,18 @@ export interface Driver {
   readonly provisioning?: ProvisioningDriver;
   /** Release connections and flush state; the driver is unusable afterwards. */
   close?(): Promise<void>;
+}
+
+/**
+ * What a pass observes, from `driver.observe()` when the driver has it, else from its three reads.
+ * Operations are read before the inventory, never beside it: an update that finishes between the two reads
+ * then shows either as in flight or as the new version. Read the other way round (or at once), the
+ * inventory can still show the old version while the operation list already shows the update as finished,
+ * and the update would be issued a second time.
+ */
+export async function observeFleet(driver: Driver): Promise<ObservedState> {
+  if (driver.observe) return driver.observe();
+  const operations = await driver.operations();
+  const [devices, releases] = await Promise.all([driver.inventory(), driver.catalog()]);
+  return { devices, releases, operations };
 }

@@ -20,7 +20,8 @@ import { tmpdir } from 'node:os';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Driver, StartOperationRequest, StartOperationResult } from '../drivers/driver.ts';
-import { DriverError } from '../drivers/driver.ts';
+import { DriverError, observeFleet } from '../drivers/driver.ts';
+import type { FleetDevice, ObservedState } from '../api/types.ts';
 import { plan as planFleet } from '../planner/index.ts';
 import type { Plan } from '../planner/types.ts';
 import { Reconciler, type PassResult, type PlanFn } from '../reconciler/reconciler.ts';
@@ -249,12 +250,21 @@ export class ShardDriver implements Driver {
     this.name = d.name;
   }
   async inventory() {
-    const all = await this.#d.inventory();
+    return this.#keep(await this.#d.inventory());
+  }
+  #keep(all: FleetDevice[]): FleetDevice[] {
     const devices = this.#shard === undefined ? all : all.filter((dev) => dev.labels?.[SHARD_LABEL] === this.#shard);
     this.#mine = new Set(devices.map((dev) => dev.id));
     return devices;
   }
   catalog() { return this.#d.catalog(); }
+  /** A pass reads the whole fleet once (operations, then inventory) and keeps the shard's part of both. */
+  async observe(): Promise<ObservedState> {
+    const all = await observeFleet(this.#d);
+    const devices = this.#keep(all.devices);
+    if (this.#shard === undefined) return all;
+    return { devices, releases: all.releases, operations: all.operations.filter((op) => this.#mine.has(op.deviceId)) };
+  }
   async operations(deviceId?: string) {
     if (this.#shard === undefined || deviceId) return this.#d.operations(deviceId);
     // Called before inventory() (the reconciler reads operations first): read the shard's devices afresh rather than trust the last pass's.
@@ -284,6 +294,7 @@ export class LeaderGuardedDriver implements Driver {
   }
   inventory() { return this.#d.inventory(); }
   catalog() { return this.#d.catalog(); }
+  observe() { return observeFleet(this.#d); }
   operations(deviceId?: string) { return this.#d.operations(deviceId); }
   operation(deviceId: string, operationId: string) { return this.#d.operation(deviceId, operationId); }
   async startUpdate(req: StartOperationRequest): Promise<StartOperationResult> {

@@ -11,7 +11,7 @@ import { canonicalPhaseName, canonicalRingName } from '../api/builtins.ts';
 import type { Logger } from 'pino';
 import { IN_FLIGHT_STATUSES, type DeviceOperation, type ObservedState, type Revision } from '../api/types.ts';
 import { desiredState, type DesiredState } from '../api/desired.ts';
-import type { Driver } from '../drivers/driver.ts';
+import { observeFleet, type Driver } from '../drivers/driver.ts';
 import type { DevicePlan, Plan, PlannedOperation } from '../planner/types.ts';
 import { pauseSentence, releaseStatus } from './release-status.ts';
 import type { Clock } from '../util/clock.ts';
@@ -256,15 +256,9 @@ export class Reconciler {
 
   /** observe: inventory, catalog and every operation, fresh from the driver. */
   async observe(): Promise<ObservedState> {
-    const d = this.#o.driver;
     // The planner adds the revision's committed SoftwareRelease objects to the driver's catalog.
-    // Operations are read before the inventory, never beside it: an update that finishes between the two
-    // reads then shows either as in flight or as the new version. Read the other way round (or at once),
-    // the inventory can still show the old version while the operation list already shows the update as
-    // finished, and the update would be issued a second time.
-    const operations = await d.operations();
-    const [devices, releases] = await Promise.all([d.inventory(), d.catalog()]);
-    return { devices, releases, operations };
+    // observeFleet reads operations before the inventory (why: its comment), each once per pass.
+    return observeFleet(this.#o.driver);
   }
 
   /** act: start the planned operations the driver does not already have in flight, within the rate limit. */

@@ -4,6 +4,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Plan } from '../planner/types.ts';
 import { OUTCOMES } from '../planner/outcomes.ts';
 import type { ProgressSummary } from '../store/records.ts';
+import type { DriverRequestObserver } from '../drivers/driver.ts';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -15,6 +16,8 @@ export class Metrics {
   readonly webhooks: Counter<'result'>;
   readonly gitFetchTriggers: Counter<'outcome'>;
   readonly quarantined: Gauge;
+  readonly driverRequests: Counter<'driver' | 'operation' | 'code'>;
+  readonly driverBatchedRequests: Counter<'driver' | 'operation' | 'code'>;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'fleetward_process_' });
@@ -54,6 +57,18 @@ export class Metrics {
       help: 'Devices whose stored record cannot be read, as of the last pass: nothing is started for them until `fleetward state repair` (docs/run.md "Damaged state").',
       registers: [this.registry],
     });
+    this.driverRequests = new Counter({
+      name: 'fleetward_driver_requests_total',
+      help: 'HTTP requests a driver sent to its back end, every attempt (retries included), by driver, endpoint (list_devices, batch, update_software, …) and answer: the HTTP status (429 throttled, 5xx failing) or timeout / network_error.',
+      labelNames: ['driver', 'operation', 'code'],
+      registers: [this.registry],
+    });
+    this.driverBatchedRequests = new Counter({
+      name: 'fleetward_driver_batched_requests_total',
+      help: 'Requests a driver sent inside batches (Graph $batch), by driver, endpoint and answer. They ride in fleetward_driver_requests_total{operation="batch"}, but a tenant throttles each on its own.',
+      labelNames: ['driver', 'operation', 'code'],
+      registers: [this.registry],
+    });
     this.webhooks = new Counter({
       name: 'fleetward_webhooks_total',
       help: 'Webhook deliveries on /hooks/git, by result: accepted, duplicate (a verified delivery seen before: no fetch), and the refused ones bad_signature, no_secret, too_large.',
@@ -66,6 +81,11 @@ export class Metrics {
       labelNames: ['outcome'],
       registers: [this.registry],
     });
+  }
+
+  /** What a driver is given to count its requests here (GraphDriverOptions.onRequest). */
+  driverRequestObserver(driver: string): DriverRequestObserver {
+    return ({ operation, code, batched }) => (batched ? this.driverBatchedRequests : this.driverRequests).inc({ driver, operation, code });
   }
 
   setDevices(plan: Plan): void {

@@ -1,7 +1,11 @@
 // The graph driver against a back end that answers only what Graph documents (the simulator server with
 // strictGraph): no `$expand`, no catalog or fleet-wide operations route, 202 with an empty body and a
-// relative Location (seed 003), no time zones. The driver falls back and still works.
+// relative Location (seed 003), no time zones. The driver falls back and still works: operations and health
+// through `$batch`, the catalog from each device's health.
 import { test } from 'uvu';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as assert from 'uvu/assert';
 import type { FleetDevice } from '../../controller/api/types.ts';
 import { ManualClock } from '../../controller/util/clock.ts';
@@ -61,16 +65,45 @@ test('an update accepted with an empty 202 is read from its relative Location', 
   }
 });
 
-test('without a fleet-wide operations route, every device is asked; without a catalog route, the catalog is empty', async () => {
+test('without a fleet-wide operations route, each device is asked inside $batch requests, never one request per device', async () => {
   const { server, driver } = await aStrictTenant();
   try {
     await driver.startUpdate({ deviceId: 'p2', component: 'firmware', version: '122.15.0.58' });
     await driver.runDiagnostics('p1');
-    const ops = await driver.operations();
-    assert.equal(ops.map((o) => [o.deviceId, o.operationType]).sort(), [['p1', 'deviceDiagnostics'], ['p2', 'softwareUpdate']]);
-    assert.equal(await driver.catalog(), []);
+    const before = driver.stats.requests;
+    const observed = await driver.observe();
+    assert.equal(observed.operations.map((o) => [o.deviceId, o.operationType]).sort(), [['p1', 'deviceDiagnostics'], ['p2', 'softwareUpdate']]);
+    assert.equal(observed.devices.map((d) => [d.id, d.software.firmware]), [['p1', '122.15.0.36'], ['p2', '122.15.0.36'], ['p3', '122.15.0.36']]);
+    // 3 devices, pages of 2: 2 list pages, 1 batch of operations, 1 batch of health, and the two routes a
+    // real tenant lacks asked once (the driver remembers their 404).
+    assert.is(driver.stats.requests - before, 2 + 1 + 1 + 2);
+    const again = driver.stats.requests;
+    await driver.observe();
+    assert.is(driver.stats.requests - again, 2 + 1 + 1, 'the missing routes are not asked again');
   } finally {
     await server.close();
+  }
+});
+
+test('without a catalog route, the catalog is built from what the devices run and are offered', async () => {
+  const { server } = await aStrictTenant();
+  const dir = mkdtempSync(join(tmpdir(), 'fw-graph-catalog-'));
+  const catalogFile = join(dir, 'graph-catalog.json');
+  const driver = new GraphDriver({ baseUrl: `${server.url}/beta`, token: TOKEN, pageSize: 2, catalogFile, now: () => new Date('2026-11-23T02:00:00Z') });
+  try {
+    const releases = await driver.catalog();
+    assert.equal(releases, [
+      { component: 'firmware', version: '122.15.0.36', manufacturer: 'Yealink', models: ['MP54'], releasedAt: '2026-11-23T02:00:00.000Z', label: 'preview' },
+      { component: 'firmware', version: '122.15.0.58', manufacturer: 'Yealink', models: ['MP54'], releasedAt: '2026-11-23T02:00:00.000Z', label: 'verified' },
+      { component: 'teamsClient', version: '1449.1.0.7', manufacturer: 'Yealink', models: ['MP54'], releasedAt: '2026-11-23T02:00:00.000Z', label: 'preview' },
+    ], 'the offered version is a verified release; versions devices merely run are known (preview), so no device is on an unknown version');
+    // Graph gives no release date: first sight is kept, so a restart a week later does not restart deferrals.
+    const restarted = new GraphDriver({ baseUrl: `${server.url}/beta`, token: TOKEN, catalogFile, now: () => new Date('2026-11-30T02:00:00Z') });
+    assert.equal([...new Set((await restarted.catalog()).map((r) => r.releasedAt))], ['2026-11-23T02:00:00.000Z']);
+    assert.is((statSync(catalogFile).mode & 0o777).toString(8), '600');
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -341,4 +341,33 @@ test('fleetward simulator serve serves the fleet file until stopped, and refuses
   }
 });
 
+test('$batch answers each GET in its own response, by id, and refuses what Graph refuses', async () => {
+  await withServer(async ({ call }) => {
+    const batch = (requests: unknown, token?: string | null) => call('POST', '/beta/$batch', { body: JSON.stringify({ requests }), ...(token !== undefined ? { token } : {}) });
+    const ok = await batch([
+      { id: 'a', method: 'GET', url: '/teamwork/devices/p1/health' },
+      { id: 'b', method: 'GET', url: '/teamwork/devices/nope/operations' },
+      { id: 'c', method: 'GET', url: '/teamwork/devices/p2/operations' },
+    ]);
+    assert.is(ok.status, 200);
+    const byId = Object.fromEntries(ok.json.responses.map((r: any) => [r.id, r]));
+    assert.is(byId.a.status, 200);
+    assert.is(byId.a.body.softwareUpdateHealth.firmwareSoftwareUpdateStatus.currentVersion, '122.15.0.36');
+    assert.is(byId.b.status, 404);
+    assert.is(byId.b.body.error.code, 'NotFound');
+    assert.equal(byId.c.body.value, []);
+
+    const tooMany = await batch(Array.from({ length: 21 }, (_, i) => ({ id: String(i), method: 'GET', url: '/teamwork/devices/p1/health' })));
+    assert.is(tooMany.status, 400);
+    assert.match(tooMany.json.error.message, 'at most 20 requests (got 21)');
+    const twice = await batch([{ id: 'x', method: 'GET', url: '/teamwork/devices/p1' }, { id: 'x', method: 'GET', url: '/teamwork/devices/p2' }]);
+    assert.is(twice.status, 400);
+    assert.match(twice.json.error.message, 'batch request id "x" is used twice');
+    const write = await batch([{ id: 'w', method: 'POST', url: '/teamwork/devices/p1/updateSoftware' }]);
+    assert.is(write.json.responses[0].status, 400, 'the simulator batches reads only: no update is started inside one');
+    assert.is((await call('GET', `${DEVICES}/p1/operations`)).json.value.length, 0);
+    assert.is((await batch([{ id: 'a', method: 'GET', url: '/teamwork/devices/p1' }], 'wrong')).status, 401);
+  });
+});
+
 test.run();

@@ -132,14 +132,17 @@ export function register(program: Command): void {
       const clock = buildClock(clockFlags);
       // Credentials never come from flags: from the Secret, else from the environment; handed on as values.
       const credentials = flags.credentialsSecret && driverKind !== 'simulator' ? await readCredentialsSecret(client, namespace, flags.credentialsSecret) : undefined;
-      const driver = buildDriver(driverKind, await driverSettings(driverKind, flags, { clock, env: process.env, ...(credentials ? { credentials } : {}) }));
+      const metrics = new Metrics({ defaultMetrics: true });
+      const driver = buildDriver(driverKind, await driverSettings(driverKind, flags, {
+        clock, env: process.env, ...(credentials ? { credentials } : {}), onRequest: metrics.driverRequestObserver(driverKind),
+        ...(flags.stateDir ? { catalogFile: join(flags.stateDir, 'graph-catalog.json') } : {}),
+      }));
 
       if (flags.stateBackend !== 'sqlite' && flags.stateBackend !== 'postgres') throw new UsageError(`--state-backend must be sqlite or postgres (got ${JSON.stringify(flags.stateBackend)})`);
       const stateUrl = flags.stateBackend === 'postgres' ? readStateUrl(flags.stateUrlFile) : undefined;
       if (stateUrl) registerSecret(urlSecret(stateUrl));
       if (flags.stateBackend === 'sqlite' && !flags.stateDir) logger.warn({}, 'no --state-dir: history and device status are kept in a temporary folder and lost on restart');
       const stateDir = flags.stateDir ?? mkdtempSync(join(tmpdir(), 'fleetward-operator-'));
-      const metrics = new Metrics({ defaultMetrics: true });
       let operator: Operator | undefined;
       // Served before the store is reached: a database that is down shows as NotReady, not as a crash loop.
       const server = port >= 0 ? await startServer(port, '0.0.0.0', { metrics, logger, ready: () => operator?.ready() ?? false }) : undefined;

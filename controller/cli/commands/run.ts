@@ -136,7 +136,11 @@ export async function runCommand(o: RunOptions): Promise<number> {
   // written, so a bad path leaves no state directory behind. The clock is pointed once the state is read.
   const clock = new ResumableClock(systemClock);
   const stateDir = resolve(o.stateDir);
-  const settings = await driverSettings(driverKind, o, { clock, env: process.env, stateDir: join(stateDir, 'simulator') });
+  const metrics = new Metrics({ defaultMetrics: true });
+  const settings = await driverSettings(driverKind, o, {
+    clock, env: process.env, stateDir: join(stateDir, 'simulator'),
+    onRequest: metrics.driverRequestObserver(driverKind), catalogFile: join(stateDir, 'graph-catalog.json'),
+  });
   const gitToken = o.repo ? readSecret('--token-file', o.tokenFile, 'FLEETWARD_GIT_TOKEN') : undefined;
   const webhookSecret = port >= 0 ? readSecret('--webhook-secret-file', o.webhookSecretFile, 'FLEETWARD_WEBHOOK_SECRET') : undefined;
 
@@ -167,7 +171,6 @@ export async function runCommand(o: RunOptions): Promise<number> {
   const simNow = driver instanceof SimulatorDriver ? driver.simulator.now() : undefined;
   if (simNow && simNow.getTime() > clock.now().getTime()) clock.inner = buildClock(clockFlags, simNow);
 
-  const metrics = new Metrics({ defaultMetrics: true });
   let source: Source;
   let git: GitSource | undefined;
   if (o.config) {

@@ -2,21 +2,39 @@
 // of it — over HTTP. Credentials come from the environment or a secret file and are never logged.
 // A 409 on updateSoftware means "already in flight" (docs/design.md section 1), not an error.
 import { randomUUID } from 'node:crypto';
-import type { DeviceOperation, FleetDevice, SoftwareReleaseSpec } from '../../api/types.ts';
+import type { DeviceOperation, FleetDevice, ObservedState, SoftwareReleaseSpec } from '../../api/types.ts';
 import { IN_FLIGHT_STATUSES } from '../../api/types.ts';
-import { DriverError, VERSION_REFUSALS, type Driver, type StartOperationRequest, type StartOperationResult, type VersionRefusal } from '../driver.ts';
+import {
+  DriverError, VERSION_REFUSALS, type Driver, type DriverRequestObserver, type StartOperationRequest, type StartOperationResult, type VersionRefusal,
+} from '../driver.ts';
 import { HttpClient, errorMessage, type HttpClientOptions, type HttpResponse, type HttpStats } from './http.ts';
 import { HttpProvisioningDriver } from './provisioning.ts';
 import { START_BY_HEADER, fromGraphDevice, fromGraphOperation, type GraphDevice, type GraphDeviceHealth, type GraphOperation } from './shapes.ts';
+import { batchGet, graphEndpoint } from './requests.ts';
+import { FirstSeen, catalogFromHealth } from './catalog.ts';
 
 export interface GraphDriverOptions extends HttpClientOptions {
   /** Devices per page asked with `$top`. Default 100. */
   pageSize?: number;
   /** Time zone of devices the back end gives none for (real Graph never does). Default UTC. */
   defaultTimeZone?: string;
+  /**
+   * Told of every request sent (and of every sub-request of a `$batch`), for the metrics registry:
+   * `Metrics.driverRequestObserver('graph')`.
+   */
+  onRequest?: DriverRequestObserver;
+  /**
+   * Where the catalog built from device health keeps when it first saw each version (its `releasedAt`), so a
+   * restart does not start deferrals again. Without it, first sight is kept in memory only.
+   */
+  catalogFile?: string;
+  /** The instant a version is first seen at. Default the wall clock. */
+  now?: () => Date;
 }
 
 const DEVICES = 'beta/teamwork/devices';
+/** The largest page the fleet-wide operations list is asked for (the simulator's, and a protocol driver's, maximum). */
+const OPERATIONS_PAGE = 999;
 
 /**
  * The graph driver's settings as values, read from an environment: FLEETWARD_GRAPH_URL (default
@@ -42,15 +60,26 @@ export class GraphDriver implements Driver {
   readonly #http: HttpClient;
   readonly #pageSize: number;
   readonly #defaultTimeZone: string;
+  readonly #onRequest: DriverRequestObserver | undefined;
+  readonly #firstSeen: FirstSeen;
+  /** Routes a real tenant does not have, remembered once answered 404 so no pass asks again. */
+  #noFleetOperations = false;
+  #noReleases = false;
   /** Remote provisioning (seed 004) over the same client: `beta/teamwork/provisioning/devices`. */
   readonly provisioning: HttpProvisioningDriver;
 
   constructor(options: GraphDriverOptions) {
+    const onRequest = options.onRequest;
     // Paths carry the version (`beta/…`): accept a base URL given with or without it.
-    this.#http = new HttpClient({ ...options, baseUrl: options.baseUrl.replace(/\/beta\/?$/, "") });
+    this.#http = new HttpClient({
+      ...options, baseUrl: options.baseUrl.replace(/\/beta\/?$/, ""),
+      ...(onRequest ? { onAttempt: (method: string, url: URL, code: string) => onRequest({ operation: graphEndpoint(method, url.pathname), code }) } : {}),
+    });
+    this.#onRequest = onRequest;
     this.provisioning = new HttpProvisioningDriver(this.#http);
     this.#pageSize = options.pageSize ?? 100;
     this.#defaultTimeZone = options.defaultTimeZone ?? 'UTC';
+    this.#firstSeen = new FirstSeen({ ...(options.catalogFile ? { file: options.catalogFile } : {}), ...(options.now ? { now: options.now } : {}) });
   }
 
   /** A driver configured from the environment (graphOptionsFromEnv). */
@@ -63,18 +92,27 @@ export class GraphDriver implements Driver {
     return { ...this.#http.stats };
   }
 
+  /**
+   * One pass's reads, each once, in pages and batches (docs/drivers.md "Requests per pass"): operations
+   * first (the fleet-wide list, or each device's through `$batch`), then the devices with their health
+   * (expanded in the list, or through `$batch`), then the catalog (its route, or built from that health).
+   */
+  async observe(): Promise<ObservedState> {
+    const fleetOps = await this.#fleetOperations();
+    // Without a fleet-wide list the device ids come first; health is still read after the operations.
+    const listed = fleetOps ? await this.#listDevices(true) : await this.#listDevices(false);
+    const operations = fleetOps ?? (await this.#operationsOf(listed.map((d) => d.id)));
+    const read = await this.#withHealth(listed);
+    return { operations, devices: read.map((r) => r.device), releases: await this.#catalog(read) };
+  }
+
   async inventory(): Promise<FleetDevice[]> {
-    const devices = await this.#list<GraphDevice>(`${DEVICES}?$top=${this.#pageSize}&$expand=health`, 'list devices');
-    return Promise.all(
-      devices.map(async (g) => fromGraphDevice(g, g.health ?? (await this.#health(g.id)), this.#defaultTimeZone)),
-    );
+    return (await this.#withHealth(await this.#listDevices(true))).map((r) => r.device);
   }
 
   async catalog(): Promise<SoftwareReleaseSpec[]> {
-    const res = await this.#http.request('GET', 'beta/fleetward/releases');
-    if (res.status === 404) return []; // a real tenant has no catalog endpoint: releases are committed instead
-    if (res.status !== 200) throw this.#http.failure(res, 'list releases');
-    return ((res.json as { value?: SoftwareReleaseSpec[] })?.value ?? []).map((r) => ({ ...r }));
+    const served = await this.#servedCatalog();
+    return served ?? this.#catalog(await this.#withHealth(await this.#listDevices(true)));
   }
 
   async operations(deviceId?: string): Promise<DeviceOperation[]> {
@@ -82,16 +120,7 @@ export class GraphDriver implements Driver {
       const ops = await this.#list<GraphOperation>(`${this.#device(deviceId)}/operations?$top=${this.#pageSize}`, `list operations of ${deviceId}`);
       return ops.map((g) => fromGraphOperation(g, deviceId));
     }
-    try {
-      const ops = await this.#list<GraphOperation>(`beta/fleetward/operations?$top=999`, 'list operations');
-      return ops.map((g) => fromGraphOperation(g, g.fleetward?.deviceId ?? ''));
-    } catch (err) {
-      if (!(err instanceof DriverError && err.code === 'DeviceNotFound')) throw err;
-    }
-    // A real tenant has no fleet-wide list: ask each device.
-    const ids = (await this.#list<GraphDevice>(`${DEVICES}?$top=${this.#pageSize}`, 'list devices')).map((d) => d.id);
-    const perDevice = await Promise.all(ids.map((id) => this.operations(id)));
-    return perDevice.flat().sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    return (await this.#fleetOperations()) ?? this.#operationsOf((await this.#listDevices(false)).map((d) => d.id));
   }
 
   async startUpdate(req: StartOperationRequest): Promise<StartOperationResult> {
@@ -162,11 +191,73 @@ export class GraphDriver implements Driver {
     return `${DEVICES}/${encodeURIComponent(id)}`;
   }
 
-  async #health(id: string): Promise<GraphDeviceHealth | undefined> {
-    const res = await this.#http.request('GET', `${this.#device(id)}/health`);
-    if (res.status === 404) return undefined;
-    if (res.status !== 200) throw this.#http.failure(res, `health of ${id}`);
-    return res.json as GraphDeviceHealth;
+  async #listDevices(expandHealth: boolean): Promise<GraphDevice[]> {
+    return this.#list<GraphDevice>(`${DEVICES}?$top=${this.#pageSize}${expandHealth ? '&$expand=health' : ''}`, 'list devices');
+  }
+
+  /** Every device's operations from the back end's fleet-wide list, or undefined when it has none (a real tenant). */
+  async #fleetOperations(): Promise<DeviceOperation[] | undefined> {
+    if (this.#noFleetOperations) return undefined;
+    try {
+      const ops = await this.#list<GraphOperation>(`beta/fleetward/operations?$top=${OPERATIONS_PAGE}`, 'list operations');
+      return ops.map((g) => fromGraphOperation(g, g.fleetward?.deviceId ?? ''));
+    } catch (err) {
+      if (!(err instanceof DriverError && err.code === 'DeviceNotFound')) throw err;
+      this.#noFleetOperations = true;
+      return undefined;
+    }
+  }
+
+  /** Each device's operations, BATCH_LIMIT devices to a request, oldest first across the fleet. */
+  async #operationsOf(ids: string[]): Promise<DeviceOperation[]> {
+    const paths = ids.map((id) => `/teamwork/devices/${encodeURIComponent(id)}/operations?$top=${this.#pageSize}`);
+    const answers = await batchGet(this.#http, paths, 'list operations', this.#onRequest);
+    const perDevice = await Promise.all(answers.map(async (a, i) => {
+      const id = ids[i]!;
+      if (a.status === 404) return []; // removed since it was listed
+      if (a.status !== 200) throw this.#http.failure({ status: a.status, headers: new Headers(), text: JSON.stringify(a.body ?? ''), json: a.body }, `list operations of ${id}`);
+      const body = a.body as { value?: GraphOperation[]; '@odata.nextLink'?: string } | undefined;
+      const ops = [...(body?.value ?? [])];
+      // A device with more operations than a page: the rest page by page, as any list.
+      if (body?.['@odata.nextLink']) ops.push(...(await this.#list<GraphOperation>(body['@odata.nextLink'], `list operations of ${id}`)));
+      return ops.map((g) => fromGraphOperation(g, id));
+    }));
+    return perDevice.flat().sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  /** Devices with their health: as the list expanded it, else through `$batch` for those without. */
+  async #withHealth(listed: GraphDevice[]): Promise<{ device: FleetDevice; health: GraphDeviceHealth | undefined }[]> {
+    const missing = listed.filter((g) => !g.health);
+    const fetched = new Map<string, GraphDeviceHealth>();
+    if (missing.length > 0) {
+      const answers = await batchGet(this.#http, missing.map((g) => `/teamwork/devices/${encodeURIComponent(g.id)}/health`), 'device health', this.#onRequest);
+      answers.forEach((a, i) => {
+        const id = missing[i]!.id;
+        if (a.status === 404) return;
+        if (a.status !== 200) throw this.#http.failure({ status: a.status, headers: new Headers(), text: JSON.stringify(a.body ?? ''), json: a.body }, `health of ${id}`);
+        fetched.set(id, a.body as GraphDeviceHealth);
+      });
+    }
+    return listed.map((g) => {
+      const health = g.health ?? fetched.get(g.id);
+      return { device: fromGraphDevice(g, health, this.#defaultTimeZone), health };
+    });
+  }
+
+  /** The back end's catalog route, or undefined when it has none (a real tenant). */
+  async #servedCatalog(): Promise<SoftwareReleaseSpec[] | undefined> {
+    if (this.#noReleases) return undefined;
+    const res = await this.#http.request('GET', 'beta/fleetward/releases');
+    if (res.status === 404) {
+      this.#noReleases = true;
+      return undefined;
+    }
+    if (res.status !== 200) throw this.#http.failure(res, 'list releases');
+    return ((res.json as { value?: SoftwareReleaseSpec[] })?.value ?? []).map((r) => ({ ...r }));
+  }
+
+  async #catalog(read: { device: FleetDevice; health: GraphDeviceHealth | undefined }[]): Promise<SoftwareReleaseSpec[]> {
+    return (await this.#servedCatalog()) ?? catalogFromHealth(read, this.#firstSeen);
   }
 
   /** Every item of a paged collection, following `@odata.nextLink` (same origin only). */

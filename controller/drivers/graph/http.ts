@@ -28,6 +28,11 @@ export interface HttpClientOptions {
   random?: () => number;
   /** How the client waits between attempts (wall time). */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Told of every attempt sent (retries included) and its answer: the HTTP status, or `timeout` /
+   * `network_error`. The metrics registry counts them (`fleetward_driver_requests_total`).
+   */
+  onAttempt?: (method: string, url: URL, code: string) => void;
 }
 
 export interface HttpResponse {
@@ -90,6 +95,7 @@ export class HttpClient {
   readonly #maxBackoffMs: number;
   readonly #random: () => number;
   readonly #sleep: (ms: number) => Promise<void>;
+  readonly #onAttempt: ((method: string, url: URL, code: string) => void) | undefined;
   /** Wall-clock ms before which no request is sent (set by a 429's Retry-After). */
   #pausedUntil = 0;
   readonly #maxSockets: number;
@@ -111,6 +117,7 @@ export class HttpClient {
     this.#maxBackoffMs = o.maxBackoffMs ?? 30_000;
     this.#random = o.random ?? Math.random;
     this.#sleep = o.sleep ?? sleepReal;
+    this.#onAttempt = o.onAttempt;
   }
 
   #readTokenFile(): string {
@@ -143,6 +150,31 @@ export class HttpClient {
     const seconds = Number(value);
     const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(value) - Date.now();
     return Number.isFinite(ms) ? Math.min(Math.max(0, ms), this.#maxBackoffMs) : undefined;
+  }
+
+  /** Retries after the first attempt (429, 5xx, timeouts, network errors). */
+  get maxRetries(): number {
+    return this.#maxRetries;
+  }
+
+  /**
+   * Waits before retry `attempt` of something that came back throttled or failing inside another answer
+   * (a sub-request of a `$batch`): its Retry-After when it has one, else the backoff. A throttled one holds
+   * every other request back too, as a 429 on a request does.
+   */
+  async backOff(attempt: number, retryAfter: string | null | undefined, throttled: boolean): Promise<void> {
+    this.stats.retries++;
+    const headers = new Headers(retryAfter ? { 'retry-after': retryAfter } : {});
+    const wait = this.#retryAfter(headers) ?? this.#backoff(attempt);
+    if (throttled) {
+      this.stats.throttled++;
+      this.#pausedUntil = Math.max(this.#pausedUntil, Date.now() + wait);
+      const pause = this.#pausedUntil - Date.now();
+      if (pause > 0) await this.#sleep(pause);
+    } else {
+      this.stats.serverErrors++;
+      await this.#sleep(wait);
+    }
   }
 
   /** Sends one logical request, retrying what is transient. Answers any final status (callers map 4xx). */
@@ -181,14 +213,17 @@ export class HttpClient {
         const name = (err as Error)?.name;
         if (name === 'TimeoutError' || name === 'AbortError') {
           this.stats.timeouts++;
+          this.#onAttempt?.(method, url, 'timeout');
           lastProblem = `timed out after ${this.#timeoutMs} ms`;
         } else {
+          this.#onAttempt?.(method, url, 'network_error');
           lastProblem = `network error: ${this.redact(String((err as Error)?.cause ?? (err as Error)?.message ?? err))}`;
         }
       } finally {
         release();
       }
       if (res) {
+        this.#onAttempt?.(method, url, String(res.status));
         if (res.status === 429) {
           this.stats.throttled++;
           const wait = this.#retryAfter(res.headers) ?? this.#backoff(attempt);

@@ -11,6 +11,8 @@
 //   POST /beta/teamwork/devices/{id}/runDiagnostics          → 202 + Location (operation has fleetward.logsUrl)
 //   GET  /beta/teamwork/devices/{id}/operations[?$top=N]     {value:[teamworkDeviceOperation]}
 //   GET  /beta/teamwork/devices/{id}/operations/{opId}       teamworkDeviceOperation
+//   POST /beta/$batch                                        Graph JSON batching: {requests:[{id, method: GET, url}]}, at
+//                                                            most 20 → {responses:[{id, status, headers, body}]}
 //   GET  /beta/fleetward/releases                            not Graph: the release catalog
 //   GET  /beta/fleetward/operations[?$top=N]                 not Graph: every device's operations, paged
 //   GET  /beta/fleetward/logs/{opId}                         not Graph: diagnostics log text
@@ -29,6 +31,7 @@ import { DriverError } from '../driver.ts';
 import type { DeviceOperation, FleetDevice } from '../../api/types.ts';
 import { START_BY_HEADER, toGraphDevice as graphDevice, toGraphHealth, toGraphOperation as graphOperation, type GraphError } from '../graph/shapes.ts';
 import { SeededStream } from './random.ts';
+import { BATCH_LIMIT } from '../graph/requests.ts';
 import type { Simulator } from './simulator.ts';
 
 export interface FaultOptions {
@@ -131,6 +134,8 @@ function compile(route: RouteDefinition): CompiledRoute {
 }
 
 const PAGE_DEFAULT = 100;
+/** Graph JSON batching (`POST /beta/$batch`). */
+const BATCH_PATH = '/beta/$batch';
 const PAGE_MAX = 999;
 const BODY_LIMIT = 1 << 20;
 /**
@@ -349,13 +354,12 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
   const replays = new ReplayCache();
   let baseUrl = '';
 
-  async function handle(req: IncomingMessage): Promise<RouteResult> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const method = req.method ?? 'GET';
+  /** The routes that answer `method` on `pathname`, or the answer when none can (404, 405, bad encoding). */
+  function match(method: string, pathname: string): { route: CompiledRoute; params: Record<string, string> }[] | RouteResult {
     const candidates: { route: CompiledRoute; params: Record<string, string> }[] = [];
     let pathKnown = false;
     for (const route of [...extra, ...builtIn]) {
-      const m = route.re.exec(url.pathname);
+      const m = route.re.exec(pathname);
       if (!m) continue;
       pathKnown = true;
       if (route.method !== method && route.method !== '*') continue;
@@ -363,17 +367,18 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
       try {
         route.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1]!)));
       } catch {
-        return graphError(400, 'BadRequest', `malformed percent-encoding in ${url.pathname}`);
+        return graphError(400, 'BadRequest', `malformed percent-encoding in ${pathname}`);
       }
       candidates.push({ route, params });
     }
     if (candidates.length === 0) {
-      return pathKnown ? graphError(405, 'MethodNotAllowed', `${method} is not supported on ${url.pathname}`) : graphError(404, 'NotFound', `no route ${url.pathname}`);
+      return pathKnown ? graphError(405, 'MethodNotAllowed', `${method} is not supported on ${pathname}`) : graphError(404, 'NotFound', `no route ${pathname}`);
     }
-    if (!candidates[0]!.route.public && !tokenMatches(req.headers.authorization, token)) {
-      return graphError(401, 'InvalidAuthenticationToken', 'Access token is empty or invalid.', { 'www-authenticate': 'Bearer' });
-    }
-    // Injected faults, before any processing.
+    return candidates;
+  }
+
+  /** Injected faults, drawn per request (and per sub-request of a batch, as Graph throttles each on its own). */
+  function fault(): RouteResult | undefined {
     if (faults.rate429 && rng.next() < faults.rate429) {
       return graphError(429, 'TooManyRequests', 'Too many requests (injected).', { 'retry-after': String(faults.retryAfterSeconds ?? 1) });
     }
@@ -381,6 +386,51 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
       const status = [500, 502, 503, 504][Math.floor(rng.next() * 4)]!;
       return graphError(status, status === 503 ? 'ServiceUnavailable' : 'InternalServerError', `Injected server error ${status}.`);
     }
+    return undefined;
+  }
+
+  /**
+   * Graph JSON batching: `{requests: [{id, method, url}]}` with `url` relative to the version root, at most
+   * BATCH_LIMIT, answered `{responses: [{id, status, headers, body}]}`. GET sub-requests only (reads are what
+   * a driver batches); each one is authorised by the batch's token and may draw its own injected fault.
+   */
+  async function batch(req: IncomingMessage, body: unknown): Promise<RouteResult> {
+    const requests = (body as { requests?: unknown } | undefined)?.requests;
+    if (!Array.isArray(requests) || requests.length === 0) return graphError(400, 'BadRequest', 'a batch needs requests: [{id, method, url}]');
+    if (requests.length > BATCH_LIMIT) return graphError(400, 'BadRequest', `a batch holds at most ${BATCH_LIMIT} requests (got ${requests.length})`);
+    const ids = new Set<string>();
+    for (const r of requests as { id?: unknown; method?: unknown; url?: unknown }[]) {
+      if (!r || typeof r.id !== 'string' || r.id === '' || typeof r.url !== 'string' || typeof r.method !== 'string') return graphError(400, 'BadRequest', 'every batch request needs a string id, method and url');
+      if (ids.has(r.id)) return graphError(400, 'BadRequest', `batch request id ${JSON.stringify(r.id)} is used twice`);
+      ids.add(r.id);
+    }
+    const responses = await Promise.all((requests as { id: string; method: string; url: string }[]).map(async (r) => {
+      const answer = await (async (): Promise<RouteResult> => {
+        if (r.method.toUpperCase() !== 'GET') return graphError(400, 'BadRequest', `the simulator batches GET requests only (got ${r.method})`);
+        const url = new URL(`/beta/${r.url.replace(/^\//, '')}`, 'http://localhost');
+        if (url.pathname === BATCH_PATH) return graphError(400, 'BadRequest', 'a batch cannot hold a batch');
+        const matched = match('GET', url.pathname);
+        if (!Array.isArray(matched)) return matched;
+        return fault() ?? run(matched, { req, method: 'GET', path: url.pathname, query: url.searchParams, body: undefined, simulator, baseUrl });
+      })();
+      return { id: r.id, status: answer.status, headers: answer.headers ?? {}, ...(answer.body !== undefined ? { body: answer.body } : {}) };
+    }));
+    return { status: 200, body: { responses } };
+  }
+
+  async function handle(req: IncomingMessage): Promise<RouteResult> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const method = req.method ?? 'GET';
+    const isBatch = url.pathname === BATCH_PATH;
+    const matched = isBatch ? (method === 'POST' ? [] : graphError(405, 'MethodNotAllowed', `${method} is not supported on ${url.pathname}`)) : match(method, url.pathname);
+    if (!Array.isArray(matched)) return matched;
+    const candidates = matched;
+    if (!(candidates[0]?.route.public ?? false) && !tokenMatches(req.headers.authorization, token)) {
+      return graphError(401, 'InvalidAuthenticationToken', 'Access token is empty or invalid.', { 'www-authenticate': 'Bearer' });
+    }
+    // Injected faults, before any processing.
+    const injected = fault();
+    if (injected) return injected;
     let body: unknown;
     if (method !== 'GET' && method !== 'DELETE' && method !== 'HEAD') {
       let text: string;
@@ -399,6 +449,7 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
         }
       }
     }
+    if (isBatch) return batch(req, body);
     const replayKey = method === 'POST' && typeof req.headers['client-request-id'] === 'string' ? `${url.pathname} ${req.headers['client-request-id']}` : undefined;
     const replay = replayKey ? replays.get(replayKey) : undefined;
     if (replay) return replay;
