@@ -12,6 +12,7 @@ import { Reason } from '../planner/reasons.ts';
 import {
   appendDocument, ConfigEditError, findObject, findObjects, printDocument, quoted, readIfExists, replaceDocument, type ConfigChange,
 } from './config-edit.ts';
+import { wholeSecondsIso } from '../api/instant.ts';
 
 /** What the admin commands read from a state store (its read methods only): device records, the revision in force. */
 export type AdminStateReader = Pick<StateStore, 'listDeviceIds' | 'readDevice' | 'readLastGoodRevision'>;
@@ -30,9 +31,6 @@ export function parseRelease(text: string): { component: Component; version: str
   if (!isVendorVersion(version)) throw new ConfigEditError(`release ${JSON.stringify(text)}: ${JSON.stringify(version)} is not a version; write dotted numbers such as 58.15.0.142`);
   return { component, version };
 }
-
-/** `2026-11-23T14:00:00Z`: an instant as an admin would type it. */
-const instant = (d: Date): string => new Date(Math.floor(d.getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 
 // ---- names --------------------------------------------------------------------------------------
 
@@ -95,7 +93,7 @@ function setSchedule(doc: Document, schedule: UpdateSchedule): void {
  * exists, in git and in Kubernetes alike.
  */
 function armAttempts(doc: Document, now: Date): void {
-  doc.setIn(['metadata', 'annotations', ATTEMPTS_SINCE_ANNOTATION], quoted(doc, instant(now)));
+  doc.setIn(['metadata', 'annotations', ATTEMPTS_SINCE_ANNOTATION], quoted(doc, wholeSecondsIso(now)));
 }
 
 function newUpdateChange(dir: string, doc: Document, name: string, file: string | undefined): ConfigChange {
@@ -140,7 +138,7 @@ export function forceChange(dir: string, store: AdminStateReader, input: ForceIn
   const when = schedule === 'now' ? 'now, even in a meeting' : schedule === 'nextMaintenanceWindow' ? 'in its next maintenance window' : `at ${schedule.at}${schedule.timeZone ? ` ${schedule.timeZone}` : ' device time'}`;
   const doc = softwareUpdateDocument({
     name, devices: [input.device], component: input.component, version, schedule, force: true, now: input.now,
-    comment: `Forced by \`fleetward force\` at ${instant(input.now)}: ${input.device} ${input.component} → ${version}, ${when}. Every forced operation is recorded (seed 001).`,
+    comment: `Forced by \`fleetward force\` at ${wholeSecondsIso(input.now)}: ${input.device} ${input.component} → ${version}, ${when}. Every forced operation is recorded (seed 001).`,
   });
   return {
     change: newUpdateChange(dir, doc, name, input.file),
@@ -238,7 +236,7 @@ export function retryFailedChange(dir: string, store: AdminStateReader, input: R
   const when = describeSchedule(schedule);
   const doc = softwareUpdateDocument({
     name, devices: devices.map((d) => d.id), component: input.component, version: input.version, schedule, force: false, now: input.now,
-    comment: `Retry all failed (seed 001), by \`fleetward retry-failed ${release}\`${input.group !== undefined ? ` --group ${input.group}` : ''} at ${instant(input.now)}: ${counts}.`,
+    comment: `Retry all failed (seed 001), by \`fleetward retry-failed ${release}\`${input.group !== undefined ? ` --group ${input.group}` : ''} at ${wholeSecondsIso(input.now)}: ${counts}.`,
   });
   return {
     change: newUpdateChange(dir, doc, name, input.file),
@@ -277,7 +275,7 @@ function rearm(dir: string, store: AdminStateReader, previous: DeclaredUpdate, i
   const target = previous.spec.target?.group !== undefined ? `DeviceGroup/${previous.spec.target.group}` : `${(doc.getIn(['spec', 'target', 'devices']) as { items: unknown[] }).items.length} device(s)`;
   return {
     change: { dir, file: previous.located.file, text: replaceDocument(previous.located), created: false, document: printDocument(doc) },
-    message: `SoftwareUpdate/${previous.name} retries ${release} again on ${target} (${counts} now), with fresh attempts from ${instant(input.now)}`,
+    message: `SoftwareUpdate/${previous.name} retries ${release} again on ${target} (${counts} now), with fresh attempts from ${wholeSecondsIso(input.now)}`,
     devices,
   };
 }

@@ -5,6 +5,8 @@
 import { Document } from 'yaml';
 import { API_VERSION } from '../api/types.ts';
 import { autoUpdatesPause, FLEET_POLICY_NAME } from '../api/builtins.ts';
+import { wholeSecondsIso } from '../api/instant.ts';
+import { pauseHolds } from '../planner/tenant.ts';
 import {
   appendDocument, deleteIn, findObject, printDocument, quoted, readIfExists, replaceDocument, scalarText, type ConfigChange,
 } from './config-edit.ts';
@@ -20,20 +22,17 @@ export interface AdminResult {
   message: string;
 }
 
-const iso = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
-
 /** Pauses automatic updates from `at` (now, or a later instant for a planned freeze) for 15 days. */
 export function pauseChange(dir: string, at: Date, opts: { file?: string; now?: Date } = {}): AdminResult {
   const now = opts.now ?? at;
   const located = findObject(dir, 'FleetPolicy', FLEET_POLICY_NAME);
-  // Whole seconds: an instant a person reads and types back.
-  const pausedAt = iso(Math.floor(at.getTime() / 1000) * 1000);
-  const until = iso(autoUpdatesPause(pausedAt)!.until);
+  const pausedAt = wholeSecondsIso(at);
+  const until = wholeSecondsIso(autoUpdatesPause(pausedAt)!.until);
   if (located) {
     const doc = located.docs[located.index]!;
     const current = autoUpdatesPause(scalarText(doc, PAUSED_AT));
-    if (current && current.from <= now.getTime() && now.getTime() < current.until) {
-      return { change: null, message: `automatic updates are already paused since ${iso(current.from)}, until ${iso(current.until)}; nothing changed (fleetward resume lifts the pause)` };
+    if (pauseHolds(current, now.getTime())) {
+      return { change: null, message: `automatic updates are already paused since ${wholeSecondsIso(current.from)}, until ${wholeSecondsIso(current.until)}; nothing changed (fleetward resume lifts the pause)` };
     }
     doc.setIn(PAUSED_AT, quoted(doc, pausedAt));
     return {
@@ -70,8 +69,8 @@ export function resumeChange(dir: string, now: Date): AdminResult {
   const change: ConfigChange = { dir, file: located.file, text: replaceDocument(located), created: false, document: printDocument(doc) };
   let state: string;
   if (!pause) state = `an unreadable pausedAt ${JSON.stringify(text)} removed`;
-  else if (now.getTime() >= pause.until) state = `the pause of ${iso(pause.from)} had already lifted on ${iso(pause.until)}; its pausedAt is removed`;
-  else if (now.getTime() < pause.from) state = `the pause planned from ${iso(pause.from)} is cancelled`;
-  else state = `automatic updates resume now instead of ${iso(pause.until)}`;
+  else if (now.getTime() >= pause.until) state = `the pause of ${wholeSecondsIso(pause.from)} had already lifted on ${wholeSecondsIso(pause.until)}; its pausedAt is removed`;
+  else if (now.getTime() < pause.from) state = `the pause planned from ${wholeSecondsIso(pause.from)} is cancelled`;
+  else state = `automatic updates resume now instead of ${wholeSecondsIso(pause.until)}`;
   return { change, message: `${state} (FleetPolicy/${FLEET_POLICY_NAME} in ${located.file})` };
 }

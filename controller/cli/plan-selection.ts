@@ -3,7 +3,7 @@
 // progress, failure thresholds and the stage census depend on every device — and the selection only narrows
 // what is printed: the devices and their operations. Releases, update paths and findings stay fleet-wide.
 import type { DevicePlan, Plan } from '../planner/types.ts';
-import { isUpToDate } from '../planner/outcomes.ts';
+import { componentOutcome, isUpToDate } from '../planner/outcomes.ts';
 import { UsageError } from './errors.ts';
 
 export interface PlanSelection {
@@ -35,14 +35,19 @@ export interface LiveNote {
 
 export type ShownPlan = Plan & { selection?: SelectionNote; live?: LiveNote };
 
-/** The live note of a whole-fleet plan: component states InProgress, Failed and Held counted over every device. */
+/**
+ * The live note of a whole-fleet plan: components counted by their outcome (planner/outcomes.ts, the one
+ * reading of a plan's states): in progress, failed, and held — a rolled-back component too (it is Held until a
+ * person acts), and one Blocked by a paused release or an unknown version (it stays as it is until a person acts).
+ */
 export function liveNote(plan: Plan, observedAt: string | null): LiveNote {
   const n = { observedAt, devices: plan.devices.length, inFlight: 0, failed: 0, held: 0 };
   for (const d of plan.devices) {
     for (const c of d.components) {
-      if (c.state === 'InProgress') n.inFlight++;
-      else if (c.state === 'Failed') n.failed++;
-      else if (c.state === 'Held') n.held++;
+      const o = componentOutcome(c);
+      if (o === 'inProgress') n.inFlight++;
+      else if (o === 'failed') n.failed++;
+      else if (o === 'held' || o === 'rolledBack') n.held++;
     }
   }
   return n;

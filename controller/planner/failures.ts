@@ -12,7 +12,7 @@
 //    failure of V (its ring's threshold, releases.ts census) and V is Held (RolledBack) for it until a
 //    person acts, the same way.
 import type { DeviceOperation } from '../api/types.ts';
-import type { ComponentHistory, ComponentInput, Decision, HopFailures, PlanContext } from './gather.ts';
+import type { ComponentHistory, ComponentInput, Decision, Hold, HopFailures, PlanContext, StartQuery } from './gather.ts';
 import { Finding, Reason } from './reasons.ts';
 import { cmpV } from './slots.ts';
 import type { Choice } from './versions.ts';
@@ -32,10 +32,7 @@ export function backoffMs(ctx: PlanContext, failedAttempts: number): number {
   return Math.min(b, ctx.policy.maxBackoffMs);
 }
 
-export interface RetryBound {
-  at: number;
-  reason: Reason;
-}
+export type RetryBound = Hold;
 
 /** Failed attempts of the hop to `version` that count against this update (a manual one gets its own budget). */
 export function failuresOf(ci: ComponentInput, version: string, ctx: PlanContext, manual: boolean): HopFailures | undefined {
@@ -79,9 +76,10 @@ export function heldAfterFailures(ci: ComponentInput, choice: Choice, ctx: PlanC
   return r && 'state' in r ? r : null;
 }
 
-/** Bound: a retry waits for its backoff. */
-export function retryBackoff(ci: ComponentInput, choice: Choice, _t: number, ctx: PlanContext): RetryBound | null {
-  const r = retryAfterFailures(ci, choice.release.version, ctx, false);
+/** Bound: a retry waits for its backoff (a SoftwareUpdate counts its own attempts). */
+export function retryBackoff(q: StartQuery, _t: number, ctx: PlanContext): Hold | null {
+  if (!q.ci || q.version === null) return null;
+  const r = retryAfterFailures(q.ci, q.version, ctx, q.manual);
   return r && !('state' in r) ? r : null;
 }
 

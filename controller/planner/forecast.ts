@@ -1,17 +1,18 @@
 // Forecast (issue 3 item 5): assuming every update succeeds, when each phase / ring starts and ends
-// for one release, and what share of the eligible fleet runs it by each date. Computed event by event:
-// each device's start is its slot in its stage, moved to the next window opening at or after it (and
-// past a tenant pause) — never by ticking through hours. Uses the same rule files as plan().
+// for one release, and what share of the eligible fleet runs it by each date. It is not a second planner:
+// the fleet is gathered and counted as plan() does it (index.ts gatherFleet) and every device is decided by
+// the planner's own chain (chain.ts decide), asked about this release. The chain's bounds move each start
+// through simulated time — past a retry's backoff, a tenant pause, a freeze, to the next window opening —
+// event by event, never by ticking through hours; a device starts at the decision's `notBefore`.
 import type { DesiredState } from '../api/desired.ts';
 import { AUTO_UPDATE_COMPONENTS, COMPONENTS, type Component, type ObservedState } from '../api/types.ts';
-import { EMPTY_HISTORY, cmp, compile, deviceInput, type CompiledRelease, type ComponentInput, type PlanContext } from './gather.ts';
-import { assignGroup } from './groups.ts';
-import { catchUpAvailability, isUnsupported } from './lifecycle.ts';
-import { phaseAvailability } from './phases.ts';
+import { decide, notices } from './chain.ts';
+import { cmp, historyOf, manualFor, type CompiledRelease, type ComponentInput } from './gather.ts';
+import { gatherFleet } from './index.ts';
+import { isUnsupported } from './lifecycle.ts';
+import { Reason } from './reasons.ts';
 import { stageTimes } from './releases.ts';
-import { ringAvailability } from './rings.ts';
 import { cmpV } from './slots.ts';
-import { meetsMinimum } from './versions.ts';
 
 export interface ForecastStage { name: string; kind: 'ring' | 'phase'; startsAt: string | null; endsAt: string | null; devices: number }
 export interface Forecast {
@@ -25,87 +26,85 @@ export interface Forecast {
 
 const DAY = 86_400_000;
 
-/** Why a device the release applies to is left out of the forecast. */
-const EXCLUDED = {
-  unknown: 'left out, on a version the catalog does not know (manual updates only)',
-  pinned: 'left out, pinned below it',
-  suspended: 'left out, in a suspended group',
-  disabled: 'left out, in a group that does not update this component automatically',
-  hop: 'left out, they need an intermediate update first (minimumVersion) and take this one after it',
-  lag: 'left out, in a phase with lagVersions (they take it once newer releases exist)',
-} as const;
+/**
+ * Why a device the release applies to is left out of the forecast, by the reason code the chain decided, in
+ * the order the notes list them. Null: said once for the whole release by the notes above (manual-only
+ * component, preview, blocked, cloud).
+ */
+const EXCLUDED: [Reason, string | null][] = [
+  [Reason.AutoUpdateDisabled, 'left out, in a group that does not update this component automatically'],
+  [Reason.NoUpdatePath, 'left out, they need an intermediate update first (minimumVersion) and take this one after it'],
+  [Reason.LagVersions, 'left out, in a phase with lagVersions (they take it once newer releases exist)'],
+  [Reason.Pinned, 'left out, pinned below it'],
+  [Reason.GroupSuspended, 'left out, in a suspended group'],
+  [Reason.UnknownVersion, 'left out, on a version the catalog does not know (manual updates only)'],
+  [Reason.FailureHold, 'left out, held after repeated failures until a person acts'],
+  [Reason.RolledBack, 'left out, they rolled it back (held until a person acts)'],
+  [Reason.ReleasePaused, 'left out, the release is paused in their ring (failures beyond its threshold)'],
+  [Reason.UnhealthyAfterUpdate, 'left out, unhealthy after their last update (counts against their ring)'],
+  [Reason.NoWindow, 'left out, their maintenance window never opens'],
+  [Reason.OperationInFlight, 'left out, another update of theirs is in flight'],
+  [Reason.ManualOnlyComponent, null],
+  [Reason.CloudManualOnly, null],
+  [Reason.PreviewManualOnly, null],
+  [Reason.ReleaseBlocked, null],
+];
+const OTHER = 'left out, a SoftwareUpdate or another rule decides them';
+const EXCLUDED_ORDER = new Map<string, number>([...EXCLUDED.map(([, t], i) => [t ?? '', i] as const), [OTHER, EXCLUDED.length]]);
+const EXCLUDED_TEXT = new Map<string, string | null>(EXCLUDED);
 const devicesText = (n: number) => `${n} device${n === 1 ? '' : 's'}`;
-
-function settle(ctx: PlanContext, ci: ComponentInput, t: number): number {
-  const p = ctx.policy;
-  for (let i = 0; i < 4; i++) {
-    if (t >= p.pauseFrom && t < p.pauseUntil) t = p.pauseUntil;
-    const w = ci.d.calendar.nextStart(t);
-    if (Number.isNaN(w) || w === t) return w;
-    t = w;
-  }
-  return t;
-}
 
 export function forecast(
   desired: DesiredState, observed: ObservedState, release: { component: Component; version: string }, from: Date,
   opts: { horizonDays?: number } = {},
 ): Forecast {
-  const ctx = compile(desired, observed, from);
+  const { ctx, inputs } = gatherFleet(desired, observed, from);
   const now = ctx.now;
   const known = ctx.releases.filter((r) => r.component === release.component && cmpV(r.version, release.version) === 0);
   if (!known.length) throw new Error(`no release ${release.component}@${release.version} in the catalog`);
   const notes: string[] = [];
-  const auto = (AUTO_UPDATE_COMPONENTS as readonly string[]).includes(release.component);
   const rel0 = known[0]!;
-  if (!auto) notes.push(`${release.component} is not updated automatically: only a SoftwareUpdate installs it`);
+  if (!(AUTO_UPDATE_COMPONENTS as readonly string[]).includes(release.component)) notes.push(`${release.component} is not updated automatically: only a SoftwareUpdate installs it`);
   if (!rel0.verified) notes.push(`${release.version} is a preview release: only a SoftwareUpdate installs it`);
   if (rel0.blocked) notes.push(`${release.version} is blocked: ${rel0.blocked}`);
   if (ctx.policy.cloud !== 'commercial') notes.push(`the tenant is ${ctx.policy.cloud}: no automatic updates`);
-  const rollsOut = auto && rel0.verified && !rel0.blocked && ctx.policy.cloud === 'commercial';
 
-  const ci = COMPONENTS.indexOf(release.component);
+  const c = COMPONENTS.indexOf(release.component);
   const times: number[] = [];
   let already = 0;
-  const excluded = new Map<keyof typeof EXCLUDED, number>();
+  const excluded = new Map<string, number>();
   const perStage = new Map<number, number>();
   const usedStages = new Set<number>();
-  const fleet = [...observed.devices].sort((a, b) => cmp(a.id, b.id));
-  for (const device of fleet) {
-    const row = ctx.catalog.forModel(device.manufacturer, device.model);
-    const entry = row[ci];
+  const hasManual = ctx.manualByDevice.size > 0 || ctx.manualByGroup.size > 0;
+  for (const d of inputs) {
+    const entry = d.row[c];
     const r: CompiledRelease | undefined = entry?.versions.get(release.version) ?? known.find((k) => entry?.versions.get(k.version) === k);
     if (!entry || !r) continue;
-    const d = deviceInput(ctx, device, assignGroup(ctx, device));
     usedStages.add(d.stage.index);
-    const current = device.software?.[release.component] ?? null;
+    const current = d.device.software?.[release.component] ?? null;
     if (current !== null && cmpV(current, r.version) >= 0) {
       already++;
       perStage.set(d.stage.index, (perStage.get(d.stage.index) ?? 0) + 1);
       continue;
     }
-    if (!rollsOut) continue;
-    const input: ComponentInput = {
+    const ci: ComponentInput = {
       d, component: release.component, current, entry,
       currentRelease: current === null ? undefined : entry.versions.get(current),
-      history: EMPTY_HISTORY, manual: null,
+      history: historyOf(ctx, d, release.component), manual: hasManual ? manualFor(ctx, d, release.component) : null,
     };
-    const pin = d.group?.pin[release.component];
-    let why: keyof typeof EXCLUDED | null = null;
-    if (current !== null && !input.currentRelease) why = 'unknown';
-    else if (d.group?.suspend) why = 'suspended';
-    else if (d.group?.autoComponents && !d.group.autoComponents.has(release.component)) why = 'disabled';
-    else if (pin !== undefined && cmpV(r.version, pin) > 0) why = 'pinned';
-    else if (!meetsMinimum(current, r)) why = 'hop';
-    else if ((d.stage.phase?.lag ?? 0) > 0) why = 'lag';
-    if (why) { excluded.set(why, (excluded.get(why) ?? 0) + 1); continue; }
-    const avail = d.stage.kind === 'ring' ? (isUnsupported(input, ctx) ? catchUpAvailability : ringAvailability) : phaseAvailability;
-    const t = settle(ctx, input, Math.max(avail(input, r, ctx).at, now));
-    if (Number.isNaN(t)) continue;
-    times.push(t);
+    const dec = decide(ci, ctx, isUnsupported(ci, ctx), r);
+    // Every update assumed to succeed: one in flight to this release, due, scheduled or retried lands at its start.
+    const lands = dec.target !== null && cmpV(dec.target, r.version) === 0
+      && (dec.state === 'InProgress' || ((dec.state === 'Due' || dec.state === 'Scheduled' || dec.state === 'Failed') && dec.notBefore !== null));
+    if (!lands) {
+      const why = EXCLUDED_TEXT.has(dec.reason) ? EXCLUDED_TEXT.get(dec.reason)! : OTHER;
+      if (why !== null) excluded.set(why, (excluded.get(why) ?? 0) + 1);
+      continue;
+    }
+    times.push(dec.notBefore ?? now);
     perStage.set(d.stage.index, (perStage.get(d.stage.index) ?? 0) + 1);
   }
-  for (const [why, n] of [...excluded].sort(([a], [b]) => cmp(a, b))) notes.push(`${EXCLUDED[why]}: ${devicesText(n)}`);
+  for (const [why, n] of [...excluded].sort(([a], [b]) => EXCLUDED_ORDER.get(a)! - EXCLUDED_ORDER.get(b)!)) notes.push(`${why}: ${devicesText(n)}`);
 
   // Stages of the kinds in use, with their schedule for this release.
   const stages: (ForecastStage & { start: number; order: number })[] = [];
@@ -138,9 +137,7 @@ export function forecast(
   for (let t = (Math.floor(now / DAY) + 1) * DAY - 1; t <= end; t += DAY) if (t > now) point(t);
   const beyond = sorted.length - k;
   if (beyond > 0) notes.push(`after the horizon (${horizonDays} days): ${devicesText(beyond)}`);
-  if (ctx.policy.pauseUntil > now && ctx.policy.pauseFrom !== Infinity) {
-    notes.push(`automatic updates are paused until ${new Date(ctx.policy.pauseUntil).toISOString()}`);
-  }
+  for (const n of notices(ctx)) notes.push(n.message);
   return {
     release: { component: release.component, version: release.version },
     from: from.toISOString(),

@@ -13,7 +13,7 @@ import { durationMs } from '../api/duration.ts';
 import { normalizeMac } from '../api/mac.ts';
 import {
   COMPONENTS, WEEKDAYS,
-  type AutoUpdateComponent, type Cloud, type Component, type DeviceGroup, type DeviceOperation,
+  type AutoUpdateComponent, type Cloud, type Component, type DeviceGroup, type DeviceOperation, type FleetPolicySpec,
   type FleetDevice, type ObservedState, type SoftwareReleaseSpec, type UpdateSchedule,
 } from '../api/types.ts';
 import { compareVersions, isVendorVersion } from '../api/version.ts';
@@ -140,6 +140,11 @@ export interface PlanContext {
   /** Seed 000's Sunday window for phones (phases); seed 001's nightly window for rooms (rings). */
   defaultWindows: Record<Stage['kind'], CompiledWindow>;
   policy: CompiledPolicy;
+  /**
+   * The FleetPolicy spec as written ({} without one): a rule with settings of its own compiles them from
+   * here, once per context (freeze.ts), so adding it needs no change to this file.
+   */
+  policySpec: FleetPolicySpec;
   releases: CompiledRelease[];
   catalog: Catalog;
   opsByDevice: Map<string, DeviceOperation[]>;
@@ -221,6 +226,31 @@ export interface Decision {
   /** For automatic decisions with a target: when the device's stage opened for it (update-paths widget). */
   stageStart?: number;
   stageName?: string;
+}
+
+/**
+ * What a time bound is asked (chain.ts): may an operation start at `t`? `ci` is null when the question is
+ * fleet-wide (a release's state): bounds that need a device answer null then. `version` is the target.
+ */
+export interface StartQuery {
+  ci: ComponentInput | null;
+  version: string | null;
+  /** A SoftwareUpdate asks (a person acted): the tenant pause does not hold it, a freeze only when it says so. */
+  manual: boolean;
+}
+
+/** A bound's answer: not before `at`, because of `reason` (and `message`, when a person needs more than the code). */
+export interface Hold {
+  at: number;
+  reason: Reason;
+  message?: string;
+}
+
+/** Something fleet-wide a person should know (a pause, a freeze): a finding of the plan, a note of the forecast. */
+export interface Notice {
+  code: string;
+  message: string;
+  objects?: string[];
 }
 
 // ---- per-device input ------------------------------------------------------------------------------
@@ -539,7 +569,7 @@ export function compile(desired: DesiredState, observed: ObservedState, now: Dat
     now: nowMs, phases, rings, stages,
     defaultPhaseStage: phaseStages.get(DEFAULT_PHASE)!,
     defaultRingStage: ringStages.get(DEFAULT_RING)!,
-    groups, defaultWindows: defaults, policy, releases,
+    groups, defaultWindows: defaults, policy, policySpec: desired.fleetPolicy?.spec ?? {}, releases,
     catalog: new Catalog(releases, stages.length),
     opsByDevice, manualByDevice, manualByGroup,
     calendars: new Calendars(),

@@ -20,10 +20,9 @@ import { inFlight, manualRolledBack, retryAfterFailures } from './failures.ts';
 import { phaseStart } from './phases.ts';
 import { Finding, Reason } from './reasons.ts';
 import { meetsMinimum } from './versions.ts';
-import { activityHold, windowEnd } from './windows.ts';
 
 const atCache = new Map<string, number>();
-function at(text: string, zone: string): number {
+function localAt(text: string, zone: string): number {
   const key = `${text}\u0000${zone}`;
   let t = atCache.get(key);
   if (t === undefined) {
@@ -53,7 +52,7 @@ function hopToward(ci: ComponentInput, requested: CompiledRelease): CompiledRele
   return undefined;
 }
 
-export function manualUpdate(ci: ComponentInput, ctx: PlanContext): Decision | null {
+export function manualUpdate(ci: ComponentInput, ctx: PlanContext): Decision | ManualStart | null {
   const m = ci.manual;
   if (!m) return null;
   const base = { softwareUpdate: m.name };
@@ -82,16 +81,17 @@ export function manualUpdate(ci: ComponentInput, ctx: PlanContext): Decision | n
   const retry = retryAfterFailures(ci, target.version, ctx, true);
   if (retry && 'state' in retry) return { ...retry, ...base };
 
-  const now = ctx.now;
+  // When the SoftwareUpdate asks to start; chain.ts applies the shared time bounds (retry backoff, freezes)
+  // and, for nextMaintenanceWindow only, the window.
   const d = ci.d;
-  let t = now;
-  let reason: Reason = m.force ? Reason.ForcedUpdate : Reason.ManualUpdate;
   const s = m.schedule;
+  let at = ctx.now;
+  let reason: Reason = m.force ? Reason.ForcedUpdate : Reason.ManualUpdate;
   if (s === 'nextMaintenanceWindow') {
-    t = d.calendar.nextStart(now);
+    at = d.calendar.nextStart(ctx.now);
   } else if (typeof s === 'object') {
-    t = at(s.at, s.timeZone ?? d.zone);
-    if (Number.isNaN(t)) {
+    at = localAt(s.at, s.timeZone ?? d.zone);
+    if (Number.isNaN(at)) {
       return { ...base, state: 'Blocked', reason: Reason.InvalidSchedule, target: target.version, notBefore: null,
         message: `SoftwareUpdate ${m.name}: schedule.at ${JSON.stringify(s.at)} in ${s.timeZone ?? d.zone} is not a local date-time` };
     }
@@ -99,25 +99,24 @@ export function manualUpdate(ci: ComponentInput, ctx: PlanContext): Decision | n
     const phase = d.stage.phase;
     if (ci.component === 'firmware' && phase) {
       const cap = phaseStart(phase, target);
-      if (t > cap) { t = cap; reason = Reason.ManualScheduleCapped; }
+      if (at > cap) { at = cap; reason = Reason.ManualScheduleCapped; }
     }
-    t = Math.max(t, now);
+    at = Math.max(at, ctx.now);
   }
-  let waiting: 'Scheduled' | 'Failed' = 'Scheduled';
-  if (retry && retry.at > t) {
-    t = s === 'nextMaintenanceWindow' ? d.calendar.nextStart(retry.at) : retry.at;
-    reason = retry.reason;
-    waiting = 'Failed';
-  }
-  if (Number.isNaN(t)) return { ...base, state: 'Blocked', reason: Reason.NoWindow, target: target.version, notBefore: null };
-  const forced = m.force ? { forced: true } : {};
-  if (t > now) return { ...base, ...forced, state: waiting, reason, target: target.version, notBefore: t };
-  const hold = activityHold(d, m.force && s === 'now');
-  if (hold) return { ...base, ...forced, state: 'Scheduled', reason: hold, target: target.version, notBefore: now };
-  const due = m.force ? Reason.ForcedUpdate : retry ? Reason.RetryAfterFailure : reason === Reason.ManualScheduleCapped ? reason : Reason.ManualUpdate;
-  // Only `nextMaintenanceWindow` binds the update to a window, and so to its end as a start deadline.
-  const end = s === 'nextMaintenanceWindow' ? windowEnd(ci, now) : undefined;
-  return { ...base, ...forced, state: 'Due', reason: due, target: target.version, notBefore: now, ...(end !== undefined ? { windowEnd: end } : {}) };
+  return { manual: m, target: target.version, at, reason, inWindow: s === 'nextMaintenanceWindow', failing: retry !== null };
+}
+
+/** A SoftwareUpdate that passed its checks: when it asks to start. chain.ts schedules it. */
+export interface ManualStart {
+  manual: CompiledManual;
+  target: string;
+  /** The requested start (now, its `at` pulled back to a cap, or the next window opening); NaN when the window never opens. */
+  at: number;
+  reason: Reason;
+  /** `nextMaintenanceWindow`: bound to the device's window (and its end as a start deadline). */
+  inWindow: boolean;
+  /** Earlier attempts of this update failed: a start now is a retry. */
+  failing: boolean;
 }
 
 // ---- blast radius of forced updates ------------------------------------------------------------------
@@ -168,8 +167,8 @@ export function forcedReach(ctx: PlanContext, inputs: readonly DeviceInput[]): M
         history: historyOf(ctx, d, component), manual,
       };
       if (inFlight(ci)) continue;
-      const dec = manualUpdate(ci, ctx);
-      if (dec?.forced && dec.target !== null) reach.set(manual.name, (reach.get(manual.name) ?? 0) + 1);
+      const start = manualUpdate(ci, ctx);
+      if (start && 'manual' in start) reach.set(manual.name, (reach.get(manual.name) ?? 0) + 1);
     }
   }
   for (const m of updates.values()) {

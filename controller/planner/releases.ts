@@ -5,6 +5,7 @@ import { AUTO_UPDATE_COMPONENTS, COMPONENTS } from '../api/types.ts';
 import { cmpV } from './slots.ts';
 import type { DevicePlan, ReleasePlan, ReleaseState, UpdatePath } from './types.ts';
 import { cmp, type CatalogEntry, type CompiledRelease, type Decision, type DeviceInput, type PlanContext, historyOf } from './gather.ts';
+import { fleetHold } from './chain.ts';
 import { rollbackOf } from './failures.ts';
 import { unhealthyAfter } from './health.ts';
 import { componentOutcome } from './outcomes.ts';
@@ -117,6 +118,8 @@ export function releasePlans(ctx: PlanContext, failures: StageFailures, inputs: 
     }
   }
   const now = ctx.now;
+  // What holds every automatic start now (a tenant pause, a fleet-wide freeze): the chain's bounds, asked without a device.
+  const hold = fleetHold(ctx, now);
   const out: ReleasePlan[] = [];
   const releases = [...ctx.releases].sort((a, b) =>
     COMPONENTS.indexOf(a.component) - COMPONENTS.indexOf(b.component) || cmpV(a.version, b.version) || a.id - b.id);
@@ -180,7 +183,7 @@ export function releasePlans(ctx: PlanContext, failures: StageFailures, inputs: 
     else if (!(AUTO_UPDATE_COMPONENTS as readonly string[]).includes(r.component)) { state = 'NotRequired'; reason = Reason.ManualOnlyComponent; }
     else if (!r.verified) { state = 'NotRequired'; reason = Reason.PreviewManualOnly; }
     else if (paused) { state = 'Paused'; reason = Reason.ReleasePaused; }
-    else if (now >= ctx.policy.pauseFrom && now < ctx.policy.pauseUntil) { state = 'Paused'; reason = Reason.TenantPaused; }
+    else if (hold) { state = 'Paused'; reason = hold.reason; }
     else if (!started) state = 'Scheduled';
     else if (allEnded && failed > 0) state = 'CompletedWithFailures';
     else state = 'InProgress';

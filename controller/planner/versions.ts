@@ -61,6 +61,31 @@ export function meetsMinimum(current: string | null, r: CompiledRelease): boolea
   return current !== null && cmpV(current, r.minimumVersion) >= 0;
 }
 
+/** Why an automatic update may not target `r` (rank: its position among the newer verified, unblocked releases, newest = 1). */
+type Skip = 'blocked' | 'preview' | 'lag' | 'pin' | 'minimum' | null;
+function skipped(ci: ComponentInput, r: CompiledRelease, rank: number): Skip {
+  if (r.blocked) return 'blocked';
+  if (!r.verified) return 'preview';
+  if (rank <= (ci.d.stage.phase?.lag ?? 0)) return 'lag';
+  const pin = ci.d.group?.pin[ci.component];
+  if (pin !== undefined && cmpV(r.version, pin) > 0) return 'pin';
+  if (!meetsMinimum(ci.current, r)) return 'minimum';
+  return null;
+}
+
+/** The terminal decision when no release is left to target, from the first reason a newer one was skipped. */
+function noTarget(ci: ComponentInput, saw: { minimum?: CompiledRelease; pin?: boolean; lag?: boolean; blocked?: CompiledRelease; preview?: boolean }): Decision {
+  const none = (state: 'UpToDate' | 'Blocked', reason: Reason, target: string | null, message?: string): Decision =>
+    message ? { state, reason, target, notBefore: null, message } : state === 'UpToDate' && reason === Reason.UpToDate ? UP_TO_DATE : { state, reason, target, notBefore: null };
+  const lag = ci.d.stage.phase?.lag ?? 0;
+  if (saw.minimum) return none('Blocked', Reason.NoUpdatePath, saw.minimum.version, `${saw.minimum.version} needs at least ${saw.minimum.minimumVersion} and no release in between is available`);
+  if (saw.pin) return none('UpToDate', Reason.Pinned, null, `pinned at ${ci.d.group?.pin[ci.component]}`);
+  if (saw.lag) return none('UpToDate', Reason.LagVersions, null, `kept ${lag} verified version${lag === 1 ? '' : 's'} behind the newest`);
+  if (saw.blocked) return none('Blocked', Reason.ReleaseBlocked, saw.blocked.version, `${saw.blocked.version} is blocked: ${saw.blocked.blocked}`);
+  if (saw.preview) return none('UpToDate', Reason.PreviewManualOnly, null);
+  return none('UpToDate', Reason.UpToDate, null);
+}
+
 /**
  * The automatic target: the release to install next and when it becomes available, or a terminal
  * decision (UpToDate / Blocked) saying why there is none.
@@ -68,33 +93,39 @@ export function meetsMinimum(current: string | null, r: CompiledRelease): boolea
 export function chooseTarget(ci: ComponentInput, ctx: PlanContext, avail: AvailabilityFn, newestOnly: boolean): Choice | Decision {
   const list = ci.entry?.releases;
   if (!list) return UP_TO_DATE;
-  const current = ci.current;
-  const curKey = ci.currentRelease?.vkey ?? (current === null ? '' : versionKey(current));
-  const lag = ci.d.stage.phase?.lag ?? 0;
-  const pin = ci.d.group?.pin[ci.component];
+  const curKey = ci.currentRelease?.vkey ?? (ci.current === null ? '' : versionKey(ci.current));
   let rank = 0;
-  let sawMin: CompiledRelease | undefined, sawBlocked: CompiledRelease | undefined;
-  let sawPin = false, sawLag = false, sawPreview = false;
+  const saw: Parameters<typeof noTarget>[1] = {};
   let best: Choice | undefined;
   for (let i = list.length - 1; i >= 0; i--) {
     const r = list[i]!;
     if (r.vkey <= curKey) break;
-    if (r.blocked) { sawBlocked ??= r; continue; }
-    if (!r.verified) { sawPreview = true; continue; }
-    if (++rank <= lag) { sawLag = true; continue; }
-    if (pin !== undefined && cmpV(r.version, pin) > 0) { sawPin = true; continue; }
-    if (!meetsMinimum(current, r)) { sawMin ??= r; continue; }
+    if (r.verified && !r.blocked) rank++;
+    const skip = skipped(ci, r, rank);
+    if (skip === 'blocked') { saw.blocked ??= r; continue; }
+    if (skip === 'minimum') { saw.minimum ??= r; continue; }
+    if (skip) { saw[skip] = true; continue; }
     const a = avail(ci, r, ctx);
     if (newestOnly || a.at <= ctx.now) return a;
     if (!best || a.at < best.at) best = a;
   }
-  if (best) return best;
-  const none = (state: 'UpToDate' | 'Blocked', reason: Reason, target: string | null, message?: string): Decision =>
-    message ? { state, reason, target, notBefore: null, message } : state === 'UpToDate' && reason === Reason.UpToDate ? UP_TO_DATE : { state, reason, target, notBefore: null };
-  if (sawMin) return none('Blocked', Reason.NoUpdatePath, sawMin.version, `${sawMin.version} needs at least ${sawMin.minimumVersion} and no release in between is available`);
-  if (sawPin) return none('UpToDate', Reason.Pinned, null, `pinned at ${pin}`);
-  if (sawLag) return none('UpToDate', Reason.LagVersions, null, `kept ${lag} verified version${lag === 1 ? '' : 's'} behind the newest`);
-  if (sawBlocked) return none('Blocked', Reason.ReleaseBlocked, sawBlocked.version, `${sawBlocked.version} is blocked: ${sawBlocked.blocked}`);
-  if (sawPreview) return none('UpToDate', Reason.PreviewManualOnly, null);
-  return none('UpToDate', Reason.UpToDate, null);
+  return best ?? noTarget(ci, saw);
+}
+
+/**
+ * The same rules for one given release (the forecast asks about one): its availability to this device, or
+ * the decision saying why an automatic update would not install it.
+ */
+export function targetRelease(ci: ComponentInput, ctx: PlanContext, avail: AvailabilityFn, r: CompiledRelease): Choice | Decision {
+  const list = ci.entry?.releases;
+  if (!list) return UP_TO_DATE;
+  const curKey = ci.currentRelease?.vkey ?? (ci.current === null ? '' : versionKey(ci.current));
+  if (r.vkey <= curKey) return UP_TO_DATE;
+  let rank = 0;
+  for (let i = list.length - 1; i >= 0 && list[i]!.vkey >= r.vkey; i--) if (list[i]!.verified && !list[i]!.blocked) rank++;
+  const skip = skipped(ci, r, rank);
+  if (skip === 'blocked') return noTarget(ci, { blocked: r });
+  if (skip === 'minimum') return noTarget(ci, { minimum: r });
+  if (skip) return noTarget(ci, { [skip]: true });
+  return avail(ci, r, ctx);
 }

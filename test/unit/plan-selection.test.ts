@@ -10,9 +10,10 @@ import { UsageError } from '../../controller/cli/errors.ts';
 import { stableJsonChunks, stableStringify, writeStableJson } from '../../controller/cli/format/json.ts';
 import { formatDiffMarkdown, formatPlanMarkdown } from '../../controller/cli/format/markdown.ts';
 import { formatPlanTable } from '../../controller/cli/format/table.ts';
-import { narrowPlan, selectedIds, type PlanSelection } from '../../controller/cli/plan-selection.ts';
+import { liveNote, narrowPlan, selectedIds, type PlanSelection } from '../../controller/cli/plan-selection.ts';
 import { diffPlans } from '../../controller/planner/diff.ts';
 import { isUpToDate } from '../../controller/planner/outcomes.ts';
+import type { ComponentPlan, Plan } from '../../controller/planner/types.ts';
 import { plan as makePlan } from '../../controller/planner/index.ts';
 
 const { desired, observed, now } = generateFleet(3000);
@@ -90,6 +91,18 @@ test('a narrowed diff lists only the selected devices\' changes and says so', ()
   assert.equal(narrowed.updates, full.updates.filter((u) => ids!.has(u.deviceId)));
   const md = formatDiffMarkdown({ ...narrowed, selection: narrowPlan(after, ids, s).selection } as typeof narrowed);
   assert.match(md, /Showing \d[\d,]* of 3,000 devices \(--group hq\)/);
+});
+
+test('the live note counts components by their outcome: a rolled-back one and one blocked by a paused release are held', () => {
+  const c = (state: ComponentPlan['state'], reason: string): ComponentPlan => ({ component: 'firmware', currentVersion: '1', targetVersion: '2', state, reason, notBefore: null });
+  const p: Plan = {
+    ...whole, devices: [
+      { id: 'a', group: null, phase: null, ring: 'General', maintenanceWindow: 'default-rooms', components: [c('InProgress', 'OperationInFlight'), c('Failed', 'RetryBackoff')] },
+      { id: 'b', group: null, phase: null, ring: 'General', maintenanceWindow: 'default-rooms', components: [c('Held', 'RolledBack'), c('Blocked', 'ReleasePaused')] },
+      { id: 'c', group: null, phase: null, ring: 'General', maintenanceWindow: 'default-rooms', components: [c('Blocked', 'ManualOnlyComponent'), c('Held', 'FailureHold')] },
+    ],
+  };
+  assert.equal(liveNote(p, '2026-11-23T16:00:00Z'), { observedAt: '2026-11-23T16:00:00Z', devices: 3, inFlight: 1, failed: 1, held: 3 });
 });
 
 test.run();

@@ -50,7 +50,9 @@ test('a tenant pause delays the forecast until it lifts', () => {
     fleet(phones, [aRelease('firmware', '1.0.0.1'), aRelease('firmware', '1.0.0.2', { daysAgo: 1 })]), { component: 'firmware', version: '1.0.0.2' }, NOW, { horizonDays: 20 });
   assert.is(f.adoption.find((a) => a.at === '2026-12-01T23:59:59.999Z')!.devices, 0);
   assert.is(f.adoption.find((a) => a.at === '2026-12-02T23:59:59.999Z')!.devices, 1);
-  assert.ok(f.notes.some((n) => n.startsWith('automatic updates are paused until')));
+  // The same words as the plan's finding: one notice, written by the rule (tenant.ts).
+  const from = Date.parse(daysAgo(1));
+  assert.ok(f.notes.includes(`automatic updates are paused from ${new Date(from).toISOString()} until ${new Date(from + 15 * DAY).toISOString()} (15 days; remove autoUpdates.pausedAt to resume earlier)`), f.notes.join('\n'));
 });
 
 test('devices that cannot take the release automatically are left out and explained', () => {
