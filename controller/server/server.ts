@@ -1,6 +1,7 @@
 // The loop's HTTP endpoints: /healthz (the process answers), /readyz (a revision is in force and the
 // driver answered the last pass), /metrics (Prometheus), and POST /hooks/git (a signed push notification
-// that makes the git source fetch now). Nothing here changes state except asking for a fetch.
+// that makes the git source fetch now), and the read-only admin console under /ui (controller/console/,
+// docs/console.md). Nothing here changes state except asking for a fetch.
 //
 // The webhook is reachable by anyone who can reach the port: a verified delivery seen before (same delivery
 // id or same signature, within 10 minutes) answers 200 and asks for nothing; refusals are counted in the
@@ -9,6 +10,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { CONSOLE_PATH, type Console } from '../console/http.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import type { Metrics } from './metrics.ts';
 import { RefusalLog } from './refusal-log.ts';
@@ -27,6 +29,8 @@ export interface ServerOptions {
   maxBodyBytes?: number;
   /** Time for the duplicate window and the refusal summaries (wall time by default). */
   clock?: Clock;
+  /** The admin console, served under /ui; absent: /ui is not found. */
+  console?: Console;
 }
 
 interface HookState {
@@ -63,7 +67,12 @@ export async function startServer(port: number, host: string, o: ServerOptions):
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, o: ServerOptions, hooks: HookState): Promise<void> {
-  const path = (req.url ?? '/').split('?')[0];
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  if (o.console && (path === CONSOLE_PATH || path.startsWith(`${CONSOLE_PATH}/`))) {
+    return o.console.handle(req, res, path, new URLSearchParams(q < 0 ? '' : url.slice(q + 1)));
+  }
   if (path === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) return send(res, 200, 'ok\n');
   if (path === '/readyz' && (req.method === 'GET' || req.method === 'HEAD')) {
     return o.ready() ? send(res, 200, 'ready\n') : send(res, 503, 'not ready: no revision applied yet, or the driver did not answer\n');

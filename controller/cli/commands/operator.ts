@@ -12,6 +12,7 @@ import { readCredentialsSecret } from '../../operator/secrets.ts';
 import { createLogger } from '../../reconciler/log.ts';
 import { Metrics } from '../../server/metrics.ts';
 import { startServer } from '../../server/server.ts';
+import { Console } from '../../console/http.ts';
 import { UsageError } from '../errors.ts';
 import { openStateStore, type StoreLocation } from '../../store/open.ts';
 import { StoreUnavailable, type StateStore } from '../../store/store.ts';
@@ -40,9 +41,22 @@ interface OperatorFlags extends DriverFlags, ClockFlags {
   stateBackend: string;
   stateUrlFile?: string;
   historyRetention: string;
+  consoleTokenFile?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** The console token from a file (a mounted Secret) or FLEETWARD_CONSOLE_TOKEN; registered with the redactor. */
+function readConsoleToken(file: string | undefined): string | undefined {
+  let v: string | undefined;
+  if (file) {
+    try { v = readFileSync(file, 'utf8').trim(); } catch (err) {
+      throw new UsageError(`cannot read --console-token-file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    if (!v) throw new UsageError(`--console-token-file ${file} is empty`);
+  } else v = process.env.FLEETWARD_CONSOLE_TOKEN?.trim() || undefined;
+  return v === undefined ? undefined : registerSecret(v);
+}
 
 /** The PostgreSQL connection string: from a mounted Secret file, else FLEETWARD_STATE_URL. Never from a flag. */
 function readStateUrl(file: string | undefined): string {
@@ -93,6 +107,7 @@ export function register(program: Command): void {
     .option('--retry-period <d>', 'how often to try to acquire or renew', '2s')
     .option('--resync <d>', 'time between passes without any change', '1m')
     .option('--log-level <level>', 'trace | debug | info | warn | error', 'info')
+    .option('--console-token-file <file>', 'serve the admin console under /ui on the health port, for whoever presents this token (a mounted Secret; else FLEETWARD_CONSOLE_TOKEN). Without one the console is off')
     .option('--state-backend <kind>', 'where history, device status and the loop\'s state are kept: sqlite (a file in --state-dir: one replica, on a volume) or postgres (several replicas or shards)', 'sqlite')
     .option('--state-dir <dir>', 'sqlite: the folder of the store (a PersistentVolumeClaim in the chart); postgres: local scratch. Default: a temporary folder (nothing survives a restart)')
     .option('--history-retention <duration>', 'drop operation history older than this from the state store', '400d')
@@ -145,9 +160,14 @@ export function register(program: Command): void {
       const stateDir = flags.stateDir ?? mkdtempSync(join(tmpdir(), 'fleetward-operator-'));
       let operator: Operator | undefined;
       // Served before the store is reached: a database that is down shows as NotReady, not as a crash loop.
-      const server = port >= 0 ? await startServer(port, '0.0.0.0', { metrics, logger, ready: () => operator?.ready() ?? false }) : undefined;
-      if (server) logger.info({ port: server.port }, 'serving /healthz /readyz /metrics');
-      const store = await openStoreWithBackoff({ stateDir, ...(stateUrl ? { url: stateUrl } : {}), ...(flags.shard ? { scope: flags.shard } : {}) }, logger);
+      // The console (docs/console.md) reads the operator's own store once it is open; the port listens on every
+      // address, so it is served only with a token (kubectl port-forward or the chart's Ingress reach it).
+      const consoleToken = readConsoleToken(flags.consoleTokenFile);
+      let store: StateStore | undefined;
+      const webConsole = port >= 0 && consoleToken ? new Console({ store: () => store, host: '0.0.0.0', token: consoleToken, logger }) : undefined;
+      const server = port >= 0 ? await startServer(port, '0.0.0.0', { metrics, logger, ready: () => operator?.ready() ?? false, ...(webConsole ? { console: webConsole } : {}) }) : undefined;
+      if (server) logger.info({ port: server.port, console: webConsole ? '/ui/' : 'off (no --console-token-file)' }, 'serving /healthz /readyz /metrics');
+      store = await openStoreWithBackoff({ stateDir, ...(stateUrl ? { url: stateUrl } : {}), ...(flags.shard ? { scope: flags.shard } : {}) }, logger);
       logger.info({ store: store.description }, 'state store opened');
       operator = new Operator({
         store,
@@ -167,7 +187,7 @@ export function register(program: Command): void {
         if (stopping) return;
         stopping = true;
         await operator?.stop();
-        await store.close();
+        await store?.close();
         await server?.close();
         await driver.close?.();
         process.exit(code);

@@ -16,8 +16,10 @@ import { ReconcileLoop } from '../../reconciler/loop.ts';
 import { createLogger } from '../../reconciler/log.ts';
 import { formatProgress, waitingReasons } from '../../reconciler/progress.ts';
 import { Reconciler, type PassResult } from '../../reconciler/reconciler.ts';
+import { Console, ConsoleConfigError } from '../../console/http.ts';
 import { Metrics } from '../../server/metrics.ts';
 import { startServer, type RunningServer } from '../../server/server.ts';
+import { isLoopback } from '../../console/auth.ts';
 import { DirSource } from '../../sources/dir.ts';
 import { GitSource } from '../../sources/git.ts';
 import type { Source } from '../../sources/source.ts';
@@ -54,6 +56,8 @@ export interface RunOptions extends DriverFlags, ClockFlags {
   logFile?: string;
   logLevel: string;
   historyRetention: string;
+  console: boolean;
+  consoleTokenFile?: string;
 }
 
 export function register(program: Command): void {
@@ -73,6 +77,8 @@ export function register(program: Command): void {
     .option('--interval <duration>', 'time between passes, on the run\'s clock (sooner when something is due)', '30s')
     .option('--min-interval <duration>', 'never pass more often than this on the run\'s clock, unless a change arrives', '1s')
     .option('--host <addr>', 'address the HTTP server listens on', '127.0.0.1')
+    .option('--no-console', 'do not serve the admin console under /ui')
+    .option('--console-token-file <file>', 'file holding the console token (or FLEETWARD_CONSOLE_TOKEN); required unless --host is a loopback address')
     .option('--once', 'run one pass and exit (exit 1 when it did not succeed)')
     .option('--until-complete', 'exit once nothing is due, running or planned any more')
     .option('--for <duration>', 'exit after this much time on the run\'s clock (e.g. 120d with --speed)')
@@ -143,6 +149,10 @@ export async function runCommand(o: RunOptions): Promise<number> {
   });
   const gitToken = o.repo ? readSecret('--token-file', o.tokenFile, 'FLEETWARD_GIT_TOKEN') : undefined;
   const webhookSecret = port >= 0 ? readSecret('--webhook-secret-file', o.webhookSecretFile, 'FLEETWARD_WEBHOOK_SECRET') : undefined;
+  const consoleToken = port >= 0 && o.console !== false ? readSecret('--console-token-file', o.consoleTokenFile, 'FLEETWARD_CONSOLE_TOKEN') : undefined;
+  if (port >= 0 && o.console !== false && consoleToken === undefined && !isLoopback(o.host)) {
+    throw new UsageError(`--host ${o.host}: the console on a non-loopback address needs a token: --console-token-file FILE (or FLEETWARD_CONSOLE_TOKEN), or --no-console`);
+  }
 
   if (o.fresh) {
     // Only ever delete what a run wrote: `--fresh --state-dir .` must not take a config directory with it.
@@ -213,9 +223,21 @@ export async function runCommand(o: RunOptions): Promise<number> {
   });
 
   let server: RunningServer | undefined;
+  // The console reads committed passes through a read-only view of the store, as `fleetward status` does.
+  let consoleStore: Awaited<ReturnType<typeof openStateStore>> | undefined;
+  let webConsole: Console | undefined;
+  if (port >= 0 && o.console !== false) {
+    try {
+      webConsole = new Console({ store: () => consoleStore, host: o.host, ...(consoleToken ? { token: consoleToken } : {}), logger });
+    } catch (err) {
+      if (err instanceof ConsoleConfigError) throw new UsageError(err.message);
+      throw err;
+    }
+  }
   if (port >= 0) {
     try {
       server = await startServer(port, o.host, {
+        ...(webConsole ? { console: webConsole } : {}),
         metrics, logger, ready: () => reconciler.ready,
         ...(git ? { onGitHook: () => git.refresh() } : {}),
         ...(webhookSecret ? { webhookSecret } : {}),
@@ -225,13 +247,15 @@ export async function runCommand(o: RunOptions): Promise<number> {
     }
   }
   if (!o.once) source.watch(loop.kick);
+  if (webConsole) consoleStore = await openStateStore({ stateDir }, { readOnly: true });
 
   const interactive = progressMs !== undefined;
   if (interactive) {
     process.stdout.write(
       `fleetward: reconciling ${source.description} against the ${driver.name} fleet` +
       (speed !== 1 ? ` at ${speed}× speed (1 s = ${humanMs(speed * 1000)} simulated)` : '') + '\n' +
-      (server ? `  endpoints: http://${o.host}:${server.port}/metrics  /healthz  /readyz\n` : '') +
+      (server && webConsole ? `  console:   ${consoleUrl(o.host, server.port)}${webConsole.authRequired ? '  (sign in with the console token)' : ''}${webConsole.built ? '' : '  (not built: run npm run build)'}\n` : '') +
+      (server ? `  endpoints: http://${hostForUrl(o.host)}:${server.port}/metrics  /healthz  /readyz\n` : '') +
       `  state: ${stateDir}${o.logFile ? `   logs: ${o.logFile}` : ''}\n` +
       `  Press Ctrl-C to stop.\n\n`,
     );
@@ -267,6 +291,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
   }
   await source.close();
   await server?.close();
+  await consoleStore?.close();
   await driver.close?.();
   await store.close();
   await new Promise<void>((r) => logger.flush(() => r()));
@@ -299,6 +324,16 @@ function progressBlock(r: PassResult, issued: number, now: Date, simulated: bool
 function shortRevision(id: string | null): string {
   if (!id) return '(none)';
   return id.startsWith('sha256:') ? id.slice(0, 19) : id.slice(0, 12);
+}
+
+/** `http://127.0.0.1:8080/ui/`: where a person opens the console. */
+export function consoleUrl(host: string, port: number): string {
+  return `http://${hostForUrl(host)}:${port}/ui/`;
+}
+
+function hostForUrl(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 function humanMs(ms: number): string {
