@@ -2,6 +2,7 @@
 // the same way in every command: bad input is a one-line UsageError, an invalid file prints the loader's
 // `file:line: …` lines and exits 1 (a failed check, not a usage error).
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { parseDuration } from '../api/duration.ts';
 import type { FleetFile, Revision } from '../api/types.ts';
@@ -60,4 +61,30 @@ export function durationFlag(flag: string, text: string, opts: { positive?: bool
     throw new UsageError(`${flag} ${JSON.stringify(text)}: write a ${opts.positive ? 'positive ' : ''}duration such as 500ms, 30s, 5m, 2h or 120d`);
   }
   return ms;
+}
+
+/** The rate-limit flags, the same on `run` and `operator` (docs/run.md "Rate limits"). */
+export interface RateLimitFlags {
+  maxOpsPerPass: string;
+  maxOpsPerMinute?: string;
+}
+
+/** Adds `--max-ops-per-pass` and `--max-ops-per-minute` to a command: one wording for both commands. */
+export function addRateLimitOptions(cmd: Command): Command {
+  return cmd
+    .option('--max-ops-per-pass <n>', 'rate limit: operations started per pass (the rest stay due; the next pass comes as soon as more may start)', '50')
+    .option('--max-ops-per-minute <n>', 'rate limit: operations started in any minute, as AWS IoT Jobs\' maximumPerMinute (default: no limit but --max-ops-per-pass)');
+}
+
+/** The reconciler's rate limits from those flags; a value that is not a positive integer is a UsageError naming the flag. */
+export function rateLimits(o: RateLimitFlags): { maxOperationsPerPass: number; maxOperationsPerMinute?: number } {
+  const count = (flag: string, text: string): number => {
+    const n = /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;
+    if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${flag} ${JSON.stringify(text)}: expected a positive integer`);
+    return n;
+  };
+  return {
+    maxOperationsPerPass: count('--max-ops-per-pass', o.maxOpsPerPass),
+    ...(o.maxOpsPerMinute !== undefined ? { maxOperationsPerMinute: count('--max-ops-per-minute', o.maxOpsPerMinute) } : {}),
+  };
 }

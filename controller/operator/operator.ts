@@ -56,6 +56,9 @@ export interface OperatorOptions {
   stateDir?: string;
   /** History older than this is dropped from the store (default 400 days). */
   historyRetentionMs?: number;
+  /** Rate limits on starting operations, as `fleetward run`'s (reconciler/start-budget.ts). Default 50 per pass, none per minute. */
+  maxOperationsPerPass?: number;
+  maxOperationsPerMinute?: number;
   /** Where history, device status and the loop's state are kept (default: SQLite in stateDir; PostgreSQL with several replicas). */
   store?: StateStore;
   /** Informer staleness limit, wall ms. Default 10 min. */
@@ -175,6 +178,8 @@ export class Operator {
       source: this.source, driver: new ShardDriver(new LeaderGuardedDriver(o.driver, () => this.isLeader), o.shard), store: this.store,
       clock: o.clock, plan, logger: o.logger, ...(o.metrics ? { metrics: o.metrics } : {}),
       ...(o.historyRetentionMs ? { historyRetentionMs: o.historyRetentionMs } : {}),
+      ...(o.maxOperationsPerPass ? { maxOperationsPerPass: o.maxOperationsPerPass } : {}),
+      ...(o.maxOperationsPerMinute ? { maxOperationsPerMinute: o.maxOperationsPerMinute } : {}),
       // Codes go to a Secret in the operator's namespace, never to status or the pod's disk; batch statuses
       // (code hashes, expiry) to another, so a new leader keeps the codes already handed out.
       provisioningStores: {

@@ -31,6 +31,7 @@ import { inFlightDevices, nextStart, rolloutComplete, summarizeProgress } from '
 import { named, NAMED_IN_MESSAGE, softwareUpdateStatus } from './software-update-status.ts';
 import * as R from './reasons.ts';
 import { OUTCOME_WORDS, deviceOutcome, emptyCounts, formatCounts, type Outcome } from '../planner/outcomes.ts';
+import { StartBudget } from './start-budget.ts';
 import { startedLate, windowMiss, windowMissMessage, type WindowMiss } from './window-misses.ts';
 import { isRefusal, refusedEntry } from './refusals.ts';
 
@@ -51,6 +52,8 @@ export interface ReconcilerOptions {
   historyRetentionMs?: number;
   /** Rate limit: at most this many update operations started per pass; the rest are still due next pass. Default 50. */
   maxOperationsPerPass?: number;
+  /** Rate limit: at most this many update operations started in any minute of the clock (start-budget.ts). Default: none. */
+  maxOperationsPerMinute?: number;
   /** Driver calls in flight at once while acting. Default 8. */
   concurrency?: number;
   /**
@@ -85,7 +88,8 @@ export interface PassResult {
 type Loaded = { revision: Revision | undefined; problem?: { reason: string; message: string; errors?: string[]; attempted?: string } };
 
 export class Reconciler {
-  readonly #o: Required<Omit<ReconcilerOptions, 'metrics' | 'provisioningStores'>> & Pick<ReconcilerOptions, 'metrics' | 'provisioningStores'>;
+  readonly #o: Required<Omit<ReconcilerOptions, 'metrics' | 'provisioningStores' | 'maxOperationsPerMinute'>> & Pick<ReconcilerOptions, 'metrics' | 'provisioningStores'>;
+  readonly #budget: StartBudget;
   #run: RunStatus;
   #inForce: Revision | undefined;
   #provisioning: Promise<void> | undefined;
@@ -104,6 +108,10 @@ export class Reconciler {
 
   constructor(opts: ReconcilerOptions) {
     this.#o = { maxOperationsPerPass: 50, concurrency: 8, historyRetentionMs: DEFAULT_HISTORY_RETENTION_DAYS * 86_400_000, ...opts };
+    this.#budget = new StartBudget({
+      perPass: this.#o.maxOperationsPerPass,
+      ...(opts.maxOperationsPerMinute !== undefined ? { perMinute: opts.maxOperationsPerMinute } : {}),
+    });
     const stored = opts.store.readRun();
     this.#run = { conditions: [], ...stored, source: opts.source.description, driver: opts.driver.name };
     this.#inForce = opts.store.readLastGoodRevision();
@@ -218,8 +226,16 @@ export class Reconciler {
     log.info({ revision: revision.id, issued: acted.issued, due: plan.operations.length, inFlight: summary.operationsInFlight, ms }, 'reconciled');
     return {
       at, revision: revision.id, reason: base.reason, ok: !loaded.problem && !failedStarts, issued: acted.issued, plan, observed, summary, stages: ms,
-      complete: rolloutComplete(plan, observed.operations), nextStartAt: nextStart(plan, now),
+      complete: rolloutComplete(plan, observed.operations), nextStartAt: this.#nextPass(plan, now, acted.held),
     };
+  }
+
+  /** The earliest planned start after now; with operations held back by a rate limit, no later than when more may start. */
+  #nextPass(plan: Plan, now: Date, held: number): Date | null {
+    const planned = nextStart(plan, now);
+    if (!held) return planned;
+    const more = this.#budget.nextAt(now.getTime());
+    return planned && planned.getTime() < more ? planned : new Date(more);
   }
 
   /** load + validate: the newest valid revision, or the last good one with the reason the newest was refused. */
@@ -262,7 +278,7 @@ export class Reconciler {
   }
 
   /** act: start the planned operations the driver does not already have in flight, within the rate limit. */
-  async act(plan: Plan, observed: ObservedState, revision: Revision, history: Map<string, DeviceRecord>): Promise<{ issued: number; errors: string[]; started: string[] }> {
+  async act(plan: Plan, observed: ObservedState, revision: Revision, history: Map<string, DeviceRecord>): Promise<{ issued: number; errors: string[]; started: string[]; held: number }> {
     const busy = inFlightDevices(observed.operations);
     const known = new Set(observed.devices.map((d) => d.id));
     const todo: PlannedOperation[] = [];
@@ -273,9 +289,12 @@ export class Reconciler {
       seen.add(op.deviceId);
       todo.push(op);
     }
-    const batch = todo.slice(0, this.#o.maxOperationsPerPass);
-    if (todo.length > batch.length) {
-      this.#o.logger.info({ due: todo.length, started: batch.length }, 'rate limit: the rest stay due for the next pass');
+    const nowMs = this.#o.clock.now().getTime();
+    const batch = todo.slice(0, this.#budget.available(nowMs));
+    this.#budget.spend(batch.length, nowMs);
+    const held = todo.length - batch.length;
+    if (held) {
+      this.#o.logger.info({ due: todo.length, started: batch.length, nextAt: new Date(this.#budget.nextAt(nowMs)).toISOString() }, 'rate limit: the rest stay due for the next pass');
     }
     let issued = 0;
     const errors: string[] = [];
@@ -331,7 +350,7 @@ export class Reconciler {
       }
       this.#o.store.writeDevice(rec);
     });
-    return { issued, errors, started };
+    return { issued, errors, started, held };
   }
 
   /**

@@ -103,6 +103,9 @@ if ('skip' in assets) {
     const shard = env.helm(['template', RELEASE, CHART, '--set', 'operator.shard=EMEA_1']);
     assert.is.not(shard.code, 0);
     assert.match(shard.stderr, /shard/);
+    const rate = env.helm(['template', RELEASE, CHART, '--set', 'operator.maxOpsPerPass=0']);
+    assert.is.not(rate.code, 0);
+    assert.match(rate.stderr, /maxOpsPerPass/);
   });
 
   test('the rendered Deployment runs non-root on a read-only root filesystem with probes and resources', () => {
@@ -120,6 +123,7 @@ if ('skip' in assets) {
     assert.is(c.readinessProbe.httpGet.path, '/readyz');
     assert.ok(c.resources.limits.memory && c.resources.requests.cpu);
     assert.ok(c.args.includes('--lease-duration=15s') && c.args.includes('--renew-deadline=10s') && c.args.includes('--retry-period=2s'));
+    assert.ok(c.args.includes('--max-ops-per-pass=50') && !c.args.some((a: string) => a.startsWith('--max-ops-per-minute')), 'run\'s default rate limit, no per-minute limit');
   });
 
   test('state.backend sqlite: a kept PersistentVolumeClaim mounted as the state directory, one replica, Recreate', () => {
@@ -208,11 +212,12 @@ if ('skip' in assets) {
   });
 
   test('the arguments the chart gives the operator are ones `fleetward operator` accepts: it starts and takes the lease', async () => {
-    const deploy = render(['--set', 'operator.watchNamespaces={fleet}']).find((o) => o.kind === 'Deployment') as unknown as { spec: { template: { spec: { containers: { args: string[] }[] } } } };
+    const deploy = render(['--set', 'operator.watchNamespaces={fleet},operator.maxOpsPerPass=20,operator.maxOpsPerMinute=120']).find((o) => o.kind === 'Deployment') as unknown as { spec: { template: { spec: { containers: { args: string[] }[] } } } };
     const stateDir = mkdtempSync(join(tmpdir(), 'fleetward-chart-state-'));
     const args = deploy.spec.template.spec.containers[0]!.args
       .map((a) => (a.startsWith('--port=') ? '--port=0' : a.startsWith('--state-dir=') ? `--state-dir=${stateDir}` : a));
     assert.ok(args.includes('--state-backend=sqlite'), 'the default state store is SQLite on the volume');
+    assert.ok(args.includes('--max-ops-per-pass=20') && args.includes('--max-ops-per-minute=120'), 'the rate limits reach the operator');
     const log = join(env.dir, 'chart-args-operator.log');
     const out = openSync(log, 'a');
     const child = spawn(join(REPO_ROOT, 'node_modules', '.bin', 'node'), [join(REPO_ROOT, 'controller', 'cli', 'main.ts'), ...args, `--kubeconfig=${env.kubeconfig}`],

@@ -162,7 +162,7 @@ export class Fixture {
   }
 
   /** (Re)builds driver, store and reconciler from the directories, as a new process would. */
-  start(opts: { driver?: (d: SimulatorDriver) => Driver; source?: Source; maxOperationsPerPass?: number; logger?: Logger; store?: StateStore; historyRetentionMs?: number } = {}): Reconciler {
+  start(opts: { driver?: (d: SimulatorDriver) => Driver; source?: Source; maxOperationsPerPass?: number; maxOperationsPerMinute?: number; logger?: Logger; store?: StateStore; historyRetentionMs?: number } = {}): Reconciler {
     this.driver = new SimulatorDriver({ fleet: this.fleet, seed: 7, clock: this.clock, stateDir: join(this.stateDir, 'simulator'), behaviour: this.behaviour });
     this.#drivers.push(this.driver);
     void this.store?.close();
@@ -172,6 +172,7 @@ export class Fixture {
       source: opts.source ?? new DirSource(this.configDir), driver: opts.driver ? opts.driver(this.driver) : this.driver,
       store: opts.store ?? this.store, clock: this.clock, plan, logger: opts.logger ?? this.logger, metrics: this.metrics,
       ...(opts.maxOperationsPerPass ? { maxOperationsPerPass: opts.maxOperationsPerPass } : {}),
+      ...(opts.maxOperationsPerMinute ? { maxOperationsPerMinute: opts.maxOperationsPerMinute } : {}),
       ...(opts.historyRetentionMs ? { historyRetentionMs: opts.historyRetentionMs } : {}),
     });
     return this.reconciler;

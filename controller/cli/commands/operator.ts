@@ -19,10 +19,10 @@ import { StoreUnavailable, type StateStore } from '../../store/store.ts';
 import { registerSecret } from '../../util/redact.ts';
 import { urlSecret } from '../../store/url.ts';
 import { storeError } from './state.ts';
-import { durationFlag } from '../inputs.ts';
+import { addRateLimitOptions, durationFlag, rateLimits, type RateLimitFlags } from '../inputs.ts';
 import { addClockOptions, addDriverOptions, addPortOption, buildClock, buildDriver, clockSettings, driverName, driverSettings, portFlag, type ClockFlags, type DriverFlags } from '../driver-wiring.ts';
 
-interface OperatorFlags extends DriverFlags, ClockFlags {
+interface OperatorFlags extends DriverFlags, ClockFlags, RateLimitFlags {
   port: string;
   kubeconfig?: string;
   namespace?: string;
@@ -116,6 +116,7 @@ export function register(program: Command): void {
   addDriverOptions(command, { fleetDefault: 'examples/fleet.yaml' });
   addClockOptions(command);
   addPortOption(command, 'port for /healthz, /readyz, /metrics');
+  addRateLimitOptions(command);
   command
     .action(async (flags: OperatorFlags) => {
       // The shard names the Lease and the codes/status Secrets (`<codes-secret>-<shard>`, `<codes-secret>-status-<shard>`).
@@ -133,6 +134,7 @@ export function register(program: Command): void {
       const retryPeriodMs = durationFlag('--retry-period', flags.retryPeriod, { positive: true });
       const resyncMs = durationFlag('--resync', flags.resync, { positive: true });
       const historyRetentionMs = durationFlag('--history-retention', flags.historyRetention, { positive: true });
+      const limits = rateLimits(flags);
       if (!(retryPeriodMs < renewDeadlineMs && renewDeadlineMs < leaseDurationMs)) {
         throw new UsageError('lease timings must satisfy retry-period < renew-deadline < lease-duration');
       }
@@ -180,6 +182,7 @@ export function register(program: Command): void {
         codesSecret: flags.codesSecret,
         stateDir,
         historyRetentionMs,
+        ...limits,
       });
 
       let stopping = false;

@@ -30,10 +30,10 @@ import { JSON_BACKUP_DIR, type JsonMigration } from '../../store/migrate-json.ts
 import { storeError } from './state.ts';
 import { systemClock, type Clock } from '../../util/clock.ts';
 import { UsageError } from '../errors.ts';
-import { durationFlag } from '../inputs.ts';
+import { addRateLimitOptions, durationFlag, rateLimits, type RateLimitFlags } from '../inputs.ts';
 import { addClockOptions, addDriverOptions, addPortOption, buildClock, buildDriver, clockSettings, driverName, driverSettings, portFlag, readSecretFile, type ClockFlags, type DriverFlags } from '../driver-wiring.ts';
 
-export interface RunOptions extends DriverFlags, ClockFlags {
+export interface RunOptions extends DriverFlags, ClockFlags, RateLimitFlags {
   config?: string;
   repo?: string;
   branch: string;
@@ -52,7 +52,6 @@ export interface RunOptions extends DriverFlags, ClockFlags {
   untilComplete?: boolean;
   for?: string;
   progress?: string;
-  maxOpsPerPass: string;
   logFile?: string;
   logLevel: string;
   historyRetention: string;
@@ -83,13 +82,13 @@ export function register(program: Command): void {
     .option('--until-complete', 'exit once nothing is due, running or planned any more')
     .option('--for <duration>', 'exit after this much time on the run\'s clock (e.g. 120d with --speed)')
     .option('--progress <duration>', 'print per phase/ring progress to stdout this often (wall time)')
-    .option('--max-ops-per-pass <n>', 'rate limit: operations started per pass', '50')
     .option('--history-retention <duration>', 'drop operation history older than this from the state store (docs/run.md "History retention")', '400d')
     .option('--log-file <file>', 'write JSON logs here instead of stderr')
     .option('--log-level <level>', 'fatal, error, warn, info, debug', 'info');
   addDriverOptions(command);
   addClockOptions(command);
   addPortOption(command, 'HTTP port for /healthz, /readyz, /metrics, /hooks/git');
+  addRateLimitOptions(command);
   command
     .action(async (opts: RunOptions) => {
       const code = await runCommand(opts);
@@ -135,8 +134,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
   const progressMs = o.progress ? durationFlag('--progress', o.progress) : undefined;
   const speed = clockFlags.speed;
   const port = portFlag(o.port);
-  const maxOps = Number(o.maxOpsPerPass);
-  if (!Number.isInteger(maxOps) || maxOps < 1) throw new UsageError(`--max-ops-per-pass ${o.maxOpsPerPass}: expected a positive integer`);
+  const limits = rateLimits(o);
   if (!LOG_LEVELS.includes(o.logLevel)) throw new UsageError(`--log-level ${JSON.stringify(o.logLevel)}: expected one of ${LOG_LEVELS.join(', ')}`);
   // The driver's settings (fleet file, behaviour, credentials) and the secrets are read before anything is
   // written, so a bad path leaves no state directory behind. The clock is pointed once the state is read.
@@ -199,7 +197,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
     // What the loop resumes from is read once, here: damage there is one line and what to do, not a stack
     // trace on every pass (docs/run.md "Damaged state").
     store.readObjects();
-    reconciler = new Reconciler({ source, driver, store, clock, plan: planFleet, logger, metrics, maxOperationsPerPass: maxOps, historyRetentionMs });
+    reconciler = new Reconciler({ source, driver, store, clock, plan: planFleet, logger, metrics, ...limits, historyRetentionMs });
   } catch (err) {
     await store.close();
     await driver.close?.();
