@@ -12,7 +12,8 @@ import { ScaledClock, systemClock, type Clock } from '../util/clock.ts';
 import { SteppedClock } from '../reconciler/stepped-clock.ts';
 import { registerSecret } from '../util/redact.ts';
 import { UsageError } from './errors.ts';
-import { loadFleet, readBehaviourFile } from './inputs.ts';
+import { durationFlag, loadFleet, readBehaviourFile } from './inputs.ts';
+import type { RemoteDriverOptions } from '../drivers/remote/driver.ts';
 
 /** The flags of addDriverOptions, as commander hands them over. */
 export interface DriverFlags {
@@ -22,6 +23,9 @@ export interface DriverFlags {
   behaviour?: string;
   graphUrl?: string;
   graphTenant?: string;
+  driverUrl?: string;
+  driverTokenFile?: string;
+  driverTimeout?: string;
 }
 
 /** The flags of addClockOptions. */
@@ -80,7 +84,10 @@ export function addDriverOptions(cmd: Command, o: { fleetDefault?: string } = {}
     .option('--seed <n>', 'simulator: seed of every random draw', '1')
     .option('--behaviour <file>', 'simulator: behaviour (YAML: failureRate, offlineRate, installDuration, …; docs/drivers.md)')
     .option('--graph-url <url>', 'graph: API base URL (else FLEETWARD_GRAPH_URL, else https://graph.microsoft.com)')
-    .option('--graph-tenant <id>', 'graph: tenant id (informational)');
+    .option('--graph-tenant <id>', 'graph: tenant id (informational)')
+    .option('--driver-url <url>', 'remote: base URL of the out-of-process driver (else FLEETWARD_DRIVER_URL)')
+    .option('--driver-token-file <file>', 'remote: file holding its bearer token, re-read on 401 (else FLEETWARD_DRIVER_TOKEN_FILE or FLEETWARD_DRIVER_TOKEN)')
+    .option('--driver-timeout <duration>', 'remote: per-request timeout', '10s');
   addDeprecatedAlias(cmd, '--seed');
   withAliasHook(cmd);
   return cmd;
@@ -198,7 +205,22 @@ export async function driverSettings(name: DriverName, flags: DriverFlags, ctx: 
       }
       return { graph: options };
     }
+    case 'remote':
+      return { remote: remoteSettings(flags, ctx) };
   }
+}
+
+/** The remote driver's values: URL and token from flags, then the Secret (operator), then the environment. */
+export function remoteSettings(flags: Pick<DriverFlags, 'driverUrl' | 'driverTokenFile' | 'driverTimeout'>, ctx: Pick<DriverContext, 'env' | 'credentials'>): RemoteDriverOptions {
+  const url = flags.driverUrl ?? ctx.credentials?.url ?? ctx.env.FLEETWARD_DRIVER_URL;
+  if (!url) throw new UsageError('the remote driver needs --driver-url URL (or FLEETWARD_DRIVER_URL)');
+  const timeoutMs = durationFlag('--driver-timeout', flags.driverTimeout ?? '10s', { positive: true });
+  const tokenFile = flags.driverTokenFile ?? (ctx.credentials?.token === undefined ? ctx.env.FLEETWARD_DRIVER_TOKEN_FILE || undefined : undefined);
+  const token = tokenFile ? undefined : ctx.credentials?.token ?? (ctx.env.FLEETWARD_DRIVER_TOKEN || undefined);
+  if (tokenFile) readSecretFile('--driver-token-file', tokenFile); // a clear error now, not at the first request
+  if (!tokenFile && !token) throw new UsageError('the remote driver needs a bearer token: --driver-token-file FILE (or FLEETWARD_DRIVER_TOKEN_FILE, FLEETWARD_DRIVER_TOKEN; operator: --credentials-secret with a "token" key)');
+  if (token) registerSecret(token);
+  return { url, timeoutMs, ...(tokenFile ? { tokenFile } : {}), ...(token ? { token } : {}) };
 }
 
 /** Builds the chosen driver; a driver that refuses its settings (an unreadable token file) is a UsageError. */

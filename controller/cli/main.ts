@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<{ register: Register }>> = {
   simulator: () => import('./commands/simulator.ts'),
   provision: () => import('./commands/provision.ts'),
   operator: () => import('./commands/operator.ts'),
+  driver: () => import('./commands/driver.ts'),
   version: () => import('./commands/version.ts'),
   // Admin actions written into the config directory: one file, four commands.
   'retry-failed': admin,

@@ -1,7 +1,7 @@
 // The device back end, behind one interface (docs/design.md section 1). Shaped to fit Graph's teamwork/devices
 // (seed 003) and other management back ends (the phone makers' portals) alike: nothing here is Graph-specific.
-// docs/drivers.md describes the contract for people writing a driver; test/contract/driver-contract.ts
-// is the suite every driver must pass.
+// docs/drivers.md describes the contract for people writing a driver; controller/drivers/conformance/ holds
+// the checks every driver must pass (test/contract/ runs them; `fleetward driver conformance` too).
 import type { Component, DeviceOperation, FleetDevice, ObservedState, SoftwareReleaseSpec } from '../api/types.ts';
 import type { ProvisioningDriver } from './provisioning.ts';
 
@@ -39,6 +39,11 @@ export type StartOperationResult =
    * `operation` is that in-flight operation when the driver could find it (best effort).
    */
   | { accepted: false; reason: 'AlreadyInFlight'; operation?: DeviceOperation };
+
+export type CancelResult =
+  | { cancelled: true; operation: DeviceOperation }
+  /** It already started or finished: nothing changed. */
+  | { cancelled: false; reason: 'AlreadyStarted'; operation: DeviceOperation };
 
 /** Why a driver call failed. Drivers throw only this for failures a caller can act on. */
 export type DriverErrorCode =
@@ -130,6 +135,12 @@ export interface Driver {
    * back end has none. Optional: callers may simply link `logsUrl`.
    */
   readLogs?(operation: DeviceOperation): Promise<string | undefined>;
+  /**
+   * Cancel an operation that has not started yet, for back ends that can (Graph cannot; an out-of-process
+   * driver says so in its capabilities). Undefined when the device has no such operation; DeviceNotFound
+   * for an unknown device.
+   */
+  cancel?(deviceId: string, operationId: string): Promise<CancelResult | undefined>;
   /** Remote provisioning (seed 004), for back ends that support it (./provisioning.ts). */
   readonly provisioning?: ProvisioningDriver;
   /** Release connections and flush state; the driver is unusable afterwards. */

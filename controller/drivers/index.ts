@@ -8,4 +8,5 @@ export { createDriver, DRIVER_NAMES, driverSummary, isDriverName, type DriverNam
 export type { Driver } from './driver.ts';
 export { DriverError } from './driver.ts';
 export { Simulator, SimulatorDriver, GraphDriver };
+export { RemoteDriver, type RemoteDriverOptions } from './remote/driver.ts';
 export type { SimulatorOptions, GraphDriverOptions };

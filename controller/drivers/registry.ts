@@ -6,6 +6,7 @@ import type { Driver } from './driver.ts';
 import { SimulatorDriver } from './simulator/driver.ts';
 import { Simulator, type SimulatorOptions } from './simulator/simulator.ts';
 import { GraphDriver, type GraphDriverOptions } from './graph/driver.ts';
+import { RemoteDriver, type RemoteDriverOptions } from './remote/driver.ts';
 
 /** What each driver is built from. Only the entry of the driver being built is read. */
 export interface DriverSettings {
@@ -13,6 +14,8 @@ export interface DriverSettings {
   simulator?: Simulator | SimulatorOptions;
   /** graph: base URL and credentials, as values. */
   graph?: GraphDriverOptions;
+  /** remote: the out-of-process driver's URL and bearer token, as values. */
+  remote?: RemoteDriverOptions;
 }
 
 interface DriverEntry {
@@ -34,6 +37,13 @@ const REGISTRY = {
     create: (s) => {
       if (!s.graph) throw new Error('the graph driver needs its base URL and credentials: pass settings.graph');
       return new GraphDriver(s.graph);
+    },
+  },
+  remote: {
+    summary: 'an out-of-process driver speaking the HTTP/JSON driver protocol (docs/driver-protocol.openapi.yaml)',
+    create: (s) => {
+      if (!s.remote) throw new Error('the remote driver needs its URL and token: pass settings.remote');
+      return new RemoteDriver(s.remote);
     },
   },
 } satisfies Record<string, DriverEntry>;

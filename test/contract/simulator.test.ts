@@ -1,4 +1,4 @@
-// The in-process simulator driver passes the driver contract.
+// The in-process simulator driver passes the driver contract (its provisioning back end included).
 import { ManualClock } from '../../controller/util/clock.ts';
 import { SimulatorDriver } from '../../controller/drivers/simulator/driver.ts';
 import { driverContract } from './driver-contract.ts';
@@ -16,4 +16,4 @@ driverContract('simulator (in process)', async ({ fleet, failing, queueMs }) => 
   });
   return { driver, advance: (ms) => clock.advance(ms),
     now: () => clock.now(), close: () => driver.close() };
-}).run();
+}, { provisioning: true }).run();
