@@ -38,7 +38,7 @@ export interface ClockFlags {
 
 /**
  * Old flag names kept for one release (issue 15.3): each still works, prints a deprecation warning, and is
- * refused together with its new name. Remove them in the release after 0.x that introduced the new names.
+ * refused together with its new name. Remove them in the release after the one that introduced the new names.
  */
 const DEPRECATED_ALIASES: { old: string; current: string; oldKey: string; currentKey: string; arg: string }[] = [
   { old: '--simulator-seed', current: '--seed', oldKey: 'simulatorSeed', currentKey: 'seed', arg: '<n>' },
@@ -211,14 +211,18 @@ export async function driverSettings(name: DriverName, flags: DriverFlags, ctx: 
 }
 
 /** The remote driver's values: URL and token from flags, then the Secret (operator), then the environment. */
-export function remoteSettings(flags: Pick<DriverFlags, 'driverUrl' | 'driverTokenFile' | 'driverTimeout'>, ctx: Pick<DriverContext, 'env' | 'credentials'>): RemoteDriverOptions {
+export function remoteSettings(
+  flags: Pick<DriverFlags, 'driverUrl' | 'driverTokenFile' | 'driverTimeout'>,
+  ctx: Pick<DriverContext, 'env' | 'credentials'>,
+  names = { url: '--driver-url', tokenFile: '--driver-token-file', timeout: '--driver-timeout' },
+): RemoteDriverOptions {
   const url = flags.driverUrl ?? ctx.credentials?.url ?? ctx.env.FLEETWARD_DRIVER_URL;
-  if (!url) throw new UsageError('the remote driver needs --driver-url URL (or FLEETWARD_DRIVER_URL)');
-  const timeoutMs = durationFlag('--driver-timeout', flags.driverTimeout ?? '10s', { positive: true });
+  if (!url) throw new UsageError(`the remote driver needs ${names.url} URL (or FLEETWARD_DRIVER_URL)`);
+  const timeoutMs = durationFlag(names.timeout, flags.driverTimeout ?? '10s', { positive: true });
   const tokenFile = flags.driverTokenFile ?? (ctx.credentials?.token === undefined ? ctx.env.FLEETWARD_DRIVER_TOKEN_FILE || undefined : undefined);
   const token = tokenFile ? undefined : ctx.credentials?.token ?? (ctx.env.FLEETWARD_DRIVER_TOKEN || undefined);
-  if (tokenFile) readSecretFile('--driver-token-file', tokenFile); // a clear error now, not at the first request
-  if (!tokenFile && !token) throw new UsageError('the remote driver needs a bearer token: --driver-token-file FILE (or FLEETWARD_DRIVER_TOKEN_FILE, FLEETWARD_DRIVER_TOKEN; operator: --credentials-secret with a "token" key)');
+  if (tokenFile) readSecretFile(names.tokenFile, tokenFile); // a clear error now, not at the first request
+  if (!tokenFile && !token) throw new UsageError(`the remote driver needs a bearer token: ${names.tokenFile} FILE (or FLEETWARD_DRIVER_TOKEN_FILE, FLEETWARD_DRIVER_TOKEN; operator: --credentials-secret with a "token" key)`);
   if (token) registerSecret(token);
   return { url, timeoutMs, ...(tokenFile ? { tokenFile } : {}), ...(token ? { token } : {}) };
 }

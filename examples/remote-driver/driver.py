@@ -301,7 +301,8 @@ class Handler(BaseHTTPRequestHandler):
         json_ = "application/json"
         if parts[:2] == ["v1", "test"] and app.sandbox:
             if method == "POST" and parts[2:] == ["scenario"]:
-                now = int(time.time() * 1000)
+                now = parse_iso(body["now"]) if isinstance(body.get("now"), str) else None
+                now = now if now is not None else int(time.time() * 1000)
                 app.backend = Backend(body.get("fleet", {}), body.get("failing", []), int(body.get("queueMs", 60_000)), start_ms=now)
                 app.answered.clear()
                 return 200, {"now": iso(app.backend.now())}, json_

@@ -12,7 +12,7 @@ export interface PythonDriver {
   token: string;
   tokenFile: string;
   /** POST /v1/test/scenario: the back end's whole state replaced by this fleet. */
-  scenario(s: ConformanceScenario): Promise<void>;
+  scenario(s: ConformanceScenario & { now?: string }): Promise<void>;
   /** POST /v1/test/advance. */
   advance(ms: number): Promise<void>;
   stop(): Promise<void>;

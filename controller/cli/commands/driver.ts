@@ -37,7 +37,7 @@ export function register(program: Command): void {
 
 async function conformance(flags: ConformanceFlags): Promise<number> {
   if (flags.output !== 'text' && flags.output !== 'json') throw new UsageError(`-o ${JSON.stringify(flags.output)}: expected text or json`);
-  const options = remoteSettings({ driverUrl: flags.url, driverTokenFile: flags.tokenFile, driverTimeout: flags.timeout }, { env: process.env });
+  const options = remoteSettings({ driverUrl: flags.url, driverTokenFile: flags.tokenFile, driverTimeout: flags.timeout }, { env: process.env }, { url: '--url', tokenFile: '--token-file', timeout: '--timeout' });
   const text = flags.output === 'text';
   let setup;
   try {
