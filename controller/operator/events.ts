@@ -5,8 +5,11 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { API_VERSION } from '../api/types.ts';
 import type { Clock } from '../util/clock.ts';
+import { FencedOut } from '../reconciler/fenced.ts';
+import type { DeviceRecord } from '../store/records.ts';
 import { statusCode, type KubeClient } from './kube.ts';
-import type { ObjectRef } from './source.ts';
+import type { KubernetesSource, ObjectRef } from './source.ts';
+import type { OperatorMetrics } from './metrics.ts';
 
 export interface EventInput {
   type: 'Normal' | 'Warning';
@@ -27,10 +30,11 @@ export class KubernetesEventRecorder implements EventRecorder {
   readonly #log: Logger;
   readonly #component: string;
   readonly #instance: string;
-  /** Events created (not counting duplicates), for tests and metrics. */
-  created = 0;
+  readonly #metrics: OperatorMetrics | undefined;
 
-  constructor(opts: { client: KubeClient; clock: Clock; logger: Logger; instance: string }) {
+  /** `client` is fenced: each Event is checked against the lease right before it is created. */
+  constructor(opts: { client: KubeClient; clock: Clock; logger: Logger; instance: string; metrics?: OperatorMetrics }) {
+    this.#metrics = opts.metrics;
     this.#client = opts.client;
     this.#clock = opts.clock;
     this.#log = opts.logger;
@@ -57,11 +61,36 @@ export class KubernetesEventRecorder implements EventRecorder {
         lastTimestamp: now,
         count: 1,
       });
-      this.created++;
+      this.#metrics?.eventsCreated.inc({ reason: e.reason });
       this.#log.info({ object: `${ref.kind}/${ref.name}`, reason: e.reason }, e.message);
     } catch (err) {
+      if (err instanceof FencedOut) throw err;
       if (statusCode(err) === 409) return; // already reported
       this.#log.warn({ object: `${ref.kind}/${ref.name}`, reason: e.reason, err: (err as Error).message }, 'event not recorded');
     }
   }
+}
+
+/**
+ * The forced-update Events of some devices (one per forced operation Fleetward issued, on its
+ * SoftwareUpdate), leaving out operations already in `reported`. The Event name dedups across replicas.
+ */
+export function forcedUpdateEvents(records: Iterable<DeviceRecord>, source: Pick<KubernetesSource, 'lookup'>, reported: ReadonlySet<string>): { operationId: string; ref: ObjectRef; event: EventInput }[] {
+  const out: { operationId: string; ref: ObjectRef; event: EventInput }[] = [];
+  for (const rec of records) {
+    for (const h of rec.history) {
+      if (!h.forced || h.issuedBy !== 'fleetward' || reported.has(h.operationId) || !h.softwareUpdate) continue;
+      const su = source.lookup('SoftwareUpdate', h.softwareUpdate);
+      if (!su?.owns) continue;
+      out.push({
+        operationId: h.operationId, ref: su.ref,
+        event: {
+          type: 'Normal', reason: 'ForcedUpdate',
+          message: `forced ${h.component ?? 'update'} update of ${rec.id} ${h.fromVersion ?? '?'} → ${h.toVersion ?? '?'} (operation ${h.operationId}, revision ${h.revision ?? 'unknown'})`,
+          dedupKey: `forced/${h.operationId}`,
+        },
+      });
+    }
+  }
+  return out;
 }

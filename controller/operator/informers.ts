@@ -20,14 +20,16 @@ export interface WatchTarget {
 export interface ResilientInformerOptions {
   kubeConfig: KubeConfig;
   logger: Logger;
-  /** Called on every add/update/delete and after every (re)list. */
-  onChange: () => void;
+  /** Called on every add/update/delete (with the object), and after every (re)list. */
+  onChange: (change: InformerChange) => void;
   /** Restart an informer that saw neither an event nor a (re)connect for this long. Default 10 min. */
   staleAfterMs?: number;
   /** First backoff after an error; doubles up to maxBackoffMs. Default 1 s / 30 s. */
   backoffMs?: number;
   maxBackoffMs?: number;
 }
+
+export type InformerChange = { type: 'add' | 'update' | 'delete'; object: KubernetesObject } | { type: 'listed' };
 
 type LiveInformer = Informer<KubernetesObject> & ObjectCache<KubernetesObject>;
 
@@ -93,15 +95,15 @@ export class ResilientInformers {
     // The list function marks the informer synced: ListWatch calls it on start and after a 410.
     const list = async () => {
       const result = await target.list();
-      queueMicrotask(() => { k.synced = true; k.failures = 0; this.#touch(k); this.#o.onChange(); });
+      queueMicrotask(() => { k.synced = true; k.failures = 0; this.#touch(k); this.#o.onChange({ type: 'listed' }); });
       return result;
     };
     const informer = makeInformer(this.#o.kubeConfig, target.path, list, target.labelSelector) as LiveInformer;
     k.informer = informer;
-    const changed = () => { this.#touch(k); this.#o.onChange(); };
-    informer.on('add', changed);
-    informer.on('update', changed);
-    informer.on('delete', changed);
+    const changed = (type: 'add' | 'update' | 'delete') => (object: KubernetesObject) => { this.#touch(k); this.#o.onChange({ type, object }); };
+    informer.on('add', changed('add'));
+    informer.on('update', changed('update'));
+    informer.on('delete', changed('delete'));
     informer.on('connect', () => this.#touch(k));
     informer.on('error', (err: unknown) => this.#restartLater(k, informer, err));
     try {

@@ -7,6 +7,7 @@ import { KIND_NAMES } from '../api/schemas.ts';
 import { API_GROUP, API_VERSION_NAME, KINDS, type Kind } from '../api/types.ts';
 import type { ObjectRef } from './source.ts';
 import type { WatchTarget } from './informers.ts';
+import type { Fence } from './fence.ts';
 
 /** HTTP status of a failed call (client-node's ApiException.code), or undefined for a network error. */
 export function statusCode(err: unknown): number | undefined {
@@ -26,12 +27,20 @@ export class KubeClient {
   readonly #custom: CustomObjectsApi;
   readonly #core: CoreV1Api;
   readonly #coordination: CoordinationV1Api;
+  /** Called right before every write but the Lease's (fencing, controller/operator/fence.ts); throws to refuse it. */
+  readonly #fence: Fence | undefined;
 
-  constructor(kc: KubeConfig) {
+  constructor(kc: KubeConfig, fence?: Fence) {
     this.kubeConfig = kc;
+    this.#fence = fence;
     this.#custom = kc.makeApiClient(CustomObjectsApi);
     this.#core = kc.makeApiClient(CoreV1Api);
     this.#coordination = kc.makeApiClient(CoordinationV1Api);
+  }
+
+  /** The same API server, with every write (status, Events, Secrets) checked by `fence` right before it is sent. */
+  fenced(fence: Fence): KubeClient {
+    return new KubeClient(this.kubeConfig, fence);
   }
 
   /** One watch target per kind (and per namespace when the operator is limited to some). */
@@ -58,6 +67,7 @@ export class KubeClient {
   }
 
   async patchStatus(ref: ObjectRef, body: object, fieldManager: string): Promise<void> {
+    this.#fence?.check('status');
     const plural = KIND_NAMES[ref.kind as Kind].plural;
     const opts = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
     const common = { group: API_GROUP, version: API_VERSION_NAME, plural, name: ref.name, body, fieldManager };
@@ -66,6 +76,7 @@ export class KubeClient {
   }
 
   async createEvent(namespace: string, event: CoreV1Event): Promise<void> {
+    this.#fence?.check('event');
     await this.#core.createNamespacedEvent({ namespace, body: event });
   }
 
@@ -94,9 +105,11 @@ export class KubeClient {
     }
   }
   async createSecret(namespace: string, secret: V1Secret): Promise<V1Secret> {
+    this.#fence?.check('secret');
     return this.#core.createNamespacedSecret({ namespace, body: secret });
   }
   async replaceSecret(namespace: string, secret: V1Secret): Promise<V1Secret> {
+    this.#fence?.check('secret');
     return this.#core.replaceNamespacedSecret({ namespace, name: secret.metadata!.name!, body: secret });
   }
 }

@@ -1,17 +1,16 @@
 // `fleetward operator`: the reconcile loop of `fleetward run`, with Kubernetes as the source of desired state
-// and as the status sink.
+// and as the status sink (docs/kubernetes.md).
 //
 //   informers (every kind, restarted on error/staleness) ──► KubernetesSource (validate the whole revision)
-//        │ change: kick                                         │
-//        ▼                                                      ▼
-//   ReconcileLoop ── Reconciler: load → validate → observe (driver) → plan → act → record
-//                                                                                 │
-//                          status subresource (only when changed) + Events ◄──────┘
+//        │ a change that matters (triggers.ts): coalesced, rate-limited kick
+//        ▼
+//   ReconcileLoop ── Reconciler: load → validate → observe (driver) → plan → act → record (OperatorStore)
+//        │ after a committed pass, explicit steps:
+//        └─► publish statuses (status subresource, only when changed) ─► forced-update Events ─► paused-release Events
 //
-// Only the leader (coordination.k8s.io Lease) runs the loop; a replica that loses the lease stops acting
-// at once, and every driver start is checked against leadership first.
-import { redactingStore } from '../store/redacting.ts';
-import { pauseSentence, releaseStatus } from '../reconciler/release-status.ts';
+// Only the leader (coordination.k8s.io Lease, renewed on its own thread: leader.ts) runs the loop, and every
+// write of a pass — driver operations, store commits, status PATCHes, Events, Secrets — is fenced by the
+// leadership term the loop started under (fence.ts): a replica that lost the lease writes nothing more.
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -19,24 +18,32 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
 import type { Driver, StartOperationRequest, StartOperationResult } from '../drivers/driver.ts';
 import { DriverError, observeFleet } from '../drivers/driver.ts';
 import type { FleetDevice, ObservedState } from '../api/types.ts';
-import { plan as planFleet } from '../planner/index.ts';
-import type { Plan } from '../planner/types.ts';
-import { Reconciler, type PassResult, type PlanFn } from '../reconciler/reconciler.ts';
+import { plan } from '../planner/index.ts';
+import { Reconciler, type PassResult } from '../reconciler/reconciler.ts';
 import { ReconcileLoop } from '../reconciler/loop.ts';
+import { FencedOut } from '../reconciler/fenced.ts';
+import { LeaseLost, StoreUnavailable } from '../reconciler/reasons.ts';
+import { pauseSentence, releaseStatus } from '../reconciler/release-status.ts';
 import type { Metrics } from '../server/metrics.ts';
-import type { Clock } from '../util/clock.ts';
-import { ResilientInformers } from './informers.ts';
-import { KubeClient } from './kube.ts';
-import { KubernetesEventRecorder } from './events.ts';
-import { LeaderElector } from './leader.ts';
-import { KubernetesSource, SHARD_LABEL, inShard } from './source.ts';
-import { KubernetesStatusStore } from './status.ts';
+import { redactingStore } from '../store/redacting.ts';
 import { SqliteStore } from '../store/sqlite.ts';
 import type { StateStore } from '../store/store.ts';
+import type { DeviceRecord } from '../store/records.ts';
+import type { Clock } from '../util/clock.ts';
+import { ResilientInformers, type InformerChange } from './informers.ts';
+import { KubeClient } from './kube.ts';
+import { forcedUpdateEvents, KubernetesEventRecorder } from './events.ts';
+import { FencedDriver, FencedStore, LeaseFence, StopFence, type Fence } from './fence.ts';
+import { DEFAULT_LEASE_TIMING, ThreadedLeaderElector } from './leader.ts';
+import { OperatorMetrics } from './metrics.ts';
+import { KubernetesSource, SHARD_LABEL, inShard } from './source.ts';
+import { clusterStatuses, OperatorStore, StatusPublisher } from './status.ts';
 import { KubernetesCodeSecretStore, KubernetesProvisioningStatusStore } from './secrets.ts';
+import { SeenObjects, TriggerGate, type TriggerCause } from './triggers.ts';
 
 export interface OperatorOptions {
   client: KubeClient;
@@ -75,22 +82,41 @@ export interface OperatorOptions {
    * (it would forget their devices at the back end).
    */
   statusSecret?: string;
+  /** Watch events are coalesced over coalesceMs, and start at most one pass per minIntervalMs (default 500 ms / 5 s). */
+  triggers?: { coalesceMs?: number; minIntervalMs?: number };
   /** Called after each pass (tests, demo). */
   afterPass?: (r: PassResult) => void;
+}
+
+
+/** What one leadership term runs: built when the lease is won, dropped when it is lost. */
+interface Term {
+  fence: Fence;
+  store: OperatorStore;
+  publisher: StatusPublisher;
+  events: KubernetesEventRecorder;
+  reconciler: Reconciler;
+  loop: ReconcileLoop;
+  done: Promise<void>;
+  gate: TriggerGate;
+  passes: number;
+  /** Forced operations whose Event this term already created (or found created). */
+  reported: Set<string>;
 }
 
 export class Operator {
   readonly #o: OperatorOptions;
   readonly informers: ResilientInformers;
   readonly source: KubernetesSource;
-  readonly store: KubernetesStatusStore;
-  readonly events: KubernetesEventRecorder;
-  readonly elector: LeaderElector | undefined;
+  readonly elector: ThreadedLeaderElector | undefined;
   readonly identity: string;
-  #reconciler: Reconciler | undefined;
-  #loop: ReconcileLoop | undefined;
-  #loopDone: Promise<void> | undefined;
-  #lastPlan: Plan | undefined;
+  /** The operator's counters, in the registry of `metrics` (a registry of its own without). */
+  readonly metrics: OperatorMetrics;
+  readonly #store: StateStore;
+  readonly #seen = new SeenObjects();
+  #term: Term | undefined;
+  /** Without leader election: writes are allowed until stop(). */
+  readonly #stopFence = new StopFence();
   /** Paused releases already reported by this process (the Event name dedups across processes). */
   readonly #pausedSeen = new Set<string>();
   #stopped = false;
@@ -102,36 +128,41 @@ export class Operator {
     const log = opts.logger;
     // Unique per Operator, as client-go's hostname_uuid: two in one process must not share a lease identity.
     this.identity = opts.identity ?? `${hostname()}_${randomUUID()}`;
+    this.metrics = new OperatorMetrics(opts.metrics?.registry ?? new Registry());
+    this.#store = opts.store ?? new SqliteStore(opts.stateDir ?? mkdtempSync(join(tmpdir(), 'fleetward-operator-')));
     // A sharded operator also reads the unlabelled shared config, so every operator lists everything and
     // filters (inShard): a label selector cannot say "unlabelled or X".
     this.informers = new ResilientInformers(opts.client.watchTargets(opts.watchNamespaces ?? []), {
-      kubeConfig: opts.client.kubeConfig, logger: log, onChange: () => this.source.changed(),
+      kubeConfig: opts.client.kubeConfig, logger: log, onChange: (c) => this.#changed(c),
       ...(opts.staleAfterMs ? { staleAfterMs: opts.staleAfterMs } : {}),
     });
-    const objects = (): KubernetesObject[] => [...this.informers.objects().values()].flat();
     const scopes = opts.watchNamespaces?.length ? `namespaces ${opts.watchNamespaces.join(',')}` : 'all namespaces';
     this.source = new KubernetesSource({
-      objects, synced: () => this.informers.synced, ...(opts.shard ? { shard: opts.shard } : {}),
+      objects: () => this.#objects(), synced: () => this.informers.synced, ...(opts.shard ? { shard: opts.shard } : {}),
       description: `kubernetes:${scopes}${opts.shard ? ` shard=${opts.shard}` : ''}`,
     });
-    this.events = new KubernetesEventRecorder({ client: opts.client, clock: opts.clock, logger: log, instance: this.identity });
-    // Status text (here and on the cluster) never carries a fragment of a secret.
-    this.store = redactingStore(new KubernetesStatusStore({
-      store: opts.store ?? new SqliteStore(opts.stateDir ?? mkdtempSync(join(tmpdir(), 'fleetward-operator-'))),
-      client: opts.client, source: this.source, events: this.events, logger: log, clock: opts.clock,
-      objects: () => objects().filter((o) => inShard(o, opts.shard).owns),
-    }));
     const le = opts.leaderElection;
     this.elector = le?.enabled
-      ? new LeaderElector({
-        client: opts.client, namespace: opts.namespace, name: le.leaseName, identity: this.identity, logger: log,
-        ...(le.leaseDurationMs ? { leaseDurationMs: le.leaseDurationMs } : {}),
-        ...(le.renewDeadlineMs ? { renewDeadlineMs: le.renewDeadlineMs } : {}),
-        ...(le.retryPeriodMs ? { retryPeriodMs: le.retryPeriodMs } : {}),
-        onStartedLeading: () => this.#startLoop(),
+      ? new ThreadedLeaderElector({
+        kubeConfig: opts.client.kubeConfig, namespace: opts.namespace, name: le.leaseName, identity: this.identity, logger: log,
+        leaseDurationMs: le.leaseDurationMs ?? DEFAULT_LEASE_TIMING.leaseDurationMs,
+        renewDeadlineMs: le.renewDeadlineMs ?? DEFAULT_LEASE_TIMING.renewDeadlineMs,
+        retryPeriodMs: le.retryPeriodMs ?? DEFAULT_LEASE_TIMING.retryPeriodMs,
+        onStartedLeading: (term) => {
+          this.metrics.leader.set(1);
+          this.#startTerm(term);
+        },
         onStoppedLeading: () => {
-          if (!this.#stopped) this.lostLeadership = true;
-          void this.#stopLoop();
+          this.metrics.leader.set(0);
+          if (!this.#stopped) {
+            this.lostLeadership = true;
+            this.metrics.leadershipLosses.inc();
+          }
+          void this.#stopTerm();
+        },
+        onRenewed: (gapMs) => {
+          this.metrics.leaseRenewals.inc();
+          if (gapMs !== undefined) this.metrics.leaseRenewalInterval.observe(gapMs / 1000);
         },
       })
       : undefined;
@@ -144,38 +175,74 @@ export class Operator {
   /** Informers synced, and (when leading) the last pass observed the driver with a revision in force. */
   ready(): boolean {
     if (!this.informers.synced) return false;
-    return this.#reconciler && this.isLeader ? this.#reconciler.ready : true;
+    const r = this.#term?.reconciler;
+    return r && this.isLeader ? r.ready : true;
   }
 
   async start(): Promise<void> {
     await this.informers.start();
     if (this.elector) this.elector.start();
-    else this.#startLoop();
+    else {
+      this.metrics.leader.set(1);
+      this.#startTerm(0);
+    }
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    await this.#stopLoop();
+    await this.#stopTerm();
+    this.#stopFence.stop();
     await this.elector?.stop();
+    this.metrics.leader.set(0);
     await this.informers.stop();
     await this.source.close();
   }
 
-  #startLoop(): void {
-    if (this.#loop || this.#stopped) return;
+  #objects(): KubernetesObject[] {
+    return [...this.informers.objects().values()].flat();
+  }
+
+  #owned(): KubernetesObject[] {
+    return this.#objects().filter((o) => inShard(o, this.#o.shard).owns);
+  }
+
+  /** A watch event: starts a pass only when it can change what a pass reads (triggers.ts). */
+  #changed(c: InformerChange): void {
+    if (c.type === 'listed') return; // the relist's objects arrive as events of their own
+    const verdict = this.#seen.note(c.type, c.object);
+    if ('ignored' in verdict) {
+      this.metrics.ignored(verdict.ignored);
+      return;
+    }
+    // Another shard's objects (labelled for it) are neither read nor owned here, unless a label just moved.
+    if (verdict.cause !== 'metadata_changed' && !inShard(c.object, this.#o.shard).reads) {
+      this.metrics.ignored('other_shard');
+      return;
+    }
+    this.#term?.gate.add(verdict.cause);
+  }
+
+  #startTerm(termNumber: number): void {
+    if (this.#term || this.#stopped) return;
     const o = this.#o;
+    const fence: Fence = this.elector ? new LeaseFence(this.elector, termNumber, (w) => this.metrics.refused(w)) : this.#stopFence;
+    const client = o.client.fenced(fence);
     // One pair of Secrets per shard: a shard drops the codes and statuses of batches it does not own.
     const base = o.codesSecret ?? 'fleetward-provisioning-codes';
     const shardSuffix = o.shard ? `-${o.shard}` : '';
     const codesSecret = `${base}${shardSuffix}`;
     const statusSecret = o.statusSecret ?? `${base}-status${shardSuffix}`;
-    const plan: PlanFn = (desired, observed, now, opts) => {
-      const p = planFleet(desired, observed, now, opts);
-      this.#lastPlan = p;
-      return p;
-    };
-    this.#reconciler = new Reconciler({
-      source: this.source, driver: new ShardDriver(new LeaderGuardedDriver(o.driver, () => this.isLeader), o.shard), store: this.store,
+    const events = new KubernetesEventRecorder({ client, clock: o.clock, logger: o.logger, instance: this.identity, metrics: this.metrics });
+    const publisher = new StatusPublisher({ client, source: this.source, objects: () => this.#owned(), clock: o.clock, logger: o.logger, metrics: this.metrics });
+    const store = new OperatorStore({
+      store: new FencedStore(this.#store, fence),
+      clusterStatuses: () => clusterStatuses(this.#owned()),
+      // A provisioning run finished between passes: its statuses are published now, not a pass later.
+      recordedOutsidePass: () => { void this.#publish(); },
+    });
+    const reconciler = new Reconciler({
+      // Status text (here and on the cluster) never carries a fragment of a secret.
+      source: this.source, driver: new ShardDriver(new FencedDriver(o.driver, fence), o.shard), store: redactingStore(store),
       clock: o.clock, plan, logger: o.logger, ...(o.metrics ? { metrics: o.metrics } : {}),
       ...(o.historyRetentionMs ? { historyRetentionMs: o.historyRetentionMs } : {}),
       ...(o.maxOperationsPerPass ? { maxOperationsPerPass: o.maxOperationsPerPass } : {}),
@@ -183,57 +250,109 @@ export class Operator {
       // Codes go to a Secret in the operator's namespace, never to status or the pod's disk; batch statuses
       // (code hashes, expiry) to another, so a new leader keeps the codes already handed out.
       provisioningStores: {
-        secrets: new KubernetesCodeSecretStore(o.client, o.namespace, codesSecret),
-        store: new KubernetesProvisioningStatusStore(o.client, o.namespace, statusSecret),
+        secrets: new KubernetesCodeSecretStore(client, o.namespace, codesSecret),
+        store: new KubernetesProvisioningStatusStore(client, o.namespace, statusSecret),
       },
     });
-    this.#loop = new ReconcileLoop(this.#reconciler, {
+    const gate = new TriggerGate({ kick: () => loop.kick(), ...o.triggers });
+    const loop = new ReconcileLoop(reconciler, {
       clock: o.clock,
       intervalMs: o.resyncMs ?? 60_000,
+      beforePass: () => {
+        const causes: TriggerCause[] = gate.take();
+        this.metrics.triggered(term.passes === 0 ? ['started', ...causes] : causes.length ? causes : ['timer']);
+      },
       afterPass: async (r) => {
-        await this.#afterPass();
+        try {
+          await this.#afterPass(term, r);
+        } catch (err) {
+          if (!(err instanceof FencedOut)) throw err;
+          o.logger.warn({ reason: LeaseLost, err: err.message }, 'leadership lost while publishing the pass');
+        }
+        term.passes++;
         o.afterPass?.(r);
-        return !this.isLeader;
+        return !fence.ok;
       },
     });
-    this.source.watch(this.#loop.kick);
-    this.#loopDone = this.#loop.start();
+    const term: Term = { fence, store, publisher, events, reconciler, loop, done: Promise.resolve(), gate, passes: 0, reported: new Set() };
+    this.#term = term;
+    term.done = loop.start();
   }
 
-  async #stopLoop(): Promise<void> {
-    const loop = this.#loop;
-    this.#loop = undefined;
-    if (loop) await loop.stop();
-    await this.#loopDone;
-    await this.#reconciler?.settle();
-    await this.store.flush();
+  async #stopTerm(): Promise<void> {
+    const t = this.#term;
+    this.#term = undefined;
+    if (!t) return;
+    t.gate.close();
+    await t.loop.stop();
+    await t.done;
+    await t.reconciler.settle();
   }
 
-  /** Status writes of the pass, then the Events for paused releases. */
-  async #afterPass(): Promise<void> {
-    await this.store.flush();
-    const p = this.#lastPlan;
-    if (!p) return;
-    for (const rel of p.releases) {
+  /** The explicit steps after a pass: statuses, then the Events it gives rise to. Skipped for a pass not recorded. */
+  async #afterPass(t: Term, r: PassResult): Promise<void> {
+    if (r.reason === LeaseLost || r.reason === StoreUnavailable) return;
+    const committed = t.store.committedObjects();
+    if (committed) await t.publisher.publish(committed);
+    await this.#forcedEvents(t, r);
+    await this.#pausedEvents(t, r);
+  }
+
+  async #publish(): Promise<void> {
+    const t = this.#term;
+    const committed = t?.store.committedObjects();
+    if (!t || !committed) return;
+    await t.publisher.publish(committed).catch((err: unknown) => {
+      if (!(err instanceof FencedOut)) throw err;
+    });
+  }
+
+  /**
+   * One Event per forced operation Fleetward issued: the devices with a forced operation planned this pass,
+   * and on a term's first pass every device the back end lists operations for (a previous leader may have
+   * died before reporting its own).
+   */
+  async #forcedEvents(t: Term, r: PassResult): Promise<void> {
+    const ids = new Set<string>();
+    for (const op of r.plan?.operations ?? []) if (op.forced) ids.add(op.deviceId);
+    if (t.passes === 0) for (const op of r.observed?.operations ?? []) ids.add(op.deviceId);
+    const records: DeviceRecord[] = [];
+    for (const id of ids) {
+      try {
+        const rec = t.store.readDevice(id);
+        if (rec) records.push(rec);
+      } catch {
+        // A damaged record is quarantined by the pass; it has nothing to report.
+      }
+    }
+    for (const e of forcedUpdateEvents(records, this.source, t.reported)) {
+      await t.events.emit(e.ref, e.event);
+      t.reported.add(e.operationId);
+    }
+  }
+
+  /** A Warning Event for each release the plan says is paused, once per process. */
+  async #pausedEvents(t: Term, r: PassResult): Promise<void> {
+    for (const rel of r.plan?.releases ?? []) {
       if (rel.state !== 'Paused') continue;
       const key = `${rel.component}/${rel.version}`;
       if (this.#pausedSeen.has(key)) continue;
       const target = this.#releaseObject(rel.component, rel.version);
       if (!target) continue;
-      this.#pausedSeen.add(key);
-
-      await this.events.emit(target, {
+      await t.events.emit(target, {
         type: 'Warning', reason: 'ReleasePaused',
         message: `${pauseSentence(releaseStatus(rel))}. Retry the failed devices with a SoftwareUpdate, or force it with a declared change.`,
         dedupKey: `paused/${key}`,
       });
+      this.#pausedSeen.add(key);
     }
   }
 
   /** The SoftwareRelease object for a release, else the FleetPolicy: where a paused release is reported. */
   #releaseObject(component: string, version: string) {
-    const objects = [...this.informers.objects().values()].flat() as (KubernetesObject & { spec?: { component?: string; version?: string } })[];
-    const rel = objects.find((o) => o.kind === 'SoftwareRelease' && o.spec?.component === component && o.spec?.version === version);
+    const objects = this.#objects();
+    const specOf = (o: KubernetesObject): { component?: unknown; version?: unknown } => ('spec' in o && typeof o.spec === 'object' && o.spec !== null ? o.spec : {});
+    const rel = objects.find((o) => o.kind === 'SoftwareRelease' && specOf(o).component === component && specOf(o).version === version);
     const fp = objects.find((o) => o.kind === 'FleetPolicy' && o.metadata?.name === 'default');
     const hit = rel ?? fp;
     if (!hit?.metadata?.name) return undefined;
@@ -283,33 +402,6 @@ export class ShardDriver implements Driver {
     return this.#d.startUpdate(req);
   }
   runDiagnostics(deviceId: string) { return this.#d.runDiagnostics(deviceId); }
-  get provisioning() { return this.#d.provisioning; }
-  async close() { await this.#d.close?.(); }
-}
-
-/** Fencing: a replica that is no longer leader starts nothing, even in the middle of a pass. */
-export class LeaderGuardedDriver implements Driver {
-  readonly #d: Driver;
-  readonly #leading: () => boolean;
-  readonly name: string;
-  constructor(d: Driver, leading: () => boolean) {
-    this.#d = d;
-    this.#leading = leading;
-    this.name = d.name;
-  }
-  inventory() { return this.#d.inventory(); }
-  catalog() { return this.#d.catalog(); }
-  observe() { return observeFleet(this.#d); }
-  operations(deviceId?: string) { return this.#d.operations(deviceId); }
-  operation(deviceId: string, operationId: string) { return this.#d.operation(deviceId, operationId); }
-  async startUpdate(req: StartOperationRequest): Promise<StartOperationResult> {
-    if (!this.#leading()) throw new DriverError('Unavailable', 'not the leader any more: operation not started');
-    return this.#d.startUpdate(req);
-  }
-  async runDiagnostics(deviceId: string) {
-    if (!this.#leading()) throw new DriverError('Unavailable', 'not the leader any more: diagnostics not started');
-    return this.#d.runDiagnostics(deviceId);
-  }
   get provisioning() { return this.#d.provisioning; }
   async close() { await this.#d.close?.(); }
 }

@@ -1,50 +1,75 @@
-// The operator's status sink: per-object status goes to the Kubernetes status subresource, and only when it
-// changed; the loop's own state, per-device plan and history go to the state store it wraps (PostgreSQL with
-// several replicas, so a new leader carries on with the full history; controller/store/).
+// Per-object status in the operator, in two plain parts (Flux kustomize-controller style: a store stores,
+// publishing is a step of the pass):
+//
+//   OperatorStore    the state store the Reconciler is given: everything goes to the store it wraps
+//                    (PostgreSQL with several replicas, controller/store/), per-object statuses included; the
+//                    statuses of the last committed pass are kept for the publish step. Before this leader
+//                    recorded any, the statuses read are those the objects carry on the cluster, so conditions
+//                    keep their lastTransitionTime across leaders. No Kubernetes call is made here.
+//   StatusPublisher  the publish step, run by the Operator after a pass is committed: PATCHes the status
+//                    subresource of each owned object whose status changed (fenced: the client it is given
+//                    checks the lease right before each request), and marks the objects that made the
+//                    revision invalid (Ready False, Stalled True, InvalidRevision).
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { KIND_NAMES } from '../api/schemas.ts';
-import { API_GROUP, API_VERSION_NAME, type Kind } from '../api/types.ts';
-import type { DeviceRecord, HistoryEntry, ObjectStatus, RunStatus } from '../store/records.ts';
+import { KINDS, type Condition, type Kind, type Revision } from '../api/types.ts';
+import type { DeviceRecord, ObjectStatus, RunStatus } from '../store/records.ts';
 import type { StateStore } from '../store/store.ts';
-import type { Revision } from '../api/types.ts';
-import type { KubeClient } from './kube.ts';
-import type { KubernetesSource, ObjectRef } from './source.ts';
-import type { EventRecorder } from './events.ts';
 import { summarize } from '../status/conditions.ts';
 import { InvalidRevision } from '../reconciler/reasons.ts';
+import { FencedOut } from '../reconciler/fenced.ts';
 import type { Clock } from '../util/clock.ts';
+import { statusCode, type KubeClient } from './kube.ts';
+import type { KubernetesSource, ObjectRef } from './source.ts';
+import type { OperatorMetrics } from './metrics.ts';
 
-export interface KubernetesStatusStoreOptions {
-  /** Where everything but per-object status goes. */
-  store: StateStore;
-  client: KubeClient;
-  source: KubernetesSource;
-  /** The objects as the informers hold them now (their current status seeds conditions after a handover). */
-  objects: () => KubernetesObject[];
-  events: EventRecorder;
-  clock: Clock;
-  logger: Logger;
-  fieldManager?: string;
+/** An object's status as the cluster holds it (a plain JSON object), or undefined. */
+export function clusterStatus(o: KubernetesObject): Record<string, unknown> | undefined {
+  if (!('status' in o)) return undefined;
+  const s = o.status;
+  return typeof s === 'object' && s !== null && !Array.isArray(s) ? { ...s } : undefined;
 }
 
-export class KubernetesStatusStore implements StateStore {
-  readonly #k: KubernetesStatusStoreOptions;
-  readonly #inner: StateStore;
-  /** Kind/name → the status body last sent (or found on the server): a write happens only when it differs. */
-  readonly #sent = new Map<string, string>();
-  #pending: Promise<void>[] = [];
-  #queued: (() => Promise<void>)[] = [];
-  #inPass = false;
-  /** Status writes that reached the API server, for tests and metrics. */
-  writes = 0;
-  /** Operations whose forced-update Event was already emitted by this process. */
-  readonly #forcedSeen = new Set<string>();
-  /** Forced-update Events of the pass under way: forgotten if the pass is aborted, so the next one sends them. */
-  #forcedThisPass: string[] = [];
+function isKind(k: string | undefined): k is Kind {
+  return (KINDS as readonly string[]).includes(k ?? '');
+}
 
-  constructor(opts: KubernetesStatusStoreOptions) {
-    this.#k = opts;
+function conditionsOf(status: Record<string, unknown> | undefined): Condition[] {
+  const c = status?.conditions;
+  return Array.isArray(c) ? c.filter((x): x is Condition => typeof x === 'object' && x !== null && 'type' in x) : [];
+}
+
+/** Kind/name → the status each object carries on the cluster now. */
+export function clusterStatuses(objects: readonly KubernetesObject[]): Record<string, ObjectStatus> {
+  const out: Record<string, ObjectStatus> = {};
+  for (const o of objects) {
+    const status = clusterStatus(o);
+    const name = o.metadata?.name;
+    if (!status || !name || !isKind(o.kind)) continue;
+    out[`${o.kind}/${name}`] = { ...status, conditions: conditionsOf(status), kind: o.kind, name };
+  }
+  return out;
+}
+
+export interface OperatorStoreOptions {
+  /** Where everything is stored. */
+  store: StateStore;
+  /** The statuses the owned objects carry on the cluster now (read until this leader recorded its own). */
+  clusterStatuses: () => Record<string, ObjectStatus>;
+  /** Statuses were recorded outside a pass (a provisioning run finishing): the Operator publishes them then. */
+  recordedOutsidePass?: () => void;
+}
+
+export class OperatorStore implements StateStore {
+  readonly #o: OperatorStoreOptions;
+  readonly #inner: StateStore;
+  #inPass = false;
+  /** Statuses written during the pass under way: kept for publishing once it is committed. */
+  #staged: Record<string, ObjectStatus> | undefined;
+  #committed: Record<string, ObjectStatus> | undefined;
+
+  constructor(opts: OperatorStoreOptions) {
+    this.#o = opts;
     this.#inner = opts.store;
   }
 
@@ -55,151 +80,138 @@ export class KubernetesStatusStore implements StateStore {
   readLastGoodRevision(): Revision | undefined { return this.#inner.readLastGoodRevision(); }
   writeLastGoodRevision(rev: Revision): boolean { return this.#inner.writeLastGoodRevision(rev); }
   readDevice(id: string): DeviceRecord | undefined { return this.#inner.readDevice(id); }
+  writeDevice(rec: DeviceRecord): boolean { return this.#inner.writeDevice(rec); }
+  writeDevices(recs: Iterable<DeviceRecord>): number { return this.#inner.writeDevices(recs); }
   listDeviceIds(): string[] { return this.#inner.listDeviceIds(); }
-  // Status patches and Events of a pass go out only once the store committed it: a pass the database refused
-  // leaves no trace on the objects either (nothing half-written).
+
+  readObjects(): Record<string, ObjectStatus> {
+    if (this.#staged) return this.#staged;
+    if (this.#committed) return this.#committed;
+    const stored = this.#inner.readObjects();
+    return Object.keys(stored).length ? stored : this.#o.clusterStatuses();
+  }
+
+  writeObjects(objects: Record<string, ObjectStatus>): boolean {
+    const changed = this.#inner.writeObjects(objects);
+    if (this.#inPass) {
+      this.#staged = objects;
+    } else {
+      this.#committed = objects;
+      this.#o.recordedOutsidePass?.();
+    }
+    return changed;
+  }
+
+  /** The statuses of the last committed pass (or recorded since), for the publish step. */
+  committedObjects(): Record<string, ObjectStatus> | undefined {
+    return this.#committed;
+  }
+
   async beginPass(): Promise<void> {
     await this.#inner.beginPass();
     this.#inPass = true;
+    this.#staged = undefined;
   }
   checkpoint(): Promise<void> { return this.#inner.checkpoint(); }
   async commitPass(): Promise<void> {
     this.#inPass = false;
-    const queued = this.#queued;
-    const forced = this.#forcedThisPass;
-    this.#queued = [];
-    this.#forcedThisPass = [];
-    try {
-      await this.#inner.commitPass();
-    } catch (err) {
-      for (const id of forced) this.#forcedSeen.delete(id);
-      throw err;
-    }
-    for (const send of queued) this.#pending.push(send());
+    const staged = this.#staged;
+    this.#staged = undefined;
+    await this.#inner.commitPass();
+    if (staged) this.#committed = staged;
   }
   async abortPass(): Promise<void> {
     this.#inPass = false;
-    this.#queued = [];
-    for (const id of this.#forcedThisPass) this.#forcedSeen.delete(id);
-    this.#forcedThisPass = [];
+    this.#staged = undefined;
     await this.#inner.abortPass();
   }
-  /** Sends now outside a pass (a provisioning run finishing), else once the pass is committed. */
-  #send(send: () => Promise<void>): void {
-    if (this.#inPass) this.#queued.push(send);
-    else this.#pending.push(send());
-  }
   close(): Promise<void> { return this.#inner.close(); }
+}
 
-  /** The status each owned object carries on the server now: conditions keep their lastTransitionTime across leaders. */
-  readObjects(): Record<string, ObjectStatus> {
-    const out: Record<string, ObjectStatus> = {};
-    for (const o of this.#k.objects()) {
-      const kind = o.kind as Kind;
-      const name = o.metadata?.name ?? '';
-      const status = (o as { status?: Record<string, unknown> }).status;
-      if (status) out[`${kind}/${name}`] = { ...status, kind, name } as ObjectStatus;
-    }
-    return out;
+/**
+ * An invalid revision is not applied (the last good one stays in force), and the objects that made it
+ * invalid say so: Ready False and Stalled True with reason InvalidRevision and the errors, until fixed. The
+ * conditions build on what the object carries on the cluster, so an unchanged verdict is an unchanged status.
+ */
+export function withInvalidRevision(
+  computed: Record<string, ObjectStatus>, invalid: ReadonlyMap<string, readonly string[]>, onCluster: Record<string, ObjectStatus>, at: string,
+): Record<string, ObjectStatus> {
+  if (invalid.size === 0) return computed;
+  const out = { ...computed };
+  for (const [key, errors] of invalid) {
+    const [kind, name] = key.split('/');
+    if (!isKind(kind) || name === undefined) continue;
+    const base = out[key] ?? onCluster[key] ?? { kind, name, conditions: [] };
+    const prev = onCluster[key] ?? base;
+    const message = `not applied: ${errors.slice(0, 3).join('; ')}${errors.length > 3 ? ` (and ${errors.length - 3} more)` : ''}. The last valid revision stays in force.`;
+    out[key] = { ...base, conditions: summarize(prev.conditions, { ready: false, reason: InvalidRevision, message, stalled: true }, at, base.observedGeneration) };
+  }
+  return out;
+}
+
+export interface StatusPublisherOptions {
+  /** Fenced: each PATCH is checked against the lease right before it is sent. */
+  client: KubeClient;
+  source: KubernetesSource;
+  /** The owned objects as the informers hold them now. */
+  objects: () => KubernetesObject[];
+  clock: Clock;
+  logger: Logger;
+  metrics?: OperatorMetrics;
+  fieldManager?: string;
+}
+
+export class StatusPublisher {
+  readonly #o: StatusPublisherOptions;
+  /** Kind/name → the status body last sent: a PATCH happens only when it differs (from it, or from the cluster's). */
+  readonly #sent = new Map<string, string>();
+
+  constructor(opts: StatusPublisherOptions) {
+    this.#o = opts;
   }
 
-  writeObjects(computed: Record<string, ObjectStatus>): boolean {
-    let wrote = false;
-    const objects = this.#withInvalid(computed);
+  /** PATCHes every owned object whose status changed; returns how many were written. FencedOut stops it. */
+  async publish(computed: Record<string, ObjectStatus>): Promise<number> {
+    const onCluster = clusterStatuses(this.#o.objects());
+    const objects = withInvalidRevision(computed, this.#o.source.invalidObjects(), onCluster, this.#o.clock.now().toISOString());
+    let written = 0;
     for (const [key, status] of Object.entries(objects)) {
-      const where = this.#k.source.lookup(status.kind, status.name);
+      const where = this.#o.source.lookup(status.kind, status.name);
       if (!where?.owns) continue;
       const { kind: _k, name: _n, ...body } = status;
       if (where.requestedAt !== undefined) body.lastHandledReconcileAt = where.requestedAt;
       const text = JSON.stringify(body);
-      const previous = this.#sent.get(key) ?? this.#serverStatus(where.ref);
+      const cluster = onCluster[key];
+      const previous = this.#sent.get(key) ?? (cluster ? JSON.stringify(withoutKey(cluster)) : undefined);
       if (previous === text) continue;
-      wrote = true;
-      this.#send(() => this.#patch(key, where.ref, body, previous, text));
+      if (await this.#patch(key, where.ref, body, previous, text)) written++;
     }
-    return wrote;
+    return written;
   }
 
-  /**
-   * An invalid revision is not applied (the last good one stays in force), and the objects that made it
-   * invalid say so: Ready False and Stalled True with reason InvalidRevision and the errors, until fixed.
-   */
-  #withInvalid(objects: Record<string, ObjectStatus>): Record<string, ObjectStatus> {
-    const invalid = this.#k.source.invalidObjects();
-    if (invalid.size === 0) return objects;
-    const out = { ...objects };
-    const at = this.#k.clock.now().toISOString();
-    for (const [key, errors] of invalid) {
-      const [kind, name] = key.split('/') as [Kind, string];
-      const prev = out[key] ?? this.readObjects()[key] ?? { kind, name, conditions: [] };
-      const message = `not applied: ${errors.slice(0, 3).join('; ')}${errors.length > 3 ? ` (and ${errors.length - 3} more)` : ''}. The last valid revision stays in force.`;
-      out[key] = { ...prev, conditions: summarize(prev.conditions, { ready: false, reason: InvalidRevision, message, stalled: true }, at, prev.observedGeneration) };
-    }
-    return out;
-  }
-
-  writeDevice(rec: DeviceRecord): boolean {
-    this.#forcedEvents(rec);
-    return this.#inner.writeDevice(rec);
-  }
-  writeDevices(recs: Iterable<DeviceRecord>): number {
-    const all = [...recs];
-    for (const rec of all) this.#forcedEvents(rec);
-    return this.#inner.writeDevices(all);
-  }
-
-  #forcedEvents(rec: DeviceRecord): void {
-    for (const h of rec.history) if (h.forced && h.issuedBy === 'fleetward') this.#forced(rec.id, h);
-  }
-
-  /** Waits for the status writes and Events of the pass. */
-  async flush(): Promise<void> {
-    const pending = this.#pending;
-    this.#pending = [];
-    await Promise.all(pending);
-  }
-
-  #serverStatus(ref: ObjectRef): string | undefined {
-    const o = this.#k.objects().find((x) => x.kind === ref.kind && x.metadata?.name === ref.name && (x.metadata?.namespace ?? undefined) === ref.namespace);
-    const status = (o as { status?: unknown } | undefined)?.status;
-    return status === undefined ? undefined : JSON.stringify(status);
-  }
-
-  async #patch(key: string, ref: ObjectRef, body: Record<string, unknown>, previous: string | undefined, text: string): Promise<void> {
+  async #patch(key: string, ref: ObjectRef, body: Record<string, unknown>, previous: string | undefined, text: string): Promise<boolean> {
     // A merge patch keeps fields it does not mention: fields that disappeared are sent as null.
     const patch: Record<string, unknown> = { ...body };
     if (previous) for (const k of Object.keys(JSON.parse(previous) as object)) if (!(k in patch)) patch[k] = null;
     try {
-      await this.#k.client.patchStatus(ref, { status: patch }, this.#k.fieldManager ?? 'fleetward-operator');
+      await this.#o.client.patchStatus(ref, { status: patch }, this.#o.fieldManager ?? 'fleetward-operator');
       this.#sent.set(key, text);
-      this.writes++;
-      this.#k.logger.debug({ object: key }, 'status written');
+      this.#o.metrics?.statusWrites.inc({ result: 'written' });
+      this.#o.logger.debug({ object: key }, 'status written');
+      return true;
     } catch (err) {
-      const code = (err as { code?: number }).code;
+      if (err instanceof FencedOut) throw err;
+      const code = statusCode(err);
+      this.#o.metrics?.statusWrites.inc({ result: code === 404 ? 'gone' : 'failed' });
       // 404: deleted meanwhile. Anything else: the next pass tries again (nothing is recorded as sent).
-      if (code !== 404) this.#k.logger.warn({ object: key, err: (err as Error).message }, 'status write failed');
+      if (code !== 404) this.#o.logger.warn({ object: key, err: (err as Error).message }, 'status write failed');
+      return false;
     }
-  }
-
-  #forced(deviceId: string, h: HistoryEntry): void {
-    if (this.#forcedSeen.has(h.operationId)) return;
-    this.#forcedSeen.add(h.operationId);
-    if (this.#inPass) this.#forcedThisPass.push(h.operationId);
-    const su = h.softwareUpdate ? this.#k.source.lookup('SoftwareUpdate', h.softwareUpdate) : undefined;
-    if (!su?.owns) return;
-    this.#send(() => this.#k.events.emit(su.ref, {
-      type: 'Normal',
-      reason: 'ForcedUpdate',
-      message: `forced ${h.component ?? 'update'} update of ${deviceId} ${h.fromVersion ?? '?'} → ${h.toVersion ?? '?'} (operation ${h.operationId}, revision ${h.revision ?? 'unknown'})`,
-      // One Event per operation, whichever replica issued it: the name is derived from the operation.
-      dedupKey: `forced/${h.operationId}`,
-    }));
   }
 }
 
-/** The REST path of one object of a Fleetward kind. */
-export function objectPath(ref: ObjectRef): string {
-  const plural = KIND_NAMES[ref.kind].plural;
-  const ns = ref.namespace ? `/namespaces/${encodeURIComponent(ref.namespace)}` : '';
-  return `/apis/${API_GROUP}/${API_VERSION_NAME}${ns}/${plural}/${encodeURIComponent(ref.name)}`;
+/** A cluster status as a status body: without the kind/name keys clusterStatuses adds. */
+function withoutKey(s: ObjectStatus): Record<string, unknown> {
+  const { kind: _k, name: _n, ...body } = s;
+  return body;
 }

@@ -14,6 +14,8 @@ export interface LoopOptions {
   minIntervalMs?: number;
   /** Never sleep less than this much wall time between passes (keeps a fast clock from spinning). Default 20 ms. */
   minPauseMs?: number;
+  /** Called right before every pass (the operator counts what triggered it). */
+  beforePass?: () => void;
   /** Called after every pass. Return `true` to stop. */
   afterPass?: (r: PassResult) => boolean | void | Promise<boolean | void>;
 }
@@ -55,6 +57,7 @@ export class ReconcileLoop {
     const minPause = this.#o.minPauseMs ?? 20;
     while (!this.#stopped) {
       this.#kicked = false;
+      this.#o.beforePass?.();
       const result = await this.#rec.reconcile();
       if (this.#stopped) break;
       if (await this.#o.afterPass?.(result)) break;

@@ -37,3 +37,5 @@ export const StoreUnavailable = 'StoreUnavailable';
 export const AutoUpdatesResumed = 'AutoUpdatesResumed';
 /** A device's stored record cannot be read: the device is quarantined (no operation started, record untouched). */
 export const RecordDamaged = 'RecordDamaged';
+/** The replica lost its leadership during the pass (FencedOut): the pass was abandoned and nothing of it recorded. */
+export const LeaseLost = 'LeaseLost';

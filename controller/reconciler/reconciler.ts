@@ -25,6 +25,7 @@ import {
   type ReleaseStatus, type RunStatus,
 } from '../store/records.ts';
 import { StoreUnavailable, type StateStore } from '../store/store.ts';
+import { FencedOut } from './fenced.ts';
 import { DamagedRecord } from '../store/damage.ts';
 import { summarize } from '../status/conditions.ts';
 import { inFlightDevices, nextStart, rolloutComplete, summarizeProgress } from './progress.ts';
@@ -132,7 +133,7 @@ export class Reconciler {
     try {
       await store.beginPass();
       result = await this.#pass(now).catch(async (err: unknown): Promise<PassResult> => {
-        if (err instanceof StoreUnavailable) throw err;
+        if (err instanceof StoreUnavailable || err instanceof FencedOut) throw err;
         // A bug, not a condition of the world: keep the stack in the log, report it, try again next pass.
         log.error({ err }, 'reconcile pass failed');
         await store.abortPass();
@@ -141,12 +142,20 @@ export class Reconciler {
       });
       await store.commitPass();
     } catch (err) {
-      // The store itself failed (database unreachable): nothing of the pass is recorded; the loop tries again.
-      const message = `state store ${store.description}: ${(err as Error)?.message ?? String(err)}`;
-      log.warn({ reason: R.StoreUnavailable, err: (err as Error)?.message }, 'pass not recorded');
-      await store.abortPass().catch(() => undefined);
-      this.ready = false;
-      result = { at, revision: this.revisionInForce, reason: R.StoreUnavailable, ok: false, issued: 0, complete: false, nextStartAt: null, message };
+      if (err instanceof FencedOut) {
+        // Leadership lost mid-pass: nothing more is written, the pass is dropped whole (docs/kubernetes.md).
+        log.warn({ reason: R.LeaseLost, err: err.message }, 'pass abandoned: leadership lost');
+        await store.abortPass().catch(() => undefined);
+        this.ready = false;
+        result = { at, revision: this.revisionInForce, reason: R.LeaseLost, ok: false, issued: 0, complete: false, nextStartAt: null, message: err.message };
+      } else {
+        // The store itself failed (database unreachable): nothing of the pass is recorded; the loop tries again.
+        const message = `state store ${store.description}: ${(err as Error)?.message ?? String(err)}`;
+        log.warn({ reason: R.StoreUnavailable, err: (err as Error)?.message }, 'pass not recorded');
+        await store.abortPass().catch(() => undefined);
+        this.ready = false;
+        result = { at, revision: this.revisionInForce, reason: R.StoreUnavailable, ok: false, issued: 0, complete: false, nextStartAt: null, message };
+      }
     }
     this.#o.metrics?.reconcileDuration.observe({ result: result.ok ? 'success' : result.reason }, (performance.now() - started) / 1000);
     return result;
@@ -193,12 +202,15 @@ export class Reconciler {
     const desired = desiredState(revision.objects);
     const plan = this.#o.plan(desired, withHistory(observed, history), now, { revision: revision.id });
     lap('plan');
+    // Between the long synchronous stages, let what waits on the event loop run (informers, /healthz, replies).
+    await breathe();
 
     // act
     const acted = await this.act(plan, observed, revision, history);
     await this.diagnose(observed, history);
     lap('act');
     this.provision(revision);
+    await breathe();
 
     // record, then say what changed for the worse (warn-level log lines a person alerts on)
     const before = this.#outcomesBefore(history);
@@ -334,6 +346,7 @@ export class Reconciler {
           if (res.operation) recordOperation(rec, res.operation);
         }
       } catch (err) {
+        if (err instanceof FencedOut) throw err;
         clearIntent(rec, op.component);
         if (isRefusal(err)) {
           // Final for this request: recorded as a failed attempt (retried with backoff, then held), not a pass error.
@@ -396,6 +409,7 @@ export class Reconciler {
           recordOperation(rec, op);
           this.#o.logger.info({ device: rec.id, failedOperation: entry.operationId, diagnostics: op.id }, 'diagnostics started after a failed update');
         } catch (err) {
+          if (err instanceof FencedOut) throw err;
           this.#o.metrics?.operations.inc({ component: 'diagnostics', result: 'error' });
           this.#o.logger.warn({ device: rec.id, err: (err as Error)?.message }, 'diagnostics not started');
         }
@@ -885,6 +899,10 @@ export function outcomeStatus(plan: Plan, member: (d: DevicePlan) => boolean, in
     return { fields, condition: { ready: false, reason: R.Progressing, message: `${counts.inProgress} of ${members} device(s) being updated; ${tally}`, reconciling: true } };
   }
   return { fields, condition: { ready: true, reason: counts.updated === members ? R.UpToDate : R.ReconciliationSucceeded, message: `${counts.updated} of ${members} device(s) up to date, none being updated${counts.updated === members ? '' : `; ${tally}`}` } };
+}
+
+function breathe(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {

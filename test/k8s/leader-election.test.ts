@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Simulator } from '../../controller/drivers/simulator/simulator.ts';
 import { startSimulatorServer, type SimulatorServer } from '../../controller/drivers/simulator/server.ts';
@@ -25,6 +25,7 @@ const START = '2026-11-23T10:00:00Z';
 const SPEED = 360;
 const FROM = '122.15.0.44';
 const TO = '122.15.0.60';
+const NEXT = '122.15.0.70';
 const PHONES = 12;
 const TOKEN = 'simulator-test-token';
 const assets = k8sAssetsOrExplain();
@@ -43,7 +44,7 @@ spec: { deferrals: { firmware: 0d, teamsClient: 0d }, rolloutDuration: 6h }
 apiVersion: fleetward.dev/v1alpha1
 kind: DeviceGroup
 metadata: { name: phones }
-spec: { selector: { deviceTypes: [ipPhone] }, updatePhase: fast, maintenanceWindow: always }
+spec: { selector: { deviceTypes: [ipPhone] }, updatePhase: fast, maintenanceWindow: always, pin: { firmware: "122.15.0.60" } }
 `;
 
 function fleet(): FleetFile {
@@ -57,6 +58,8 @@ function fleet(): FleetFile {
       { component: 'firmware', version: FROM, manufacturer: 'Yealink', models: ['MP58'], releasedAt: '2026-06-01T00:00:00Z', label: 'verified' },
       // Released as the test starts: the phase spreads the phones over the six hours after it (a minute of wall time).
       { component: 'firmware', version: TO, manufacturer: 'Yealink', models: ['MP58'], releasedAt: START, label: 'verified' },
+      // Held back by the group's pin until the fencing test lifts it.
+      { component: 'firmware', version: NEXT, manufacturer: 'Yealink', models: ['MP58'], releasedAt: START, label: 'verified' },
     ],
   };
 }
@@ -80,8 +83,18 @@ function startOperator(name: string, kubeconfig: string, simStart: string, wall:
   return child;
 }
 
-function lease(): { holderIdentity?: string; leaseTransitions?: number } {
+function lease(): { holderIdentity?: string; leaseTransitions?: number; renewTime?: string; acquireTime?: string } {
   return JSON.parse(env.kubectlOk(['get', 'lease', LEASE, '-n', SYSTEM_NS, '-o', 'json'])).spec;
+}
+
+/** Every Fleetward object in the namespace, by kind/name, with its resourceVersion (any write moves it). */
+function resourceVersions(): Record<string, string> {
+  const list = JSON.parse(env.kubectlOk(['get', 'fleetward', '-n', NS, '-o', 'json'])).items as { kind: string; metadata: { name: string; resourceVersion: string } }[];
+  return Object.fromEntries(list.map((o) => [`${o.kind}/${o.metadata.name}`, o.metadata.resourceVersion]));
+}
+
+function eventNames(): string[] {
+  return (JSON.parse(env.kubectlOk(['get', 'events', '-n', NS, '-o', 'json'])).items as { metadata: { name: string } }[]).map((e) => e.metadata.name).sort();
 }
 
 function updates() {
@@ -130,16 +143,29 @@ if ('skip' in assets) {
     await eventually('operator-a to hold the lease', () => (lease()?.holderIdentity === 'operator-a' ? true : undefined), 60_000);
     startOperator('operator-b', kubeconfig, simAtWall, wall);
     await eventually('operator-a to start some of the rollout', () => (updates().length >= 3 ? true : undefined), 60_000);
+    // A standby knows when a lease expires from the renewals it has watched: let it watch a few.
+    await eventually('operator-b to stand by', () => (readFileSync(join(env.dir, 'operator-b.log'), 'utf8').includes('standing by') ? true : undefined), 60_000);
+    await new Promise((r) => setTimeout(r, 6000));
     assert.is(lease().holderIdentity, 'operator-a', 'the standby did not take the lease while the leader renews it');
     const transitions = lease().leaseTransitions ?? 0;
 
+    const killedWall = Date.now();
     process.kill(-a.pid!, 'SIGKILL');
     const issuedByA = updates().length;
     const killedAt = sim.now().toISOString();
+    const lastRenewal = Date.parse(lease().renewTime!);
     assert.ok(issuedByA < PHONES, `the rollout was still under way when the leader died (${issuedByA} of ${PHONES} issued)`);
 
-    await eventually('operator-b to take the lease', () => (lease()?.holderIdentity === 'operator-b' ? true : undefined), 60_000);
-    assert.ok((lease().leaseTransitions ?? 0) > transitions);
+    const taken = await eventually('operator-b to take the lease', () => { const l = lease(); return l?.holderIdentity === 'operator-b' ? l : undefined; }, 60_000, 100);
+    assert.ok((taken.leaseTransitions ?? 0) > transitions);
+    // Never before the dead leader's claim ran out (leaseDuration 15 s after its last renewal), and then at
+    // once: the standby wakes at the expiry it computed from the renewals it saw, not at its next poll. The
+    // kill came after that last renewal, so the leader is replaced within 15 s of the kill (plus the few
+    // milliseconds between a renewal being stamped and the standby reading it).
+    const acquired = Date.parse(taken.acquireTime!);
+    assert.ok(acquired - lastRenewal >= 15_000, `taken over ${acquired - lastRenewal} ms after the last renewal: not before the lease ran out`);
+    assert.ok(acquired - lastRenewal <= 15_500, `taken over ${acquired - lastRenewal} ms after the last renewal`);
+    assert.ok(acquired - killedWall <= 15_500, `replaced ${acquired - killedWall} ms after the SIGKILL`);
 
     await eventually('every phone on the new firmware', () => (sim.inventory().every((d) => d.software.firmware === TO) ? true : undefined), 120_000);
     const ops = updates();
@@ -170,6 +196,42 @@ if ('skip' in assets) {
     }
     const table = await runCli(['status', '--device', ops[0]!.deviceId], { env: { FLEETWARD_STATE_URL: db.url } });
     assert.match(table.stdout, /history \(1 operation/);
+  });
+
+  test('a leader frozen past its lease writes nothing once it runs again: its passes are fenced by the lease', async () => {
+    // operator-b leads a settled fleet; operator-c stands by. A new firmware gives the leader work, then the
+    // leader is frozen (SIGSTOP: a stalled event loop, a long GC, a paused VM) until operator-c has taken
+    // the lease; operator-c is frozen in turn, so that whatever reaches the world after operator-b runs
+    // again can only be operator-b's.
+    const b = processes.get('operator-b')!;
+    const wall = new Date().toISOString();
+    startOperator('operator-c', join(env.dir, 'operator.kubeconfig'), sim.now().toISOString(), wall);
+    await eventually('operator-c to stand by', () => (readFileSync(join(env.dir, 'operator-c.log'), 'utf8').includes('standing by') ? true : undefined), 60_000);
+    const before = updates().length;
+    env.kubectlOk(['patch', 'devicegroup.fleetward.dev', 'phones', '-n', NS, '--type=json', '-p', '[{"op":"remove","path":"/spec/pin"}]']);
+    await eventually('operator-b to start the next rollout', () => (updates().length > before ? true : undefined), 60_000, 100);
+    process.kill(-b.pid!, 'SIGSTOP');
+    const taken = await eventually('operator-c to take the lease', () => { const l = lease(); return l?.holderIdentity === 'operator-c' ? l : undefined; }, 60_000, 100);
+    const c = processes.get('operator-c')!;
+    process.kill(-c.pid!, 'SIGSTOP');
+    assert.ok(taken.acquireTime);
+
+    const world = () => ({ objects: resourceVersions(), events: eventNames(), operations: sim.operations().map((o) => o.id) });
+    const frozen = world();
+    const exited = new Promise<number | null>((resolve) => b.once('exit', (code) => resolve(code)));
+    process.kill(-b.pid!, 'SIGCONT');
+    const code = await Promise.race([exited, new Promise<'running'>((r) => setTimeout(() => r('running'), 10_000))]);
+    assert.equal(world(), frozen, 'nothing written after the lease was lost: no operation, no status, no Event');
+    assert.is(code, 1, 'the old leader exits (its pod restarts as a fresh candidate)');
+    assert.match(readFileSync(join(env.dir, 'operator-b.log'), 'utf8'), /stepping down|leadership lost|pass abandoned/);
+
+    // The new leader finishes the rollout, none twice.
+    process.kill(-c.pid!, 'SIGCONT');
+    await eventually('every phone on the next firmware', () => (sim.inventory().every((d) => d.software.firmware === NEXT) ? true : undefined), 120_000);
+    const next = updates().filter((o) => o.toVersion === NEXT);
+    assert.is(new Set(next.map((o) => o.deviceId)).size, next.length, 'no operation issued twice');
+    assert.is(next.length, PHONES);
+    processes.set('operator-b', c);
   });
 
   test('a stopped leader gives the lease up at once', async () => {

@@ -55,6 +55,12 @@ function allResourceVersions(): Map<string, string> {
   return new Map(list.map((o) => [`${o.kind}/${o.metadata.name}`, o.metadata.resourceVersion]));
 }
 
+/** A counter's value (summed over the series matching `labels`), as /metrics would show it. */
+async function counted(c: { get(): Promise<{ values: { value: number; labels: Record<string, string | number> }[] }> }, labels: Record<string, string> = {}): Promise<number> {
+  const { values } = await c.get();
+  return values.filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((n, v) => n + v.value, 0);
+}
+
 function startOperator(driver: SimulatorDriver, clock: Clock, resyncMs: number, onPass: () => void = () => {}): Operator {
   const op = new Operator({
     client: new KubeClient(loadKubeConfig(env.kubeconfig)), driver, clock, logger: silentLogger,
@@ -160,26 +166,32 @@ if ('skip' in assets) {
       const b = get('provisioningbatch', 'new-desks').status as { devices?: { codeIssuedAt?: string }[] } | undefined;
       return b?.devices?.[0]?.codeIssuedAt ? true : undefined;
     }, 60_000);
-    await operator!.store.flush();
+    // One pass after that first code, so that its status is written before the count starts.
+    const settledFrom = passes;
+    await eventually('one pass after the code', () => (passes >= settledFrom + 1 ? true : undefined), 60_000);
     const before = allResourceVersions();
-    const writes = operator!.store.writes;
+    const writes = await counted(operator!.metrics.statusWrites, { result: 'written' });
     const start = passes;
     await eventually('three more passes', () => (passes >= start + 3 ? true : undefined), 60_000);
-    await operator!.store.flush();
     assert.equal(allResourceVersions(), before);
-    assert.is(operator!.store.writes, writes);
+    assert.is(await counted(operator!.metrics.statusWrites, { result: 'written' }), writes);
   });
 
-  test('the requestedAt annotation asks for a pass at once, without waiting for the resync', async () => {
+  /** A new operator whose resync is a simulated week: only a watch event can cause a pass while a test waits. */
+  async function restartWithoutResync(): Promise<{ count: number }> {
     await operator!.stop();
-    let count = 0;
-    // A resync of a simulated week: only the annotation can cause a pass while the test waits.
-    operator = startOperator(driver, clock, 7 * 24 * 3600_000, () => { count++; });
+    const passes = { count: 0 };
+    operator = startOperator(driver, clock, 7 * 24 * 3600_000, () => { passes.count++; });
     await operator.start();
-    await eventually('the first pass of the new operator', () => (count >= 1 ? true : undefined), 60_000);
-    const after = count;
+    await eventually('the first pass of the new operator', () => (passes.count >= 1 ? true : undefined), 60_000);
+    return passes;
+  }
+
+  test('the requestedAt annotation asks for a pass at once, without waiting for the resync', async () => {
+    const passes = await restartWithoutResync();
+    const after = passes.count;
     env.kubectlOk(['annotate', '--overwrite', 'devicegroup.fleetward.dev/desk-phones', '-n', NS, `${REQUESTED_AT_ANNOTATION}=2026-11-23T12:00:00Z`]);
-    await eventually('a pass after the annotation', () => (count > after ? true : undefined), 30_000);
+    await eventually('a pass after the annotation', () => (passes.count > after ? true : undefined), 30_000);
     const group = await eventually('status to acknowledge the request', () => {
       const g = get('devicegroup', 'desk-phones');
       return g.status?.lastHandledReconcileAt === '2026-11-23T12:00:00Z' ? g : undefined;
@@ -187,6 +199,37 @@ if ('skip' in assets) {
     assert.is(condition(group, 'Ready')?.status, 'True');
     // Objects that were not annotated do not claim to have handled a request.
     assert.is(get('devicegroup', 'rooms').status?.lastHandledReconcileAt, undefined);
+  });
+
+  test('status writes start no pass, its own or another writer\'s; a spec change does', async () => {
+    const passes = await restartWithoutResync();
+    const op = operator!;
+    // Its own status writes (a new leader rewrites lastHandledReconcileAt and the like) come back through
+    // the informers as updates: none may start a pass.
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.is(passes.count, 1, 'the operator\'s own status writes started no pass');
+    const ownIgnored = await counted(op.metrics.changesIgnored, { reason: 'status_only' });
+
+    // Another writer's status (another shard, a person with status rights): no pass either.
+    env.kubectlOk(['patch', 'devicegroup.fleetward.dev/rooms', '-n', NS, '--subresource=status', '--type=merge', '-p', '{"status":{"devices":999}}']);
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.is(passes.count, 1, 'a foreign status write started no pass');
+    assert.is(await counted(op.metrics.changesIgnored, { reason: 'status_only' }), ownIgnored + 1);
+    assert.is(get('devicegroup', 'rooms').status?.devices, 999, 'and nothing rewrote it');
+
+    // A spec change (two, in quick succession): one pass, with its cause counted.
+    env.kubectlOk(['patch', 'devicegroup.fleetward.dev/rooms', '-n', NS, '--type=merge', '-p', '{"spec":{"priority":7}}']);
+    env.kubectlOk(['patch', 'devicegroup.fleetward.dev/rooms', '-n', NS, '--type=merge', '-p', '{"spec":{"priority":8}}']);
+    await eventually('a pass after the spec change', () => (passes.count > 1 ? true : undefined), 30_000);
+    const rooms = await eventually('the pass to correct the foreign status', () => {
+      const g = get('devicegroup', 'rooms');
+      return g.status?.devices !== 999 && g.status?.observedGeneration === g.metadata.generation ? g : undefined;
+    }, 30_000);
+    assert.ok(rooms);
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.ok(passes.count <= 3, `the two changes and the pass's own writes started ${passes.count - 1} passes`);
+    assert.ok(await counted(op.metrics.passTriggers, { cause: 'spec_changed' }) >= 1);
+    assert.is(await counted(op.metrics.passTriggers, { cause: 'timer' }), 0, 'no pass came from the (week-long) resync');
   });
 
   test('a spec change moves observedGeneration and the applied revision', async () => {

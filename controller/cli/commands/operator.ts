@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { KubeClient, loadKubeConfig } from '../../operator/kube.ts';
 import { Operator } from '../../operator/operator.ts';
+import { leaseTimingProblem } from '../../operator/leader.ts';
 import { readCredentialsSecret } from '../../operator/secrets.ts';
 import { createLogger } from '../../reconciler/log.ts';
 import { Metrics } from '../../server/metrics.ts';
@@ -135,9 +136,8 @@ export function register(program: Command): void {
       const resyncMs = durationFlag('--resync', flags.resync, { positive: true });
       const historyRetentionMs = durationFlag('--history-retention', flags.historyRetention, { positive: true });
       const limits = rateLimits(flags);
-      if (!(retryPeriodMs < renewDeadlineMs && renewDeadlineMs < leaseDurationMs)) {
-        throw new UsageError('lease timings must satisfy retry-period < renew-deadline < lease-duration');
-      }
+      const timingProblem = leaseTimingProblem({ leaseDurationMs, renewDeadlineMs, retryPeriodMs });
+      if (timingProblem) throw new UsageError(`lease timings: ${timingProblem} (--lease-duration ${flags.leaseDuration}, --renew-deadline ${flags.renewDeadline}, --retry-period ${flags.retryPeriod})`);
       let kubeConfig;
       try {
         kubeConfig = loadKubeConfig(flags.kubeconfig);
