@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { parseAllDocuments } from 'yaml';
 import { imageRef } from '../../scripts/build-image.ts';
@@ -67,7 +67,7 @@ if ('skip' in assets) {
   test.after(async () => { await env?.stop(); });
 
   test('helm lint is clean, with default values and with every option switched on', () => {
-    for (const set of [[], ['--set', 'serviceMonitor.enabled=true,operator.shard=emea,driver.name=graph,driver.credentials.existingSecret=graph-creds', '--set', 'operator.watchNamespaces={fleet,lab}']]) {
+    for (const set of [[], ['--set', 'serviceMonitor.enabled=true,operator.shard=emea,driver.name=graph,driver.credentials.existingSecret=graph-creds,console.tokenSecret=fw-console,console.ingress.enabled=true,console.ingress.host=fleet.example.com', '--set', 'operator.watchNamespaces={fleet,lab}']]) {
       const r = env.helm(['lint', '--strict', CHART, ...set]);
       assert.is(r.code, 0, r.stdout + r.stderr);
       assert.match(r.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
@@ -170,6 +170,25 @@ if ('skip' in assets) {
     }
   });
 
+  test('the console: off by default; with a token Secret it is mounted read-only and given to the operator; the Ingress serves /ui only, never without the token', () => {
+    const plain = render();
+    const plainArgs = (plain.find((o) => o.kind === 'Deployment') as unknown as { spec: Record<string, any> }).spec.template.spec.containers[0].args as string[];
+    assert.not.ok(plainArgs.some((a) => a.startsWith('--console-token-file')));
+    assert.not.ok(plain.some((o) => o.kind === 'Ingress'));
+    const objects = render(['--set', 'console.tokenSecret=fw-console,console.ingress.enabled=true,console.ingress.host=fleet.example.com,console.ingress.className=nginx']);
+    const pod = (objects.find((o) => o.kind === 'Deployment') as unknown as { spec: Record<string, any> }).spec.template.spec;
+    assert.ok(pod.containers[0].args.includes('--console-token-file=/etc/fleetward/console/token'));
+    assert.equal(pod.containers[0].volumeMounts.find((m: { name: string }) => m.name === 'console-token'), { name: 'console-token', mountPath: '/etc/fleetward/console', readOnly: true });
+    assert.is(pod.volumes.find((v: { name: string }) => v.name === 'console-token').secret.secretName, 'fw-console');
+    assert.not.ok(JSON.stringify(pod.containers[0].env ?? []).includes('fw-console'), 'the token is not in the environment');
+    const ingress = objects.find((o) => o.kind === 'Ingress') as unknown as { spec: Record<string, any> };
+    assert.is(ingress.spec.ingressClassName, 'nginx');
+    assert.equal(ingress.spec.rules, [{ host: 'fleet.example.com', http: { paths: [{ path: '/ui', pathType: 'Prefix', backend: { service: { name: `${RELEASE}-fleetward`, port: { name: 'http' } } } }] } }]);
+    const refused = env.helm(['template', RELEASE, CHART, '--set', 'console.ingress.enabled=true']);
+    assert.is.not(refused.code, 0);
+    assert.match(refused.stderr, /console\/tokenSecret|console\.tokenSecret/);
+  });
+
   test('a ServiceMonitor is rendered only when asked for', () => {
     assert.not.ok(render().some((o) => o.kind === 'ServiceMonitor'));
     const sm = render(['--set', 'serviceMonitor.enabled=true']).find((o) => o.kind === 'ServiceMonitor');
@@ -212,10 +231,13 @@ if ('skip' in assets) {
   });
 
   test('the arguments the chart gives the operator are ones `fleetward operator` accepts: it starts and takes the lease', async () => {
-    const deploy = render(['--set', 'operator.watchNamespaces={fleet},operator.maxOpsPerPass=20,operator.maxOpsPerMinute=120']).find((o) => o.kind === 'Deployment') as unknown as { spec: { template: { spec: { containers: { args: string[] }[] } } } };
+    const deploy = render(['--set', 'operator.watchNamespaces={fleet},operator.maxOpsPerPass=20,operator.maxOpsPerMinute=120,console.tokenSecret=fw-console']).find((o) => o.kind === 'Deployment') as unknown as { spec: { template: { spec: { containers: { args: string[] }[] } } } };
     const stateDir = mkdtempSync(join(tmpdir(), 'fleetward-chart-state-'));
+    // The console token as the chart mounts it from its Secret.
+    const tokenFile = join(stateDir, 'console-token');
+    writeFileSync(tokenFile, 'chart-console-token\n');
     const args = deploy.spec.template.spec.containers[0]!.args
-      .map((a) => (a.startsWith('--port=') ? '--port=0' : a.startsWith('--state-dir=') ? `--state-dir=${stateDir}` : a));
+      .map((a) => (a.startsWith('--port=') ? '--port=0' : a.startsWith('--state-dir=') ? `--state-dir=${stateDir}` : a.startsWith('--console-token-file=') ? `--console-token-file=${tokenFile}` : a));
     assert.ok(args.includes('--state-backend=sqlite'), 'the default state store is SQLite on the volume');
     assert.ok(args.includes('--max-ops-per-pass=20') && args.includes('--max-ops-per-minute=120'), 'the rate limits reach the operator');
     const log = join(env.dir, 'chart-args-operator.log');
@@ -229,6 +251,15 @@ if ('skip' in assets) {
         return r.code === 0 && r.stdout === 'chart-args' ? true : undefined;
       }, 60_000);
       assert.match(readFileSync(log, 'utf8'), /"msg":"operator started"/);
+      // The operator serves the console on its port, to the token holder only (docs/console.md).
+      const port = Number(/"port":(\d+)[^\n]*serving \/healthz/.exec(readFileSync(log, 'utf8'))?.[1]);
+      assert.is((await fetch(`http://127.0.0.1:${port}/ui/api/overview`)).status, 401);
+      const overview = await eventually('the console to answer', async () => {
+        const r = await fetch(`http://127.0.0.1:${port}/ui/api/overview`, { headers: { authorization: 'Bearer chart-console-token' } });
+        return r.status === 200 ? (await r.json()) as { devices: number } : undefined;
+      }, 30_000);
+      assert.is(typeof overview.devices, 'number');
+      assert.not.match(readFileSync(log, 'utf8'), /chart-console-token/);
     } finally {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       process.kill(-child.pid!, 'SIGTERM');
