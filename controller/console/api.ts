@@ -13,7 +13,7 @@ import { componentOutcome, deviceOutcome, emptyCounts, OUTCOMES, type Outcome } 
 import type { UpdatePath } from '../planner/types.ts';
 import { readProvisioningStatusSync } from '../provisioning/status.ts';
 import type { DeviceRecord } from '../store/records.ts';
-import { hasUpdateInFlight, type ConsoleStore, type DeviceRow, type Snapshot } from './snapshot.ts';
+import { allDevices, hasUpdateInFlight, type ConsoleStore, type DeviceRow, type Snapshot } from './snapshot.ts';
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 200;
@@ -180,23 +180,33 @@ export function provisioning(store: ConsoleStore) {
 
 // ---- whole-fleet reads: the planner over the live fleet, once per pass ---------------------------
 
-/** Every device record, one at a time (damaged ones skipped: status names them). */
-function* records(store: ConsoleStore): Generator<DeviceRecord> {
-  for (const id of store.listDeviceIds()) {
-    let rec: DeviceRecord | undefined;
-    try { rec = store.readDevice(id); } catch { continue; }
-    if (rec) yield rec;
-  }
-}
+type LiveInputs = { desired: ReturnType<typeof desiredState>; observed: ReturnType<typeof observedFromFleet>; at: Date; revision: string };
+/** The live fleet of each pass, read once and shared by the update paths and every release page of that pass. */
+const liveByPass = new WeakMap<Snapshot, LiveInputs>();
 
 /** The live fleet as `fleetward plan --state` plans it: the store's inventory, catalog and history. */
-function liveInputs(store: ConsoleStore, s: Snapshot) {
+function liveInputs(store: ConsoleStore, s: Snapshot): LiveInputs {
+  const cached = liveByPass.get(s);
+  if (cached) return cached;
   const rev = store.readLastGoodRevision();
   if (!rev) throw new NotFound('no revision has been applied yet');
   const desired = desiredState(rev.objects as FleetwardObject[]);
   const at = s.run?.lastReconcileAt ?? new Date(0).toISOString();
-  const live = fleetFromRecords(records(store), s.run?.catalog ?? [], at);
-  return { desired, observed: observedFromFleet(live.fleet, desired, live.operations), at: new Date(at), revision: rev.id };
+  const live = fleetFromRecords(allDevices(store), s.run?.catalog ?? [], at);
+  const inputs = { desired, observed: observedFromFleet(live.fleet, desired, live.operations), at: new Date(at), revision: rev.id };
+  liveByPass.set(s, inputs);
+  return inputs;
+}
+
+/**
+ * What `fleetward retry-failed` reads, from one scan of the store rather than a query per device: the
+ * records are held only while the retry list is made.
+ */
+function retryReader(store: ConsoleStore) {
+  const records = new Map<string, DeviceRecord>();
+  for (const rec of allDevices(store)) records.set(rec.id, rec);
+  const ids = [...records.keys()].sort();
+  return { listDeviceIds: () => ids, readDevice: (id: string) => records.get(id), readLastGoodRevision: () => store.readLastGoodRevision() };
 }
 
 export interface PathRow extends UpdatePath {
@@ -273,7 +283,7 @@ export function release(store: ConsoleStore, s: Snapshot, component: string, ver
       actual.push({ at: new Date(Math.min(t, end)).toISOString(), devices, share: eligible ? Math.round((devices / eligible) * 10_000) / 10_000 : 0 });
     }
   }
-  const retry = devicesToRetry(store, component as Component, version);
+  const retry = devicesToRetry(retryReader(store), component as Component, version);
   const retryYaml = retry.devices.length ? softwareUpdateDocument({
     name: `retry-${component.toLowerCase()}-${version}`, devices: retry.devices.map((d) => d.id), component: component as Component, version,
     schedule: 'nextMaintenanceWindow', force: false, now: at,

@@ -9,7 +9,17 @@ import type { DeviceRecord, ObjectStatus, RunStatus } from '../store/records.ts'
 import type { StateStore } from '../store/store.ts';
 
 /** The part of a store the console reads: read methods only (it never writes). */
-export type ConsoleStore = Pick<StateStore, 'readRun' | 'readObjects' | 'readDevice' | 'listDeviceIds' | 'readLastGoodRevision' | 'dir'>;
+export type ConsoleStore = Pick<StateStore, 'readRun' | 'readObjects' | 'readDevice' | 'listDeviceIds' | 'eachDevice' | 'readLastGoodRevision' | 'dir'>;
+
+/** Every readable device record: the store's bulk read when it has one, else one read per device. Damaged ones are skipped (status names them). */
+export function* allDevices(store: ConsoleStore): Generator<DeviceRecord> {
+  if (store.eachDevice) { yield* store.eachDevice(); return; }
+  for (const id of store.listDeviceIds()) {
+    let rec: DeviceRecord | undefined;
+    try { rec = store.readDevice(id); } catch { continue; }
+    if (rec) yield rec;
+  }
+}
 
 /** One device as the list shows it: a few short strings, so 100k of them stay a few tens of MB. */
 export interface DeviceRow {
@@ -99,13 +109,11 @@ export function buildSnapshot(store: ConsoleStore, now: () => number = () => per
   const counts = { group: new Map<string, number>(), stage: new Map<string, number>(), model: new Map<string, number>(), site: new Map<string, number>(), label: new Map<string, number>() };
   const outcomes = emptyCounts();
   const add = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
-  for (const id of store.listDeviceIds()) {
-    let rec: DeviceRecord | undefined;
-    try { rec = store.readDevice(id); } catch { continue; }
-    if (!rec) continue;
-    const row = deviceRow(rec);
-    byId.set(row.id, rows.length);
-    rows.push(row);
+  for (const rec of allDevices(store)) rows.push(deviceRow(rec));
+  // Sorted by id, whatever order the store read them in: pages are stable.
+  rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  for (const row of rows) {
+    byId.set(row.id, byId.size);
     add(counts.group, row.group ?? '(none)');
     add(counts.stage, row.stage);
     if (row.model) add(counts.model, row.model);

@@ -44,6 +44,8 @@ export interface StateStore {
   writeDevices(recs: Iterable<DeviceRecord>): number;
   /** Every device with a record, sorted. */
   listDeviceIds(): string[];
+  /** Optional bulk read of every readable record, in no particular order (SQLite: one scan, not a query per device). */
+  eachDevice?(): Iterable<DeviceRecord>;
 
   /** Starts the pass's transaction. */
   beginPass(): Promise<void>;
