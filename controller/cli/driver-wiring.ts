@@ -237,11 +237,21 @@ export function buildDriver(name: DriverName, settings: DriverSettings): Driver 
   }
 }
 
-/** A secret from a file, registered with the redactor (util/redact.ts) as it is read. */
+/** A secret from a file, registered with the redactor (util/redact.ts) as it is read; an empty file is refused. */
 export function readSecretFile(flag: string, file: string): string {
+  let value: string;
   try {
-    return registerSecret(readFileSync(file, 'utf8').trim());
+    value = readFileSync(file, 'utf8').trim();
   } catch (err) {
     throw new UsageError(`${flag} ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
+  if (!value) throw new UsageError(`${flag} ${file}: the file is empty`);
+  return registerSecret(value);
+}
+
+/** A secret from `--flag FILE`, else from the environment variable `envName`; undefined when neither is set. */
+export function readSecret(flag: string, file: string | undefined, envName: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (file !== undefined) return readSecretFile(flag, file);
+  const v = env[envName]?.trim();
+  return v ? registerSecret(v) : undefined;
 }

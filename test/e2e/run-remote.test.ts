@@ -7,22 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONFORMANCE_FLEET } from '../../controller/drivers/conformance/scenario.ts';
 import { runCli } from '../support/run-cli.ts';
-import { anAlwaysWindow } from '../support/reconciler-fixture.ts';
+import { aGroup, anAlwaysWindow } from '../support/reconciler-fixture.ts';
 import { readState } from '../support/state.ts';
 import { startPythonDriver, type PythonDriver } from '../support/python-driver.ts';
 
 // Every device in the Validation phase (no deferral) with a window open all day but a minute in its own zone;
 // the run's clock starts at a pinned instant (--start), the driver's too, so nothing depends on today's date.
-const GROUP = `apiVersion: fleetward.dev/v1alpha1
-kind: DeviceGroup
-metadata:
-  name: everything
-spec:
-  selector:
-    deviceTypes: [ipPhone, teamsRoom]
-  updatePhase: Validation
-  maintenanceWindow: always
-`;
+const GROUP = aGroup('everything', 'always', 'Validation', ['ipPhone', 'teamsRoom']);
 
 // One time for the run and the driver's sandbox: the driver's clock starts at START and moves only when told.
 const START = '2026-11-25T10:00:00Z';

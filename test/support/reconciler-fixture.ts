@@ -45,14 +45,14 @@ spec:
 `;
 }
 
-export function aGroup(name: string, windowName: string, phase = 'Validation'): string {
+export function aGroup(name: string, windowName: string, phase = 'Validation', deviceTypes = ['ipPhone']): string {
   return `apiVersion: fleetward.dev/v1alpha1
 kind: DeviceGroup
 metadata:
   name: ${name}
 spec:
   selector:
-    deviceTypes: [ipPhone]
+    deviceTypes: [${deviceTypes.join(', ')}]
   updatePhase: ${phase}
   maintenanceWindow: ${windowName}
 `;

@@ -1,7 +1,7 @@
 // `fleetward operator`: the reconcile loop against Kubernetes (docs/kubernetes.md). Desired state comes from
 // the Fleetward objects in the cluster; status goes to their status subresource; only the holder of the
 // leader Lease acts.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -17,11 +17,10 @@ import { Console } from '../../console/http.ts';
 import { UsageError } from '../errors.ts';
 import { openStateStore, type StoreLocation } from '../../store/open.ts';
 import { StoreUnavailable, type StateStore } from '../../store/store.ts';
-import { registerSecret } from '../../util/redact.ts';
-import { urlSecret } from '../../store/url.ts';
+import { readStateUrl } from '../state-url.ts';
 import { storeError } from './state.ts';
 import { addRateLimitOptions, durationFlag, rateLimits, type RateLimitFlags } from '../inputs.ts';
-import { addClockOptions, addDriverOptions, addPortOption, buildClock, buildDriver, clockSettings, driverName, driverSettings, portFlag, type ClockFlags, type DriverFlags } from '../driver-wiring.ts';
+import { addClockOptions, addDriverOptions, addPortOption, buildClock, buildDriver, clockSettings, driverName, driverSettings, portFlag, readSecret, type ClockFlags, type DriverFlags } from '../driver-wiring.ts';
 
 interface OperatorFlags extends DriverFlags, ClockFlags, RateLimitFlags {
   port: string;
@@ -46,35 +45,6 @@ interface OperatorFlags extends DriverFlags, ClockFlags, RateLimitFlags {
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
-
-/** The console token from a file (a mounted Secret) or FLEETWARD_CONSOLE_TOKEN; registered with the redactor. */
-function readConsoleToken(file: string | undefined): string | undefined {
-  let v: string | undefined;
-  if (file) {
-    try { v = readFileSync(file, 'utf8').trim(); } catch (err) {
-      throw new UsageError(`cannot read --console-token-file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-    if (!v) throw new UsageError(`--console-token-file ${file} is empty`);
-  } else v = process.env.FLEETWARD_CONSOLE_TOKEN?.trim() || undefined;
-  return v === undefined ? undefined : registerSecret(v);
-}
-
-/** The PostgreSQL connection string: from a mounted Secret file, else FLEETWARD_STATE_URL. Never from a flag. */
-function readStateUrl(file: string | undefined): string {
-  let url: string | undefined;
-  if (file) {
-    try {
-      url = readFileSync(file, 'utf8').trim();
-    } catch (err) {
-      throw new UsageError(`--state-url-file ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-    }
-  } else {
-    url = process.env.FLEETWARD_STATE_URL?.trim();
-  }
-  if (!url) throw new UsageError('--state-backend postgres needs the connection string: --state-url-file FILE (a mounted Secret) or FLEETWARD_STATE_URL');
-  if (!/^postgres(ql)?:\/\//.test(url)) throw new UsageError('the state store connection string must start with postgres:// or postgresql://');
-  return url;
-}
 
 /** Opens the store, retrying with backoff (1 s doubling to 30 s) while the database cannot be reached. */
 async function openStoreWithBackoff(where: StoreLocation, logger: Logger): Promise<StateStore> {
@@ -157,14 +127,14 @@ export function register(program: Command): void {
 
       if (flags.stateBackend !== 'sqlite' && flags.stateBackend !== 'postgres') throw new UsageError(`--state-backend must be sqlite or postgres (got ${JSON.stringify(flags.stateBackend)})`);
       const stateUrl = flags.stateBackend === 'postgres' ? readStateUrl(flags.stateUrlFile) : undefined;
-      if (stateUrl) registerSecret(urlSecret(stateUrl));
+      if (flags.stateBackend === 'postgres' && !stateUrl) throw new UsageError('--state-backend postgres needs the connection string: --state-url-file FILE (a mounted Secret) or FLEETWARD_STATE_URL');
       if (flags.stateBackend === 'sqlite' && !flags.stateDir) logger.warn({}, 'no --state-dir: history and device status are kept in a temporary folder and lost on restart');
       const stateDir = flags.stateDir ?? mkdtempSync(join(tmpdir(), 'fleetward-operator-'));
       let operator: Operator | undefined;
       // Served before the store is reached: a database that is down shows as NotReady, not as a crash loop.
       // The console (docs/console.md) reads the operator's own store once it is open; the port listens on every
       // address, so it is served only with a token (kubectl port-forward or the chart's Ingress reach it).
-      const consoleToken = readConsoleToken(flags.consoleTokenFile);
+      const consoleToken = readSecret('--console-token-file', flags.consoleTokenFile, 'FLEETWARD_CONSOLE_TOKEN');
       let store: StateStore | undefined;
       const webConsole = port >= 0 && consoleToken ? new Console({ store: () => store, host: '0.0.0.0', token: consoleToken, logger }) : undefined;
       const server = port >= 0 ? await startServer(port, '0.0.0.0', { metrics, logger, ready: () => operator?.ready() ?? false, ...(webConsole ? { console: webConsole } : {}) }) : undefined;

@@ -4,8 +4,7 @@
 //                 [--driver simulator|graph] [--fleet FILE] [--state-dir DIR] [--interval 30s]
 //                 [--speed X] [--port N] [--once] [--until-complete] [--for 120d] [--progress 3s]
 // The driver, clock and port flags are shared with `fleetward operator` (../driver-wiring.ts).
-import { registerSecret } from '../../util/redact.ts';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
@@ -31,7 +30,7 @@ import { storeError } from './state.ts';
 import { systemClock, type Clock } from '../../util/clock.ts';
 import { UsageError } from '../errors.ts';
 import { addRateLimitOptions, durationFlag, rateLimits, type RateLimitFlags } from '../inputs.ts';
-import { addClockOptions, addDriverOptions, addPortOption, buildClock, buildDriver, clockSettings, driverName, driverSettings, portFlag, readSecretFile, type ClockFlags, type DriverFlags } from '../driver-wiring.ts';
+import { addClockOptions, addDriverOptions, addPortOption, buildClock, buildDriver, clockSettings, driverName, driverSettings, portFlag, readSecret, type ClockFlags, type DriverFlags } from '../driver-wiring.ts';
 
 export interface RunOptions extends DriverFlags, ClockFlags, RateLimitFlags {
   config?: string;
@@ -104,13 +103,6 @@ const STATE_ENTRIES = new Set([
   DB_FILE, `${DB_FILE}-wal`, `${DB_FILE}-shm`, JSON_BACKUP_DIR,
 ]);
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-
-/** A secret from a file or the environment, registered with the redactor (util/redact.ts) as it is read. */
-function readSecret(flag: string, file: string | undefined, env: string): string | undefined {
-  if (file) return readSecretFile(flag, file);
-  const v = process.env[env];
-  return v ? registerSecret(v.trim()) : undefined;
-}
 
 /** A clock that can be re-pointed once the simulator tells where a previous run left off. */
 class ResumableClock implements Clock {
