@@ -1,6 +1,6 @@
 import type {
-  DeviceGroup, FleetPolicy, FleetwardObject, MaintenanceWindow, ProvisioningBatch, Ring, SoftwareRelease,
-  SoftwareUpdate, UpdatePhase,
+  DeviceGroup, DeviceOperation, FleetFile, FleetPolicy, FleetwardObject, MaintenanceWindow, ObservedState, ProvisioningBatch, Ring,
+  SoftwareRelease, SoftwareUpdate, UpdatePhase,
 } from './types.ts';
 
 /** A revision's objects split by kind, as the planner reads them. */
@@ -39,4 +39,17 @@ export function desiredState(objects: readonly FleetwardObject[]): DesiredState 
     (list as { metadata: { name: string } }[]).sort(byName);
   }
   return d;
+}
+
+/**
+ * What the planner is told about the world: the devices and catalog of a fleet file (no operation history),
+ * or of a running installation's store with its operations (`--state`).
+ */
+
+export function observedFromFleet(fleet: FleetFile, desired: DesiredState, operations: DeviceOperation[] = []): ObservedState {
+  return {
+    devices: fleet.devices,
+    releases: [...fleet.releases, ...desired.softwareReleases.map((r) => r.spec)],
+    operations,
+  };
 }

@@ -10,8 +10,10 @@ import { openStateStore, storeExists } from '../store/open.ts';
 import type { StateStore } from '../store/store.ts';
 import { describeUrl } from '../store/url.ts';
 import { storeError } from './commands/state.ts';
-import type { DeviceRecord, HistoryEntry } from '../store/records.ts';
+import { fleetFromRecords } from '../store/live-fleet.ts';
 import { UsageError } from './errors.ts';
+
+export { fleetFromRecords, operationOf } from '../store/live-fleet.ts';
 
 export interface LiveFleet {
   /** The devices as last observed, and the driver's catalog as last observed. */
@@ -26,45 +28,6 @@ export interface LiveFleet {
   withoutInventory: number;
   /** Whether the installation recorded its driver's catalog (an older release did not). */
   catalogRecorded: boolean;
-}
-
-/** A history entry as the driver's operation list would show it: the planner's input, nothing Fleetward-only. */
-export function operationOf(deviceId: string, h: HistoryEntry): DeviceOperation {
-  const op: DeviceOperation = { id: h.operationId, deviceId, operationType: h.operationType, status: h.status, createdAt: h.createdAt };
-  if (h.component !== undefined) op.component = h.component;
-  if (h.fromVersion !== undefined) op.fromVersion = h.fromVersion;
-  if (h.toVersion !== undefined) op.toVersion = h.toVersion;
-  if (h.startedAt !== undefined) op.startedAt = h.startedAt;
-  if (h.completedAt !== undefined) op.completedAt = h.completedAt;
-  if (h.error !== undefined) op.error = h.error;
-  if (h.forced !== undefined) op.forced = h.forced;
-  if (h.logsUrl !== undefined) op.logsUrl = h.logsUrl;
-  if (h.unhealthyAfter !== undefined) op.unhealthyAfter = h.unhealthyAfter;
-  if (h.rolledBack !== undefined) op.rolledBackAt = h.rolledBack.detectedAt;
-  return op;
-}
-
-/**
- * The observed fleet and its operations from device records. An intent written before the driver was called
- * and not yet matched by an operation counts as a queued update: the next pass finds it in flight, or finds
- * that it never started and plans it again.
- */
-export function fleetFromRecords(records: Iterable<DeviceRecord>, catalog: FleetFile['releases'], pendingAt: string): Omit<LiveFleet, 'observedAt' | 'revision' | 'catalogRecorded'> {
-  const devices: FleetDevice[] = [];
-  const operations: DeviceOperation[] = [];
-  let withoutInventory = 0;
-  for (const rec of records) {
-    if (!rec.observed) { withoutInventory++; continue; }
-    devices.push(rec.observed);
-    for (const h of rec.history) operations.push(operationOf(rec.id, h));
-    for (const p of rec.pending ?? []) {
-      operations.push({
-        id: `pending:${rec.id}:${p.component}`, deviceId: rec.id, operationType: 'softwareUpdate', component: p.component,
-        toVersion: p.toVersion, status: 'queued', createdAt: pendingAt, ...(p.forced ? { forced: true } : {}),
-      });
-    }
-  }
-  return { fleet: { devices, releases: catalog }, operations, withoutInventory };
 }
 
 /** Where the live fleet is: a state directory (`--state DIR`), or the operator's PostgreSQL store (`--state-url-file`). */

@@ -1,12 +1,11 @@
 // The console's JSON API (docs/console.md "API"): every figure a page shows, computed on the server from the
 // store's last pass. The browser renders; it computes no rule. Lists page (`offset`, `limit`), so a page at
 // 100k devices carries at most MAX_LIMIT rows.
-import { desiredState } from '../api/desired.ts';
+import { desiredState, observedFromFleet } from '../api/desired.ts';
 import { COMPONENTS, type Component, type FleetwardObject } from '../api/types.ts';
 import { compareVersions } from '../api/version.ts';
 import { devicesToRetry, softwareUpdateDocument } from '../admin/software-updates.ts';
-import { fleetFromRecords } from '../cli/live-fleet.ts';
-import { observedFromFleet } from '../cli/commands/plan.ts';
+import { fleetFromRecords } from '../store/live-fleet.ts';
 import { forecast, type Forecast } from '../planner/forecast.ts';
 import { plan as makePlan } from '../planner/index.ts';
 import { componentOutcome, deviceOutcome, emptyCounts, OUTCOMES, type Outcome } from '../planner/outcomes.ts';

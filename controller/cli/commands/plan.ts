@@ -6,9 +6,9 @@ import * as fs from 'node:fs';
 import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import git from 'isomorphic-git';
-import { desiredState } from '../../api/desired.ts';
+import { desiredState, observedFromFleet } from '../../api/desired.ts';
 import type { DesiredState } from '../../api/desired.ts';
-import type { DeviceOperation, FleetFile, ObservedState, Revision } from '../../api/types.ts';
+import type { DeviceOperation, FleetFile, Revision } from '../../api/types.ts';
 import { describeLocation, readLiveFleet, type LiveFleet, type LiveLocation } from '../live-fleet.ts';
 import { readStateUrl } from '../state-url.ts';
 import { diffPlans } from '../../planner/diff.ts';
@@ -26,6 +26,9 @@ import { liveNote, narrowPlan, selectedIds, type PlanSelection, type ShownPlan }
 import { formatDiffMarkdown, formatPlanMarkdown } from '../format/markdown.ts';
 import { formatDiffTable, formatPlanTable } from '../format/table.ts';
 import { wantColor } from '../format/text.ts';
+
+/** Where the planner's observed input is made (api/desired.ts); `forecast` imports it from here. */
+export { observedFromFleet };
 
 export const OUTPUT_FORMATS = ['table', 'json', 'markdown'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -49,18 +52,6 @@ export function parseAt(value: string | undefined, clock: Clock = systemClock): 
     throw new UsageError(`--at must be an ISO-8601 instant with a zone, such as 2026-11-23T15:00:00Z (got ${JSON.stringify(value)})`);
   }
   return new Date(t);
-}
-
-/**
- * What the planner is told about the world: the devices and catalog of a fleet file (no operation history),
- * or of a running installation's store with its operations (`--state`).
- */
-export function observedFromFleet(fleet: FleetFile, desired: DesiredState, operations: DeviceOperation[] = []): ObservedState {
-  return {
-    devices: fleet.devices,
-    releases: [...fleet.releases, ...desired.softwareReleases.map((r) => r.spec)],
-    operations,
-  };
 }
 
 export function planFor(revision: Revision, fleet: FleetFile, at: Date, operations: DeviceOperation[] = []): Plan {
