@@ -12,6 +12,7 @@ import { HttpProvisioningDriver } from './provisioning.ts';
 import { START_BY_HEADER, fromGraphDevice, fromGraphOperation, type GraphDevice, type GraphDeviceHealth, type GraphOperation } from './shapes.ts';
 import { batchGet, graphEndpoint } from './requests.ts';
 import { FirstSeen, catalogFromHealth } from './catalog.ts';
+import { MsalTokenSource, type ClientCredentials } from './auth.ts';
 
 export interface GraphDriverOptions extends HttpClientOptions {
   /** Devices per page asked with `$top`. Default 100. */
@@ -30,6 +31,11 @@ export interface GraphDriverOptions extends HttpClientOptions {
   catalogFile?: string;
   /** The instant a version is first seen at. Default the wall clock. */
   now?: () => Date;
+  /**
+   * OAuth 2.0 client credentials (an app registration's secret or certificate) instead of a static token:
+   * tokens for `<base URL origin>/.default` come from the identity provider and are renewed before expiry.
+   */
+  clientCredentials?: ClientCredentials;
 }
 
 const DEVICES = 'beta/teamwork/devices';
@@ -71,8 +77,15 @@ export class GraphDriver implements Driver {
   constructor(options: GraphDriverOptions) {
     const onRequest = options.onRequest;
     // Paths carry the version (`beta/…`): accept a base URL given with or without it.
+    const baseUrl = options.baseUrl.replace(/\/beta\/?$/, "");
+    const tokenSource = options.clientCredentials
+      ? new MsalTokenSource(options.clientCredentials, {
+        scope: `${new URL(baseUrl).origin}/.default`,
+        ...(options.ca ? { ca: options.ca } : {}), ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}), ...(onRequest ? { onRequest } : {}),
+      })
+      : undefined;
     this.#http = new HttpClient({
-      ...options, baseUrl: options.baseUrl.replace(/\/beta\/?$/, ""),
+      ...options, baseUrl, ...(tokenSource ? { tokenSource } : {}),
       ...(onRequest ? { onAttempt: (method: string, url: URL, code: string) => onRequest({ operation: graphEndpoint(method, url.pathname), code }) } : {}),
     });
     this.#onRequest = onRequest;

@@ -6,7 +6,9 @@ import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { rootCertificates } from 'node:tls';
 import { DriverError } from '../driver.ts';
+import type { TokenSource } from './auth.ts';
 
 export interface HttpClientOptions {
   /** Origin (and optional path prefix) every request goes to; links elsewhere are refused. */
@@ -14,6 +16,10 @@ export interface HttpClientOptions {
   token?: string;
   /** Read at start and again when the back end answers 401 (a rotated secret). */
   tokenFile?: string;
+  /** Tokens from an identity provider (OAuth client credentials, graph/auth.ts), instead of `token`/`tokenFile`. */
+  tokenSource?: TokenSource;
+  /** Extra CA certificates (PEM) trusted for https, besides the system's roots (a TLS-inspecting proxy, a test CA). */
+  ca?: string;
   /** Requests in flight at once. Default 16. */
   concurrency?: number;
   /** Per attempt. Default 10 000 ms. */
@@ -88,6 +94,8 @@ export class HttpClient {
   readonly stats: HttpStats = { requests: 0, retries: 0, throttled: 0, serverErrors: 0, timeouts: 0 };
   #token: string;
   readonly #tokenFile: string | undefined;
+  readonly #tokenSource: TokenSource | undefined;
+  readonly #ca: string | undefined;
   readonly #sem: Semaphore;
   readonly #timeoutMs: number;
   readonly #maxRetries: number;
@@ -105,10 +113,14 @@ export class HttpClient {
   constructor(o: HttpClientOptions) {
     this.base = new URL(o.baseUrl.endsWith('/') ? o.baseUrl : `${o.baseUrl}/`);
     this.#tokenFile = o.tokenFile;
+    this.#tokenSource = o.tokenSource;
+    this.#ca = o.ca;
     this.#token = o.token ?? '';
     if (!this.#token && this.#tokenFile) this.#token = this.#readTokenFile();
     registerSecret(this.#token);
-    if (!this.#token) throw new DriverError('Unauthorized', 'the graph driver has no token: set FLEETWARD_GRAPH_TOKEN or FLEETWARD_GRAPH_TOKEN_FILE');
+    if (!this.#token && !this.#tokenSource) {
+      throw new DriverError('Unauthorized', 'the graph driver has no credentials: a token (FLEETWARD_GRAPH_TOKEN or FLEETWARD_GRAPH_TOKEN_FILE) or client credentials (FLEETWARD_GRAPH_TENANT_ID, _CLIENT_ID and _CLIENT_SECRET_FILE or _CERTIFICATE_FILE + _PRIVATE_KEY_FILE)');
+    }
     this.#sem = new Semaphore(o.concurrency ?? 16);
     this.#maxSockets = o.concurrency ?? 16;
     this.#timeoutMs = o.timeoutMs ?? 10_000;
@@ -188,13 +200,15 @@ export class HttpClient {
       if (attempt > 0) this.stats.retries++;
       const pause = this.#pausedUntil - Date.now();
       if (pause > 0) await this.#sleep(pause);
+      // Outside the semaphore: a token fetch is one request however many wait for it (auth.ts shares it).
+      const token = this.#tokenSource ? await this.#tokenSource.token() : this.#token;
       const release = await this.#sem.acquire();
       let res: HttpResponse | undefined;
       try {
         this.stats.requests++;
         const r = await this.#send(url, method, {
           ...options.headers,
-          authorization: `Bearer ${this.#token}`,
+          authorization: `Bearer ${token}`,
           accept: options.accept ?? 'application/json',
           'client-request-id': clientRequestId,
           ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
@@ -238,6 +252,13 @@ export class HttpClient {
           if (attempt < this.#maxRetries) await this.#sleep(wait);
           continue;
         }
+        if (res.status === 401 && this.#tokenSource && !refreshedToken) {
+          // Refused before its expiry (revoked, or the tenant's keys rolled over): one fresh token, then the answer stands.
+          refreshedToken = true;
+          await this.#tokenSource.refresh();
+          attempt--;
+          continue;
+        }
         if (res.status === 401 && this.#tokenFile && !refreshedToken) {
           refreshedToken = true;
           const fresh = this.#readTokenFile();
@@ -260,7 +281,7 @@ export class HttpClient {
    */
   #send(url: URL, method: string, headers: Record<string, string>, body: string | undefined): Promise<{ status: number; headers: Headers; text: string }> {
     const secure = url.protocol === 'https:';
-    const agent = secure ? (this.#httpsAgent ??= new HttpsAgent({ keepAlive: true, maxSockets: this.#maxSockets })) : (this.#httpAgent ??= new HttpAgent({ keepAlive: true, maxSockets: this.#maxSockets }));
+    const agent = secure ? (this.#httpsAgent ??= new HttpsAgent({ keepAlive: true, maxSockets: this.#maxSockets, ...(this.#ca ? { ca: [...rootCertificates, this.#ca] } : {}) })) : (this.#httpAgent ??= new HttpAgent({ keepAlive: true, maxSockets: this.#maxSockets }));
     const send = secure ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
       const req = send(url, {

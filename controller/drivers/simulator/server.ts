@@ -23,6 +23,7 @@
 // answers) is seeded. More routes can be mounted (`routes` option, `server.mount`) — provisioning adds
 // its activation and sign-in routes that way.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { timingSafeEqual } from 'node:crypto';
@@ -32,6 +33,7 @@ import type { DeviceOperation, FleetDevice } from '../../api/types.ts';
 import { START_BY_HEADER, toGraphDevice as graphDevice, toGraphHealth, toGraphOperation as graphOperation, type GraphError } from '../graph/shapes.ts';
 import { SeededStream } from './random.ts';
 import { BATCH_LIMIT } from '../graph/requests.ts';
+import { identityEndpoint, type IdentityOptions } from './identity.ts';
 import type { Simulator } from './simulator.ts';
 
 export interface FaultOptions {
@@ -101,10 +103,19 @@ export interface SimulatorServerOptions {
    * Tests the graph driver's fallbacks for a real tenant.
    */
   strictGraph?: boolean;
+  /** Serve over HTTPS with this certificate and key (PEM), e.g. signed by a CA a test generated. */
+  tls?: { cert: string; key: string };
+  /**
+   * Also serve a Microsoft-identity-shaped token endpoint (identity.ts) for OAuth client credentials; the
+   * tokens it issues are accepted beside `token`.
+   */
+  identity?: IdentityOptions;
 }
 
 export interface SimulatorServer {
   url: string;
+  /** Access tokens the identity endpoint issued so far (0 without `identity`). */
+  readonly tokensIssued: number;
   /** Adds a route (tried before the built-in ones). */
   mount(route: RouteDefinition): void;
   close(): Promise<void>;
@@ -349,7 +360,13 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
   const faults = options.faults ?? {};
   const rng = new SeededStream(faults.seed ?? 7);
   const slowRate = faults.slowMs ? (faults.slowRate ?? 1) : 0;
-  const extra: CompiledRoute[] = (options.routes ?? []).map(compile);
+  const identity = options.identity ? identityEndpoint(options.identity) : undefined;
+  const extra: CompiledRoute[] = [...(options.routes ?? []), ...(identity?.routes ?? [])].map(compile);
+  const authorised = (header: string | undefined) => {
+    if (tokenMatches(header, token)) return true;
+    const bearer = /^Bearer (.+)$/i.exec(header ?? '')?.[1];
+    return bearer !== undefined && identity !== undefined && identity.accepts(bearer);
+  };
   const builtIn = builtInRoutes(options.strictGraph ?? false).map(compile);
   const replays = new ReplayCache();
   let baseUrl = '';
@@ -425,7 +442,7 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
     const matched = isBatch ? (method === 'POST' ? [] : graphError(405, 'MethodNotAllowed', `${method} is not supported on ${url.pathname}`)) : match(method, url.pathname);
     if (!Array.isArray(matched)) return matched;
     const candidates = matched;
-    if (!(candidates[0]?.route.public ?? false) && !tokenMatches(req.headers.authorization, token)) {
+    if (!(candidates[0]?.route.public ?? false) && !authorised(req.headers.authorization)) {
       return graphError(401, 'InvalidAuthenticationToken', 'Access token is empty or invalid.', { 'www-authenticate': 'Bearer' });
     }
     // Injected faults, before any processing.
@@ -441,7 +458,10 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
         if ((err as { aborted?: boolean }).aborted) return graphError(400, 'BadRequest', 'the request was not received whole');
         throw err;
       }
-      if (text.trim() !== '') {
+      if (text.trim() !== '' && (req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+        // OAuth token requests are form-encoded (RFC 6749 section 4.4.2).
+        body = Object.fromEntries(new URLSearchParams(text));
+      } else if (text.trim() !== '') {
         try {
           body = JSON.parse(text);
         } catch (err) {
@@ -480,7 +500,7 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
     return graphError(404, 'NotFound', `no route ${ctx.method} ${ctx.path}`);
   }
 
-  const server = createServer((req, res: ServerResponse) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     const requestId = randomUUID();
     handle(req)
       .catch((err) => {
@@ -504,7 +524,8 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
         res.writeHead(result.status, headers);
         res.end(payload);
       });
-  });
+  };
+  const server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, listener) : createServer(listener);
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -512,10 +533,13 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
   });
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  baseUrl = `http://${host}:${addr.port}`;
+  baseUrl = `${options.tls ? 'https' : 'http'}://${host}:${addr.port}`;
   simulator.logsBaseUrl = `${baseUrl}/beta/fleetward/logs/`;
   return {
     url: baseUrl,
+    get tokensIssued() {
+      return identity?.issued ?? 0;
+    },
     mount(route) {
       extra.push(compile(route));
     },
