@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { DriverError, type Driver, type DriverRequestObserver } from '../drivers/driver.ts';
-import { graphOptionsFromEnv } from '../drivers/graph/driver.ts';
+import { clientCredentialsFromEnv, graphOptionsFromEnv } from '../drivers/graph/driver.ts';
+import { credentialsProblem, type ClientCredentials } from '../drivers/graph/auth.ts';
 import { createDriver, DRIVER_NAMES, driverSummary, isDriverName, type DriverName, type DriverSettings } from '../drivers/registry.ts';
 import { ScaledClock, systemClock, type Clock } from '../util/clock.ts';
 import { SteppedClock } from '../reconciler/stepped-clock.ts';
@@ -84,7 +85,7 @@ export function addDriverOptions(cmd: Command, o: { fleetDefault?: string } = {}
     .option('--seed <n>', 'simulator: seed of every random draw', '1')
     .option('--behaviour <file>', 'simulator: behaviour (YAML: failureRate, offlineRate, installDuration, …; docs/drivers.md)')
     .option('--graph-url <url>', 'graph: API base URL (else FLEETWARD_GRAPH_URL, else https://graph.microsoft.com)')
-    .option('--graph-tenant <id>', 'graph: tenant id (informational)')
+    .option('--graph-tenant <id>', 'graph: directory (tenant) id for client credentials (else the Secret\'s tenantId, else FLEETWARD_GRAPH_TENANT_ID)')
     .option('--driver-url <url>', 'remote: base URL of the out-of-process driver (else FLEETWARD_DRIVER_URL)')
     .option('--driver-token-file <file>', 'remote: file holding its bearer token, re-read on 401 (else FLEETWARD_DRIVER_TOKEN_FILE or FLEETWARD_DRIVER_TOKEN)')
     .option('--driver-timeout <duration>', 'remote: per-request timeout', '10s');
@@ -188,20 +189,48 @@ export async function driverSettings(name: DriverName, flags: DriverFlags, ctx: 
       return { simulator: { fleet, seed, clock: ctx.clock, ...(ctx.stateDir ? { stateDir: ctx.stateDir } : {}), ...(behaviour ? { behaviour } : {}) } };
     }
     case 'graph': {
-      const fromEnv = graphOptionsFromEnv(ctx.env);
-      const token = ctx.credentials?.token;
+      let fromEnv: ReturnType<typeof graphOptionsFromEnv>;
+      let clientFromEnv: ReturnType<typeof clientCredentialsFromEnv>;
+      try {
+        fromEnv = graphOptionsFromEnv(ctx.env);
+        clientFromEnv = clientCredentialsFromEnv(ctx.env);
+      } catch (err) {
+        if (err instanceof DriverError) throw new UsageError(`--driver graph: ${err.message}`);
+        throw err;
+      }
+      const c = ctx.credentials;
+      const token = c?.token;
       if (token !== undefined) registerSecret(token);
+      // A Secret with a clientId holds an app registration's credentials (docs/drivers.md "Credentials"); it
+      // replaces the environment's, as a Secret's token does.
+      const fromSecret = c?.clientId
+        ? {
+          clientId: c.clientId,
+          ...(c.tenantId ? { tenantId: c.tenantId } : {}),
+          ...(c.clientSecret ? { clientSecret: registerSecret(c.clientSecret) } : {}),
+          ...(c.certificate ? { certificate: c.certificate } : {}),
+          ...(c.privateKey ? { privateKey: registerSecret(c.privateKey) } : {}),
+          ...(c.authorityHost ? { authorityHost: c.authorityHost } : {}),
+        }
+        : undefined;
+      const client = token === undefined ? (fromSecret ?? clientFromEnv) : undefined;
+      const clientCredentials = client ? { ...client, tenantId: client.tenantId ?? flags.graphTenant ?? ctx.env.FLEETWARD_GRAPH_TENANT_ID ?? '' } : undefined;
+      if (clientCredentials) {
+        const problem = credentialsProblem(clientCredentials);
+        if (problem) throw new UsageError(`the graph driver's client credentials: ${problem} (--graph-tenant or FLEETWARD_GRAPH_TENANT_ID; docs/drivers.md "Credentials")`);
+      }
       const options = {
         ...fromEnv,
-        ...(ctx.credentials?.url ? { baseUrl: ctx.credentials.url } : {}),
+        ...(c?.url ? { baseUrl: c.url } : {}),
         ...(flags.graphUrl ? { baseUrl: flags.graphUrl } : {}),
-        // A token from the Secret replaces whatever the environment held, file included.
+        // A token (or client credentials) from the Secret replaces whatever the environment held, file included.
         ...(token !== undefined ? { token, tokenFile: undefined } : {}),
+        ...(clientCredentials ? { clientCredentials: clientCredentials as ClientCredentials, token: undefined, tokenFile: undefined } : {}),
         ...(ctx.onRequest ? { onRequest: ctx.onRequest } : {}),
         ...(ctx.catalogFile ? { catalogFile: ctx.catalogFile } : {}),
       };
-      if (!options.token && !options.tokenFile) {
-        throw new UsageError('the graph driver needs a token: FLEETWARD_GRAPH_TOKEN or FLEETWARD_GRAPH_TOKEN_FILE, or (operator) --credentials-secret with a "token" key');
+      if (!options.token && !options.tokenFile && !options.clientCredentials) {
+        throw new UsageError('the graph driver needs credentials: FLEETWARD_GRAPH_TOKEN or FLEETWARD_GRAPH_TOKEN_FILE, or client credentials (FLEETWARD_GRAPH_CLIENT_ID with FLEETWARD_GRAPH_CLIENT_SECRET_FILE, or FLEETWARD_GRAPH_CERTIFICATE_FILE and FLEETWARD_GRAPH_PRIVATE_KEY_FILE), or (operator) --credentials-secret with a "token" key or "clientId" and "clientSecret" (or "certificate" and "privateKey")');
       }
       return { graph: options };
     }

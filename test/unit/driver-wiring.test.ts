@@ -82,7 +82,7 @@ test('fleetward operator --driver graph without a token says where a token comes
   writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:1"}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\nusers: [{name: u, user: {}}]\n');
   const r = cli('operator', '--kubeconfig', kubeconfig, '--driver', 'graph', '--port', '-1');
   assert.is(r.status, 2);
-  assert.is(r.stderr.trim(), 'fleetward: the graph driver needs a token: FLEETWARD_GRAPH_TOKEN or FLEETWARD_GRAPH_TOKEN_FILE, or (operator) --credentials-secret with a "token" key');
+  assert.is(r.stderr.trim(), 'fleetward: the graph driver needs credentials: FLEETWARD_GRAPH_TOKEN or FLEETWARD_GRAPH_TOKEN_FILE, or client credentials (FLEETWARD_GRAPH_CLIENT_ID with FLEETWARD_GRAPH_CLIENT_SECRET_FILE, or FLEETWARD_GRAPH_CERTIFICATE_FILE and FLEETWARD_GRAPH_PRIVATE_KEY_FILE), or (operator) --credentials-secret with a "token" key or "clientId" and "clientSecret" (or "certificate" and "privateKey")');
 });
 
 test('graph credentials from a Secret reach the driver as values, override the environment, and leave process.env alone', async () => {
@@ -102,6 +102,24 @@ test('graph credentials from a Secret reach the driver as values, override the e
   const driver = createDriver('graph', flagged);
   assert.is(driver.name, 'graph');
   await driver.close?.();
+});
+
+test('client credentials come from a Secret (clientId, clientSecret, tenantId) or the environment\'s files, as values', async () => {
+  const fromSecret = await driverSettings('graph', { driver: 'graph' }, {
+    clock: systemClock, env: { FLEETWARD_GRAPH_TOKEN: 'env-token-value' },
+    credentials: { clientId: 'app-id', clientSecret: 'k8s-client-secret', tenantId: 'contoso.onmicrosoft.com' },
+  });
+  assert.equal(fromSecret.graph?.clientCredentials, { clientId: 'app-id', tenantId: 'contoso.onmicrosoft.com', clientSecret: 'k8s-client-secret' });
+  assert.is(fromSecret.graph?.token, undefined, 'the Secret\'s app credentials replace the environment\'s token');
+  writeFileSync(join(dir, 'client-secret'), 'file-client-secret\n');
+  const fromEnv = await driverSettings('graph', { driver: 'graph', graphTenant: 'tenant-from-flag' }, {
+    clock: systemClock, env: { FLEETWARD_GRAPH_CLIENT_ID: 'app-2', FLEETWARD_GRAPH_CLIENT_SECRET_FILE: join(dir, 'client-secret') },
+  });
+  assert.equal(fromEnv.graph?.clientCredentials, { clientId: 'app-2', clientSecret: 'file-client-secret', tenantId: 'tenant-from-flag' });
+  const missing = await usageError(() => driverSettings('graph', { driver: 'graph' }, { clock: systemClock, env: { FLEETWARD_GRAPH_CLIENT_ID: 'app-3', FLEETWARD_GRAPH_TENANT_ID: 't' } }));
+  assert.match(missing.message, 'a client secret, or a certificate and its private key, is needed');
+  const unreadable = await usageError(() => driverSettings('graph', { driver: 'graph' }, { clock: systemClock, env: { FLEETWARD_GRAPH_CLIENT_ID: 'a', FLEETWARD_GRAPH_PRIVATE_KEY_FILE: join(dir, 'nope.key') } }));
+  assert.match(unreadable.message, /FLEETWARD_GRAPH_PRIVATE_KEY_FILE .*nope\.key: cannot read it \(ENOENT\)/);
 });
 
 test('the simulator is built from the fleet file, seed and clock given', async () => {

@@ -2,6 +2,8 @@
 // of it — over HTTP. Credentials come from the environment or a secret file and are never logged.
 // A 409 on updateSoftware means "already in flight" (docs/design.md section 1), not an error.
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { registerSecret } from '../../util/redact.ts';
 import type { DeviceOperation, FleetDevice, ObservedState, SoftwareReleaseSpec } from '../../api/types.ts';
 import { IN_FLIGHT_STATUSES } from '../../api/types.ts';
 import {
@@ -58,7 +60,39 @@ export function graphOptionsFromEnv(env: NodeJS.ProcessEnv): GraphDriverOptions 
     ...(num(env.FLEETWARD_GRAPH_CONCURRENCY) ? { concurrency: num(env.FLEETWARD_GRAPH_CONCURRENCY) } : {}),
     ...(num(env.FLEETWARD_GRAPH_TIMEOUT_MS) ? { timeoutMs: num(env.FLEETWARD_GRAPH_TIMEOUT_MS) } : {}),
     ...(env.FLEETWARD_GRAPH_DEFAULT_TIMEZONE ? { defaultTimeZone: env.FLEETWARD_GRAPH_DEFAULT_TIMEZONE } : {}),
+    ...(env.FLEETWARD_GRAPH_CA_FILE ? { ca: readCredentialFile('FLEETWARD_GRAPH_CA_FILE', env.FLEETWARD_GRAPH_CA_FILE, false) } : {}),
   };
+}
+
+/**
+ * Client credentials from an environment, or undefined when it names no client id: FLEETWARD_GRAPH_TENANT_ID,
+ * FLEETWARD_GRAPH_CLIENT_ID, and FLEETWARD_GRAPH_CLIENT_SECRET(_FILE) or FLEETWARD_GRAPH_CERTIFICATE_FILE +
+ * FLEETWARD_GRAPH_PRIVATE_KEY_FILE (PEM), optionally FLEETWARD_GRAPH_AUTHORITY_HOST. Files are read now and
+ * their secrets registered with the redactor; what is missing is for credentialsProblem to name.
+ */
+export function clientCredentialsFromEnv(env: NodeJS.ProcessEnv): Partial<ClientCredentials> | undefined {
+  if (!env.FLEETWARD_GRAPH_CLIENT_ID) return undefined;
+  const secret = env.FLEETWARD_GRAPH_CLIENT_SECRET
+    ?? (env.FLEETWARD_GRAPH_CLIENT_SECRET_FILE ? readCredentialFile('FLEETWARD_GRAPH_CLIENT_SECRET_FILE', env.FLEETWARD_GRAPH_CLIENT_SECRET_FILE, true) : undefined);
+  return {
+    clientId: env.FLEETWARD_GRAPH_CLIENT_ID,
+    ...(env.FLEETWARD_GRAPH_TENANT_ID ? { tenantId: env.FLEETWARD_GRAPH_TENANT_ID } : {}),
+    ...(secret ? { clientSecret: registerSecret(secret) } : {}),
+    ...(env.FLEETWARD_GRAPH_CERTIFICATE_FILE ? { certificate: readCredentialFile('FLEETWARD_GRAPH_CERTIFICATE_FILE', env.FLEETWARD_GRAPH_CERTIFICATE_FILE, false) } : {}),
+    ...(env.FLEETWARD_GRAPH_PRIVATE_KEY_FILE ? { privateKey: readCredentialFile('FLEETWARD_GRAPH_PRIVATE_KEY_FILE', env.FLEETWARD_GRAPH_PRIVATE_KEY_FILE, true) } : {}),
+    ...(env.FLEETWARD_GRAPH_AUTHORITY_HOST ? { authorityHost: env.FLEETWARD_GRAPH_AUTHORITY_HOST } : {}),
+  };
+}
+
+/** A credential file's text; a secret one is registered with the redactor as it is read. */
+function readCredentialFile(variable: string, file: string, secret: boolean): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new DriverError('Unauthorized', `${variable} ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  return secret ? registerSecret(text) : text;
 }
 
 export class GraphDriver implements Driver {
