@@ -5,7 +5,20 @@
 // checked against the registered certificate). Issued tokens are random, live `tokenLifetimeSeconds` of wall
 // time (MSAL counts expiry on the wall clock), and are accepted as bearer tokens by every Graph route.
 import { constants, createPublicKey, randomBytes, timingSafeEqual, verify, X509Certificate } from 'node:crypto';
-import type { RouteDefinition, RouteResult } from './server.ts';
+
+/** The server's answer shape (server.ts RouteResult), declared here so this file does not import the server back. */
+interface Answer {
+  status: number;
+  body?: unknown;
+}
+
+/** A route as server.ts mounts it (RouteDefinition): public, since a client has no token before it asks for one. */
+export interface IdentityRoute {
+  method: 'GET' | 'POST';
+  path: string;
+  public: true;
+  handler(ctx: { body: unknown; baseUrl: string }): Answer;
+}
 
 export interface IdentityClient {
   clientId: string;
@@ -25,13 +38,13 @@ export interface IdentityOptions {
 
 /** The token endpoint's routes and the check every Graph route makes of a bearer token it issued. */
 export interface IdentityEndpoint {
-  routes: RouteDefinition[];
+  routes: IdentityRoute[];
   accepts(token: string): boolean;
   /** Tokens issued so far (tests assert when the driver fetched a new one). */
   readonly issued: number;
 }
 
-const oauthError = (status: number, error: string, description: string): RouteResult =>
+const oauthError = (status: number, error: string, description: string): Answer =>
   ({ status, body: { error, error_description: description, error_codes: [], timestamp: new Date().toISOString() } });
 
 const b64url = (text: string) => Buffer.from(text, 'base64url');
@@ -73,7 +86,7 @@ export function identityEndpoint(o: IdentityOptions): IdentityEndpoint {
   const tokens = new Map<string, number>();
   let issued = 0;
   const tenant = `/${o.tenantId}`;
-  const routes: RouteDefinition[] = [
+  const routes: IdentityRoute[] = [
     {
       method: 'GET', path: `${tenant}/v2.0/.well-known/openid-configuration`, public: true,
       handler: (ctx) => ({
