@@ -1,6 +1,6 @@
 // What `fleetward run` and `fleetward operator` share at start-up, so that they differ only by the source and
 // status store they are handed (docs/design.md section 8): the flags that choose and configure the driver, the
-// clock, the HTTP port, and the one place where those flags (and the environment, and a Kubernetes Secret's
+// clock, the HTTP port, the log level, and the one place where those flags (and the environment, and a Kubernetes Secret's
 // values) become the typed settings the driver registry (controller/drivers/registry.ts) builds a driver from.
 // Credentials travel as values from here on: nothing writes process.env.
 import { readFileSync } from 'node:fs';
@@ -109,6 +109,18 @@ export function addClockOptions(cmd: Command): Command {
     .option('--clock <kind>', 'with --speed: scaled (simulated time runs on during a pass) or stepped (it moves only between passes)', 'scaled')
     .option('--start <iso>', 'the simulated instant the clock reads at --start-wall (default: now)')
     .option('--start-wall <iso>', 'with --start: the wall instant at which the clock read --start (default: now), so several processes share one simulated time');
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** `--log-level`, the same levels for both loops. */
+export function addLogLevelOption(cmd: Command): Command {
+  return cmd.option('--log-level <level>', LOG_LEVELS.join(', '), 'info');
+}
+
+export function logLevelFlag(text: string): string {
+  if (!LOG_LEVELS.includes(text)) throw new UsageError(`--log-level ${JSON.stringify(text)}: expected one of ${LOG_LEVELS.join(', ')}`);
+  return text;
 }
 
 export function portFlag(text: string): number {

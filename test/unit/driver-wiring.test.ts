@@ -67,6 +67,13 @@ for (const command of ['run', 'operator']) {
     assert.is(current.status, old.status, 'both stop at the same later check');
   });
 
+  test(`fleetward ${command} refuses an unknown --log-level in one line, not a stack trace`, () => {
+    const base = command === 'run' ? ['run', '--config', dir] : ['operator', '--kubeconfig', '/nonexistent'];
+    const r = cli(...base, '--log-level', 'chatty');
+    assert.is(r.status, 2);
+    assert.is(r.stderr.trim(), 'fleetward: --log-level "chatty": expected one of fatal, error, warn, info, debug, trace, silent');
+  });
+
   test(`fleetward ${command} names every registered driver when --driver is unknown`, () => {
     const base = command === 'run' ? ['run', '--config', dir] : ['operator', '--kubeconfig', '/nonexistent'];
     const r = cli(...base, '--driver', 'nope');

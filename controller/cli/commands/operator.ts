@@ -20,7 +20,7 @@ import { StoreUnavailable, type StateStore } from '../../store/store.ts';
 import { readStateUrl } from '../state-url.ts';
 import { storeError } from './state.ts';
 import { addRateLimitOptions, durationFlag, rateLimits, type RateLimitFlags } from '../inputs.ts';
-import { addClockOptions, addDriverOptions, addPortOption, buildClock, buildDriver, clockSettings, driverName, driverSettings, portFlag, readSecret, type ClockFlags, type DriverFlags } from '../driver-wiring.ts';
+import { addClockOptions, addDriverOptions, addLogLevelOption, addPortOption, logLevelFlag, buildClock, buildDriver, clockSettings, driverName, driverSettings, portFlag, readSecret, type ClockFlags, type DriverFlags } from '../driver-wiring.ts';
 
 interface OperatorFlags extends DriverFlags, ClockFlags, RateLimitFlags {
   port: string;
@@ -77,7 +77,6 @@ export function register(program: Command): void {
     .option('--renew-deadline <d>', 'leader steps down after failing to renew this long', '10s')
     .option('--retry-period <d>', 'how often to try to acquire or renew', '2s')
     .option('--resync <d>', 'time between passes without any change', '1m')
-    .option('--log-level <level>', 'trace | debug | info | warn | error', 'info')
     .option('--console-token-file <file>', 'serve the admin console under /ui on the health port, for whoever presents this token (a mounted Secret; else FLEETWARD_CONSOLE_TOKEN). Without one the console is off')
     .option('--state-backend <kind>', 'where history, device status and the loop\'s state are kept: sqlite (a file in --state-dir: one replica, on a volume) or postgres (several replicas or shards)', 'sqlite')
     .option('--state-dir <dir>', 'sqlite: the folder of the store (a PersistentVolumeClaim in the chart); postgres: local scratch. Default: a temporary folder (nothing survives a restart)')
@@ -87,6 +86,7 @@ export function register(program: Command): void {
   addDriverOptions(command, { fleetDefault: 'examples/fleet.yaml' });
   addClockOptions(command);
   addPortOption(command, 'port for /healthz, /readyz, /metrics');
+  addLogLevelOption(command);
   addRateLimitOptions(command);
   command
     .action(async (flags: OperatorFlags) => {
@@ -97,6 +97,7 @@ export function register(program: Command): void {
       const driverKind = driverName(flags.driver);
       const clockFlags = clockSettings(flags);
       const port = portFlag(flags.port);
+      logLevelFlag(flags.logLevel);
       if (flags.leaderElect !== 'true' && flags.leaderElect !== 'false') throw new UsageError('--leader-elect must be true or false');
       const namespace = flags.namespace ?? process.env.POD_NAMESPACE ?? 'default';
       const logger = createLogger({ level: flags.logLevel });

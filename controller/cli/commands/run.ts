@@ -30,7 +30,7 @@ import { storeError } from './state.ts';
 import { systemClock, type Clock } from '../../util/clock.ts';
 import { UsageError } from '../errors.ts';
 import { addRateLimitOptions, durationFlag, rateLimits, type RateLimitFlags } from '../inputs.ts';
-import { addClockOptions, addDriverOptions, addPortOption, buildClock, buildDriver, clockSettings, driverName, driverSettings, portFlag, readSecret, type ClockFlags, type DriverFlags } from '../driver-wiring.ts';
+import { addClockOptions, addDriverOptions, addLogLevelOption, addPortOption, logLevelFlag, buildClock, buildDriver, clockSettings, driverName, driverSettings, portFlag, readSecret, type ClockFlags, type DriverFlags } from '../driver-wiring.ts';
 
 export interface RunOptions extends DriverFlags, ClockFlags, RateLimitFlags {
   config?: string;
@@ -82,11 +82,11 @@ export function register(program: Command): void {
     .option('--for <duration>', 'exit after this much time on the run\'s clock (e.g. 120d with --speed)')
     .option('--progress <duration>', 'print per phase/ring progress to stdout this often (wall time)')
     .option('--history-retention <duration>', 'drop operation history older than this from the state store (docs/run.md "History retention")', '400d')
-    .option('--log-file <file>', 'write JSON logs here instead of stderr')
-    .option('--log-level <level>', 'fatal, error, warn, info, debug', 'info');
+    .option('--log-file <file>', 'write JSON logs here instead of stderr');
   addDriverOptions(command);
   addClockOptions(command);
   addPortOption(command, 'HTTP port for /healthz, /readyz, /metrics, /hooks/git');
+  addLogLevelOption(command);
   addRateLimitOptions(command);
   command
     .action(async (opts: RunOptions) => {
@@ -102,7 +102,6 @@ const STATE_ENTRIES = new Set([
   'run.json', 'revision.json', 'objects.json', 'clock.json', 'devices', 'simulator', 'git', 'provisioning',
   DB_FILE, `${DB_FILE}-wal`, `${DB_FILE}-shm`, JSON_BACKUP_DIR,
 ]);
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** A clock that can be re-pointed once the simulator tells where a previous run left off. */
 class ResumableClock implements Clock {
@@ -127,7 +126,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
   const speed = clockFlags.speed;
   const port = portFlag(o.port);
   const limits = rateLimits(o);
-  if (!LOG_LEVELS.includes(o.logLevel)) throw new UsageError(`--log-level ${JSON.stringify(o.logLevel)}: expected one of ${LOG_LEVELS.join(', ')}`);
+  logLevelFlag(o.logLevel);
   // The driver's settings (fleet file, behaviour, credentials) and the secrets are read before anything is
   // written, so a bad path leaves no state directory behind. The clock is pointed once the state is read.
   const clock = new ResumableClock(systemClock);
