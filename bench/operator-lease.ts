@@ -19,8 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT, eventually, freePort, installCrds, k8sAssetsOrExplain, startKubeEnv, type KubeEnv } from '../test/support/k8s-env.ts';
-import YAML from 'yaml';
-import { benchObjects, writeBenchInputs } from './support/fleetgen.ts';
+import { benchKubernetesYaml, writeBenchInputs } from './support/fleetgen.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -86,23 +85,6 @@ function logLines(file: string): { msg?: string; time?: number; ms?: Record<stri
   });
 }
 
-/**
- * The bench config as Kubernetes objects: object names must be lowercase there, so the declared rings and
- * phases (and the references to them) are lowercased; built-in phase names are left as they are.
- */
-function kubernetesConfig(): string {
-  const objects = benchObjects();
-  const declared = new Set(objects.filter((o) => o.kind === 'Ring' || o.kind === 'UpdatePhase').map((o) => `${o.kind}/${o.metadata.name}`));
-  return objects.map((o) => {
-    const spec = { ...(o.spec as Record<string, unknown>) };
-    if (o.kind === 'DeviceGroup') {
-      if (typeof spec.ring === 'string') spec.ring = spec.ring.toLowerCase();
-      if (typeof spec.updatePhase === 'string' && declared.has(`UpdatePhase/${spec.updatePhase}`)) spec.updatePhase = spec.updatePhase.toLowerCase();
-    }
-    return YAML.stringify({ ...o, metadata: { ...o.metadata, name: o.metadata.name.toLowerCase() }, spec });
-  }).join('---\n');
-}
-
 async function main(): Promise<void> {
   const assets = k8sAssetsOrExplain();
   if ('skip' in assets) throw new Error(assets.skip);
@@ -114,7 +96,7 @@ async function main(): Promise<void> {
     installCrds(env);
     env.kubectlOk(['create', 'namespace', NS]);
     env.kubectlOk(['create', 'namespace', SYSTEM]);
-    env.kubectlOk(['apply', '-n', NS, '-f', '-'], { input: kubernetesConfig() });
+    env.kubectlOk(['apply', '-n', NS, '-f', '-'], { input: benchKubernetesYaml() });
     const started = Date.now();
     for (let i = 0; i < REPLICAS; i++) replicas.push(await startReplica(env, `replica-${i}`, inputs.fleet, dir));
 

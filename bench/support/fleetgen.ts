@@ -4,6 +4,7 @@
 import { API_VERSION, type Component, type DeviceOperation, type DeviceType, type FleetDevice, type FleetwardObject, type ObservedState, type SoftwareReleaseSpec } from '../../controller/api/types.ts';
 import { desiredState, type DesiredState } from '../../controller/api/desired.ts';
 import { mulberry32 } from '../../controller/util/random.ts';
+import YAML from 'yaml';
 
 export const BENCH_NOW = new Date('2026-11-18T12:00:00Z');
 const DAY = 86_400_000;
@@ -69,6 +70,24 @@ export function benchObjects(): FleetwardObject[] {
   m('DeviceGroup', 'hq', { selector: { matchLabels: { site: 'site-1' } }, maintenanceWindow: 'hq-fixed', updatePhase: 'General', priority: 15, pin: { teamsClient: '1449.1.0.200' } });
   m('FleetPolicy', 'default', { retry: { maxAttempts: 3 } });
   return o;
+}
+
+/**
+ * The bench config as Kubernetes objects (multi-document YAML for `kubectl apply`): object names must be
+ * lowercase there, so the declared rings and phases, and the references to them, are lowercased; built-in
+ * phase names are left as they are.
+ */
+export function benchKubernetesYaml(): string {
+  const objects = benchObjects();
+  const declared = new Set(objects.filter((o) => o.kind === 'Ring' || o.kind === 'UpdatePhase').map((o) => `${o.kind}/${o.metadata.name}`));
+  return objects.map((o) => {
+    const spec: Record<string, unknown> = { ...o.spec };
+    if (o.kind === 'DeviceGroup') {
+      if (typeof spec.ring === 'string') spec.ring = spec.ring.toLowerCase();
+      if (typeof spec.updatePhase === 'string' && declared.has(`UpdatePhase/${spec.updatePhase}`)) spec.updatePhase = spec.updatePhase.toLowerCase();
+    }
+    return YAML.stringify({ ...o, metadata: { ...o.metadata, name: o.metadata.name.toLowerCase() }, spec });
+  }).join('---\n');
 }
 
 export function benchConfig(): DesiredState {

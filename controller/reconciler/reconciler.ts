@@ -215,7 +215,7 @@ export class Reconciler {
     // record, then say what changed for the worse (warn-level log lines a person alerts on)
     const before = this.#outcomesBefore(history);
     const pauseBefore = this.#o.store.readObjects()[TENANT_POLICY];
-    const recorded = this.record(plan, observed, revision, history, at, acted.started);
+    const recorded = await this.record(plan, observed, revision, history, at, acted.started);
     this.#warnTransitions(plan, before);
     this.logTenantPause(pauseBefore, recorded[TENANT_POLICY], now);
     lap('record');
@@ -443,13 +443,16 @@ export class Reconciler {
   }
 
   /** record: per-device plan and history, per-object status, all written only when changed. */
-  record(plan: Plan, observed: ObservedState, revision: Revision, history: Map<string, DeviceRecord>, at: string, started: readonly string[] = []): Record<string, ObjectStatus> {
+  async record(plan: Plan, observed: ObservedState, revision: Revision, history: Map<string, DeviceRecord>, at: string, started: readonly string[] = []): Promise<Record<string, ObjectStatus>> {
     const inFlight = inFlightDevices(observed.operations);
     for (const id of started) inFlight.add(id);
     const plans = new Map(plan.devices.map((d) => [d.id, d]));
     const records: DeviceRecord[] = [];
     const cutoff = this.#retentionCutoff(at);
+    let seen = 0;
     for (const device of observed.devices) {
+      // Tens of thousands of devices: in chunks, so that what waits on the event loop is not held up for seconds.
+      if (++seen % RECORD_CHUNK === 0) await breathe();
       if (this.#quarantined.has(device.id)) continue;
       const rec = history.get(device.id) ?? { id: device.id, history: [] };
       const dp = plans.get(device.id);
@@ -465,7 +468,10 @@ export class Reconciler {
       if (rec.history.some((h) => !withinRetention(h, cutoff))) rec.history = rec.history.filter((h) => withinRetention(h, cutoff));
       records.push(orderRecord(rec));
     }
-    this.#o.store.writeDevices(records);
+    for (let i = 0; i < records.length; i += RECORD_CHUNK) {
+      this.#o.store.writeDevices(records.slice(i, i + RECORD_CHUNK));
+      await breathe();
+    }
     const lost = records.filter((r) => r.historyLost).map((r) => ({ id: r.id, ...r.historyLost! }));
     if (lost.length) this.#run.historyLost = lost;
     else delete this.#run.historyLost;
@@ -900,6 +906,9 @@ export function outcomeStatus(plan: Plan, member: (d: DevicePlan) => boolean, in
   }
   return { fields, condition: { ready: true, reason: counts.updated === members ? R.UpToDate : R.ReconciliationSucceeded, message: `${counts.updated} of ${members} device(s) up to date, none being updated${counts.updated === members ? '' : `; ${tally}`}` } };
 }
+
+/** Devices recorded between two yields to the event loop. */
+const RECORD_CHUNK = 5_000;
 
 function breathe(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));

@@ -59,7 +59,7 @@ test('the history records the outcome once the driver reports it, and the device
 test('an operation started before a crash, but not recorded, is found in the driver and attributed to Fleetward', async () => {
   const f = new Fixture({ devices: [aPhone('p1')], releases: catalog() });
   // What a pass does before it calls the driver: write the intent. Then the driver accepts and the process dies.
-  f.store.writeDevice({ id: 'p1', history: [], pending: [{ component: 'firmware', toVersion: '122.15.0.44', reason: 'PhaseRollout', revision: 'sha256:x' }] } as never);
+  f.store.writeDevice({ id: 'p1', history: [], pending: [{ component: 'firmware', toVersion: '122.15.0.44', reason: 'PhaseRollout', revision: 'sha256:x' }] });
   await f.driver.startUpdate({ deviceId: 'p1', component: 'firmware', version: '122.15.0.44' });
   await f.restart();
   const r = await f.reconciler.reconcile();
@@ -69,7 +69,7 @@ test('an operation started before a crash, but not recorded, is found in the dri
   assert.is(h.length, 1);
   assert.is(h[0]!.issuedBy, 'fleetward');
   assert.is(h[0]!.reason, 'PhaseRollout');
-  assert.is((f.store.readDevice('p1') as { pending?: unknown }).pending, undefined);
+  assert.is(f.store.readDevice('p1')?.pending, undefined);
   await f.close();
 });
 
