@@ -18,6 +18,9 @@ export async function buildConsole(opts: { quiet?: boolean } = {}): Promise<{ fi
     bundle: true,
     minify: true,
     format: 'esm',
+    // The chart library is a chunk of its own, loaded by the release page only.
+    splitting: true,
+    chunkNames: 'chunk-[hash]',
     target: ['es2022'],
     jsx: 'automatic',
     jsxImportSource: 'preact',

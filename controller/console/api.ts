@@ -10,7 +10,7 @@ import { forecast, type Forecast } from '../planner/forecast.ts';
 import { plan as makePlan } from '../planner/index.ts';
 import { componentOutcome, deviceOutcome, emptyCounts, OUTCOMES, type Outcome } from '../planner/outcomes.ts';
 import type { UpdatePath } from '../planner/types.ts';
-import { readProvisioningStatusSync } from '../provisioning/status.ts';
+import type { ProvisioningDeviceStatus } from '../provisioning/status.ts';
 import type { DeviceRecord } from '../store/records.ts';
 import { allDevices, hasUpdateInFlight, type ConsoleStore, type DeviceRow, type Snapshot } from './snapshot.ts';
 
@@ -151,13 +151,13 @@ export function device(store: ConsoleStore, s: Snapshot, id: string) {
     pending: rec.pending ?? [],
     historyLost: rec.historyLost ?? null,
     history: [...rec.history].reverse(),
-    provisioning: provisioningOf(store, o?.macAddress),
+    provisioning: provisioningOf(s, o?.macAddress),
   };
 }
 
-function provisioningOf(store: ConsoleStore, mac: string | undefined) {
+function provisioningOf(s: Snapshot, mac: string | undefined) {
   if (!mac) return null;
-  for (const b of provisioning(store).batches) {
+  for (const b of provisioning(s).batches) {
     const d = b.devices.find((x) => x.macAddress === mac);
     if (d) return { batch: b.batch, ...d };
   }
@@ -166,14 +166,20 @@ function provisioningOf(store: ConsoleStore, mac: string | undefined) {
 
 // ---- provisioning -------------------------------------------------------------------------------
 
-/** Batches, per-device state and code expiry. Never a code, nor its verifier. */
-export function provisioning(store: ConsoleStore) {
-  const batches = readProvisioningStatusSync(store.dir).map((b) => ({
-    batch: b.batch,
-    counts: b.counts,
-    lastReconciledAt: b.lastReconciledAt ?? null,
-    devices: b.devices.map(({ codeHash: _h, regenerateToken: _t, ...d }) => d),
-  }));
+/**
+ * Batches (seed 004), per-device state and code expiry, from each ProvisioningBatch's status as the last pass
+ * recorded it (the same in the standalone store and the operator's). Never a code, nor its verifier.
+ */
+export function provisioning(s: Snapshot) {
+  const batches = Object.values(s.objects)
+    .filter((o) => o.kind === 'ProvisioningBatch' && Array.isArray(o.devices))
+    .map((o) => ({
+      batch: o.name,
+      counts: (o.counts ?? {}) as Record<string, number>,
+      lastReconciledAt: s.run?.lastReconcileAt ?? null,
+      devices: (o.devices as (ProvisioningDeviceStatus & Record<string, unknown>)[]).map(({ codeHash: _h, regenerateToken: _t, ...d }) => d),
+    }))
+    .sort((a, b) => a.batch.localeCompare(b.batch));
   return { batches };
 }
 

@@ -132,7 +132,7 @@ export class Console {
           if (parts.length === 3) return json(res, 200, this.#memoized(`release:${parts[1]}@${parts[2]}`, () => api.release(store, s, parts[1]!, parts[2]!)));
           break;
         case 'paths': return json(res, 200, this.#memoized('paths', () => api.updatePaths(store, s)));
-        case 'provisioning': return json(res, 200, api.provisioning(store));
+        case 'provisioning': return json(res, 200, api.provisioning(s));
       }
       return json(res, 404, { error: `no API ${route}` });
     } catch (err) {

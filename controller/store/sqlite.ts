@@ -337,6 +337,8 @@ export class SqliteStore implements StateStore {
   readLastGoodRevision(): Revision | undefined { return this.#readState<Revision>('revision'); }
   writeLastGoodRevision(rev: Revision): boolean { return this.#writeState('revision', revisionState(rev)); }
   readObjects(): Record<string, ObjectStatus> {
+    // A reader may outlive many passes (the console): it reads what the writer last committed, every time.
+    if (this.readOnly) return this.#readState<Record<string, ObjectStatus>>('objects') ?? {};
     this.#objects ??= this.#readState<Record<string, ObjectStatus>>('objects') ?? {};
     return this.#objects;
   }

@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Console, ConsoleConfigError, SECURITY_HEADERS } from '../../controller/console/http.ts';
 import { serveConsole, type ConsoleServer } from '../support/console-server.ts';
-import { CLI, demoState, hostileFleet, NODE, ROOT, START } from '../support/console-fixture.ts';
+import { CLI, demoState, hostileFleet, NODE, ROOT, START, statusJson } from '../support/console-fixture.ts';
 
 const TOKEN = 'console-token-3f9a1c0e7b';
 let stateDir: string;
@@ -120,6 +120,10 @@ test('the provisioning page shows states and code expiry, never a code nor its h
   assert.ok(data.batches.length > 0);
   assert.ok(data.batches.some((b) => b.devices.some((d) => d.codeExpiresAt)));
   assert.not.match(body, /codeHash|"code"/);
+  // The same batches and states as `fleetward status -o json`.
+  const st = statusJson(stateDir).provisioning;
+  assert.equal(data.batches.map((b) => (b as unknown as { batch: string }).batch), st.map((b) => b.batch));
+  assert.equal(data.batches.map((b) => b.devices.map((d) => d.state)), st.map((b) => b.devices.map((d) => d.state)));
   // The codes the run issued are in its secrets folder: none of them is in the answer.
   const secrets = join(stateDir, 'provisioning', 'secrets');
   const codes = readdirSync(secrets).flatMap((f) => Object.values(JSON.parse(readFileSync(join(secrets, f), 'utf8')) as Record<string, { code: string }>).map((e) => e.code));

@@ -34,6 +34,17 @@ test('the index reads each record once, sorted by id, the same through the write
   await f.close();
 });
 
+test('a reader kept open across passes (the console) reads the objects each pass committed, not the first ones', async () => {
+  const f = await fleet();
+  const reader = new SqliteStore(f.store.dir, { readOnly: true });
+  const before = reader.readObjects();
+  const key = Object.keys(before)[0]!;
+  f.store.writeObjects({ ...f.store.readObjects(), [key]: { ...before[key]!, marker: 'second pass' } });
+  assert.is(reader.readObjects()[key]!.marker, 'second pass');
+  await reader.close();
+  await f.close();
+});
+
 test('a damaged record is left out of the index; the others are all there', async () => {
   const f = await fleet();
   f.store.db.prepare(`UPDATE devices SET plan = '{"not": "a plan"' WHERE id = ?`).run('p02');
@@ -55,6 +66,19 @@ test('the overview counts devices per outcome as the run summary does (what `fle
   }
   // One outcome per device: the index's own counts add up to the fleet too.
   assert.is(Object.values(s.outcomes).reduce((a, b) => a + b, 0), 12);
+  await f.close();
+});
+
+test('the overview shows the tenant pause with the instant automatic updates resume, as the run summary has it', async () => {
+  const f = await fleet();
+  const s0 = buildSnapshot(f.store);
+  assert.is(api.overview(s0).autoUpdatesPausedUntil, null);
+  const pausedAt = new Date(f.clock.now().getTime() - 86_400_000).toISOString().replace('.000Z', 'Z');
+  f.writeConfig({ 'policy.yaml': `apiVersion: fleetward.dev/v1alpha1\nkind: FleetPolicy\nmetadata: { name: default }\nspec:\n  autoUpdates: { pausedAt: "${pausedAt}" }\n` });
+  await f.reconciler.reconcile();
+  const o = api.overview(buildSnapshot(f.store));
+  assert.is(o.autoUpdatesPausedUntil, f.store.readRun()!.summary!.autoUpdatesPausedUntil);
+  assert.is(Date.parse(o.autoUpdatesPausedUntil!) - Date.parse(pausedAt), 15 * 86_400_000);
   await f.close();
 });
 

@@ -453,7 +453,7 @@ function ReleasePage({ component, version }: { component: string; version: strin
             <p>It writes a SoftwareUpdate like this one (commit it, or <code>kubectl apply -f</code> it):</p>
             <pre class="copy"><code>{data.retry.yaml}</code></pre>
           </>
-        ) : <p class="muted">Nothing to retry.</p>}
+        ) : <p><code>{data.retry.command}</code> finds nothing to retry: no device failed to install it, is held after its retries or rolled it back (devices on it that went unhealthy, and devices held by a pause, are not retried; see <code>fleetward status --device ID</code>).</p>}
       </section>
     </>
   );
