@@ -156,6 +156,8 @@ export function buildImage(opts: { force?: boolean; archive?: boolean; out?: str
 
   const nodeBinary = realpathSync(join(REPO_ROOT, 'node_modules', 'node', 'bin', 'node'));
   if (!existsSync(nodeBinary)) throw new Error(`${nodeBinary} is missing: run npm ci first (the image ships the Node of the node package)`);
+  // The admin console ships as its bundle (controller/console/web/dist, made by npm ci's prepare script).
+  if (!existsSync(join(REPO_ROOT, 'controller', 'console', 'web', 'dist', 'app.js'))) throw new Error('the console bundle is missing: run npm run build (npm ci makes it) before npm run image');
   const libs = sharedLibraries(nodeBinary);
   const revision = gitRevision(REPO_ROOT) ?? 'unknown';
   const inputs = inputsHash(nodeBinary, libs, revision);
