@@ -175,6 +175,7 @@ export function releasePlans(ctx: PlanContext, failures: StageFailures, inputs: 
     const superseded = entries.length > 0 && entries.every((e) => e.releases.some((o) => o !== r && o.verified && !o.blocked && cmpV(o.version, r.version) > 0));
     let state: ReleaseState;
     let reason: string | undefined;
+    let message: string | undefined;
     if (r.blocked) { state = 'Paused'; reason = Reason.ReleaseBlocked; }
     else if (devices === 0) state = 'NotRequired';
     else if (needing === 0 && failed === 0) state = 'Completed';
@@ -183,12 +184,13 @@ export function releasePlans(ctx: PlanContext, failures: StageFailures, inputs: 
     else if (!(AUTO_UPDATE_COMPONENTS as readonly string[]).includes(r.component)) { state = 'NotRequired'; reason = Reason.ManualOnlyComponent; }
     else if (!r.verified) { state = 'NotRequired'; reason = Reason.PreviewManualOnly; }
     else if (paused) { state = 'Paused'; reason = Reason.ReleasePaused; }
-    else if (hold) { state = 'Paused'; reason = hold.reason; }
+    else if (hold) { state = 'Paused'; reason = hold.reason; message = hold.message; }
     else if (!started) state = 'Scheduled';
     else if (allEnded && failed > 0) state = 'CompletedWithFailures';
     else state = 'InProgress';
     const plan: ReleasePlan = { component: r.component, version: r.version, state, startsAt: iso(first), endsAt: iso(last), stages };
     if (reason) plan.reason = reason;
+    if (message) plan.message = message;
     if (failedDevices.length) plan.failedDevices = [...new Set(failedDevices)].sort(cmp);
     if (heldDevices.length) plan.heldDevices = [...new Set(heldDevices)].sort(cmp);
     if (rolledBackDevices.length) plan.rolledBackDevices = [...new Set(rolledBackDevices)].sort(cmp);

@@ -57,6 +57,8 @@ export interface ReleasePlan {
   version: string;
   state: ReleaseState;
   reason?: string;
+  /** Paused by a fleet-wide hold of the chain that says more than its code (a freeze: `frozen until …`). */
+  message?: string;
   /** When the first of its stages starts and the last ends (null for a release no automatic update deploys). */
   startsAt?: Instant | null;
   endsAt?: Instant | null;

@@ -784,6 +784,9 @@ function objectStatuses(previous: Record<string, ObjectStatus>, plan: Plan, revi
         // Paused for the whole tenant: nothing for this release to retry, and it resumes by itself (seed 000).
         if (view.state === 'Paused' && view.reason === PlannerReason.TenantPaused && plan.autoUpdatesPause) {
           s = { ready: false, reason: PlannerReason.TenantPaused, message: `automatic updates are paused for the tenant until ${plan.autoUpdatesPause.resumeAt} (FleetPolicy/default); release ${view.version} resumes then, or when fleetward resume lifts the pause` };
+        } else if (view.state === 'Paused' && rel.message && view.reason) {
+          // Another fleet-wide hold of the planner's chain (a freeze): the same, in the hold's own words.
+          s = { ready: false, reason: view.reason, message: `${rel.message}; release ${view.version} resumes then` };
         }
       }
     } else if (obj.kind === 'FleetPolicy') {

@@ -17,7 +17,8 @@ function dated<T extends { startsAt?: string | null; endsAt?: string | null }>(x
 }
 
 export function releaseStatus(r: ReleasePlan): ReleaseStatus {
-  const { failedDevices, heldDevices, rolledBackDevices, pause, ...plan } = r;
+  // The message of a fleet-wide hold goes into the Ready condition (reconciler.ts), not a status field.
+  const { failedDevices, heldDevices, rolledBackDevices, pause, message: _message, ...plan } = r;
   const rest = { ...dated(plan), stages: plan.stages.map(dated) };
   const out: ReleaseStatus = { ...rest, failed: failedDevices?.length ?? 0, held: heldDevices?.length ?? 0, rolledBack: rolledBackDevices?.length ?? 0 };
   if (failedDevices?.length) out.failedDevices = failedDevices.slice(0, LISTED_DEVICES);
