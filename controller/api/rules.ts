@@ -13,7 +13,7 @@ import { formatDuration, parseDuration } from './duration.ts';
 import { compareVersions } from './version.ts';
 import { normalizeMac } from './mac.ts';
 import { quote } from './quote.ts';
-import { ACKNOWLEDGE_NEEDS_FORCE, LOCAL_DATE_TIME_PATTERN } from './schemas.ts';
+import { ACKNOWLEDGE_NEEDS_FORCE, FREEZE_END_AFTER_START, LOCAL_DATE_TIME_PATTERN } from './schemas.ts';
 import { closest, typeName, type FieldPath } from './validate.ts';
 
 /** One object of the revision, by its position in the input. */
@@ -257,6 +257,26 @@ export const scheduleWellFormed: Rule = (input) => {
 
 // ---- FleetPolicy, ProvisioningBatch, SoftwareRelease -------------------------------------------
 
+/**
+ * FleetPolicy freezes: end after start (compared as written, like the CRD's CEL rule), an IANA zone, groups
+ * that exist. A freeze the rule refuses refuses the revision: nothing of it is applied.
+ */
+export const freezesWellFormed: Rule = (input) => {
+  const out: RuleIssue[] = [];
+  for (const { index, obj } of of(input, 'FleetPolicy')) {
+    (obj.spec.freezes ?? []).forEach((f, i) => {
+      const path = ['spec', 'freezes', i];
+      if (!(f.end > f.start)) out.push({ index, path: [...path, 'end'], message: `freeze ${f.name} ends at ${f.end}, not after its start ${f.start}: ${FREEZE_END_AFTER_START}` });
+      const zone = f.timeZone !== undefined ? timeZoneProblem(f.timeZone, false) : undefined;
+      if (zone) out.push({ index, path: [...path, 'timeZone'], message: zone });
+      (f.groups ?? []).forEach((g, k) => {
+        if (!known(input, 'DeviceGroup', g)) out.push({ index, path: [...path, 'groups', k], message: `freeze ${f.name}: DeviceGroup ${quote(g)} does not exist; declared: ${declaredList(input, 'DeviceGroup', [])}` });
+      });
+    });
+  }
+  return out;
+};
+
 export const fleetPolicyNamedDefault: Rule = (input) =>
   of(input, 'FleetPolicy').flatMap(({ index, obj }) =>
     obj.metadata.name === FLEET_POLICY_NAME ? [] : [{
@@ -341,6 +361,7 @@ export const RULES: readonly Rule[] = [
   releaseMinimumNotAbove,
   releasesUnique,
   retryBackoffWithinMax,
+  freezesWellFormed,
 ];
 
 export function runRules(input: RuleInput): RuleIssue[] {

@@ -38,6 +38,8 @@ export const LOCAL_DATE_TIME_PATTERN = '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-
  * Object names. Kubernetes requires lowercase DNS subdomains; standalone configs also accept capitals so that
  * a Ring named `General` can override the built-in ring (see builtins.ts: built-in names match case-insensitively).
  */
+/** The message of the rule (rules.ts) and of the CEL validation (CRD) on a FleetPolicy freeze whose end is not after its start. */
+export const FREEZE_END_AFTER_START = 'end must be later than start (both local date-times in timeZone)';
 /** The message of the rule (rules.ts) and of the CEL validation (CRD) on SoftwareUpdate acknowledgeForcedDevices. */
 export const ACKNOWLEDGE_NEEDS_FORCE = 'acknowledgeForcedDevices counts the devices a forced update interrupts: it needs force: true (remove it, or set force)';
 export const NAME_PATTERN = '^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$';
@@ -185,6 +187,20 @@ const SPECS: Record<Kind, Schema> = {
       maxNewerReleases: int('Unsupported once this many newer releases exist (default 2).', 1, 10),
     }),
     maxForcedDevices: int('Most devices a forced `schedule: now` SoftwareUpdate may reach at once without spec.acknowledgeForcedDevices (default 20).', 0, 1_000_000),
+    freezes: {
+      type: 'array', description: 'Freeze periods: nothing automatic starts inside one (a company change freeze).', maxItems: 100,
+      items: obj('A dated range in which nothing automatic starts.', {
+        name: name('Names the freeze in plans and messages.'),
+        start: str({ description: 'Local date-time YYYY-MM-DDTHH:MM in timeZone; the freeze starts here.', pattern: LOCAL_DATE_TIME_PATTERN, maxLength: 19 }),
+        end: str({ description: 'Local date-time YYYY-MM-DDTHH:MM in timeZone, later than start; automatic updates start again here.', pattern: LOCAL_DATE_TIME_PATTERN, maxLength: 19 }),
+        timeZone: str({ description: 'An IANA zone for start and end (default UTC).', pattern: TIME_ZONE_PATTERN, maxLength: 64 }),
+        groups: stringList('DeviceGroups it applies to (default: every device).', 500, name('A DeviceGroup.')),
+        manualUpdates: str({ description: 'allowed (default): SoftwareUpdates still run; frozen: they wait for the end too.', enum: ['allowed', 'frozen'] }),
+        reason: str({ description: 'Why, shown in the plan.', maxLength: 256 }),
+      }, ['name', 'start', 'end'], {
+        'x-kubernetes-validations': [{ rule: 'self.end > self.start', message: FREEZE_END_AFTER_START }],
+      }),
+    },
   }),
 
   SoftwareRelease: obj('A version of a component.', {

@@ -199,6 +199,25 @@ export interface FleetPolicySpec {
   lifecycle?: { supportPeriod?: Duration; maxNewerReleases?: number };
   /** Most devices a forced `schedule: now` SoftwareUpdate may reach without `acknowledgeForcedDevices` (default 20). */
   maxForcedDevices?: number;
+  /** Freeze periods: nothing automatic starts inside one (docs/spec/fleetpolicies.md). */
+  freezes?: FreezePeriod[];
+}
+
+/** A dated range, local to `timeZone` (default UTC), in which nothing automatic starts. */
+export interface FreezePeriod {
+  name: string;
+  /** Local date-time `YYYY-MM-DDTHH:MM`, inclusive. */
+  start: string;
+  /** Local date-time `YYYY-MM-DDTHH:MM`, exclusive; later than `start`. */
+  end: string;
+  /** An IANA zone for start and end (default UTC). */
+  timeZone?: string;
+  /** DeviceGroups it applies to (default: every device). */
+  groups?: string[];
+  /** `allowed` (default): SoftwareUpdates still run; `frozen`: they wait too. */
+  manualUpdates?: 'allowed' | 'frozen';
+  /** Why, shown in the plan's messages. */
+  reason?: string;
 }
 export type FleetPolicy = Resource<'FleetPolicy', FleetPolicySpec>;
 

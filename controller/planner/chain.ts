@@ -14,6 +14,7 @@ import { Reason } from './reasons.ts';
 import type { CompiledRelease, ComponentInput, Decision, Hold, Notice, PlanContext, StartQuery } from './gather.ts';
 import { autoUpdateDisabled, groupSuspended } from './groups.ts';
 import { heldAfterFailures, heldAfterRollback, inFlight, retryBackoff } from './failures.ts';
+import { freezeNotices, frozen } from './freeze.ts';
 import { unhealthyAfterUpdate } from './health.ts';
 import { catchUpAvailability } from './lifecycle.ts';
 import { manualUpdate, type ManualStart } from './manual.ts';
@@ -32,8 +33,8 @@ export const CHAIN = {
   /** What rules out automatic updates (after in flight and the manual path). */
   autoGates: [componentManualOnly, unhealthyAfterUpdate, cloudManualOnly, groupSuspended, autoUpdateDisabled, unknownVersion, noWindow] as Gate[],
   targetChecks: [heldAfterRollback, heldAfterFailures, releasePaused] as TargetCheck[],
-  bounds: [retryBackoff, tenantPause] as Bound[],
-  notices: [tenantPauseNotice] as ((ctx: PlanContext) => Notice | Notice[] | null)[],
+  bounds: [retryBackoff, tenantPause, frozen] as Bound[],
+  notices: [tenantPauseNotice, freezeNotices] as ((ctx: PlanContext) => Notice | Notice[] | null)[],
 } as const;
 
 /** The reasons a retry's backoff gives: a start it moved is a failed update waiting (state Failed). */

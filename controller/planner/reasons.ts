@@ -35,6 +35,12 @@ export const Reason = {
   DeviceOffline: 'DeviceOffline',
   /** Automatic updates are paused for the tenant; they resume 15 days after the pause. (000 pause) */
   TenantPaused: 'TenantPaused',
+  /**
+   * A freeze period of FleetPolicy `freezes` is in force for the device: nothing automatic starts until it ends
+   * (nor a SoftwareUpdate, when the freeze says `manualUpdates: frozen`). The message names the freeze and its
+   * end. (000 "Pause automatic updates", planned ahead with dates of its own; docs/design.md section 7)
+   */
+  Frozen: 'Frozen',
   /** A previous attempt failed; the retry waits for its backoff. (000 FAQ "automatically retried") */
   RetryBackoff: 'RetryBackoff',
   /** The backoff after a failed attempt has passed: retry now. (000 FAQ) */
@@ -125,6 +131,8 @@ export const Finding = {
   DevicesRolledBack: 'DevicesRolledBack',
   /** Automatic updates are paused for the tenant until the given instant. (000 pause) */
   TenantPaused: 'TenantPaused',
+  /** A freeze period of FleetPolicy `freezes` is in force or ahead: its dates, its groups, its name. */
+  Frozen: 'Frozen',
   /** Several SoftwareUpdates target the same device and component; the first by name applies. */
   ManualUpdateConflict: 'ManualUpdateConflict',
   /** A device reports a time zone that is not an IANA zone; its windows use UTC. (000 "local timezone of the device") */

@@ -175,6 +175,29 @@ ${force}  acknowledgeForcedDevices: 47
     env.kubectlOk(['delete', 'softwareupdate', 'ack-with-force', '-n', NS]);
   });
 
+  test('a FleetPolicy freeze ending before it starts is refused by the CRD rule with the validate message, and the stored policy is unchanged', () => {
+    const policy = (end: string) => `
+apiVersion: fleetward.dev/v1alpha1
+kind: FleetPolicy
+metadata: { name: default }
+spec:
+  freezes:
+    - { name: year-end, start: "2026-12-18T18:00", end: "${end}", timeZone: Europe/Paris }
+`;
+    const before = env.kubectlOk(['get', 'fleetpolicy', 'default', '-n', NS, '-o', 'jsonpath={.spec}']);
+    const r = applyYaml(policy('2026-12-01T08:00'));
+    assert.is.not(r.code, 0);
+    assert.match(r.stderr, /end must be later than start \(both local date-times in timeZone\)/);
+    assert.is(env.kubectlOk(['get', 'fleetpolicy', 'default', '-n', NS, '-o', 'jsonpath={.spec}']), before, 'the stored FleetPolicy is unchanged');
+    // A valid one is stored as written (in a namespace of its own, so the example config stays unfrozen).
+    env.kubectlOk(['create', 'namespace', 'freeze']);
+    const ok = env.kubectl(['apply', '-n', 'freeze', '-f', '-'], { input: policy('2027-01-04T08:00') });
+    assert.is(ok.code, 0, ok.stderr);
+    const stored = JSON.parse(env.kubectlOk(['get', 'fleetpolicy', 'default', '-n', 'freeze', '-o', 'json'])) as { spec: { freezes: { end: string; timeZone: string }[] } };
+    assert.equal(stored.spec.freezes.map((f) => [f.end, f.timeZone]), [['2027-01-04T08:00', 'Europe/Paris']], 'not pruned');
+    env.kubectlOk(['delete', 'namespace', 'freeze', '--wait=false']);
+  });
+
   test('the operator accepts the applied example config as one valid revision and writes every object\'s status', async () => {
     const clock = systemClock;
     const fleet = await loadFleetFile(join(REPO_ROOT, 'examples', 'fleet.yaml'));

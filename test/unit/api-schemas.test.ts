@@ -57,6 +57,7 @@ const EVERY_FIELD: FleetwardObject[] = [
     spec: {
       autoUpdates: { pausedAt: '2026-11-20T09:00:00Z' }, cloud: 'gcch', retry: { maxAttempts: 3, backoff: '30m', maxBackoff: '12h' },
       failureThreshold: 10, operationTimeout: '4h', lifecycle: { supportPeriod: '365d', maxNewerReleases: 2 }, maxForcedDevices: 20,
+      freezes: [{ name: 'year-end', start: '2026-12-18T18:00', end: '2027-01-04T08:00', timeZone: 'Europe/Paris', groups: ['hq'], manualUpdates: 'frozen', reason: 'year-end close' }],
     },
   } satisfies FleetPolicy,
   {

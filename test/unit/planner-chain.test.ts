@@ -118,6 +118,39 @@ test('bound: a tenant pause holds automatic starts until it lifts, not SoftwareU
   assert.is(fleetHold(ctx, until), null, 'nothing holds once it lifted');
 });
 
+test('bound: a freeze holds automatic starts until its end, naming it; SoftwareUpdates only when it says so', () => {
+  const freeze = { name: 'close', start: '2026-11-18T00:00', end: '2026-11-20T00:00', reason: 'quarter close' };
+  const { ci, ctx } = inputOf(config(aPolicy({ freezes: [freeze] })), fleet([phone()], releases), 'p');
+  const hold = { at: Date.parse('2026-11-20T00:00:00Z'), reason: 'Frozen', message: 'frozen until 2026-11-20T00:00:00Z (FleetPolicy freeze close: quarter close)' };
+  assert.equal(CHAIN.bounds.map((b) => b({ ci, version: '1.0.0.2', manual: false }, NOW.getTime(), ctx)).filter(Boolean), [hold]);
+  assert.equal(CHAIN.bounds.map((b) => b({ ci, version: '1.0.0.2', manual: true }, NOW.getTime(), ctx)).filter(Boolean), []);
+  assert.equal(fleetHold(ctx, NOW.getTime()), hold);
+  const { ci: ci2, ctx: ctx2 } = inputOf(config(aPolicy({ freezes: [{ ...freeze, manualUpdates: 'frozen' }] })), fleet([phone()], releases), 'p');
+  assert.equal(CHAIN.bounds.map((b) => b({ ci: ci2, version: '1.0.0.2', manual: true }, NOW.getTime(), ctx2)).filter(Boolean), [hold]);
+});
+
+test('bound: a freeze for some groups holds their devices only, and no release', () => {
+  const freeze = { name: 'close', start: '2026-11-18T00:00', end: '2026-11-20T00:00', groups: ['lobby'] };
+  const { ci, ctx } = inputOf(config(aGroup('lobby', { selector: { matchLabels: { site: 'lobby' } } }), aPolicy({ freezes: [freeze] })),
+    fleet([phone(), phone({ id: 'l', labels: { site: 'lobby' } })], releases), 'p');
+  assert.equal(CHAIN.bounds.map((b) => b({ ci, version: '1.0.0.2', manual: false }, NOW.getTime(), ctx)).filter(Boolean), []);
+  assert.is(fleetHold(ctx, NOW.getTime()), null);
+  const { ci: lobby } = inputOf(config(aGroup('lobby', { selector: { matchLabels: { site: 'lobby' } } }), aPolicy({ freezes: [freeze] })),
+    fleet([phone(), phone({ id: 'l', labels: { site: 'lobby' } })], releases), 'l');
+  assert.is(CHAIN.bounds.map((b) => b({ ci: lobby, version: '1.0.0.2', manual: false }, NOW.getTime(), ctx)).find(Boolean)?.reason, 'Frozen');
+});
+
+test('notice: a freeze ahead is a finding naming its dates and groups; one that has ended is not', () => {
+  const { ctx } = inputOf(config(aPolicy({ freezes: [
+    { name: 'xmas', start: '2026-12-24T00:00', end: '2026-12-27T00:00', timeZone: 'Europe/London', groups: ['b', 'a'], manualUpdates: 'frozen' },
+    { name: 'past', start: '2026-11-01T00:00', end: '2026-11-02T00:00' },
+  ] })), fleet([phone()], releases), 'p');
+  assert.equal(notices(ctx), [{
+    code: 'Frozen', objects: ['FleetPolicy/default'],
+    message: 'automatic updates and SoftwareUpdates are frozen from 2026-12-24T00:00:00Z until 2026-12-27T00:00:00Z for DeviceGroups a, b (FleetPolicy freeze xmas)',
+  }]);
+});
+
 test('settle: the bounds and the window together — a retry after its backoff starts at the next opening', () => {
   const { ci, ctx } = inputOf(config(aWindow('default', { start: '22:00', end: '03:00' }), aPolicy({ retry: { backoff: '1h' } })),
     fleet([phone()], releases, [anOperation('p', 'firmware', '1.0.0.2', { createdAt: hoursAgo(0.5) })]), 'p');
