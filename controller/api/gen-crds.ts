@@ -58,6 +58,15 @@ const COLUMNS: Record<Kind, Column[]> = {
     { name: 'Label', type: 'string', jsonPath: '.spec.label' },
     { name: 'State', type: 'string', jsonPath: '.status.state', priority: 1 },
   ],
+  NotificationProvider: [
+    { name: 'Type', type: 'string', jsonPath: '.spec.type' },
+    { name: 'Pending', type: 'integer', jsonPath: '.status.pending' },
+    { name: 'DeadLettered', type: 'integer', jsonPath: '.status.deadLettered', priority: 1 },
+  ],
+  NotificationRule: [
+    { name: 'Provider', type: 'string', jsonPath: '.spec.providerRef.name' },
+    { name: 'Severity', type: 'string', jsonPath: '.spec.severity' },
+  ],
 };
 
 /**

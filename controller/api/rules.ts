@@ -3,7 +3,7 @@
 // so fields have the right types; references may point at objects that failed it (those still exist).
 import { IANAZone, DateTime } from 'luxon';
 import type {
-  DeviceGroup, FleetwardObject, Kind, MaintenanceWindow, SoftwareRelease, SoftwareUpdate,
+  DeviceGroup, FleetwardObject, Kind, MaintenanceWindow, ProviderType, SoftwareRelease, SoftwareUpdate,
 } from './types.ts';
 import {
   BUILTIN_PHASE_NAMES, BUILTIN_RING_NAMES, BUILTIN_RINGS, BUILTIN_WINDOW_NAMES, DEVICE_TIME_ZONE, FLEET_POLICY_NAME,
@@ -13,7 +13,7 @@ import { formatDuration, parseDuration } from './duration.ts';
 import { compareVersions } from './version.ts';
 import { normalizeMac } from './mac.ts';
 import { quote } from './quote.ts';
-import { ACKNOWLEDGE_NEEDS_FORCE, FREEZE_END_AFTER_START, LOCAL_DATE_TIME_PATTERN } from './schemas.ts';
+import { ACKNOWLEDGE_NEEDS_FORCE, FREEZE_END_AFTER_START, LOCAL_DATE_TIME_PATTERN, PROVIDER_ADDRESS_IN_SECRET } from './schemas.ts';
 import { closest, typeName, type FieldPath } from './validate.ts';
 
 /** One object of the revision, by its position in the input. */
@@ -327,6 +327,8 @@ const DURATION_FIELDS: Partial<Record<Kind, string[][]>> = {
   UpdatePhase: [['deferrals', 'firmware'], ['deferrals', 'teamsClient'], ['rolloutDuration']],
   Ring: [['deferment'], ['rolloutDuration'], ['testPeriod']],
   FleetPolicy: [['retry', 'backoff'], ['retry', 'maxBackoff'], ['operationTimeout'], ['lifecycle', 'supportPeriod']],
+  NotificationProvider: [['timeout'], ['rateLimit', 'per']],
+  NotificationRule: [['codesExpiringWithin']],
 };
 export const durationsBounded: Rule = (input) => {
   const out: RuleIssue[] = [];
@@ -338,6 +340,50 @@ export const durationsBounded: Rule = (input) => {
       if ((parseDuration(v) ?? 0) > MAX_DURATION_DAYS * DAY_MS) {
         out.push({ index, path: ['spec', ...path], message: `${v} is longer than ${MAX_DURATION_DAYS} days; no Fleetward duration needs that` });
       }
+    }
+  }
+  return out;
+};
+
+// ---- Notifications (docs/spec/notificationproviders.md, notificationrules.md) ----------------------
+
+/** What each provider type needs besides its type: the fields a delivery cannot go without. */
+const PROVIDER_NEEDS: Record<ProviderType, { address?: 'required' | 'forbidden'; secret?: string; repository?: boolean }> = {
+  generic: { address: 'required', secret: 'the HMAC-SHA256 key the body is signed with' },
+  teams: { address: 'forbidden', secret: 'the Teams webhook (or Workflows) URL' },
+  slack: { address: 'forbidden', secret: 'the Slack incoming webhook URL' },
+  ticket: { address: 'required' },
+  github: { secret: 'a token allowed to set commit statuses', repository: true },
+  gitlab: { secret: 'a token allowed to set commit statuses (api scope)', repository: true },
+  gitea: { address: 'required', secret: 'a token allowed to set commit statuses', repository: true },
+};
+
+export const notificationProvidersComplete: Rule = (input) => {
+  const out: RuleIssue[] = [];
+  for (const { index, obj } of of(input, 'NotificationProvider')) {
+    const s = obj.spec;
+    const need = PROVIDER_NEEDS[s.type];
+    if (need.address === 'required' && s.address === undefined) {
+      out.push({ index, path: ['spec', 'address'], message: `is required for type ${s.type} (${s.type === 'gitea' ? 'the Gitea server, e.g. https://gitea.example.com' : 'the URL messages are posted to'})` });
+    }
+    if (need.address === 'forbidden' && s.address !== undefined) out.push({ index, path: ['spec', 'address'], message: PROVIDER_ADDRESS_IN_SECRET });
+    if (need.secret && s.secretRef === undefined) out.push({ index, path: ['spec', 'secretRef'], message: `is required for type ${s.type}: ${need.secret}` });
+    if (need.repository && s.repository === undefined) out.push({ index, path: ['spec', 'repository'], message: `is required for type ${s.type}: the config repository, owner/name` });
+    if (!need.repository && s.repository !== undefined) out.push({ index, path: ['spec', 'repository'], message: `only commit status providers (github, gitlab, gitea) take a repository` });
+    if (s.secretRef) {
+      const set = (['env', 'file', 'secret'] as const).filter((k) => s.secretRef![k] !== undefined);
+      if (set.length !== 1) out.push({ index, path: ['spec', 'secretRef'], message: `set exactly one of env, file or secret${set.length ? ` (found ${set.join(' and ')})` : ''}` });
+    }
+  }
+  return out;
+};
+
+export const notificationRuleProviderExists: Rule = (input) => {
+  const out: RuleIssue[] = [];
+  for (const { index, obj } of of(input, 'NotificationRule')) {
+    const p = obj.spec.providerRef.name;
+    if (!known(input, 'NotificationProvider', p)) {
+      out.push({ index, path: ['spec', 'providerRef', 'name'], message: `NotificationProvider ${quote(p)} does not exist; declared: ${declaredList(input, 'NotificationProvider', [])}` });
     }
   }
   return out;
@@ -362,6 +408,8 @@ export const RULES: readonly Rule[] = [
   releasesUnique,
   retryBackoffWithinMax,
   freezesWellFormed,
+  notificationProvidersComplete,
+  notificationRuleProviderExists,
 ];
 
 export function runRules(input: RuleInput): RuleIssue[] {

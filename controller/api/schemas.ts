@@ -1,4 +1,4 @@
-// JSON Schemas for the eight kinds and for the fleet file: the single source of truth for
+// JSON Schemas for the ten kinds and for the fleet file: the single source of truth for
 // validation (./validate.ts, ajv) and for the CRDs (./gen-crds.ts writes crds/ from these).
 //
 // The schemas are written in the subset that is both JSON Schema (draft-07, as ajv reads it) and a
@@ -10,7 +10,7 @@
 // Cross-field constraints are `x-kubernetes-validations` (CEL, enforced by the API server); ajv ignores
 // them and ./rules.ts checks the same things with the same messages.
 import {
-  API_VERSION, AUTO_UPDATE_COMPONENTS, COMPONENTS, DEVICE_TYPES, KINDS, WEEKDAYS, type Kind,
+  API_VERSION, AUTO_UPDATE_COMPONENTS, COMPONENTS, DEVICE_TYPES, KINDS, NOTIFICATION_REASONS, PROVIDER_TYPES, SEVERITIES, WEEKDAYS, type Kind,
 } from './types.ts';
 import { DURATION_PATTERN } from './duration.ts';
 import { VENDOR_VERSION_PATTERN } from './version.ts';
@@ -72,6 +72,16 @@ const componentVersions = (description: string): Schema =>
   obj(description, Object.fromEntries(COMPONENTS.map((c) => [c, vendorVersion(`${c} version`)])));
 
 // ---- Specs -----------------------------------------------------------------------------------
+
+/** The message of the rule (rules.ts) and of the CEL validation (CRD) on a Teams or Slack provider's address. */
+export const PROVIDER_ADDRESS_IN_SECRET = 'a Teams or Slack webhook URL is a credential: put it in the secret secretRef names, not in address';
+const SECRET_REF_SCHEMA = obj('A secret by reference (exactly one of env, file, secret); never the value itself.', {
+  env: str({ description: 'An environment variable of the Fleetward process, named FLEETWARD_NOTIFY_….', pattern: '^FLEETWARD_NOTIFY_[A-Z0-9_]+$', maxLength: 128 }),
+  file: str({ description: 'A file name in the notification secrets directory (--notification-secrets-dir).', pattern: '^[A-Za-z0-9_.-]+$', maxLength: 253 }),
+  secret: obj('A Kubernetes Secret in the operator\'s namespace, labelled fleetward.dev/notification-secret=true.', {
+    name: name('The Secret.'), key: str({ description: 'The data key.', pattern: '^[-._a-zA-Z0-9]+$', maxLength: 253 }),
+  }, ['name', 'key']),
+});
 
 export const SELECTOR_SCHEMA = obj('Which devices the group claims; every listed criterion must match.', {
   deviceTypes: {
@@ -214,6 +224,41 @@ const SPECS: Record<Kind, Schema> = {
     critical: bool('Bypasses the ring start day (seed 001).'),
     blocked: obj('Blocks the release fleet-wide.', { reason: str({ description: 'Why.', minLength: 1, maxLength: 1024 }) }, ['reason']),
   }, ['component', 'version', 'releasedAt', 'label']),
+
+  // docs/spec/notificationproviders.md; which fields each type needs is checked in rules.ts (same messages as the CEL rules).
+  NotificationProvider: obj('Where notifications go: a chat, a ticket system, git commit statuses, a JSON endpoint.', {
+    type: str({ description: 'generic, teams, slack, ticket, github, gitlab or gitea.', enum: [...PROVIDER_TYPES] }),
+    address: str({ description: 'generic / ticket: the URL posted to; github / gitlab / gitea: the API base URL. Not for teams / slack (their URL is a secret: secretRef).', pattern: '^https?://', maxLength: 2048 }),
+    secretRef: SECRET_REF_SCHEMA,
+    repository: str({ description: 'Commit status providers: owner/name (GitLab: the project path).', pattern: '^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+$', maxLength: 512 }),
+    channel: str({ description: 'Slack: the channel, when the webhook allows choosing.', maxLength: 256 }),
+    context: str({ description: 'Commit status providers: the status context (default fleetward/rollout).', minLength: 1, maxLength: 255 }),
+    timeout: duration('Per delivery attempt (default 10s).'),
+    rateLimit: obj('At most `messages` deliveries per `per` (default 20 per 1m).', {
+      messages: int('Deliveries per period.', 1, 10_000),
+      per: duration('The period, e.g. 1m.'),
+    }, ['messages', 'per']),
+    suspend: bool('Stops deliveries to this provider; messages wait in the store until it is resumed.'),
+  }, ['type'], {
+    'x-kubernetes-validations': [
+      { rule: "!(self.type in ['teams', 'slack']) || !has(self.address)", message: PROVIDER_ADDRESS_IN_SECRET },
+    ],
+  }),
+
+  NotificationRule: obj('Which events go to which provider.', {
+    providerRef: obj('The NotificationProvider.', { name: name('Its name.') }, ['name']),
+    events: {
+      type: 'array', description: 'Event reasons to send (default every reason).', maxItems: NOTIFICATION_REASONS.length, uniqueItems: true,
+      items: str({ enum: [...NOTIFICATION_REASONS] }),
+    },
+    severity: str({ description: 'The least severity sent (default info).', enum: [...SEVERITIES] }),
+    objects: {
+      type: 'array', description: 'Only events about these objects (name * for every object of the kind).', maxItems: 100,
+      items: obj('An object.', { kind: str({ minLength: 1, maxLength: 63 }), name: str({ minLength: 1, maxLength: 253 }) }, ['kind', 'name']),
+    },
+    codesExpiringWithin: duration('CodesExpiring: codes that expire within this (default 6h).'),
+    suspend: bool('Stops this rule.'),
+  }, ['providerRef']),
 };
 
 // ---- Status (written by Fleetward, never by users) -------------------------------------------
@@ -293,6 +338,13 @@ const STATUS_EXTRA: Record<Kind, Record<string, Schema>> = {
     failed: count('Devices whose update failed.'),
   },
   FleetPolicy: { autoUpdatesResumeAt: instant('When a pause lifts by itself.') },
+  // Delivery counts (controller/notify/): never a secret, never the receiver's answer body.
+  NotificationProvider: {
+    pending: count('Messages waiting to be delivered (including retries).'),
+    deadLettered: count('Messages given up after their retries.'),
+    lastError: str({ description: 'Why the last attempt failed (HTTP status, timeout), redacted.', maxLength: 1024 }),
+  },
+  NotificationRule: {},
   // The release view (controller/reconciler/release-status.ts), from the operation history.
   SoftwareRelease: {
     state: str({ description: 'Seed 001 release state.', enum: RELEASE_STATES }),
@@ -398,6 +450,8 @@ export const KIND_NAMES: Record<Kind, KindNames> = {
   SoftwareUpdate: { plural: 'softwareupdates', singular: 'softwareupdate', shortNames: ['swu'] },
   FleetPolicy: { plural: 'fleetpolicies', singular: 'fleetpolicy', shortNames: ['fp'] },
   SoftwareRelease: { plural: 'softwarereleases', singular: 'softwarerelease', shortNames: ['swr'] },
+  NotificationProvider: { plural: 'notificationproviders', singular: 'notificationprovider', shortNames: ['nprov'] },
+  NotificationRule: { plural: 'notificationrules', singular: 'notificationrule', shortNames: ['nrule'] },
 };
 
 export { KINDS };

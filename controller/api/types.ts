@@ -15,6 +15,8 @@ export const KINDS = [
   'SoftwareUpdate',
   'FleetPolicy',
   'SoftwareRelease',
+  'NotificationProvider',
+  'NotificationRule',
 ] as const;
 export type Kind = (typeof KINDS)[number];
 
@@ -240,7 +242,76 @@ export interface SoftwareReleaseSpec {
 }
 export type SoftwareRelease = Resource<'SoftwareRelease', SoftwareReleaseSpec>;
 
+// ---- NotificationProvider / NotificationRule (docs/notifications.md) ----------------------------
+
+/** Where messages go: a chat, a ticket system, a git forge's commit statuses, any JSON endpoint. */
+export const PROVIDER_TYPES = ['generic', 'teams', 'slack', 'ticket', 'github', 'gitlab', 'gitea'] as const;
+export type ProviderType = (typeof PROVIDER_TYPES)[number];
+/** Provider types that set git commit statuses for the revision being applied. */
+export const COMMIT_STATUS_TYPES: readonly ProviderType[] = ['github', 'gitlab', 'gitea'];
+export const SEVERITIES = ['info', 'warning', 'error'] as const;
+/**
+ * The events Fleetward sends messages about (controller/notify/events.ts derives them from the pass; the
+ * list with what each means is in docs/notifications.md "Events").
+ */
+export const NOTIFICATION_REASONS = [
+  'ReleasePaused', 'DevicesHeld', 'DevicesRolledBack', 'OperationsTimedOut', 'WindowMissed', 'TenantPaused', 'TenantPauseEndingSoon',
+  'InvalidRevision', 'CodesExpiring', 'FirmwareTooOld', 'LeaderLost', 'RevisionStatus',
+] as const;
+export type NotificationReason = (typeof NOTIFICATION_REASONS)[number];
+export type Severity = (typeof SEVERITIES)[number];
+
+/**
+ * A secret by reference, never by value: exactly one of an environment variable (named FLEETWARD_NOTIFY_…),
+ * a file under the notification secrets directory, or a Kubernetes Secret in the operator's namespace
+ * labelled fleetward.dev/notification-secret=true (docs/notifications.md "Secrets").
+ */
+export interface SecretRef {
+  env?: string;
+  file?: string;
+  secret?: { name: string; key: string };
+}
+export interface NotificationProviderSpec {
+  type: ProviderType;
+  /**
+   * generic, ticket: the URL posted to. github / gitlab / gitea: the API base (GitHub and GitLab default to
+   * their public hosts). teams, slack: not set — their webhook URL is itself a credential, so it comes from secretRef.
+   */
+  address?: string;
+  /** generic: the HMAC-SHA256 key; teams / slack: the webhook URL; ticket: a bearer token; github / gitlab / gitea: an API token. */
+  secretRef?: SecretRef;
+  /** Commit status providers: `owner/name` (GitLab: the project path). */
+  repository?: string;
+  /** Slack: the channel to post in, when the webhook allows choosing. */
+  channel?: string;
+  /** Commit status providers: the status context (default fleetward/rollout). */
+  context?: string;
+  /** Per delivery attempt (default 10s). */
+  timeout?: Duration;
+  /** At most `messages` deliveries per `per` (default 20 per 1m); the rest wait their turn. */
+  rateLimit?: { messages: number; per: Duration };
+  suspend?: boolean;
+}
+export type NotificationProvider = Resource<'NotificationProvider', NotificationProviderSpec>;
+
+export interface NotificationRuleSpec {
+  /** The NotificationProvider that receives the messages. */
+  providerRef: { name: string };
+  /** Event reasons to send (default: every reason). */
+  events?: NotificationReason[];
+  /** The least severity sent (default info). */
+  severity?: Severity;
+  /** Only events about these objects (name `*`: every object of the kind). */
+  objects?: { kind: string; name: string }[];
+  /** CodesExpiring: codes that expire within this much time (default 6h). */
+  codesExpiringWithin?: Duration;
+  suspend?: boolean;
+}
+export type NotificationRule = Resource<'NotificationRule', NotificationRuleSpec>;
+
 export type FleetwardObject =
+  | NotificationProvider
+  | NotificationRule
   | DeviceGroup
   | UpdatePhase
   | Ring

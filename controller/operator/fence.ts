@@ -5,7 +5,7 @@
 import { observeFleet, type Driver, type StartOperationRequest, type StartOperationResult } from '../drivers/driver.ts';
 import type { ProvisioningDriver, RegisterProvisioningRequest } from '../drivers/provisioning.ts';
 import { FencedOut } from '../reconciler/fenced.ts';
-import type { DeviceRecord, ObjectStatus, RunStatus } from '../store/records.ts';
+import type { DeviceRecord, NotificationChanges, NotificationRecords, ObjectStatus, RunStatus } from '../store/records.ts';
 import type { StateStore } from '../store/store.ts';
 import type { Revision } from '../api/types.ts';
 import type { Election } from './leader.ts';
@@ -111,6 +111,8 @@ export class FencedStore implements StateStore {
   writeDevice(rec: DeviceRecord): boolean { this.#outside(); return this.#s.writeDevice(rec); }
   writeDevices(recs: Iterable<DeviceRecord>): number { this.#outside(); return this.#s.writeDevices(recs); }
   listDeviceIds(): string[] { return this.#s.listDeviceIds(); }
+  readNotifications(): NotificationRecords { return this.#s.readNotifications(); }
+  writeNotifications(changes: NotificationChanges): boolean { this.#outside(); return this.#s.writeNotifications(changes); }
   async beginPass(): Promise<void> {
     this.#fence.check('store');
     await this.#s.beginPass();

@@ -13,7 +13,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { KINDS, type Condition, type Kind, type Revision } from '../api/types.ts';
-import type { DeviceRecord, ObjectStatus, RunStatus } from '../store/records.ts';
+import type { DeviceRecord, NotificationChanges, NotificationRecords, ObjectStatus, RunStatus } from '../store/records.ts';
 import type { StateStore } from '../store/store.ts';
 import { summarize } from '../status/conditions.ts';
 import { InvalidRevision } from '../reconciler/reasons.ts';
@@ -106,6 +106,9 @@ export class OperatorStore implements StateStore {
   committedObjects(): Record<string, ObjectStatus> | undefined {
     return this.#committed;
   }
+
+  readNotifications(): NotificationRecords { return this.#inner.readNotifications(); }
+  writeNotifications(changes: NotificationChanges): boolean { return this.#inner.writeNotifications(changes); }
 
   async beginPass(): Promise<void> {
     await this.#inner.beginPass();

@@ -36,6 +36,7 @@ import { StartBudget } from './start-budget.ts';
 import { startedLate, windowMiss, windowMissMessage, type WindowMiss } from './window-misses.ts';
 import { isRefusal, refusedEntry } from './refusals.ts';
 
+
 /** The tenant-wide FleetPolicy's status key (a singleton named `default`). */
 const TENANT_POLICY = 'FleetPolicy/default';
 
@@ -62,6 +63,38 @@ export interface ReconcilerOptions {
    * (the Kubernetes operator: codes in a Secret, never in status).
    */
   provisioningStores?: Pick<StandaloneProvisioningInput, 'secrets' | 'store'>;
+  /** The notify step and its delivery loop (controller/notify/); none: nothing is sent. */
+  notifier?: NotifyStep;
+}
+
+/** What a pass computed, as the notify step reads it (controller/notify/events.ts derives events from it). */
+export interface PassFacts {
+  /** The pass's instant (ISO). */
+  at: string;
+  plan: Plan;
+  /** The revision in force. */
+  revision: Revision;
+  /** Why the newest revision was not applied, when it was not. */
+  problem?: { reason: string; message: string; errors?: string[]; attempted?: string };
+  /** The per-object statuses this pass recorded (ProvisioningBatch statuses, FleetPolicy pause). */
+  objects: Readonly<Record<string, ObjectStatus>>;
+  /** Nothing due, running or planned any more (./progress.ts rolloutComplete). */
+  complete: boolean;
+}
+
+/** A NotificationProvider's delivery counts, for its status (never a secret, never a receiver's answer). */
+export interface ProviderStatus { pending: number; deadLettered: number; lastError?: string }
+
+/**
+ * The notify step of the pass (controller/notify/notifier.ts implements it): an interface here so the
+ * reconciler does not depend on how messages are sent.
+ */
+export interface NotifyStep {
+  attach(store: StateStore, writeOutsidePass: (write: (store: StateStore) => void) => Promise<void>): void;
+  /** Inside the pass's transaction: returns each declared provider's delivery counts. */
+  step(facts: PassFacts): Record<string, ProviderStatus>;
+  committed(): void;
+  aborted(): void;
 }
 
 export interface PassResult {
@@ -89,8 +122,10 @@ export interface PassResult {
 type Loaded = { revision: Revision | undefined; problem?: { reason: string; message: string; errors?: string[]; attempted?: string } };
 
 export class Reconciler {
-  readonly #o: Required<Omit<ReconcilerOptions, 'metrics' | 'provisioningStores' | 'maxOperationsPerMinute'>> & Pick<ReconcilerOptions, 'metrics' | 'provisioningStores'>;
+  readonly #o: Required<Omit<ReconcilerOptions, 'metrics' | 'provisioningStores' | 'maxOperationsPerMinute' | 'notifier'>> & Pick<ReconcilerOptions, 'metrics' | 'provisioningStores' | 'notifier'>;
   readonly #budget: StartBudget;
+  /** Passes and the notifier's own writes, one at a time (each is a transaction of the store). */
+  #serial: Promise<unknown> = Promise.resolve();
   #run: RunStatus;
   #inForce: Revision | undefined;
   #provisioning: Promise<void> | undefined;
@@ -116,13 +151,43 @@ export class Reconciler {
     const stored = opts.store.readRun();
     this.#run = { conditions: [], ...stored, source: opts.source.description, driver: opts.driver.name };
     this.#inForce = opts.store.readLastGoodRevision();
+    opts.notifier?.attach(opts.store, (write) => this.writeOutsidePass(write));
+  }
+
+  /** Runs `fn` after the pass or write under way, never beside it. */
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#serial.then(fn, fn);
+    this.#serial = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * A write of its own between passes (the notifier recording a delivery): one transaction, never inside a
+   * pass, so a pass that is aborted cannot take it back.
+   */
+  writeOutsidePass(write: (store: StateStore) => void): Promise<void> {
+    return this.#exclusive(async () => {
+      const store = this.#o.store;
+      await store.beginPass();
+      try {
+        write(store);
+        await store.commitPass();
+      } catch (err) {
+        await store.abortPass().catch(() => undefined);
+        throw err;
+      }
+    });
   }
 
   get revisionInForce(): string | null {
     return this.#inForce?.id ?? null;
   }
 
-  async reconcile(): Promise<PassResult> {
+  reconcile(): Promise<PassResult> {
+    return this.#exclusive(() => this.#reconcile());
+  }
+
+  async #reconcile(): Promise<PassResult> {
     const started = performance.now();
     const now = this.#o.clock.now();
     const at = now.toISOString();
@@ -137,11 +202,14 @@ export class Reconciler {
         // A bug, not a condition of the world: keep the stack in the log, report it, try again next pass.
         log.error({ err }, 'reconcile pass failed');
         await store.abortPass();
+        this.#o.notifier?.aborted();
         this.#setRun({ ready: false, reason: R.PlanFailed, message: `internal error: ${(err as Error)?.message ?? String(err)}` }, at);
         return { at, revision: this.revisionInForce, reason: R.PlanFailed, ok: false, issued: 0, complete: false, nextStartAt: null };
       });
       await store.commitPass();
+      this.#o.notifier?.committed();
     } catch (err) {
+      this.#o.notifier?.aborted();
       if (err instanceof FencedOut) {
         // Leadership lost mid-pass: nothing more is written, the pass is dropped whole (docs/kubernetes.md).
         log.warn({ reason: R.LeaseLost, err: err.message }, 'pass abandoned: leadership lost');
@@ -230,6 +298,8 @@ export class Reconciler {
     this.#run.summary = summary;
     this.#run.releases = plan.releases.filter((r) => r.state !== 'NotRequired' || r.stages.some((st) => st.devices > 0)).map(releaseStatus);
     this.#run.catalog = observed.releases;
+    const complete = rolloutComplete(plan, observed.operations);
+    this.notify({ at, plan, revision, objects: recorded, complete, ...(loaded.problem ? { problem: loaded.problem } : {}) });
     this.#setRun(base, at, loaded.problem);
     this.#o.metrics?.setDevices(plan);
     this.#o.metrics?.setOutcomes(summary);
@@ -238,7 +308,7 @@ export class Reconciler {
     log.info({ revision: revision.id, issued: acted.issued, due: plan.operations.length, inFlight: summary.operationsInFlight, ms }, 'reconciled');
     return {
       at, revision: revision.id, reason: base.reason, ok: !loaded.problem && !failedStarts, issued: acted.issued, plan, observed, summary, stages: ms,
-      complete: rolloutComplete(plan, observed.operations), nextStartAt: this.#nextPass(plan, now, acted.held),
+      complete, nextStartAt: this.#nextPass(plan, now, acted.held),
     };
   }
 
@@ -498,6 +568,27 @@ export class Reconciler {
       const why = now.getTime() >= Date.parse(was) ? 'the 15-day pause lifted by itself' : 'autoUpdates.pausedAt was removed';
       this.#o.logger.warn({ reason: R.AutoUpdatesResumed, object: TENANT_POLICY, pausedUntil: was }, `automatic updates resumed: ${why}`);
     }
+  }
+
+  /**
+   * notify: the events worth a message, from what this pass computed, into the store with the pass
+   * (controller/notify/); each NotificationProvider's status says what waits and what was given up.
+   */
+  notify(facts: PassFacts): void {
+    const n = this.#o.notifier;
+    if (!n) return;
+    const providers = n.step(facts);
+    if (!Object.keys(providers).length) return;
+    const objects = { ...(this.#recorded ?? facts.objects) };
+    for (const [name, s] of Object.entries(providers)) {
+      const key = `NotificationProvider/${name}`;
+      const o = objects[key];
+      if (!o) continue;
+      const { lastError: _e, ...rest } = o;
+      objects[key] = { ...rest, pending: s.pending, deadLettered: s.deadLettered, ...(s.lastError ? { lastError: s.lastError } : {}) };
+    }
+    this.#recorded = objects;
+    this.#o.store.writeObjects(objects);
   }
 
   /**

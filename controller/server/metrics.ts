@@ -18,6 +18,11 @@ export class Metrics {
   readonly quarantined: Gauge;
   readonly driverRequests: Counter<'driver' | 'operation' | 'code'>;
   readonly driverBatchedRequests: Counter<'driver' | 'operation' | 'code'>;
+  readonly notificationsSent: Counter<'provider' | 'type' | 'reason' | 'action'>;
+  readonly notificationFailures: Counter<'provider' | 'type' | 'cause'>;
+  readonly notificationRetries: Counter<'provider' | 'type'>;
+  readonly notificationsDeadLettered: Counter<'provider' | 'type'>;
+  readonly notificationsPending: Gauge<'provider'>;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'fleetward_process_' });
@@ -73,6 +78,37 @@ export class Metrics {
       name: 'fleetward_webhooks_total',
       help: 'Webhook deliveries on /hooks/git, by result: accepted, duplicate (a verified delivery seen before: no fetch), and the refused ones bad_signature, no_secret, too_large.',
       labelNames: ['result'],
+      registers: [this.registry],
+    });
+    // Notification delivery (controller/notify/, docs/notifications.md "Metrics").
+    this.notificationsSent = new Counter({
+      name: 'fleetward_notifications_sent_total',
+      help: 'Messages a notification provider accepted (2xx), by provider, provider type, event reason and action (open, update, resolve).',
+      labelNames: ['provider', 'type', 'reason', 'action'],
+      registers: [this.registry],
+    });
+    this.notificationFailures = new Counter({
+      name: 'fleetward_notification_failures_total',
+      help: 'Delivery attempts that failed, by provider, type and cause (http_4xx, http_429, http_5xx, timeout, network, secret).',
+      labelNames: ['provider', 'type', 'cause'],
+      registers: [this.registry],
+    });
+    this.notificationRetries = new Counter({
+      name: 'fleetward_notification_retries_total',
+      help: 'Failed deliveries scheduled for another attempt after a backoff, by provider and type.',
+      labelNames: ['provider', 'type'],
+      registers: [this.registry],
+    });
+    this.notificationsDeadLettered = new Counter({
+      name: 'fleetward_notifications_dead_lettered_total',
+      help: 'Messages given up after their last attempt (kept 7 days in the store, counted in the provider\'s status), by provider and type.',
+      labelNames: ['provider', 'type'],
+      registers: [this.registry],
+    });
+    this.notificationsPending = new Gauge({
+      name: 'fleetward_notifications_pending',
+      help: 'Messages waiting to be delivered (new or retrying), by provider.',
+      labelNames: ['provider'],
       registers: [this.registry],
     });
     this.gitFetchTriggers = new Counter({

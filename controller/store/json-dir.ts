@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Revision } from '../api/types.ts';
 import { readJson, writeFileAtomic } from '../status/atomic.ts';
 import { DamagedRecord } from './damage.ts';
-import { revisionState, sortedObjects, type DeviceRecord, type ObjectStatus, type RunStatus } from './records.ts';
+import { revisionState, sortedObjects, type DeviceRecord, type NotificationChanges, type NotificationRecords, type ObjectStatus, type RunStatus } from './records.ts';
 import type { StateStore } from './store.ts';
 
 /** Whether `dir` holds a JSON state directory (what `fleetward run` wrote before the SQLite store). */
@@ -86,6 +86,17 @@ export class JsonDirStore implements StateStore {
   #devicePath(id: string): string {
     return join(this.dir, 'devices', `${encodeURIComponent(id)}.json`);
   }
+  /** Notification bookkeeping in one file (this legacy store has no transaction: written whole, atomically). */
+  readNotifications(): NotificationRecords {
+    return this.#read<NotificationRecords>(this.#path('notifications.json')) ?? { events: {}, deliveries: {} };
+  }
+  writeNotifications(changes: NotificationChanges): boolean {
+    const cur = this.readNotifications();
+    for (const [k, v] of Object.entries(changes.events ?? {})) { if (v === null) delete cur.events[k]; else cur.events[k] = v; }
+    for (const [k, v] of Object.entries(changes.deliveries ?? {})) { if (v === null) delete cur.deliveries[k]; else cur.deliveries[k] = v; }
+    return this.#write(this.#path('notifications.json'), cur);
+  }
+
   readDevice(id: string): DeviceRecord | undefined {
     const cached = this.#devices.get(id);
     if (cached) return cached;

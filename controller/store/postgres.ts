@@ -14,14 +14,17 @@
 import pg from 'pg';
 import type { Revision } from '../api/types.ts';
 import { DamagedRecord } from './damage.ts';
-import { revisionState, sortedObjects, type DeviceRecord, type HistoryEntry, type ObjectStatus, type RunStatus } from './records.ts';
+import {
+  revisionState, sortedObjects, type DeviceRecord, type HistoryEntry, type NotificationChanges, type NotificationRecords, type ObjectStatus, type RunStatus,
+} from './records.ts';
+import { NotificationRows, type NotificationRow } from './notifications.ts';
 import { copyEntry, mergeHistory, planChanged, remember, type Remembered } from './rows.ts';
 import { StoreUnavailable, type StateStore } from './store.ts';
 import { describeUrl } from './url.ts';
 
 export { describeUrl, urlSecret } from './url.ts';
 
-export const PG_SCHEMA_VERSION = 1;
+export const PG_SCHEMA_VERSION = 2;
 
 const MIGRATIONS: Record<number, string> = {
   1: `
@@ -31,6 +34,10 @@ const MIGRATIONS: Record<number, string> = {
       scope TEXT NOT NULL, device TEXT NOT NULL, operation TEXT NOT NULL, created TEXT NOT NULL, entry TEXT NOT NULL,
       PRIMARY KEY (scope, device, operation)
     );
+  `,
+  // Notification bookkeeping (controller/store/notifications.ts): events tracked, messages not yet delivered.
+  2: `
+    CREATE TABLE fleetward_notifications (scope TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (scope, kind, key));
   `,
 };
 
@@ -55,8 +62,10 @@ interface Pending {
   /** device → operation → entry JSON (null: delete). */
   history: Map<string, Map<string, { created: string; entry: string } | null>>;
   state: Map<string, string>;
+  /** `kind\0key` → row text (null: delete). */
+  notifications: Map<string, string | null>;
 }
-const emptyPending = (): Pending => ({ devices: new Map(), history: new Map(), state: new Map() });
+const emptyPending = (): Pending => ({ devices: new Map(), history: new Map(), state: new Map(), notifications: new Map() });
 
 export class PostgresStore implements StateStore {
   readonly description: string;
@@ -73,6 +82,7 @@ export class PostgresStore implements StateStore {
   readonly #state = new Map<string, string>();
   #objects: Record<string, ObjectStatus> | undefined;
   #pending = emptyPending();
+  readonly #notifications = new NotificationRows();
 
   private constructor(opts: PostgresOptions) {
     this.description = describeUrl(opts.connectionString) + (opts.scope ? ` (shard ${opts.scope})` : '');
@@ -141,7 +151,9 @@ export class PostgresStore implements StateStore {
       const state = (await c.query('SELECT name, value FROM fleetward_state WHERE scope = $1', [this.#scope])).rows as { name: string; value: string }[];
       const devices = (await c.query('SELECT id, record FROM fleetward_devices WHERE scope = $1', [this.#scope])).rows as { id: string; record: string }[];
       const history = (await c.query('SELECT device, entry FROM fleetward_history WHERE scope = $1 ORDER BY device, created, operation', [this.#scope])).rows as { device: string; entry: string }[];
+      const notifications = (await c.query('SELECT kind, key, value FROM fleetward_notifications WHERE scope = $1', [this.#scope])).rows as NotificationRow[];
       await c.query('COMMIT');
+      this.#notifications.load(notifications);
       this.#live.clear();
       this.#saved.clear();
       this.#damaged.clear();
@@ -217,7 +229,7 @@ export class PostgresStore implements StateStore {
   /** Sends what changed in one transaction, moving the generation on from the one this replica read. */
   async #flush(): Promise<void> {
     const p = this.#pending;
-    if (!p.devices.size && !p.history.size && !p.state.size) return;
+    if (!p.devices.size && !p.history.size && !p.state.size && !p.notifications.size) return;
     let c: pg.PoolClient | undefined;
     try {
       c = await this.#pool.connect();
@@ -253,6 +265,22 @@ export class PostgresStore implements StateStore {
         await c.query(`INSERT INTO fleetward_history (scope, device, operation, created, entry)
           SELECT $1, unnest($2::text[]), unnest($3::text[]), unnest($4::text[]), unnest($5::text[])
           ON CONFLICT (scope, device, operation) DO UPDATE SET created = excluded.created, entry = excluded.entry`, [this.#scope, ...up]);
+      }
+      if (p.notifications.size) {
+        const put: [string[], string[], string[]] = [[], [], []];
+        const drop: [string[], string[]] = [[], []];
+        for (const [k, v] of p.notifications) {
+          const [kind, key] = k.split('\0') as [string, string];
+          if (v === null) { drop[0].push(kind); drop[1].push(key); } else { put[0].push(kind); put[1].push(key); put[2].push(v); }
+        }
+        if (drop[0].length) {
+          await c.query(`DELETE FROM fleetward_notifications n USING (SELECT unnest($2::text[]) AS kind, unnest($3::text[]) AS key) d
+            WHERE n.scope = $1 AND n.kind = d.kind AND n.key = d.key`, [this.#scope, ...drop]);
+        }
+        if (put[0].length) {
+          await c.query(`INSERT INTO fleetward_notifications (scope, kind, key, value) SELECT $1, unnest($2::text[]), unnest($3::text[]), unnest($4::text[])
+            ON CONFLICT (scope, kind, key) DO UPDATE SET value = excluded.value`, [this.#scope, ...put]);
+        }
       }
       await c.query('COMMIT');
       this.#generation = next;
@@ -305,6 +333,17 @@ export class PostgresStore implements StateStore {
     const sorted = sortedObjects(objects);
     this.#objects = sorted;
     return this.#writeState('objects', sorted);
+  }
+
+  readNotifications(): NotificationRecords {
+    return this.#notifications.records();
+  }
+  /** Kept with the pass's other writes and sent at its checkpoint or commit (outside a pass: the caller commits one). */
+  writeNotifications(changes: NotificationChanges): boolean {
+    this.#writable();
+    const rows = this.#notifications.apply(changes);
+    for (const r of rows) this.#pending.notifications.set(`${r.kind}\0${r.key}`, r.value);
+    return rows.length > 0;
   }
 
   readDevice(id: string): DeviceRecord | undefined {

@@ -181,3 +181,68 @@ export function withinRetention(h: Pick<HistoryEntry, 'status' | 'createdAt' | '
   if (h.status === 'queued' || h.status === 'scheduled' || h.status === 'inProgress') return true;
   return (h.completedAt ?? h.createdAt) >= cutoff;
 }
+
+// ---- Notifications (controller/notify/, docs/notifications.md "Delivery") ----------------------------
+
+export type NotificationSeverity = 'info' | 'warning' | 'error';
+
+/** What a message says about an event: the same for every provider; each provider formats it its own way. */
+export interface NotificationContent {
+  /** Stable across passes and restarts: the event's identity, and a ticket's dedup key. */
+  key: string;
+  /** NotificationReason (api/types.ts NOTIFICATION_REASONS). */
+  reason: string;
+  severity: NotificationSeverity;
+  /** `Kind/name` of the object it is about (`SoftwareRelease/rooms-5-2`, `FleetPolicy/default`). */
+  object: string;
+  title: string;
+  message: string;
+  /** At most NOTIFY_DEVICES_LISTED device ids (or MACs); `deviceCount` says how many there are in all. */
+  devices: string[];
+  deviceCount: number;
+  /** The config revision it concerns (RevisionStatus: the commit whose status is set). */
+  revision?: string;
+  /** RevisionStatus: pending, success or failure. */
+  state?: 'pending' | 'success' | 'failure';
+  /** Validation errors (InvalidRevision), at most a few. */
+  errors?: string[];
+}
+
+/** An event being tracked: what the receivers were last told, and when, so nothing is said twice. */
+export interface NotificationEventRecord extends NotificationContent {
+  /** open: the pass derives it now; resolved: it did, and no longer does. */
+  status: 'open' | 'resolved';
+  firstSeenAt: Instant;
+  resolvedAt?: Instant;
+  /** The last message enqueued about it (none yet: still in its group wait, or inside a cool-down). */
+  announced?: 'open' | 'resolved';
+  announcedAt?: Instant;
+  /** What the last message said, in short (devices, state): a change after the cool-down sends an update. */
+  announcedFingerprint?: string;
+}
+
+/** One message to one provider, kept until it is delivered or given up (dead-lettered). */
+export interface DeliveryRecord {
+  /** Stable: the receiver's idempotency key (`X-Fleetward-Delivery`), the same on every retry. */
+  id: string;
+  /** NotificationProvider name. */
+  provider: string;
+  action: 'open' | 'update' | 'resolve';
+  content: NotificationContent;
+  createdAt: Instant;
+  attempts: number;
+  nextAttemptAt: Instant;
+  lastError?: string;
+  /** Set when it was given up after its attempts: counted, kept a while for `fleetward status`, never sent again. */
+  deadLetteredAt?: Instant;
+}
+
+export interface NotificationRecords {
+  events: Record<string, NotificationEventRecord>;
+  deliveries: Record<string, DeliveryRecord>;
+}
+/** By key: a record to write, or null to drop it. */
+export interface NotificationChanges {
+  events?: Record<string, NotificationEventRecord | null>;
+  deliveries?: Record<string, DeliveryRecord | null>;
+}

@@ -9,12 +9,14 @@
 import { redactValue } from '../util/redact.ts';
 
 /** The write methods whose records carry status text. */
-const STATUS_WRITES = new Set(['writeRun', 'writeObjects', 'writeDevice', 'writeDevices']);
+const STATUS_WRITES = new Set(['writeRun', 'writeObjects', 'writeDevice', 'writeDevices', 'writeNotifications']);
 /** Keys holding identifiers that are read back and matched, never free text. */
 const IDENTIFIER_KEYS: ReadonlySet<string> = new Set([
   'id', 'deviceId', 'operationId', 'revision', 'lastAppliedRevision', 'lastAttemptedRevision', 'softwareUpdate', 'kind', 'name',
   // A ProvisioningBatch's status carries each code's verifier and the regenerate token already honoured.
   'codeHash', 'regenerateToken',
+  // Notification bookkeeping: an event's key is its identity (and a ticket's dedup key); a delivery's id its idempotency key.
+  'key', 'provider',
 ]);
 
 /**

@@ -14,7 +14,10 @@ import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { Revision } from '../api/types.ts';
 import { DamagedRecord } from './damage.ts';
-import { revisionState, sortedObjects, type DeviceRecord, type HistoryEntry, type ObjectStatus, type RunStatus } from './records.ts';
+import {
+  revisionState, sortedObjects, type DeviceRecord, type HistoryEntry, type NotificationChanges, type NotificationRecords, type ObjectStatus, type RunStatus,
+} from './records.ts';
+import { NotificationRows, type NotificationRow } from './notifications.ts';
 import {
   assemble, copyEntry, decodeHistory, decodeObserved, encodeObserved, decodePending, decodePlan, encodeHistory, encodePending, encodePlan, planChanged, remember,
   mergeHistory, Words, type Remembered,
@@ -25,7 +28,7 @@ import { StoreUnavailable, type StateStore } from './store.ts';
 export const DB_FILE = 'fleetward.db';
 
 /** The schema this code writes. Migrations below take any older file up to it, one step at a time. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const MIGRATIONS: Record<number, string> = {
   1: `
@@ -39,6 +42,10 @@ const MIGRATIONS: Record<number, string> = {
       PRIMARY KEY (device, operation)
     ) WITHOUT ROWID;
     CREATE TABLE quarantine (id TEXT PRIMARY KEY, reason TEXT NOT NULL, at TEXT NOT NULL) WITHOUT ROWID;
+  `,
+  // Notification bookkeeping (controller/store/notifications.ts): events tracked, messages not yet delivered.
+  2: `
+    CREATE TABLE notifications (kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID;
   `,
 };
 
@@ -91,6 +98,9 @@ function prepareStatements(db: DatabaseSync) {
     dropHistory: p('DELETE FROM history WHERE device = ? AND operation = ?'),
     dropAllHistory: p('DELETE FROM history WHERE device = ?'),
     quarantined: p('SELECT id, reason, at FROM quarantine ORDER BY id'),
+    notifications: p('SELECT kind, key, value FROM notifications'),
+    putNotification: p('INSERT INTO notifications (kind, key, value) VALUES (?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value'),
+    dropNotification: p('DELETE FROM notifications WHERE kind = ? AND key = ?'),
   };
 }
 type Statements = ReturnType<typeof prepareStatements>;
@@ -126,6 +136,8 @@ export class SqliteStore implements StateStore {
   /** Text of run / revision / objects last read or written. */
   readonly #state = new Map<string, string>();
   #objects: Record<string, ObjectStatus> | undefined;
+  /** Notification rows as last read or written (undefined: read them on first use). */
+  #notifications: NotificationRows | undefined;
 
   constructor(dir: string, opts: SqliteOptions = {}) {
     this.dir = dir;
@@ -263,6 +275,7 @@ export class SqliteStore implements StateStore {
     this.#touched.clear();
     this.#state.clear();
     this.#objects = undefined;
+    this.#notifications = undefined;
     this.#maxKey = (this.#st.maxDeviceKey.get() as { k: number | null }).k ?? 0;
     this.#maxWord = (this.#st.maxWord.get() as { k: number | null }).k ?? 0;
   }
@@ -346,6 +359,32 @@ export class SqliteStore implements StateStore {
     const sorted = sortedObjects(objects);
     this.#objects = sorted;
     return this.#writeState('objects', sorted);
+  }
+
+  // ---- notifications -----------------------------------------------------------------------------
+
+  #notificationRows(): NotificationRows {
+    if (!this.#notifications || this.readOnly) {
+      const rows = new NotificationRows();
+      rows.load(this.#st.notifications.all() as unknown as NotificationRow[]);
+      this.#notifications = rows;
+    }
+    return this.#notifications;
+  }
+  readNotifications(): NotificationRecords {
+    return this.#notificationRows().records();
+  }
+  writeNotifications(changes: NotificationChanges): boolean {
+    this.#writable();
+    const rows = this.#notificationRows().apply(changes);
+    if (!rows.length) return false;
+    this.#autocommit(() => {
+      for (const r of rows) {
+        if (r.value === null) this.#st.dropNotification.run(r.kind, r.key);
+        else this.#st.putNotification.run(r.kind, r.key, r.value);
+      }
+    });
+    return true;
   }
 
   /** Free-form bookkeeping of the store's own (migration marks): not part of StateStore. */

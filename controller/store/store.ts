@@ -12,7 +12,7 @@
 // crash until committed; abortPass() drops it. Writes outside a pass (a provisioning run finishing between
 // passes) are committed on their own.
 import type { Revision } from '../api/types.ts';
-import type { DeviceRecord, ObjectStatus, RunStatus } from './records.ts';
+import type { DeviceRecord, NotificationChanges, NotificationRecords, ObjectStatus, RunStatus } from './records.ts';
 
 export interface StateStore {
   /** Where the state is, for logs and messages: `sqlite:/srv/state/fleetward.db`, `postgres://db:5432/fleetward`. */
@@ -46,6 +46,15 @@ export interface StateStore {
   listDeviceIds(): string[];
   /** Optional bulk read of every readable record, in no particular order (SQLite: one scan, not a query per device). */
   eachDevice?(): Iterable<DeviceRecord>;
+
+  /**
+   * Notification bookkeeping (controller/notify/): the events being tracked and the messages not yet
+   * delivered. Written in the pass's transaction (or one of its own outside a pass), so a restart neither
+   * sends a message twice nor loses one that was due.
+   */
+  readNotifications(): NotificationRecords;
+  /** Writes and drops by key; returns whether anything changed. */
+  writeNotifications(changes: NotificationChanges): boolean;
 
   /** Starts the pass's transaction. */
   beginPass(): Promise<void>;

@@ -43,6 +43,13 @@ export interface GitServer {
   requests: { method: string; path: string; query: string }[];
   /** Working clones made by createRepo, removed by close(). */
   workDirs: string[];
+  /**
+   * Commit statuses set through the forge APIs this server also answers, beside git: Gitea's
+   * `POST /api/v1/repos/{owner}/{repo}/statuses/{sha}`, GitHub's `POST /repos/{owner}/{repo}/statuses/{sha}` and
+   * GitLab's `POST /api/v4/projects/{path}/statuses/{sha}?state=…`. A SHA the repository does not have is
+   * refused with 422, as the forges do.
+   */
+  statuses: { api: 'gitea' | 'github' | 'gitlab'; repo: string; sha: string; state: string; context: string; description: string; targetUrl?: string; authorization?: string }[];
   close(): Promise<void>;
 }
 
@@ -50,9 +57,15 @@ export async function startGitServer(opts: { token?: string } = {}): Promise<Git
   const root = mkdtempSync(join(tmpdir(), 'fw-git-server-'));
   const requests: GitServer['requests'] = [];
   const workDirs: string[] = [];
+  const statuses: GitServer['statuses'] = [];
   const server: Server = createServer((req, res) => {
     const [path, query = ''] = (req.url ?? '/').split('?');
     requests.push({ method: req.method ?? 'GET', path: path!, query });
+    const forge = /^\/(?:api\/v1\/repos\/(?<gitea>[^/]+\/[^/]+)|repos\/(?<github>[^/]+\/[^/]+)|api\/v4\/projects\/(?<gitlab>[^/]+))\/statuses\/(?<sha>[0-9a-f]{40})$/.exec(path!);
+    if (req.method === 'POST' && forge?.groups) {
+      commitStatus(root, req, res, forge.groups, query, statuses);
+      return;
+    }
     if (opts.token && !authorized(req, opts.token)) {
       res.writeHead(401, { 'www-authenticate': 'Basic realm="git"' });
       res.end('unauthorized\n');
@@ -67,6 +80,7 @@ export async function startGitServer(opts: { token?: string } = {}): Promise<Git
     root,
     requests,
     workDirs,
+    statuses,
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
       server.close(() => {
@@ -76,6 +90,36 @@ export async function startGitServer(opts: { token?: string } = {}): Promise<Git
       });
     }),
   };
+}
+
+function commitStatus(root: string, req: IncomingMessage, res: ServerResponse, g: Record<string, string | undefined>, query: string, out: GitServer['statuses']): void {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    const api = g.gitea ? 'gitea' : g.github ? 'github' : 'gitlab';
+    const repo = decodeURIComponent((g.gitea ?? g.github ?? g.gitlab)!);
+    const sha = g.sha!;
+    let exists = false;
+    try {
+      execFileSync('git', ['cat-file', '-e', `${sha}^{commit}`], { cwd: join(root, `${repo}.git`), stdio: 'ignore' });
+      exists = true;
+    } catch { /* no such repository or commit */ }
+    if (!exists) {
+      res.writeHead(422, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ message: `No commit found for SHA: ${sha}` }));
+      return;
+    }
+    let body: Record<string, string> = {};
+    if (api === 'gitlab') body = Object.fromEntries(new URLSearchParams(query));
+    else { try { body = JSON.parse(Buffer.concat(chunks).toString('utf8')); } catch { /* empty */ } }
+    const auth = req.headers.authorization ?? (req.headers['private-token'] as string | undefined);
+    out.push({
+      api, repo, sha, state: body.state ?? '', context: (api === 'gitlab' ? body.name : body.context) ?? '', description: body.description ?? '',
+      ...(body.target_url ? { targetUrl: body.target_url } : {}), ...(auth ? { authorization: auth } : {}),
+    });
+    res.writeHead(201, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ id: out.length, state: body.state, context: body.context ?? body.name }));
+  });
 }
 
 function authorized(req: IncomingMessage, token: string): boolean {
@@ -150,7 +194,7 @@ export function createRepo(server: GitServer, name: string, opts: { token?: stri
   mkdirSync(bare, { recursive: true });
   git(bare, 'init', '--bare', '-q');
   git(bare, 'config', 'http.receivepack', 'true');
-  const work = mkdtempSync(join(tmpdir(), `fw-git-work-${name}-`));
+  const work = mkdtempSync(join(tmpdir(), `fw-git-work-${name.replace(/\//g, '-')}-`));
   server.workDirs.push(work);
   git(work, 'init', '-q');
   git(work, 'checkout', '-q', '-b', 'main');

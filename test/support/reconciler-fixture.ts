@@ -9,7 +9,7 @@ import { SimulatorDriver } from '../../controller/drivers/simulator/driver.ts';
 import { plan } from '../../controller/planner/index.ts';
 import type { Logger } from 'pino';
 import { silentLogger } from '../../controller/reconciler/log.ts';
-import { Reconciler } from '../../controller/reconciler/reconciler.ts';
+import { Reconciler, type NotifyStep } from '../../controller/reconciler/reconciler.ts';
 import { Metrics } from '../../controller/server/metrics.ts';
 import { DirSource } from '../../controller/sources/dir.ts';
 import type { Source } from '../../controller/sources/source.ts';
@@ -162,7 +162,7 @@ export class Fixture {
   }
 
   /** (Re)builds driver, store and reconciler from the directories, as a new process would. */
-  start(opts: { driver?: (d: SimulatorDriver) => Driver; source?: Source; maxOperationsPerPass?: number; maxOperationsPerMinute?: number; logger?: Logger; store?: StateStore; historyRetentionMs?: number } = {}): Reconciler {
+  start(opts: { driver?: (d: SimulatorDriver) => Driver; source?: Source; maxOperationsPerPass?: number; maxOperationsPerMinute?: number; logger?: Logger; store?: StateStore; historyRetentionMs?: number; notifier?: NotifyStep } = {}): Reconciler {
     this.driver = new SimulatorDriver({ fleet: this.fleet, seed: 7, clock: this.clock, stateDir: join(this.stateDir, 'simulator'), behaviour: this.behaviour });
     this.#drivers.push(this.driver);
     void this.store?.close();
@@ -174,6 +174,7 @@ export class Fixture {
       ...(opts.maxOperationsPerPass ? { maxOperationsPerPass: opts.maxOperationsPerPass } : {}),
       ...(opts.maxOperationsPerMinute ? { maxOperationsPerMinute: opts.maxOperationsPerMinute } : {}),
       ...(opts.historyRetentionMs ? { historyRetentionMs: opts.historyRetentionMs } : {}),
+      ...(opts.notifier ? { notifier: opts.notifier } : {}),
     });
     return this.reconciler;
   }

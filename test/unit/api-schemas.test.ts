@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type {
-  DeviceGroup, FleetPolicy, FleetwardObject, MaintenanceWindow, ProvisioningBatch, Ring, SoftwareRelease, SoftwareUpdate, UpdatePhase,
+  DeviceGroup, FleetPolicy, FleetwardObject, MaintenanceWindow, NotificationProvider, NotificationRule, ProvisioningBatch, Ring, SoftwareRelease, SoftwareUpdate, UpdatePhase,
 } from '../../controller/api/types.ts';
 import { KINDS } from '../../controller/api/types.ts';
 import { schemaIssues, fleetFileIssues, formatPath } from '../../controller/api/validate.ts';
@@ -67,6 +67,24 @@ const EVERY_FIELD: FleetwardObject[] = [
       label: 'verified', minimumVersion: '1.2.0', critical: true, blocked: { reason: 'boot loop on T58' },
     },
   } satisfies SoftwareRelease,
+  {
+    apiVersion: v, kind: 'NotificationProvider', metadata: meta('config-repo'),
+    spec: {
+      type: 'gitea', address: 'https://gitea.example.test', secretRef: { secret: { name: 'notify-gitea', key: 'token' } }, repository: 'fleet/config',
+      channel: '#rooms', context: 'fleetward/rollout', timeout: '10s', rateLimit: { messages: 20, per: '1m' }, suspend: false,
+    },
+  } satisfies NotificationProvider,
+  {
+    apiVersion: v, kind: 'NotificationProvider', metadata: meta('hook'),
+    spec: { type: 'generic', address: 'https://hooks.example.test/fleet', secretRef: { env: 'FLEETWARD_NOTIFY_HOOK', file: 'hook-key' } },
+  } satisfies NotificationProvider,
+  {
+    apiVersion: v, kind: 'NotificationRule', metadata: meta('on-call'),
+    spec: {
+      providerRef: { name: 'config-repo' }, events: ['RevisionStatus'], severity: 'warning', objects: [{ kind: 'SoftwareRelease', name: '*' }],
+      codesExpiringWithin: '6h', suspend: false,
+    },
+  } satisfies NotificationRule,
 ];
 
 test('an object of each kind setting every field of the TypeScript type passes the schema', () => {
@@ -104,7 +122,7 @@ test('the fleet file schema accepts a device with every field and reports bad on
     displayName: 'Desk 1', serialNumber: 'S1', labels: { site: 'paris' }, online: true, activityState: 'idle', healthStatus: 'healthy',
     software: { firmware: '58.15.0.124', teamsClient: '1.0.96.22' },
   };
-  assert.equal(fleetFileIssues({ devices: [device], releases: [EVERY_FIELD.at(-1)!.spec] }), []);
+  assert.equal(fleetFileIssues({ devices: [device], releases: [EVERY_FIELD.find((o) => o.kind === 'SoftwareRelease')!.spec] }), []);
   const issues = fleetFileIssues({ devices: [{ ...device, deviceType: 'phone', software: { firmware: 'latest' } }], releases: [{}] });
   assert.equal(issues.map((i) => `${formatPath(i.path)}: ${i.message}`), [
     'devices[0].deviceType: "phone" is not allowed (did you mean ipPhone?); one of: ipPhone, lowCostPhone, teamsRoom, collaborationBar, teamsPanel, teamsDisplay, touchConsole, surfaceHub, sip',

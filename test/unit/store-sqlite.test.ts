@@ -195,7 +195,7 @@ test('a file written by a newer Fleetward is refused with one line, and left as 
   db.prepare('INSERT INTO schema_version (version, applied_at) VALUES (?, ?)').run(SCHEMA_VERSION + 1, '2027-01-01T00:00:00Z');
   db.close();
   const before = statSync(join(dir, DB_FILE)).size;
-  assert.throws(() => new SqliteStore(dir), (err: Error) => err instanceof StoreDamaged && /written by a newer Fleetward \(schema 2; this one knows up to 1\)/.test(err.message) && !err.message.includes('\n'));
+  assert.throws(() => new SqliteStore(dir), (err: Error) => err instanceof StoreDamaged && new RegExp(`written by a newer Fleetward \\(schema ${SCHEMA_VERSION + 1}; this one knows up to ${SCHEMA_VERSION}\\)`).test(err.message) && !err.message.includes('\n'));
   assert.is(statSync(join(dir, DB_FILE)).size, before);
   rmSync(dir, { recursive: true, force: true });
 });

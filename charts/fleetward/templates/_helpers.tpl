@@ -42,6 +42,8 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - softwareupdates
 - fleetpolicies
 - softwarereleases
+- notificationproviders
+- notificationrules
 {{- end }}
 
 {{- define "fleetward.allStatuses" -}}
@@ -53,6 +55,8 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - softwareupdates/status
 - fleetpolicies/status
 - softwarereleases/status
+- notificationproviders/status
+- notificationrules/status
 {{- end }}
 
 {{/* What the operator may do with the Fleetward kinds, wherever it watches them. */}}

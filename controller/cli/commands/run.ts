@@ -16,6 +16,7 @@ import { createLogger } from '../../reconciler/log.ts';
 import { formatProgress, waitingReasons } from '../../reconciler/progress.ts';
 import { Reconciler, type PassResult } from '../../reconciler/reconciler.ts';
 import { Console, ConsoleConfigError } from '../../console/http.ts';
+import { Notifier } from '../../notify/notifier.ts';
 import { Metrics } from '../../server/metrics.ts';
 import { startServer, type RunningServer } from '../../server/server.ts';
 import { isLoopback } from '../../console/auth.ts';
@@ -56,6 +57,8 @@ export interface RunOptions extends DriverFlags, ClockFlags, RateLimitFlags {
   historyRetention: string;
   console: boolean;
   consoleTokenFile?: string;
+  notificationSecretsDir?: string;
+  consoleUrl?: string;
 }
 
 export function register(program: Command): void {
@@ -82,6 +85,8 @@ export function register(program: Command): void {
     .option('--for <duration>', 'exit after this much time on the run\'s clock (e.g. 120d with --speed)')
     .option('--progress <duration>', 'print per phase/ring progress to stdout this often (wall time)')
     .option('--history-retention <duration>', 'drop operation history older than this from the state store (docs/run.md "History retention")', '400d')
+    .option('--notification-secrets-dir <dir>', 'where a NotificationProvider\'s secretRef.file is read (docs/notifications.md "Secrets")')
+    .option('--console-url <url>', 'the console\'s external URL, linked from notifications')
     .option('--log-file <file>', 'write JSON logs here instead of stderr');
   addDriverOptions(command);
   addClockOptions(command);
@@ -183,12 +188,17 @@ export async function runCommand(o: RunOptions): Promise<number> {
     source = git;
   }
 
+  if (o.consoleUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(o.consoleUrl)) throw new UsageError(`--console-url ${o.consoleUrl}: an http(s) URL`);
+  const notifier = new Notifier({
+    clock, logger, metrics, secrets: { ...(o.notificationSecretsDir ? { dir: resolve(o.notificationSecretsDir) } : {}) },
+    ...(o.consoleUrl ? { consoleUrl: o.consoleUrl } : {}),
+  });
   let reconciler: Reconciler;
   try {
     // What the loop resumes from is read once, here: damage there is one line and what to do, not a stack
     // trace on every pass (docs/run.md "Damaged state").
     store.readObjects();
-    reconciler = new Reconciler({ source, driver, store, clock, plan: planFleet, logger, metrics, ...limits, historyRetentionMs });
+    reconciler = new Reconciler({ source, driver, store, clock, plan: planFleet, logger, metrics, ...limits, historyRetentionMs, notifier });
   } catch (err) {
     await store.close();
     await driver.close?.();
@@ -267,6 +277,10 @@ export async function runCommand(o: RunOptions): Promise<number> {
 
   await loop.start();
   await reconciler.settle();
+  // What the last passes enqueued goes out before exit (each attempt bounded by its provider's timeout); what
+  // cannot go now stays in the store for the next start.
+  await notifier.deliverDue();
+  await notifier.close();
 
   clearInterval(ticker);
   process.off('SIGINT', onSigint);
