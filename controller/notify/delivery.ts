@@ -45,12 +45,15 @@ export function advance(input: AdvanceInput): { changes: NotificationChanges; en
   const since = (iso: string | undefined, ms: number) => !iso || t >= Date.parse(iso) + ms;
 
   const announce = (rec: NotificationEventRecord, action: DeliveryRecord['action']) => {
+    const content = contentOf(rec);
+    const providers = input.routes(content);
+    // No rule routes it (yet): it stays unannounced, so a rule added later still hears of it.
+    if (!providers.length && action !== 'resolve') return;
     rec.announced = action === 'resolve' ? 'resolved' : 'open';
     rec.announcedAt = now;
     rec.announcedFingerprint = fingerprint(rec);
     announced.push({ record: rec, action });
-    const content = contentOf(rec);
-    for (const provider of input.routes(content)) {
+    for (const provider of providers) {
       // A commit status replaces the one still waiting for the same commit: only the newest state matters.
       if (rec.reason === 'RevisionStatus') {
         for (const d of Object.values(input.stored.deliveries)) {

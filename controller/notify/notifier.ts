@@ -153,7 +153,7 @@ export class Notifier implements NotifyStep {
 
   /**
    * The replica lost its lease (operator mode): said once, straight to the providers, without the store (it
-   * belongs to the next leader now). Best effort: one attempt each.
+   * belongs to the next leader now). Best effort: one attempt each, not cut short by close().
    */
   async leaderLost(identity: string): Promise<void> {
     const at = this.#o.clock.now().toISOString();
@@ -167,7 +167,7 @@ export class Notifier implements NotifyStep {
       const p = this.#config.providers.get(provider);
       if (!p) return;
       const d: DeliveryRecord = { id: deliveryId(provider, content.key, 'open', at), provider, action: 'open', content, createdAt: at, attempts: 0, nextAttemptAt: at };
-      await this.#attempt(d, p);
+      await this.#attempt(d, p, true);
     }));
   }
 
@@ -238,7 +238,7 @@ export class Notifier implements NotifyStep {
   }
 
   /** One attempt of one message; its result written to the store. True when the receiver accepted it. */
-  async #attempt(d: DeliveryRecord, p: ProviderConfig): Promise<boolean> {
+  async #attempt(d: DeliveryRecord, p: ProviderConfig, detached = false): Promise<boolean> {
     const labels = { provider: p.name, type: p.spec.type };
     let cause: string;
     let error: string;
@@ -246,7 +246,7 @@ export class Notifier implements NotifyStep {
     try {
       const secret = await resolveSecret(p.spec.secretRef, this.#o.secrets ?? {});
       const req = FORMATS[p.spec.type]({ delivery: d, provider: p, secret, link: this.#link(d.content) });
-      const res = await fetch(req.url, { method: 'POST', headers: req.headers, body: req.body, signal: AbortSignal.any([AbortSignal.timeout(p.timeoutMs), this.#closing.signal]), redirect: 'error' });
+      const res = await fetch(req.url, { method: 'POST', headers: req.headers, body: req.body, signal: detached ? AbortSignal.timeout(p.timeoutMs) : AbortSignal.any([AbortSignal.timeout(p.timeoutMs), this.#closing.signal]), redirect: 'error' });
       await res.arrayBuffer().catch(() => undefined); // the answer body is never read into a message: it may echo a secret
       if (res.ok) {
         this.#o.metrics?.notificationsSent.inc({ ...labels, reason: d.content.reason, action: d.action });
@@ -259,7 +259,7 @@ export class Notifier implements NotifyStep {
       const ra = res.headers.get('retry-after');
       if (ra && /^\d+$/.test(ra)) retryAfterMs = Number(ra) * 1000;
     } catch (err) {
-      if (this.#closing.signal.aborted) return false; // shutting down: not an attempt, it stays due as it was
+      if (this.#closing.signal.aborted && !detached) return false; // shutting down: not an attempt, it stays due as it was
       const e = err as Error & { cause?: { code?: string } };
       if (err instanceof SecretUnavailable) { cause = 'secret'; error = e.message; }
       else if (e.name === 'TimeoutError' || e.name === 'AbortError') { cause = 'timeout'; error = `no answer within ${p.timeoutMs / 1000}s`; }

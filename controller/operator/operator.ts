@@ -32,7 +32,8 @@ import type { Metrics } from '../server/metrics.ts';
 import { redactingStore } from '../store/redacting.ts';
 import { SqliteStore } from '../store/sqlite.ts';
 import type { StateStore } from '../store/store.ts';
-import type { DeviceRecord } from '../store/records.ts';
+import type { DeliveryRecord, DeviceRecord, NotificationEventRecord } from '../store/records.ts';
+import { Notifier } from '../notify/notifier.ts';
 import type { Clock } from '../util/clock.ts';
 import { ResilientInformers, type InformerChange } from './informers.ts';
 import { KubeClient } from './kube.ts';
@@ -86,6 +87,8 @@ export interface OperatorOptions {
   triggers?: { coalesceMs?: number; minIntervalMs?: number };
   /** Called after each pass (tests, demo). */
   afterPass?: (r: PassResult) => void;
+  /** Notifications (docs/notifications.md): the console URL messages link to, the directory secretRef.file reads. */
+  notifications?: { consoleUrl?: string; secretsDir?: string };
 }
 
 
@@ -102,10 +105,12 @@ interface Term {
   passes: number;
   /** Forced operations whose Event this term already created (or found created). */
   reported: Set<string>;
+  notifier: Notifier;
 }
 
 export class Operator {
   readonly #o: OperatorOptions;
+  #leaderLostSent: Promise<void> | undefined;
   readonly informers: ResilientInformers;
   readonly source: KubernetesSource;
   readonly elector: ThreadedLeaderElector | undefined;
@@ -157,6 +162,9 @@ export class Operator {
           if (!this.#stopped) {
             this.lostLeadership = true;
             this.metrics.leadershipLosses.inc();
+            // Said once, by the replica that lost it, straight to the providers (best effort; stop() waits for it).
+            const term = this.#term;
+            if (term) this.#leaderLostSent = term.notifier.leaderLost(this.identity).catch(() => undefined);
           }
           void this.#stopTerm();
         },
@@ -190,6 +198,7 @@ export class Operator {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    await this.#leaderLostSent;
     await this.#stopTerm();
     this.#stopFence.stop();
     await this.elector?.stop();
@@ -240,7 +249,14 @@ export class Operator {
       // A provisioning run finished between passes: its statuses are published now, not a pass later.
       recordedOutsidePass: () => { void this.#publish(); },
     });
+    const n = o.notifications;
+    const notifier = new Notifier({
+      clock: o.clock, logger: o.logger, ...(o.metrics ? { metrics: o.metrics } : {}), ...(n?.consoleUrl ? { consoleUrl: n.consoleUrl } : {}),
+      secrets: { ...(n?.secretsDir ? { dir: n.secretsDir } : {}), kubernetes: (name, key) => this.#notificationSecret(name, key) },
+      kubernetesEvents: (record, action) => this.#notificationEvent(events, record, action),
+    });
     const reconciler = new Reconciler({
+      notifier,
       // Status text (here and on the cluster) never carries a fragment of a secret.
       source: this.source, driver: new ShardDriver(new FencedDriver(o.driver, fence), o.shard), store: redactingStore(store),
       clock: o.clock, plan, logger: o.logger, ...(o.metrics ? { metrics: o.metrics } : {}),
@@ -274,7 +290,7 @@ export class Operator {
         return !fence.ok;
       },
     });
-    const term: Term = { fence, store, publisher, events, reconciler, loop, done: Promise.resolve(), gate, passes: 0, reported: new Set() };
+    const term: Term = { fence, store, publisher, events, reconciler, loop, done: Promise.resolve(), gate, passes: 0, reported: new Set(), notifier };
     this.#term = term;
     term.done = loop.start();
   }
@@ -287,6 +303,31 @@ export class Operator {
     await t.loop.stop();
     await t.done;
     await t.reconciler.settle();
+    await t.notifier.close();
+  }
+
+  /** A key of a Secret in the operator's namespace, for a NotificationProvider's secretRef.secret (RBAC limits which). */
+  async #notificationSecret(name: string, key: string): Promise<string | undefined> {
+    const secret = await this.#o.client.readSecret(this.#o.namespace, name);
+    const v = secret?.data?.[key];
+    return v === undefined ? undefined : Buffer.from(v, 'base64').toString('utf8');
+  }
+
+  /**
+   * The Kubernetes Event for an announced notification, on the object it is about (when this operator owns
+   * it). A paused release's opening Event has the name #pausedEvents gives it, so the fact is one Event.
+   */
+  async #notificationEvent(events: KubernetesEventRecorder, r: NotificationEventRecord, action: DeliveryRecord['action']): Promise<void> {
+    const slash = r.object.indexOf('/');
+    const where = this.source.lookup(r.object.slice(0, slash), r.object.slice(slash + 1));
+    if (!where?.owns) return;
+    const devices = r.deviceCount ? ` Devices (${r.deviceCount}): ${r.devices.slice(0, 10).join(', ')}${r.deviceCount > 10 ? ', …' : ''}` : '';
+    await events.emit(where.ref, {
+      type: action === 'resolve' || r.severity === 'info' ? 'Normal' : 'Warning',
+      reason: action === 'resolve' ? `${r.reason}Resolved` : r.reason,
+      message: action === 'resolve' ? `Resolved: ${r.title}` : `${r.message}${devices}`,
+      dedupKey: r.reason === 'ReleasePaused' && action === 'open' ? `paused/${r.key.slice('ReleasePaused/'.length)}` : `notify/${r.key}/${action}/${r.announcedAt ?? ''}`,
+    });
   }
 
   /** The explicit steps after a pass: statuses, then the Events it gives rise to. Skipped for a pass not recorded. */

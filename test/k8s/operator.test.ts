@@ -20,6 +20,8 @@ import { parseAllDocuments } from 'yaml';
 import { applyChange } from '../../controller/admin/config-edit.ts';
 import { pauseChange, resumeChange } from '../../controller/admin/tenant-pause.ts';
 import { eventually, installCrds, k8sAssetsOrExplain, startKubeEnv, type KubeEnv } from '../support/k8s-env.ts';
+import { startReceiver, type Receiver } from '../support/receiver.ts';
+import { verifySignature } from '../../controller/server/webhook.ts';
 import { BEHAVIOUR, FLEET, PHONE_FIRMWARE, PREVIEW_CLIENT, SCENARIO_OBJECTS, START } from './scenario.ts';
 
 const NS = 'fleet';
@@ -88,7 +90,35 @@ if ('skip' in assets) {
   });
   test.after(async () => {
     await operator?.stop();
+    await receiver?.close();
     await env?.stop();
+  });
+
+  // Notifications (docs/notifications.md): a generic webhook whose HMAC key is in a Secret of the namespace,
+  // declared before the operator starts, so the paused release below reaches it.
+  let receiver: Receiver;
+  const HOOK_KEY = 'operator-notify-hmac-key-3c7e91';
+  test('notification objects and their Secret are accepted by the API server', async () => {
+    receiver = await startReceiver();
+    env.kubectlOk(['create', 'secret', 'generic', 'notify-hook', '-n', NS, `--from-literal=key=${HOOK_KEY}`]);
+    env.kubectlOk(['apply', '-n', NS, '-f', '-'], {
+      input: `apiVersion: fleetward.dev/v1alpha1
+kind: NotificationProvider
+metadata: {name: hook}
+spec:
+  type: generic
+  address: ${receiver.url}/events
+  secretRef: {secret: {name: notify-hook, key: key}}
+---
+apiVersion: fleetward.dev/v1alpha1
+kind: NotificationRule
+metadata: {name: paused}
+spec:
+  providerRef: {name: hook}
+  events: [ReleasePaused]
+`,
+    });
+    assert.is(get('notificationprovider', 'hook').metadata.name, 'hook');
   });
 
   test('the operator drives a simulated rollout until the device group is Ready and up to date', async () => {
@@ -143,6 +173,25 @@ if ('skip' in assets) {
     assert.is(ev.length, 1);
     assert.is(ev[0]!.type, 'Warning');
     assert.match(ev[0]!.message, /room-1/);
+  });
+
+  test('the paused release reaches the webhook once, signed with the key from the Secret; still one Event; the provider status says nothing waits', async () => {
+    const got = await eventually('the ReleasePaused message', () => {
+      const list = receiver.accepted().filter((r) => r.json.event.reason === 'ReleasePaused');
+      return list.length ? list : undefined;
+    }, 60_000);
+    const raw = receiver.requests.find((r) => r.accepted)!;
+    assert.ok(verifySignature(HOOK_KEY, Buffer.from(raw.body), raw.headers['x-hub-signature-256']));
+    assert.is(got[0]!.json.event.object, 'SoftwareRelease/rooms-teams-5-1-2');
+    assert.ok(got[0]!.json.event.devices.includes('room-1'));
+    const provider = await eventually('the provider status', () => {
+      const p = get('notificationprovider', 'hook');
+      return p.status?.pending === 0 ? p : undefined;
+    });
+    assert.is(provider.status?.deadLettered, 0);
+    assert.not.ok(JSON.stringify(provider).includes(HOOK_KEY.slice(0, 8)), 'no piece of the key in the object');
+    assert.is(events('rooms-teams-5-1-2').filter((e) => e.reason === 'ReleasePaused').length, 1, 'the notification and the operator name the same Event');
+    assert.is(receiver.accepted().filter((r) => r.json.event.reason === 'ReleasePaused').length, 1, 'one message, however many passes');
   });
 
   test('every forced update is recorded as an Event on its SoftwareUpdate', async () => {

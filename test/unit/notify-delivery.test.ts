@@ -18,11 +18,11 @@ function held(devices: string[]): NotificationContent {
 const ids = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `phone-${String(i + from).padStart(3, '0')}`);
 
 /** Runs passes: each returns the actions enqueued at that instant, and the book carries over. */
-function passes(steps: [minute: number, derived: NotificationContent[]][], routes = () => ['teams']): string[][] {
+function passes(steps: [minute: number, derived: NotificationContent[], routed?: string[]][], routes = () => ['teams']): string[][] {
   let book: NotificationRecords = { events: {}, deliveries: {} };
   const out: string[][] = [];
-  for (const [m, derived] of steps) {
-    const r = advance({ now: at(m), stored: book, derived, routes });
+  for (const [m, derived, routed] of steps) {
+    const r = advance({ now: at(m), stored: book, derived, routes: routed ? () => routed : routes });
     const events = { ...book.events };
     for (const [k, v] of Object.entries(r.changes.events ?? {})) { if (v === null) delete events[k]; else events[k] = v; }
     const deliveries = { ...book.deliveries };
@@ -77,8 +77,8 @@ test('a commit status is sent at once on every change of state, and only then', 
   assert.equal(out, [['github:open:0'], [], ['github:update:0'], []]);
 });
 
-test('an event with no rule routing it is tracked but enqueues nothing', () => {
-  assert.equal(passes([[0, [held(ids(1))]], [2, [held(ids(1))]]], () => []), [[], []]);
+test('an event no rule routes enqueues nothing, and is announced once a rule routes it', () => {
+  assert.equal(passes([[0, [held(ids(1))], []], [2, [held(ids(1))], []], [3, [held(ids(1))], ['tickets']], [4, [held(ids(1))], ['tickets']]]), [[], [], ['tickets:open:1'], []]);
 });
 
 test.run();

@@ -42,6 +42,8 @@ interface OperatorFlags extends DriverFlags, ClockFlags, RateLimitFlags {
   stateUrlFile?: string;
   historyRetention: string;
   consoleTokenFile?: string;
+  notificationSecretsDir?: string;
+  consoleUrl?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -81,6 +83,8 @@ export function register(program: Command): void {
     .option('--state-backend <kind>', 'where history, device status and the loop\'s state are kept: sqlite (a file in --state-dir: one replica, on a volume) or postgres (several replicas or shards)', 'sqlite')
     .option('--state-dir <dir>', 'sqlite: the folder of the store (a PersistentVolumeClaim in the chart); postgres: local scratch. Default: a temporary folder (nothing survives a restart)')
     .option('--history-retention <duration>', 'drop operation history older than this from the state store', '400d')
+    .option('--notification-secrets-dir <dir>', 'where a NotificationProvider\'s secretRef.file is read (docs/notifications.md "Secrets")')
+    .option('--console-url <url>', 'the console\'s external URL, linked from notifications')
     .option('--state-url-file <file>', 'postgres: file holding the connection string (a mounted Secret; else FLEETWARD_STATE_URL). TLS with ?sslmode=verify-full&sslrootcert=/path/ca.crt');
   // The driver, clock and port flags are `fleetward run`'s (../driver-wiring.ts); the image ships examples/.
   addDriverOptions(command, { fleetDefault: 'examples/fleet.yaml' });
@@ -154,6 +158,7 @@ export function register(program: Command): void {
         stateDir,
         historyRetentionMs,
         ...limits,
+        notifications: { ...(flags.consoleUrl ? { consoleUrl: flags.consoleUrl } : {}), ...(flags.notificationSecretsDir ? { secretsDir: flags.notificationSecretsDir } : {}) },
       });
 
       let stopping = false;
