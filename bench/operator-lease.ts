@@ -49,7 +49,7 @@ async function startReplica(env: KubeEnv, name: string, fleet: string, dir: stri
   const fd = openSync(log, 'a');
   const child = spawn(join(REPO, 'node_modules', '.bin', 'node'), [
     join(REPO, 'controller', 'cli', 'main.ts'), 'operator', `--kubeconfig=${env.kubeconfig}`, `--namespace=${SYSTEM}`,
-    `--watch-namespace=${NS}`, '--driver=simulator', `--fleet=${fleet}`, `--lease-name=${LEASE}`, `--health-port=${port}`,
+    `--watch-namespace=${NS}`, '--driver=simulator', `--fleet=${fleet}`, `--lease-name=${LEASE}`, `--port=${port}`,
     '--resync=1m', `--state-dir=${mkdtempSync(join(dir, `${name}-state-`))}`,
   ], { cwd: REPO, detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, POD_NAME: name } });
   closeSync(fd);

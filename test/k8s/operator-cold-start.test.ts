@@ -60,7 +60,7 @@ if ('skip' in assets) {
       const log = openSync(join(env.dir, `${name}.log`), 'a');
       const child = spawn(join(REPO_ROOT, 'node_modules', '.bin', 'node'), [
         join(REPO_ROOT, 'controller', 'cli', 'main.ts'), 'operator', `--kubeconfig=${env.kubeconfig}`, `--namespace=${SYSTEM}`,
-        `--watch-namespace=${NS}`, '--driver=simulator', `--fleet=${fleet}`, `--lease-name=${LEASE}`, `--health-port=${port}`,
+        `--watch-namespace=${NS}`, '--driver=simulator', `--fleet=${fleet}`, `--lease-name=${LEASE}`, `--port=${port}`,
         `--state-dir=${mkdtempSync(join(env.dir, `${name}-state-`))}`,
       ], { cwd: REPO_ROOT, detached: true, stdio: ['ignore', log, log], env: { ...process.env, POD_NAME: name } });
       closeSync(log);
