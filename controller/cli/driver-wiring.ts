@@ -70,10 +70,12 @@ export function resolveDeprecatedAliases(cmd: Command, warn: Warn = warnOnStderr
   }
 }
 
+/** Commands whose aliases are already resolved by a hook (one hook per command, whichever add… runs first). */
+const hooked = new WeakSet<Command>();
+
 function withAliasHook(cmd: Command): void {
-  // Registered once per command, whichever add… function runs first.
-  if ((cmd as Command & { _fleetwardAliases?: true })._fleetwardAliases) return;
-  (cmd as Command & { _fleetwardAliases?: true })._fleetwardAliases = true;
+  if (hooked.has(cmd)) return;
+  hooked.add(cmd);
   cmd.hook('preAction', (self) => resolveDeprecatedAliases(self));
 }
 
