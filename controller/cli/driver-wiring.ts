@@ -286,7 +286,7 @@ export function readSecretFile(flag: string, file: string): string {
   try {
     value = readFileSync(file, 'utf8').trim();
   } catch (err) {
-    throw new UsageError(`${flag} ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new UsageError(`cannot read ${flag} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   if (!value) throw new UsageError(`${flag} ${file}: the file is empty`);
   return registerSecret(value);

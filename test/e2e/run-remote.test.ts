@@ -98,7 +98,7 @@ test('run --driver remote without a URL or with an unreadable token file is refu
   const missing = join(root, 'no-such-token');
   const noToken = await runCli(['run', '--config', join(root, 'config'), '--driver', 'remote', '--driver-url', python.url, '--driver-token-file', missing, '--state-dir', state, '--once', '--port', '-1']);
   assert.is(noToken.code, 2);
-  assert.is(noToken.stderr.trim(), `fleetward: --driver-token-file ${missing}: cannot read it (ENOENT)`);
+  assert.is(noToken.stderr.trim(), `fleetward: cannot read --driver-token-file ${missing}: ENOENT`);
   const { existsSync } = await import('node:fs');
   assert.not.ok(existsSync(state), 'no state directory written');
 });
