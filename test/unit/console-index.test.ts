@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import * as api from '../../controller/console/api.ts';
 import { buildSnapshot } from '../../controller/console/snapshot.ts';
 import { SqliteStore } from '../../controller/store/sqlite.ts';
+import { safeUrl } from '../../controller/console/web/src/format.ts';
 import { Fixture, aPhone, aRelease } from '../support/reconciler-fixture.ts';
 
 const q = (s: string) => api.parseDeviceQuery(new URLSearchParams(s));
@@ -139,6 +140,14 @@ test('a release page: its status, the forecast from the last pass, and the retry
   assert.throws(() => api.release(f.store, s, 'firmware', '1.0'), /release firmware@1.0 is not in the last pass's release list/);
   assert.throws(() => api.release(f.store, s, 'toaster', '1.0'), /no component "toaster"/);
   await f.close();
+});
+
+test('a diagnostics link from the back end is followed only when it is http(s)', () => {
+  assert.is(safeUrl('https://logs.example.com/op/1?x=<b>'), 'https://logs.example.com/op/1?x=%3Cb%3E');
+  assert.is(safeUrl('http://10.0.0.5/logs'), 'http://10.0.0.5/logs');
+  for (const bad of ['javascript:alert(1)', 'JaVaScRiPt:alert(1)', 'data:text/html,<script>1</script>', 'vbscript:x', '//evil.example/x', 'not a url', '']) {
+    assert.is(safeUrl(bad), undefined, bad);
+  }
 });
 
 test.run();
