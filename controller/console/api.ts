@@ -186,21 +186,20 @@ export function provisioning(s: Snapshot) {
 // ---- whole-fleet reads: the planner over the live fleet, once per pass ---------------------------
 
 type LiveInputs = { desired: ReturnType<typeof desiredState>; observed: ReturnType<typeof observedFromFleet>; at: Date; revision: string };
-/** The live fleet of each pass, read once and shared by the update paths and every release page of that pass. */
-const liveByPass = new WeakMap<Snapshot, LiveInputs>();
 
-/** The live fleet as `fleetward plan --state` plans it: the store's inventory, catalog and history. */
+/**
+ * The live fleet as `fleetward plan --state` plans it: the store's inventory, catalog and history. Read for
+ * each whole-fleet answer and dropped after it (the answers are kept for the pass, see ./http.ts): holding
+ * every device's inventory and history between requests would cost the operator more memory per device than
+ * the loop itself.
+ */
 function liveInputs(store: ConsoleStore, s: Snapshot): LiveInputs {
-  const cached = liveByPass.get(s);
-  if (cached) return cached;
   const rev = store.readLastGoodRevision();
   if (!rev) throw new NotFound('no revision has been applied yet');
   const desired = desiredState(rev.objects as FleetwardObject[]);
   const at = s.run?.lastReconcileAt ?? new Date(0).toISOString();
   const live = fleetFromRecords(allDevices(store), s.run?.catalog ?? [], at);
-  const inputs = { desired, observed: observedFromFleet(live.fleet, desired, live.operations), at: new Date(at), revision: rev.id };
-  liveByPass.set(s, inputs);
-  return inputs;
+  return { desired, observed: observedFromFleet(live.fleet, desired, live.operations), at: new Date(at), revision: rev.id };
 }
 
 /**
