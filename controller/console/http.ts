@@ -34,6 +34,11 @@ export interface ConsoleOptions {
   logger?: Logger;
   /** Another asset folder (tests). */
   assetDir?: string;
+  /**
+   * Why this process cannot answer from a current store, if it cannot: an operator replica without the Lease
+   * reads a store no pass of its own refreshes. Its API then answers 503 with this sentence.
+   */
+  unavailable?: () => string | undefined;
 }
 
 export class ConsoleConfigError extends Error {}
@@ -116,6 +121,8 @@ export class Console {
   }
 
   #api(res: ServerResponse, route: string, query: URLSearchParams): void {
+    const why = this.#o.unavailable?.();
+    if (why) return json(res, 503, { error: why });
     const got = this.#snapshot();
     if (!got) return json(res, 503, { error: 'the state store is not open yet' });
     const { store, s } = got;

@@ -141,7 +141,12 @@ export function register(program: Command): void {
       // address, so it is served only with a token (kubectl port-forward or the chart's Ingress reach it).
       const consoleToken = readSecret('--console-token-file', flags.consoleTokenFile, 'FLEETWARD_CONSOLE_TOKEN');
       let store: StateStore | undefined;
-      const webConsole = port >= 0 && consoleToken ? new Console({ store: () => store, host: '0.0.0.0', token: consoleToken, logger }) : undefined;
+      const webConsole = port >= 0 && consoleToken ? new Console({
+        store: () => store, host: '0.0.0.0', token: consoleToken, logger,
+        unavailable: () => (operator && !operator.isLeader
+          ? `this replica (${operator.identity}) does not hold the Lease ${flags.leaseName}, so its store is not current; reach the holder: kubectl port-forward -n ${namespace} pod/$(kubectl get lease ${flags.leaseName} -n ${namespace} -o jsonpath='{.spec.holderIdentity}') ${port}`
+          : undefined),
+      }) : undefined;
       const server = port >= 0 ? await startServer(port, '0.0.0.0', { metrics, logger, ready: () => operator?.ready() ?? false, ...(webConsole ? { console: webConsole } : {}) }) : undefined;
       if (server) logger.info({ port: server.port, console: webConsole ? '/ui/' : 'off (no --console-token-file)' }, 'serving /healthz /readyz /metrics');
       store = await openStoreWithBackoff({ stateDir, ...(stateUrl ? { url: stateUrl } : {}), ...(flags.shard ? { scope: flags.shard } : {}) }, logger);

@@ -186,7 +186,7 @@ function OverviewPage() {
       </section>
       <section aria-labelledby="h-stages">
         <h2 id="h-stages">Phases and rings</h2>
-        <table class="stages">
+        <div class="table-wrap"><table class="stages">
           <thead><tr><th scope="col">Stage</th><th scope="col">Devices</th><th scope="col">Progress</th>{OUTCOMES.slice(0, 5).map((k) => <th scope="col" key={k}>{OUTCOME_WORDS[k]}</th>)}</tr></thead>
           <tbody>
             {o.stages.map((s: Stage) => (
@@ -198,7 +198,7 @@ function OverviewPage() {
               </tr>
             ))}
           </tbody>
-        </table>
+        </table></div>
       </section>
       <section aria-labelledby="h-releases">
         <h2 id="h-releases">Releases in progress</h2>
@@ -211,6 +211,7 @@ function OverviewPage() {
 
 function ReleaseTable({ releases }: { releases: Release[] }) {
   return (
+    <div class="table-wrap">
     <table class="releases">
       <thead><tr><th scope="col">Release</th><th scope="col">State</th><th scope="col">Stages</th><th scope="col">Failed</th><th scope="col">Held</th></tr></thead>
       <tbody>
@@ -231,6 +232,7 @@ function ReleaseTable({ releases }: { releases: Release[] }) {
         ))}
       </tbody>
     </table>
+    </div>
   );
 }
 
@@ -409,7 +411,7 @@ function ReleasePage({ component, version }: { component: string; version: strin
       {r.pause ? <div class="notice warn" role="status">Paused in ring {r.pause.ring}: {r.pause.failed} of {r.pause.targeted} targeted devices failed, above its failure threshold of {r.pause.threshold}%.</div> : null}
       <section aria-labelledby="h-timeline">
         <h2 id="h-timeline">Stages</h2>
-        <table class="timeline">
+        <div class="table-wrap"><table class="timeline">
           <thead><tr><th scope="col">Stage</th><th scope="col">State</th><th scope="col">Starts</th><th scope="col">Ends</th><th scope="col">Timeline</th><th scope="col">Updated</th><th scope="col">Failed</th></tr></thead>
           <tbody>
             {r.stages.map((s) => {
@@ -428,7 +430,7 @@ function ReleasePage({ component, version }: { component: string; version: strin
               );
             })}
           </tbody>
-        </table>
+        </table></div>
       </section>
       <section aria-labelledby="h-forecast">
         <h2 id="h-forecast">Forecast and what happened</h2>
