@@ -5,14 +5,14 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { DesiredState } from '../../controller/api/desired.ts';
 import { COMPONENTS, type Component, type FleetDevice, type ObservedState } from '../../controller/api/types.ts';
-import { CHAIN, fleetHold, notices, settle } from '../../controller/planner/chain.ts';
+import { CHAIN, decide, fleetHold, notices, settle } from '../../controller/planner/chain.ts';
 import { historyOf, manualFor, type ComponentInput, type PlanContext } from '../../controller/planner/gather.ts';
 import { gatherFleet } from '../../controller/planner/index.ts';
 import { chooseTarget, type Choice } from '../../controller/planner/versions.ts';
 import { ringAvailability } from '../../controller/planner/rings.ts';
 import { phaseAvailability } from '../../controller/planner/phases.ts';
 import {
-  HOUR, NOW, aGroup, aPhone, aPolicy, aRelease, aRing, aRoom, aWindow, alwaysOpen, anOperation, config, daysAgo, fleet, hoursAgo,
+  HOUR, NOW, aGroup, aPhone, aPolicy, aRelease, aRing, aRoom, aSoftwareUpdate, aWindow, alwaysOpen, anOperation, config, daysAgo, fleet, hoursAgo,
 } from '../support/builders.ts';
 
 const releases = [aRelease('firmware', '1.0.0.1', { daysAgo: 200 }), aRelease('firmware', '1.0.0.2', { daysAgo: 100 })];
@@ -64,6 +64,22 @@ for (const [sentence, input, reason, message] of gates) {
     assert.is(decisions[0]!.message, message);
   });
 }
+
+test('first in the chain: an operation in flight is InProgress, naming it, before anything else is asked', () => {
+  const { ci, ctx } = inputOf(config(aGroup('lobby', { suspend: true })), fleet([phone()], releases,
+    [anOperation('p', 'firmware', '1.0.0.2', { id: 'op-7', status: 'inProgress', createdAt: hoursAgo(1), startedAt: hoursAgo(1) })]), 'p');
+  const d = decide(ci, ctx, false);
+  assert.equal([d.state, d.reason, d.target, d.message], ['InProgress', 'OperationInFlight', '1.0.0.2', 'operation op-7 is inProgress']);
+});
+
+test('the manual path uses the same bounds: a SoftwareUpdate that failed waits for the shared backoff, not a copy of it', () => {
+  const failedAt = Date.parse(hoursAgo(0.25));
+  const su = aSoftwareUpdate('fix', { target: { devices: ['p'] }, component: 'firmware', version: '1.0.0.2' }, hoursAgo(2));
+  const { ci, ctx } = inputOf(config(su), fleet([phone()], releases, [anOperation('p', 'firmware', '1.0.0.2', { createdAt: hoursAgo(0.25) })]), 'p');
+  const d = decide(ci, ctx, false);
+  assert.equal([d.state, d.reason, d.notBefore, d.softwareUpdate], ['Failed', 'RetryBackoff', failedAt + HOUR / 2, 'fix']);
+  assert.equal(CHAIN.bounds.map((b) => b({ ci, version: '1.0.0.2', manual: true }, NOW.getTime(), ctx)).filter(Boolean), [{ at: failedAt + HOUR / 2, reason: 'RetryBackoff' }]);
+});
 
 test('gate: a device nothing rules out passes every gate', () => {
   const { ci, ctx } = inputOf(config(), fleet([phone()], releases), 'p');
