@@ -10,29 +10,12 @@ import { silentLogger } from '../../controller/reconciler/log.ts';
 import { GitSource } from '../../controller/sources/git.ts';
 import { createRepo, startGitServer, type ConfigRepo } from '../support/git-server.ts';
 import { Fixture, aGroup, aPhone, aRelease, anAlwaysWindow } from '../support/reconciler-fixture.ts';
+import { aProvider, aRule } from '../support/notify.ts';
 
 const TOKEN = 'gitea-status-token-0c9d2e7a41';
 
-const forge = (type: string, base: string, repository: string) => `apiVersion: fleetward.dev/v1alpha1
-kind: NotificationProvider
-metadata:
-  name: config-repo
-spec:
-  type: ${type}
-  address: ${base}
-  repository: ${repository}
-  secretRef:
-    env: FLEETWARD_NOTIFY_FORGE_TOKEN
----
-apiVersion: fleetward.dev/v1alpha1
-kind: NotificationRule
-metadata:
-  name: config-repo
-spec:
-  providerRef:
-    name: config-repo
-  events: [RevisionStatus]
-`;
+const forge = (type: string, base: string, repository: string) =>
+  `${aProvider('config-repo', `type: ${type}\naddress: ${base}\nrepository: ${repository}\nsecretRef:\n  env: FLEETWARD_NOTIFY_FORGE_TOKEN`)}---\n${aRule('config-repo', 'config-repo', 'events: [RevisionStatus]')}`;
 
 async function following(repo: ConfigRepo): Promise<{ f: Fixture; n: Notifier; source: GitSource }> {
   const f = new Fixture({ devices: [aPhone('p1'), aPhone('p2')], releases: [aRelease('122.15.0.30', { releasedAt: '2026-06-01T00:00:00Z' }), aRelease('122.15.0.44')] });

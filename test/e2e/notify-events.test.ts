@@ -7,31 +7,13 @@ import { Notifier } from '../../controller/notify/notifier.ts';
 import { silentLogger } from '../../controller/reconciler/log.ts';
 import { Fixture, aGroup, aPhone, aRelease, anAlwaysWindow } from '../support/reconciler-fixture.ts';
 import { startReceiver, type Receiver } from '../support/receiver.ts';
+import { aProvider, aRule } from '../support/notify.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
 const notify = (url: string, events: string) => ({
-  'notify.yaml': `apiVersion: fleetward.dev/v1alpha1
-kind: NotificationProvider
-metadata:
-  name: hook
-spec:
-  type: generic
-  address: ${url}/events
-  rateLimit: {messages: 100, per: 1m}
-  secretRef:
-    env: FLEETWARD_NOTIFY_KEY
----
-apiVersion: fleetward.dev/v1alpha1
-kind: NotificationRule
-metadata:
-  name: all
-spec:
-  providerRef:
-    name: hook
-  events: [${events}]
-`,
+  'notify.yaml': `${aProvider('hook', `type: generic\naddress: ${url}/events\nrateLimit: {messages: 100, per: 1m}\nsecretRef:\n  env: FLEETWARD_NOTIFY_KEY`)}---\n${aRule('all', 'hook', `events: [${events}]`)}`,
 });
 const policy = (extra: string) => ({
   'policy.yaml': `apiVersion: fleetward.dev/v1alpha1

@@ -7,19 +7,14 @@ import { Notifier } from '../../controller/notify/notifier.ts';
 import { silentLogger } from '../../controller/reconciler/log.ts';
 import { verifySignature } from '../../controller/server/webhook.ts';
 import { Metrics } from '../../controller/server/metrics.ts';
-import { Fixture, aRing, aRoom, aRoomCatalog, aRoomConfig } from '../support/reconciler-fixture.ts';
+import { Fixture, aRing } from '../support/reconciler-fixture.ts';
+import { aProvider, aRule, passUntilPaused, pausedRooms } from '../support/notify.ts';
 import { startReceiver, type Receiver } from '../support/receiver.ts';
 
 const HOUR = 3_600_000;
 const HOOK_KEY = 'hmac-key-for-the-generic-receiver-7f3a';
 const TICKET_TOKEN = 'ticket-bearer-token-b81c44d2e9';
 
-function provider(name: string, spec: string): string {
-  return `apiVersion: fleetward.dev/v1alpha1\nkind: NotificationProvider\nmetadata:\n  name: ${name}\nspec:\n  ${spec.trim().split('\n').join('\n  ')}\n`;
-}
-function rule(name: string, providerName: string, extra = 'events: [ReleasePaused]'): string {
-  return `apiVersion: fleetward.dev/v1alpha1\nkind: NotificationRule\nmetadata:\n  name: ${name}\nspec:\n  providerRef:\n    name: ${providerName}\n  ${extra}\n`;
-}
 
 interface Receivers { generic: Receiver; teams: Receiver; slack: Receiver; ticket: Receiver }
 
@@ -30,12 +25,12 @@ async function receivers(): Promise<Receivers> {
 function notificationConfig(r: Receivers): Record<string, string> {
   return {
     'notify/providers.yaml': [
-      provider('hook', `type: generic\naddress: ${r.generic.url}/fleet-events\nsecretRef:\n  env: FLEETWARD_NOTIFY_HOOK_KEY`),
-      provider('rooms-team', 'type: teams\nsecretRef:\n  env: FLEETWARD_NOTIFY_TEAMS_URL'),
-      provider('ops-slack', 'type: slack\nchannel: "#rooms"\nsecretRef:\n  env: FLEETWARD_NOTIFY_SLACK_URL'),
-      provider('incidents', `type: ticket\naddress: ${r.ticket.url}/incidents\nsecretRef:\n  env: FLEETWARD_NOTIFY_TICKET_TOKEN`),
+      aProvider('hook', `type: generic\naddress: ${r.generic.url}/fleet-events\nsecretRef:\n  env: FLEETWARD_NOTIFY_HOOK_KEY`),
+      aProvider('rooms-team', 'type: teams\nsecretRef:\n  env: FLEETWARD_NOTIFY_TEAMS_URL'),
+      aProvider('ops-slack', 'type: slack\nchannel: "#rooms"\nsecretRef:\n  env: FLEETWARD_NOTIFY_SLACK_URL'),
+      aProvider('incidents', `type: ticket\naddress: ${r.ticket.url}/incidents\nsecretRef:\n  env: FLEETWARD_NOTIFY_TICKET_TOKEN`),
     ].join('---\n'),
-    'notify/rules.yaml': [rule('hook', 'hook'), rule('teams', 'rooms-team'), rule('slack', 'ops-slack'), rule('tickets', 'incidents', 'severity: error')].join('---\n'),
+    'notify/rules.yaml': [aRule('hook', 'hook'), aRule('teams', 'rooms-team'), aRule('slack', 'ops-slack'), aRule('tickets', 'incidents', 'severity: error')].join('---\n'),
   };
 }
 
@@ -52,15 +47,6 @@ function aNotifier(f: Fixture, r: Receivers, metrics = new Metrics()): Notifier 
   });
 }
 
-/** Four rooms that all fail: the release pauses in Staging on the second pass. */
-function pausedRooms(extra: Record<string, string>): Fixture {
-  return new Fixture({
-    devices: [aRoom('r1'), aRoom('r2'), aRoom('r3'), aRoom('r4')],
-    releases: aRoomCatalog('2026-11-20T00:00:00Z'),
-    behaviour: { failureRate: 1 },
-    config: { ...aRoomConfig(aRing('Staging', 1), '2026-11-20T00:00:00Z'), ...extra },
-  });
-}
 
 test('a paused release reaches every provider once, in its own format, and its end once more', async () => {
   const r = await receivers();
@@ -166,9 +152,7 @@ test('a receiver that fails is retried with backoff, then dead-lettered and coun
     secrets: { env: { FLEETWARD_NOTIFY_HOOK_KEY: HOOK_KEY } },
   });
   f.start({ notifier: n });
-  await f.reconciler.reconcile();
-  f.clock.advance(2 * HOUR);
-  await f.reconciler.reconcile();
+  await passUntilPaused(f);
   await n.deliverDue();
   assert.is(r.generic.requests.length, 1);
   await n.deliverDue();
@@ -211,9 +195,7 @@ test('a receiver that never answers does not hold up the passes', async () => {
   const f = pausedRooms(notificationConfig(r));
   const n = aNotifier(f, r);
   f.start({ notifier: n });
-  await f.reconciler.reconcile();
-  f.clock.advance(2 * HOUR);
-  await f.reconciler.reconcile();
+  await passUntilPaused(f);
   // committed() started delivery; the receiver holds the request. Passes go on regardless.
   for (let i = 0; i < 3; i++) {
     f.clock.advance(60_000);

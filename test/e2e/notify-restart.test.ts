@@ -9,43 +9,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Notifier } from '../../controller/notify/notifier.ts';
 import { createLogger, silentLogger } from '../../controller/reconciler/log.ts';
-import { Fixture, aRing, aRoom, aRoomCatalog, aRoomConfig } from '../support/reconciler-fixture.ts';
+import type { Fixture } from '../support/reconciler-fixture.ts';
+import { aProvider, aRule, passUntilPaused, pausedRooms } from '../support/notify.ts';
 import { startReceiver, type Receiver } from '../support/receiver.ts';
 
 const HOUR = 3_600_000;
 const KEY = 'restart-test-hmac-key-5d1f0a';
 
 const config = (url: string, type = 'generic', secretEnv = 'FLEETWARD_NOTIFY_KEY'): Record<string, string> => ({
-  'notify.yaml': `apiVersion: fleetward.dev/v1alpha1
-kind: NotificationProvider
-metadata:
-  name: hook
-spec:
-  type: ${type}
-  address: ${url}/hook
-  timeout: 30s
-  secretRef:
-    env: ${secretEnv}
----
-apiVersion: fleetward.dev/v1alpha1
-kind: NotificationRule
-metadata:
-  name: all
-spec:
-  providerRef:
-    name: hook
-  events: [ReleasePaused]
-`,
+  'notify.yaml': `${aProvider('hook', `type: ${type}\naddress: ${url}/hook\ntimeout: 30s\nsecretRef:\n  env: ${secretEnv}`)}---\n${aRule('all', 'hook')}`,
 });
-
-function pausedRooms(extra: Record<string, string>): Fixture {
-  return new Fixture({
-    devices: [aRoom('r1'), aRoom('r2'), aRoom('r3')],
-    releases: aRoomCatalog('2026-11-20T00:00:00Z'),
-    behaviour: { failureRate: 1 },
-    config: { ...aRoomConfig(aRing('Staging', 1), '2026-11-20T00:00:00Z'), ...extra },
-  });
-}
 
 const notifier = (f: Fixture, env: Record<string, string>, logger = silentLogger) =>
   new Notifier({ clock: f.clock, logger, settings: { groupWaitMs: 0 }, secrets: { env } });
@@ -58,13 +31,11 @@ async function until(check: () => boolean): Promise<void> {
 test('a restart while the receiver holds the request: delivered once after it, never again', async () => {
   const rx: Receiver = await startReceiver();
   rx.answer = () => 'hang';
-  const f = pausedRooms(config(rx.url));
+  const f = pausedRooms(config(rx.url), 3);
   const env = { FLEETWARD_NOTIFY_KEY: KEY };
   const first = notifier(f, env);
   f.start({ notifier: first });
-  await f.reconciler.reconcile();
-  f.clock.advance(2 * HOUR);
-  await f.reconciler.reconcile(); // commits the message, then starts delivering it
+  await passUntilPaused(f); // commits the message, then starts delivering it
   await until(() => rx.requests.length === 1);
   const held = rx.requests[0]!.headers['x-fleetward-delivery'];
 
@@ -94,14 +65,12 @@ test('a restart while the receiver holds the request: delivered once after it, n
 
 test('a message enqueued but not yet sent when the process stops is sent by the next one', async () => {
   const rx = await startReceiver();
-  const f = pausedRooms(config(rx.url));
+  const f = pausedRooms(config(rx.url), 3);
   const env = { FLEETWARD_NOTIFY_KEY: KEY };
   const first = notifier(f, env);
   await first.close(); // stopped before it delivers anything
   f.start({ notifier: first });
-  await f.reconciler.reconcile();
-  f.clock.advance(2 * HOUR);
-  await f.reconciler.reconcile();
+  await passUntilPaused(f);
   assert.is(rx.requests.length, 0);
   assert.is(Object.keys(f.store.readNotifications().deliveries).length, 1, 'waiting in the store');
   const second = notifier(f, env);
@@ -120,15 +89,13 @@ test('a provider secret reaches no log line, no status and no stored record, eve
   const rx = await startReceiver();
   // The receiver refuses, and echoes what it was sent (a common error page), token included.
   rx.answer = (r) => ({ status: 401, body: `invalid credentials: ${r.headers.authorization}` });
-  const f = pausedRooms(config(rx.url, 'ticket', 'FLEETWARD_NOTIFY_TICKET'));
+  const f = pausedRooms(config(rx.url, 'ticket', 'FLEETWARD_NOTIFY_TICKET'), 3);
   const dir = mkdtempSync(join(tmpdir(), 'fw-notify-leak-'));
   const logFile = join(dir, 'run.log');
   const logger = createLogger({ file: logFile, level: 'debug' });
   const n = notifier(f, { FLEETWARD_NOTIFY_TICKET: token }, logger);
   f.start({ notifier: n, logger });
-  await f.reconciler.reconcile();
-  f.clock.advance(2 * HOUR);
-  await f.reconciler.reconcile();
+  await passUntilPaused(f);
   await n.deliverDue();
   f.clock.advance(HOUR);
   await n.deliverDue();

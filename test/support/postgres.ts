@@ -3,6 +3,7 @@
 // suite runs as root the cluster belongs to the `postgres` system user (runuser). The server can be stopped and
 // started again on the same port (the "database down for a while" tests).
 import { execFileSync, spawnSync } from 'node:child_process';
+import pgClient from 'pg';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { freePort } from './free-port.ts';
 import { tmpdir } from 'node:os';
@@ -56,4 +57,15 @@ export async function startPostgres(): Promise<TestPostgres> {
   };
   pg.start();
   return pg;
+}
+
+let databases = 0;
+/** A fresh database on the server, so tests sharing one server do not see each other's rows; its URL. */
+export async function createDatabase(server: TestPostgres): Promise<string> {
+  const name = `t${++databases}`;
+  const admin = new pgClient.Client({ connectionString: server.url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  return server.url.replace(/\/postgres$/, `/${name}`);
 }

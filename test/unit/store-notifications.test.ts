@@ -7,15 +7,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import pg from 'pg';
 import { PostgresStore } from '../../controller/store/postgres.ts';
 import { SqliteStore } from '../../controller/store/sqlite.ts';
 import type { DeliveryRecord, NotificationEventRecord } from '../../controller/store/records.ts';
 import type { StateStore } from '../../controller/store/store.ts';
-import { startPostgres, type TestPostgres } from '../support/postgres.ts';
+import { createDatabase, startPostgres, type TestPostgres } from '../support/postgres.ts';
 
 let server: TestPostgres;
-let db = 0;
 const scratch = mkdtempSync(join(tmpdir(), 'fw-notify-store-'));
 
 const anEvent = (key: string, over: Partial<NotificationEventRecord> = {}): NotificationEventRecord => ({
@@ -26,18 +24,9 @@ const aDelivery = (id: string, over: Partial<DeliveryRecord> = {}): DeliveryReco
   id, provider: 'teams', action: 'open', content: anEvent('k'), createdAt: '2026-11-23T02:01:00.000Z', attempts: 0, nextAttemptAt: '2026-11-23T02:01:00.000Z', ...over,
 });
 
-async function aPostgresUrl(): Promise<string> {
-  const name = `n${++db}`;
-  const admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  return server.url.replace(/\/postgres$/, `/${name}`);
-}
-
 const stores: [string, () => Promise<{ open: () => Promise<StateStore> }>][] = [
   ['SQLite', async () => { const dir = mkdtempSync(join(scratch, 's-')); return { open: async () => new SqliteStore(dir) }; }],
-  ['PostgreSQL', async () => { const url = await aPostgresUrl(); return { open: () => PostgresStore.open({ connectionString: url, dir: scratch, timeoutMs: 2000 }) }; }],
+  ['PostgreSQL', async () => { const url = await createDatabase(server); return { open: () => PostgresStore.open({ connectionString: url, dir: scratch, timeoutMs: 2000 }) }; }],
 ];
 
 test.before(async () => { server = await startPostgres(); });

@@ -11,22 +11,14 @@ import pg from 'pg';
 import { PostgresStore, describeUrl, urlSecret } from '../../controller/store/postgres.ts';
 import { StoreUnavailable } from '../../controller/store/store.ts';
 import type { DeviceRecord, HistoryEntry } from '../../controller/store/records.ts';
-import { startPostgres, type TestPostgres } from '../support/postgres.ts';
+import { createDatabase, startPostgres, type TestPostgres } from '../support/postgres.ts';
 import { Fixture, aPhone, aRelease } from '../support/reconciler-fixture.ts';
 
 let server: TestPostgres;
-let db = 0;
 const scratch = mkdtempSync(join(tmpdir(), 'fw-pg-scratch-'));
 
 /** A fresh database on the shared server, so the tests do not see each other's rows. */
-async function aDatabase(): Promise<string> {
-  const name = `t${++db}`;
-  const admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  return server.url.replace(/\/postgres$/, `/${name}`);
-}
+const aDatabase = (): Promise<string> => createDatabase(server);
 const open = (url: string, more: Partial<Parameters<typeof PostgresStore.open>[0]> = {}) =>
   PostgresStore.open({ connectionString: url, dir: scratch, timeoutMs: 2000, ...more });
 
