@@ -12,8 +12,8 @@ import { aProvider, aRule } from '../support/notify.ts';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-const notify = (url: string, events: string) => ({
-  'notify.yaml': `${aProvider('hook', `type: generic\naddress: ${url}/events\nrateLimit: {messages: 100, per: 1m}\nsecretRef:\n  env: FLEETWARD_NOTIFY_KEY`)}---\n${aRule('all', 'hook', `events: [${events}]`)}`,
+const notify = (url: string, events: string, rate = '{messages: 100, per: 1m}') => ({
+  'notify.yaml': `${aProvider('hook', `type: generic\naddress: ${url}/events\nrateLimit: ${rate}\nsecretRef:\n  env: FLEETWARD_NOTIFY_KEY`)}---\n${aRule('all', 'hook', `events: [${events}]`)}`,
 });
 const policy = (extra: string) => ({
   'policy.yaml': `apiVersion: fleetward.dev/v1alpha1
@@ -95,6 +95,24 @@ test('a tenant pause: announced when it starts, a reminder the day before it lif
   assert.equal(said(rx), ['open TenantPaused', 'open TenantPauseEndingSoon']);
   await pass(f, n, DAY);
   assert.equal(said(rx), ['open TenantPaused', 'open TenantPauseEndingSoon', 'resolve TenantPaused'], 'the reminder has no resolve message of its own');
+  await n.close();
+  await f.close();
+  await rx.close();
+});
+
+test('a provider\'s rate limit holds the rest for the next period, in the order they were found', async () => {
+  const rx = await startReceiver();
+  // A pause 14 days 12 hours old: TenantPaused and TenantPauseEndingSoon at once; and a refused revision.
+  const events = 'TenantPaused, TenantPauseEndingSoon, InvalidRevision';
+  const { f, n } = setUp(rx, 2, events, { ...policy('  autoUpdates:\n    pausedAt: "2026-11-09T00:00:00Z"\n'), ...notify(rx.url, events, '{messages: 2, per: 1m}') });
+  await pass(f, n);
+  f.writeConfig({ 'group.yaml': aGroup('phones', 'nowhere') });
+  await pass(f, n, 2 * 60_000);
+  await pass(f, n, 10_000);
+  assert.is(rx.accepted().length, 2, 'two a minute');
+  await pass(f, n, 50_000);
+  assert.is(rx.accepted().length, 3, 'the third in the next minute');
+  assert.equal(rx.accepted().map((r) => r.json.event.reason).sort(), ['InvalidRevision', 'TenantPauseEndingSoon', 'TenantPaused']);
   await n.close();
   await f.close();
   await rx.close();
