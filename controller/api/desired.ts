@@ -1,5 +1,5 @@
 import type {
-  DeviceGroup, DeviceOperation, FleetFile, FleetPolicy, FleetwardObject, MaintenanceWindow, ObservedState, ProvisioningBatch, Ring,
+  DeviceGroup, DeviceInventory, DeviceOperation, FleetFile, FleetPolicy, FleetwardObject, MaintenanceWindow, ObservedState, ProvisioningBatch, Ring,
   SoftwareRelease, SoftwareUpdate, UpdatePhase,
 } from './types.ts';
 
@@ -14,12 +14,14 @@ export interface DesiredState {
   /** The singleton named `default`, if declared. */
   fleetPolicy?: FleetPolicy;
   softwareReleases: SoftwareRelease[];
+  /** Time zones, sites and labels the back end does not report (api/inventory.ts applies them). */
+  deviceInventories: DeviceInventory[];
 }
 
 export function desiredState(objects: readonly FleetwardObject[]): DesiredState {
   const d: DesiredState = {
     deviceGroups: [], updatePhases: [], rings: [], maintenanceWindows: [], provisioningBatches: [],
-    softwareUpdates: [], softwareReleases: [],
+    softwareUpdates: [], softwareReleases: [], deviceInventories: [],
   };
   for (const o of objects) {
     switch (o.kind) {
@@ -31,11 +33,12 @@ export function desiredState(objects: readonly FleetwardObject[]): DesiredState 
       case 'SoftwareUpdate': d.softwareUpdates.push(o); break;
       case 'FleetPolicy': if (o.metadata.name === 'default') d.fleetPolicy = o; break;
       case 'SoftwareRelease': d.softwareReleases.push(o); break;
+      case 'DeviceInventory': d.deviceInventories.push(o); break;
     }
   }
   const byName = (a: { metadata: { name: string } }, b: { metadata: { name: string } }) =>
     a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
-  for (const list of [d.deviceGroups, d.updatePhases, d.rings, d.maintenanceWindows, d.provisioningBatches, d.softwareUpdates, d.softwareReleases]) {
+  for (const list of [d.deviceGroups, d.updatePhases, d.rings, d.maintenanceWindows, d.provisioningBatches, d.softwareUpdates, d.softwareReleases, d.deviceInventories]) {
     (list as { metadata: { name: string } }[]).sort(byName);
   }
   return d;

@@ -67,6 +67,10 @@ const COLUMNS: Record<Kind, Column[]> = {
     { name: 'Provider', type: 'string', jsonPath: '.spec.providerRef.name' },
     { name: 'Severity', type: 'string', jsonPath: '.spec.severity' },
   ],
+  DeviceInventory: [
+    { name: 'Matched', type: 'integer', jsonPath: '.status.matched' },
+    { name: 'Unmatched', type: 'integer', jsonPath: '.status.unmatched' },
+  ],
 };
 
 /**

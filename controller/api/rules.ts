@@ -3,7 +3,7 @@
 // so fields have the right types; references may point at objects that failed it (those still exist).
 import { IANAZone, DateTime } from 'luxon';
 import type {
-  DeviceGroup, FleetwardObject, Kind, MaintenanceWindow, ProviderType, SoftwareRelease, SoftwareUpdate,
+  DeviceGroup, DeviceInventoryEntry, FleetwardObject, Kind, MaintenanceWindow, ProviderType, SoftwareRelease, SoftwareUpdate,
 } from './types.ts';
 import {
   BUILTIN_PHASE_NAMES, BUILTIN_RING_NAMES, BUILTIN_RINGS, BUILTIN_WINDOW_NAMES, DEVICE_TIME_ZONE, FLEET_POLICY_NAME,
@@ -13,7 +13,7 @@ import { formatDuration, parseDuration } from './duration.ts';
 import { compareVersions } from './version.ts';
 import { normalizeMac } from './mac.ts';
 import { quote } from './quote.ts';
-import { ACKNOWLEDGE_NEEDS_FORCE, FREEZE_END_AFTER_START, LOCAL_DATE_TIME_PATTERN, PROVIDER_ADDRESS_IN_SECRET } from './schemas.ts';
+import { ACKNOWLEDGE_NEEDS_FORCE, FREEZE_END_AFTER_START, INVENTORY_ONE_KEY, LOCAL_DATE_TIME_PATTERN, PROVIDER_ADDRESS_IN_SECRET } from './schemas.ts';
 import { closest, typeName, type FieldPath } from './validate.ts';
 
 /** One object of the revision, by its position in the input. */
@@ -79,6 +79,61 @@ export const timeZonesExist: Rule = (input) => {
   for (const { index, obj } of of(input, 'MaintenanceWindow')) {
     const p = obj.spec.timeZone !== undefined ? timeZoneProblem(obj.spec.timeZone, true) : undefined;
     if (p) out.push({ index, path: ['spec', 'timeZone'], message: p });
+  }
+  // A device's own zone must be a real one: `device` would point back at itself.
+  for (const { index, obj } of of(input, 'DeviceInventory')) {
+    const d = obj.spec.defaults?.timeZone;
+    const p = d !== undefined ? timeZoneProblem(d, false) : undefined;
+    if (p) out.push({ index, path: ['spec', 'defaults', 'timeZone'], message: p });
+    obj.spec.devices.forEach((e, i) => {
+      const q = e.timeZone !== undefined ? timeZoneProblem(e.timeZone, false) : undefined;
+      if (q) out.push({ index, path: ['spec', 'devices', i, 'timeZone'], message: q });
+    });
+  }
+  return out;
+};
+
+// ---- Device inventory (docs/spec/deviceinventories.md) -------------------------------------------
+
+/** The key an inventory entry names its device by, normalised as matching compares it; undefined unless exactly one. */
+export function inventoryKey(e: DeviceInventoryEntry): { field: 'id' | 'serialNumber' | 'macAddress'; key: string } | undefined {
+  const keys = (['id', 'serialNumber', 'macAddress'] as const).filter((f) => e[f] !== undefined);
+  if (keys.length !== 1) return undefined;
+  const field = keys[0]!;
+  const v = e[field]!;
+  if (field === 'macAddress') {
+    const mac = normalizeMac(v);
+    return mac ? { field, key: `mac:${mac}` } : undefined;
+  }
+  return { field, key: field === 'id' ? `id:${v}` : `serial:${v.trim().toLowerCase()}` };
+}
+
+/** Each entry names one device by exactly one key; no device is named twice; `site` is not also a label. */
+export const inventoryEntriesWellFormed: Rule = (input) => {
+  const out: RuleIssue[] = [];
+  const first = new Map<string, { index: number; name: string; entry: number }>();
+  for (const { index, obj } of of(input, 'DeviceInventory')) {
+    if (obj.spec.defaults?.site !== undefined && obj.spec.defaults.labels?.site !== undefined) {
+      out.push({ index, path: ['spec', 'defaults', 'labels', 'site'], message: 'site is already set by defaults.site (it becomes the label site); set it once' });
+    }
+    obj.spec.devices.forEach((e, i) => {
+      const count = [e.id, e.serialNumber, e.macAddress].filter((v) => v !== undefined).length;
+      if (count !== 1) {
+        out.push({ index, path: ['spec', 'devices', i], message: `${INVENTORY_ONE_KEY}${count > 1 ? ` (this entry names ${count})` : ''}` });
+        return;
+      }
+      if (e.site !== undefined && e.labels?.site !== undefined) {
+        out.push({ index, path: ['spec', 'devices', i, 'labels', 'site'], message: 'site is already set by the entry\'s site field (it becomes the label site); set it once' });
+      }
+      const k = inventoryKey(e);
+      if (!k) return; // a MAC the schema let through but mac.ts refuses is reported by the schema's pattern
+      const f = first.get(k.key);
+      if (f === undefined) { first.set(k.key, { index, name: obj.metadata.name, entry: i }); return; }
+      out.push({
+        index, path: ['spec', 'devices', i, k.field],
+        message: `${quote(e[k.field]!)} is already listed by ${ref('DeviceInventory', f.name)} spec.devices[${f.entry}]${at(input.where(f.index))}; list each device once`,
+      });
+    });
   }
   return out;
 };
@@ -410,6 +465,7 @@ export const RULES: readonly Rule[] = [
   freezesWellFormed,
   notificationProvidersComplete,
   notificationRuleProviderExists,
+  inventoryEntriesWellFormed,
 ];
 
 export function runRules(input: RuleInput): RuleIssue[] {

@@ -82,6 +82,14 @@ const SECRET_REF_SCHEMA = obj('A secret by reference (exactly one of env, file, 
     name: name('The Secret.'), key: str({ description: 'The data key.', pattern: '^[-._a-zA-Z0-9]+$', maxLength: 253 }),
   }, ['name', 'key']),
 });
+/** The message of the rule (rules.ts) and of the CEL validation (CRD) on a DeviceInventory entry's key. */
+export const INVENTORY_ONE_KEY = 'name the device by exactly one of id, serialNumber or macAddress';
+/** What a DeviceInventory entry (or its object's defaults) sets on a device. */
+const INVENTORY_FIELDS: Record<string, Schema> = {
+  timeZone: str({ description: 'The device\'s IANA time zone (its maintenance windows run in it).', pattern: TIME_ZONE_PATTERN, maxLength: 64 }),
+  site: str({ description: 'The device\'s site; becomes its label `site`.', minLength: 1, maxLength: 253 }),
+  labels: stringMap('Labels added to the device (DeviceGroup selectors match them).'),
+};
 
 export const SELECTOR_SCHEMA = obj('Which devices the group claims; every listed criterion must match.', {
   deviceTypes: {
@@ -259,6 +267,22 @@ const SPECS: Record<Kind, Schema> = {
     codesExpiringWithin: duration('CodesExpiring: codes that expire within this (default 6h).'),
     suspend: bool('Stops this rule.'),
   }, ['providerRef']),
+  DeviceInventory: obj('What the config repo knows about devices that the back end does not report: time zone, site, labels.', {
+    defaults: obj('Applied to every entry of this object; an entry\'s own fields win.', INVENTORY_FIELDS),
+    devices: {
+      type: 'array', description: 'One entry per device, naming it by exactly one of id, serialNumber or macAddress.', minItems: 1, maxItems: 100_000,
+      items: obj('One device.', {
+        id: str({ description: 'The back end\'s device id.', minLength: 1, maxLength: 253 }),
+        serialNumber: str({ description: 'The hardware serial number.', minLength: 1, maxLength: 253 }),
+        macAddress: str({ description: 'A MAC address of the device, any usual spelling.', pattern: MAC_PATTERN, maxLength: 32 }),
+        ...INVENTORY_FIELDS,
+      }, [], {
+        'x-kubernetes-validations': [
+          { rule: '[has(self.id), has(self.serialNumber), has(self.macAddress)].filter(x, x).size() == 1', message: INVENTORY_ONE_KEY },
+        ],
+      }),
+    },
+  }, ['devices']),
 };
 
 // ---- Status (written by Fleetward, never by users) -------------------------------------------
@@ -345,6 +369,10 @@ const STATUS_EXTRA: Record<Kind, Record<string, Schema>> = {
     lastError: str({ description: 'Why the last attempt failed (HTTP status, timeout), redacted.', maxLength: 1024 }),
   },
   NotificationRule: {},
+  DeviceInventory: {
+    matched: count('Entries that matched a device the back end reports, as of the last pass.'),
+    unmatched: count('Entries that matched no device (a typo, or a device not enrolled yet).'),
+  },
   // The release view (controller/reconciler/release-status.ts), from the operation history.
   SoftwareRelease: {
     state: str({ description: 'Seed 001 release state.', enum: RELEASE_STATES }),
@@ -452,6 +480,7 @@ export const KIND_NAMES: Record<Kind, KindNames> = {
   SoftwareRelease: { plural: 'softwarereleases', singular: 'softwarerelease', shortNames: ['swr'] },
   NotificationProvider: { plural: 'notificationproviders', singular: 'notificationprovider', shortNames: ['nprov'] },
   NotificationRule: { plural: 'notificationrules', singular: 'notificationrule', shortNames: ['nrule'] },
+  DeviceInventory: { plural: 'deviceinventories', singular: 'deviceinventory', shortNames: ['dinv'] },
 };
 
 export { KINDS };

@@ -17,6 +17,7 @@ export const KINDS = [
   'SoftwareRelease',
   'NotificationProvider',
   'NotificationRule',
+  'DeviceInventory',
 ] as const;
 export type Kind = (typeof KINDS)[number];
 
@@ -308,6 +309,25 @@ export interface NotificationRuleSpec {
   suspend?: boolean;
 }
 export type NotificationRule = Resource<'NotificationRule', NotificationRuleSpec>;
+/**
+ * What the config repo knows about devices that the back end does not report (docs/spec/deviceinventories.md):
+ * Graph gives no time zone, site or labels. Each entry names one device by exactly one of id, serialNumber
+ * or macAddress.
+ */
+export interface DeviceInventoryEntry {
+  id?: string;
+  serialNumber?: string;
+  macAddress?: string;
+  timeZone?: string;
+  site?: string;
+  labels?: Record<string, string>;
+}
+export interface DeviceInventorySpec {
+  /** Applied to every entry of this object; an entry's own fields win. */
+  defaults?: { timeZone?: string; site?: string; labels?: Record<string, string> };
+  devices: DeviceInventoryEntry[];
+}
+export type DeviceInventory = Resource<'DeviceInventory', DeviceInventorySpec>;
 
 export type FleetwardObject =
   | NotificationProvider
@@ -319,7 +339,8 @@ export type FleetwardObject =
   | ProvisioningBatch
   | SoftwareUpdate
   | FleetPolicy
-  | SoftwareRelease;
+  | SoftwareRelease
+  | DeviceInventory;
 
 // ---- Observed state (the fleet file, docs/design.md section 5, and what drivers report) ----------
 

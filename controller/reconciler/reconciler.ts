@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import { IN_FLIGHT_STATUSES, type DeviceOperation, type ObservedState, type Revision } from '../api/types.ts';
 import { desiredState, type DesiredState } from '../api/desired.ts';
 import { observeFleet, type Driver } from '../drivers/driver.ts';
+import { applyInventory } from '../api/inventory.ts';
 import type { DevicePlan, Plan, PlannedOperation } from '../planner/types.ts';
 import { pauseSentence, releaseStatus } from './release-status.ts';
 import type { Clock } from '../util/clock.ts';
@@ -133,6 +134,8 @@ export class Reconciler {
   #provisioned: Map<string, ProvisioningBatchStatus> | undefined;
   /** The per-object statuses last recorded, to merge a provisioning run's result into when it finishes. */
   #recorded: Record<string, ObjectStatus> | undefined;
+  /** Per DeviceInventory, its entries that matched a device this pass and those that matched none. */
+  #inventoryCounts = new Map<string, { matched: number; unmatched: number }>();
   /** Successful starts since this process began (the demo prints it). */
   issuedTotal = 0;
   /** Set after the first pass that observed the driver with a revision in force (/readyz). */
@@ -258,6 +261,10 @@ export class Reconciler {
       return { at, revision: revision.id, reason: R.DriverUnavailable, ok: false, issued: 0, complete: false, nextStartAt: null };
     }
 
+    // The config repo's inventory overlay: time zones, sites and labels the back end does not report.
+    const inventory = applyInventory(observed.devices, desiredState(revision.objects).deviceInventories);
+    observed = { ...observed, devices: inventory.devices };
+    this.#inventoryCounts = inventory.counts;
     lap('observe');
     // Each device's history, merged with what the driver reports. The planner reads the whole recorded
     // history (a back end lists recent operations only), refused starts included: the back end has no
@@ -546,7 +553,7 @@ export class Reconciler {
     if (lost.length) this.#run.historyLost = lost;
     else delete this.#run.historyLost;
     const previous = this.#o.store.readObjects();
-    const objects = objectStatuses(previous, plan, revision, at, inFlight);
+    const objects = objectStatuses(previous, plan, revision, at, inFlight, this.#inventoryCounts);
     for (const [key, status] of Object.entries(objects)) {
       if (status.kind === 'ProvisioningBatch') objects[key] = this.#withProvisioning(status, previous[key]);
     }
@@ -843,7 +850,10 @@ function diagnosticsRef(op: DeviceOperation): NonNullable<HistoryEntry['diagnost
 
 // ---- per-object status --------------------------------------------------------------------------
 
-function objectStatuses(previous: Record<string, ObjectStatus>, plan: Plan, revision: Revision, at: string, inFlight: ReadonlySet<string>): Record<string, ObjectStatus> {
+function objectStatuses(
+  previous: Record<string, ObjectStatus>, plan: Plan, revision: Revision, at: string, inFlight: ReadonlySet<string>,
+  inventoryCounts: ReadonlyMap<string, { matched: number; unmatched: number }> = new Map(),
+): Record<string, ObjectStatus> {
   const out: Record<string, ObjectStatus> = {};
   const releaseObjects = new Map<string, string>();
   for (const o of revision.objects) if (o.kind === 'SoftwareRelease') releaseObjects.set(`${o.spec.component}/${o.spec.version}`, o.metadata.name);
@@ -889,6 +899,12 @@ function objectStatuses(previous: Record<string, ObjectStatus>, plan: Plan, revi
       } else if (pause) {
         s = { ready: true, reason: R.ReconciliationSucceeded, message: `automatic updates will pause from ${pause.pausedAt} until ${pause.resumeAt}` };
       }
+    } else if (obj.kind === 'DeviceInventory') {
+      // How many entries matched a reported device; the others are most often a typo in an id, serial or MAC.
+      const c = inventoryCounts.get(obj.metadata.name) ?? { matched: 0, unmatched: 0 };
+      Object.assign(base, { matched: c.matched, unmatched: c.unmatched });
+      const matched = `${c.matched} of ${c.matched + c.unmatched} entries match a device the back end reports`;
+      s = { ready: true, reason: R.ReconciliationSucceeded, message: c.unmatched === 0 ? matched : `${matched}; the other ${c.unmatched} match none (a typo in an id, serial number or MAC, or a device not enrolled yet)` };
     } else if ('suspend' in obj.spec && obj.spec.suspend) {
       s = { ready: false, reason: R.Suspended, message: 'spec.suspend is true' };
     } else if (obj.kind === 'SoftwareUpdate') {

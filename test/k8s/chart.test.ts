@@ -41,7 +41,7 @@ function can(who: string, verb: string, resource: string, ns: string): boolean {
   return answer === 'yes';
 }
 
-const ALL = ['devicegroups', 'updatephases', 'rings', 'maintenancewindows', 'provisioningbatches', 'softwareupdates', 'fleetpolicies', 'softwarereleases'];
+const ALL = ['devicegroups', 'updatephases', 'rings', 'maintenancewindows', 'provisioningbatches', 'softwareupdates', 'fleetpolicies', 'softwarereleases', 'deviceinventories'];
 const WRITE = ['create', 'update', 'patch', 'delete'];
 const FLEET_PLURALS = new Set(ALL);
 
@@ -283,7 +283,7 @@ if ('skip' in assets) {
     expectRights('bob', [
       { verbs: ['get', 'list', 'watch'], resources: ALL, allowed: true },
       { verbs: WRITE, resources: ['devicegroups', 'softwareupdates'], allowed: true },
-      { verbs: WRITE, resources: ['fleetpolicies', 'rings', 'updatephases', 'maintenancewindows', 'softwarereleases', 'provisioningbatches'], allowed: false },
+      { verbs: WRITE, resources: ['fleetpolicies', 'rings', 'updatephases', 'maintenancewindows', 'softwarereleases', 'provisioningbatches', 'deviceinventories'], allowed: false },
       { verbs: ['update', 'patch'], resources: ALL.map((r) => `${r}/status`), allowed: false },
       { verbs: ['get'], resources: ['secrets'], allowed: false },
     ]);

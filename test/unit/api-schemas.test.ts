@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type {
-  DeviceGroup, FleetPolicy, FleetwardObject, MaintenanceWindow, NotificationProvider, NotificationRule, ProvisioningBatch, Ring, SoftwareRelease, SoftwareUpdate, UpdatePhase,
+  DeviceGroup, DeviceInventory, FleetPolicy, FleetwardObject, MaintenanceWindow, NotificationProvider, NotificationRule, ProvisioningBatch, Ring, SoftwareRelease, SoftwareUpdate, UpdatePhase,
 } from '../../controller/api/types.ts';
 import { KINDS } from '../../controller/api/types.ts';
 import { schemaIssues, fleetFileIssues, formatPath } from '../../controller/api/validate.ts';
@@ -85,6 +85,14 @@ const EVERY_FIELD: FleetwardObject[] = [
       codesExpiringWithin: '6h', suspend: false,
     },
   } satisfies NotificationRule,
+  {
+    apiVersion: v, kind: 'DeviceInventory', metadata: meta('berlin'),
+    spec: {
+      defaults: { timeZone: 'Europe/Berlin', site: 'berlin-hq', labels: { country: 'de' } },
+      // Every field at once passes the schema; the rules (not checked here) want exactly one key per entry.
+      devices: [{ id: 'dev-1', serialNumber: 'SN1', macAddress: 'AA-BB-CC-00-00-01', timeZone: 'Europe/Paris', site: 'paris', labels: { floor: '3' } }],
+    },
+  } satisfies DeviceInventory,
 ];
 
 test('an object of each kind setting every field of the TypeScript type passes the schema', () => {

@@ -96,7 +96,7 @@ test('validateObjects applies the same schema and rules to objects from Kubernet
     { apiVersion: 'fleetward.dev/v1alpha1', kind: 'Nope', metadata: { name: 'x' } },
   ]);
   assert.equal(errors.map(formatConfigError), [
-    'kind: unknown kind "Nope"; known kinds: DeviceGroup, UpdatePhase, Ring, MaintenanceWindow, ProvisioningBatch, SoftwareUpdate, FleetPolicy, SoftwareRelease, NotificationProvider, NotificationRule',
+    'kind: unknown kind "Nope"; known kinds: DeviceGroup, UpdatePhase, Ring, MaintenanceWindow, ProvisioningBatch, SoftwareUpdate, FleetPolicy, SoftwareRelease, NotificationProvider, NotificationRule, DeviceInventory',
     'DeviceGroup/phones spec.ring: Ring "Missing" does not exist; declared or built in: Staging, General, Executive',
     'MaintenanceWindow/short spec.end: the window 01:00–02:00 lasts 1h; a maintenance window must last at least 3 hours (seed 000)',
   ]);

@@ -30,7 +30,7 @@ test('an unknown kind and an unknown apiVersion are refused, with the nearest ki
   assertRefused(loadFiles({
     'a.yaml': 'apiVersion: fleetward.dev/v1alpha1\nkind: DeviceGrop\nmetadata: {name: x}\nspec: {}\n---\napiVersion: fleetward.dev/v1\nkind: Ring\nmetadata: {name: y}\nspec: {order: 4}\n',
   }), [
-    'a.yaml:2: kind: unknown kind "DeviceGrop" (did you mean DeviceGroup?); known kinds: DeviceGroup, UpdatePhase, Ring, MaintenanceWindow, ProvisioningBatch, SoftwareUpdate, FleetPolicy, SoftwareRelease, NotificationProvider, NotificationRule',
+    'a.yaml:2: kind: unknown kind "DeviceGrop" (did you mean DeviceGroup?); known kinds: DeviceGroup, UpdatePhase, Ring, MaintenanceWindow, ProvisioningBatch, SoftwareUpdate, FleetPolicy, SoftwareRelease, NotificationProvider, NotificationRule, DeviceInventory',
     'a.yaml:6: Ring/y apiVersion: "fleetward.dev/v1" is not a Fleetward API version; use fleetward.dev/v1alpha1',
   ]);
 });

@@ -44,6 +44,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - softwarereleases
 - notificationproviders
 - notificationrules
+- deviceinventories
 {{- end }}
 
 {{- define "fleetward.allStatuses" -}}
@@ -57,6 +58,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - softwarereleases/status
 - notificationproviders/status
 - notificationrules/status
+- deviceinventories/status
 {{- end }}
 
 {{/* What the operator may do with the Fleetward kinds, wherever it watches them. */}}
