@@ -1,4 +1,4 @@
-// JSON Schemas for the ten kinds and for the fleet file: the single source of truth for
+// JSON Schemas for the eleven kinds and for the fleet file: the single source of truth for
 // validation (./validate.ts, ajv) and for the CRDs (./gen-crds.ts writes crds/ from these).
 //
 // The schemas are written in the subset that is both JSON Schema (draft-07, as ajv reads it) and a
