@@ -52,15 +52,25 @@ export class ReconcileLoop {
     await this.#done;
   }
 
+  /**
+   * One pass and its afterPass; only what the loop needs to schedule the next pass is kept, so the pass's
+   * observed state and plan (every device, twice) are garbage while the loop sleeps, not carried into the next.
+   */
+  async #passOnce(): Promise<'stop' | Pick<PassResult, 'reason' | 'nextStartAt'>> {
+    const result = await this.#rec.reconcile();
+    if (this.#stopped) return 'stop';
+    if (await this.#o.afterPass?.(result)) return 'stop';
+    return { reason: result.reason, nextStartAt: result.nextStartAt };
+  }
+
   async #run(): Promise<void> {
     const { clock, intervalMs } = this.#o;
     const minPause = this.#o.minPauseMs ?? 20;
     while (!this.#stopped) {
       this.#kicked = false;
       this.#o.beforePass?.();
-      const result = await this.#rec.reconcile();
-      if (this.#stopped) break;
-      if (await this.#o.afterPass?.(result)) break;
+      const result = await this.#passOnce();
+      if (result === 'stop') break;
       // stop() may have been called while afterPass ran: it found no sleep to cut short.
       if (this.#stopped) break;
       if (result.reason === StoreUnavailable) {

@@ -11,7 +11,8 @@ import {
 } from '../driver.ts';
 import { HttpClient, errorMessage, type HttpClientOptions, type HttpResponse, type HttpStats } from './http.ts';
 import { HttpProvisioningDriver } from './provisioning.ts';
-import { START_BY_HEADER, fromGraphDevice, fromGraphOperation, type GraphDevice, type GraphDeviceHealth, type GraphOperation } from './shapes.ts';
+import { StringPool } from '../../util/intern.ts';
+import { START_BY_HEADER, slimGraphDevice, fromGraphDevice, fromGraphOperation, type GraphDevice, type GraphDeviceHealth, type GraphOperation } from './shapes.ts';
 import { batchGet, graphEndpoint } from './requests.ts';
 import { FirstSeen, catalogFromHealth } from './catalog.ts';
 import { MsalTokenSource, type ClientCredentials } from './auth.ts';
@@ -102,6 +103,8 @@ export class GraphDriver implements Driver {
   readonly #defaultTimeZone: string;
   readonly #onRequest: DriverRequestObserver | undefined;
   readonly #firstSeen: FirstSeen;
+  /** Versions, models, zones and labels repeat across the fleet: one copy each, kept across passes (util/intern.ts). */
+  readonly #strings = new StringPool();
   /** Routes a real tenant does not have, remembered once answered 404 so no pass asks again. */
   #noFleetOperations = false;
   #noReleases = false;
@@ -239,7 +242,7 @@ export class GraphDriver implements Driver {
   }
 
   async #listDevices(expandHealth: boolean): Promise<GraphDevice[]> {
-    return this.#list<GraphDevice>(`${DEVICES}?$top=${this.#pageSize}${expandHealth ? '&$expand=health' : ''}`, 'list devices');
+    return this.#list<GraphDevice>(`${DEVICES}?$top=${this.#pageSize}${expandHealth ? '&$expand=health' : ''}`, 'list devices', (g) => slimGraphDevice(g, this.#strings));
   }
 
   /** Every device's operations from the back end's fleet-wide list, or undefined when it has none (a real tenant). */
@@ -308,7 +311,8 @@ export class GraphDriver implements Driver {
   }
 
   /** Every item of a paged collection, following `@odata.nextLink` (same origin only). */
-  async #list<T>(first: string, what: string): Promise<T[]> {
+  /** Every item of a paged list; `keep` maps each item as its page arrives (the page's parsed answer is then garbage). */
+  async #list<T>(first: string, what: string, keep: (item: T) => T = (item) => item): Promise<T[]> {
     const out: T[] = [];
     let next: string | undefined = first;
     for (let pages = 0; next; pages++) {
@@ -317,7 +321,7 @@ export class GraphDriver implements Driver {
       if (res.status !== 200) throw this.#http.failure(res, what);
       const body = res.json as { value?: T[]; '@odata.nextLink'?: string } | undefined;
       if (!body || !Array.isArray(body.value)) throw new DriverError('Unavailable', `${what}: the answer has no value[]`);
-      out.push(...body.value);
+      for (const item of body.value) out.push(keep(item));
       next = body['@odata.nextLink'];
     }
     return out;

@@ -9,6 +9,7 @@ import type {
   ActivityState, Component, DeviceOperation, DeviceType, FleetDevice, HealthStatus, OperationStatus, SoftwareReleaseSpec,
 } from '../../api/types.ts';
 import { COMPONENTS } from '../../api/types.ts';
+import type { StringPool } from '../../util/intern.ts';
 import { compareVersions } from '../../api/version.ts';
 
 export type GraphActivityState = 'unknown' | 'busy' | 'idle' | 'unavailable';
@@ -162,6 +163,41 @@ export function toGraphOperation(op: DeviceOperation): GraphOperation {
 // ---- Graph → Fleetward (the graph driver) -------------------------------------------------------
 
 const HEALTH: readonly HealthStatus[] = ['healthy', 'nonUrgent', 'critical', 'offline', 'unknown'];
+
+/**
+ * What of a listed device the driver keeps while it reads the rest of the fleet: the fields fromGraphDevice and
+ * the catalog read (catalog.ts) and nothing else, with repeated strings pooled. A page's parsed answer (every
+ * health field, hardware details, notes…) is then garbage as soon as the next page is asked for, instead of
+ * 50,000 full Graph objects living until the last page is in.
+ */
+export function slimGraphDevice(g: GraphDevice, pool: StringPool): GraphDevice {
+  const p = (v: string | null | undefined) => (typeof v === 'string' ? pool.get(v) : v);
+  const hw = g.hardwareDetail;
+  const mac = hw?.macAddresses?.[0];
+  const slim = {
+    id: g.id, deviceType: p(g.deviceType), healthStatus: p(g.healthStatus), activityState: p(g.activityState),
+    hardwareDetail: { serialNumber: hw?.serialNumber ?? null, macAddresses: mac ? [mac] : [], manufacturer: p(hw?.manufacturer), model: p(hw?.model) },
+  } as GraphDevice;
+  const ext = g.fleetward;
+  if (ext) {
+    slim.fleetward = {
+      ...(ext.timeZone ? { timeZone: pool.get(ext.timeZone) } : {}),
+      ...(ext.displayName ? { displayName: ext.displayName } : {}),
+      ...(ext.labels ? { labels: Object.fromEntries(Object.entries(ext.labels).map(([k, v]) => [pool.get(k), typeof v === 'string' ? pool.get(v) : v])) } : {}),
+    };
+  }
+  const health = g.health;
+  if (health) {
+    const updates: Record<string, { currentVersion: string | null; availableVersion: string | null }> = {};
+    for (const c of COMPONENTS) {
+      const st = health.softwareUpdateHealth?.[statusKey(c)];
+      if (st) updates[statusKey(c)] = { currentVersion: p(st.currentVersion) ?? null, availableVersion: p(st.availableVersion) ?? null };
+    }
+    const connection = health.connection?.connectionStatus;
+    slim.health = { id: health.id, softwareUpdateHealth: updates, ...(connection ? { connection: { connectionStatus: p(connection) } } : {}) } as unknown as GraphDeviceHealth;
+  }
+  return slim;
+}
 
 export function fromGraphDevice(g: GraphDevice, health: GraphDeviceHealth | undefined, defaultTimeZone: string): FleetDevice {
   const software: Partial<Record<Component, string>> = {};
