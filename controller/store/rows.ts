@@ -206,18 +206,19 @@ export function decodeHistory(row: HistoryRow, w: Words): HistoryEntry {
 }
 
 /**
- * What the store remembers of a written record, to write only what changed: copies of the plan's fields and
- * of each history entry (never the caller's objects, which it may edit in place). Comparing fields costs a
- * fraction of encoding or serialising them, and an unchanged device — most of them, each pass — costs only that.
+ * What the store remembers of a written record, to write only what changed: the plan's names, a fingerprint of
+ * its components, observed device and other fields (never the caller's objects, which it may edit in place),
+ * and copies of each history entry. A fingerprint is a number where copies were some 600 bytes a device, kept
+ * for every device between passes (docs/kubernetes.md "Sizing"); hashing the fields costs a fraction of
+ * encoding or serialising them, and an unchanged device — most of them, each pass — costs only that.
  */
 export interface Remembered {
   group: string | null | undefined;
   phase: string | null | undefined;
   ring: string | null | undefined;
   window: string | undefined;
-  components: ComponentPlan[] | undefined;
-  observed: FleetDevice | undefined;
-  rest: Record<string, unknown> | undefined;
+  /** fieldsFingerprint of the components, the observed device and the other fields, as written. */
+  content: number;
   pending: string | null;
   /** operation id → a copy of the entry as written. */
   ops: Map<string, HistoryEntry>;
@@ -226,8 +227,7 @@ export interface Remembered {
 export function remember(rec: DeviceRecord, ops: Map<string, HistoryEntry> = new Map()): Remembered {
   return {
     group: rec.group, phase: rec.phase, ring: rec.ring, window: rec.maintenanceWindow,
-    components: rec.components?.map((c) => ({ ...c })), observed: rec.observed && copyNested(rec.observed),
-    rest: (() => { const r = otherFields(rec); return r && copyNested(r); })(), pending: encodePending(rec.pending), ops,
+    content: contentFingerprint(rec), pending: encodePending(rec.pending), ops,
   };
 }
 
@@ -235,14 +235,45 @@ export function remember(rec: DeviceRecord, ops: Map<string, HistoryEntry> = new
 export function planChanged(m: Remembered, rec: DeviceRecord): boolean {
   if (m.group !== rec.group || m.phase !== rec.phase || m.ring !== rec.ring || m.window !== rec.maintenanceWindow) return true;
   if (m.pending !== (rec.pending && rec.pending.length ? JSON.stringify(rec.pending) : null)) return true;
-  const rest = otherFields(rec);
-  if (m.rest !== rest && (!m.rest || !rest || !sameFields(m.rest, rest))) return true;
-  if (m.observed !== rec.observed && (!m.observed || !rec.observed || !sameFields(m.observed as unknown as Flat, rec.observed as unknown as Flat))) return true;
-  const a = m.components, b = rec.components;
-  if (a === undefined || b === undefined) return a !== b;
-  if (a.length !== b.length) return true;
-  for (let i = 0; i < a.length; i++) if (!sameFields(a[i] as unknown as Flat, b[i] as unknown as Flat)) return true;
-  return false;
+  return m.content !== contentFingerprint(rec);
+}
+
+function contentFingerprint(rec: DeviceRecord): number {
+  return fieldsFingerprint({ components: rec.components, observed: rec.observed, rest: otherFields(rec) });
+}
+
+/** 32-bit FNV-1a of `s`, continuing from `h`. */
+function fnv(s: string, h: number): number {
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** One 32-bit half of fieldsFingerprint: each field's key salts its value's hash, and the fields are summed. */
+function fieldsHash(v: unknown, seed: number): number {
+  if (v === null) return fnv('null', seed);
+  switch (typeof v) {
+    case 'string': return fnv(v, fnv('s', seed));
+    case 'boolean': return fnv(v ? 'true' : 'false', seed);
+    case 'number': return fnv(String(v), fnv('n', seed));
+    case 'object': {
+      let sum = 0;
+      for (const k in v) {
+        const x = (v as Flat)[k];
+        if (x !== undefined) sum = (sum + fieldsHash(x, fnv(k, seed))) >>> 0;
+      }
+      return Math.imul(sum ^ fnv('o', seed), 0x85ebca6b) >>> 0;
+    }
+    default: return fnv(String(v), seed);
+  }
+}
+
+/**
+ * A 53-bit fingerprint of a value's fields that is equal whenever sameFields would call two values the same:
+ * undefined fields left out, whatever their order (a record read back from the store lists its fields in
+ * another order than the planner and the driver). Two different values share one with odds of 2^-53.
+ */
+export function fieldsFingerprint(v: unknown): number {
+  return (fieldsHash(v, 0x811c9dc5) & 0x1fffff) * 0x1_0000_0000 + fieldsHash(v, 0x2f6b9e31);
 }
 
 type Flat = Record<string, unknown>;

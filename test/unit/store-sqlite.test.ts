@@ -120,6 +120,35 @@ test('only what changed is written: the same records again change nothing, one n
   rmSync(dir, { recursive: true, force: true });
 });
 
+test('after a restart, the same records with their fields in another order are not written again; an edit in place is', async () => {
+  const dir = tmp();
+  const first = new SqliteStore(dir);
+  first.writeDevices(Array.from({ length: 20 }, (_, i) => aRecord(`d${i}`)));
+  await first.close();
+  const store = new SqliteStore(dir);
+  const reversed = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).reverse());
+  const recs = Array.from({ length: 20 }, (_, i) => {
+    const r = aRecord(`d${i}`);
+    return { ...reversed(r as unknown as Record<string, unknown>), components: r.components!.map((c) => reversed(c as unknown as Record<string, unknown>)),
+      observed: { ...reversed(r.observed as unknown as Record<string, unknown>), labels: reversed(r.observed!.labels!) } } as unknown as DeviceRecord;
+  });
+  assert.is(store.writeDevices(recs), 0, 'the order of fields is not a change');
+  recs[3]!.components![1]!.message = 'the catalog does not know 0.0.0.2';
+  assert.is(store.writeDevices(recs), 1, 'a message edited in the caller\'s object is');
+  recs[4]!.observed!.software!.firmware = '122.15.0.30';
+  recs[5]!.observed!.online = false;
+  assert.is(store.writeDevices(recs), 2, 'as are a version and a flag');
+  delete recs[6]!.components![1]!.unsupported;
+  assert.is(store.writeDevices(recs), 1, 'and a field removed');
+  await store.close();
+  const reader = new SqliteStore(dir, { readOnly: true });
+  assert.is(reader.readDevice('d3')!.components![1]!.message, 'the catalog does not know 0.0.0.2');
+  assert.is(reader.readDevice('d4')!.observed!.software.firmware, '122.15.0.30');
+  assert.is(reader.readDevice('d6')!.components![1]!.unsupported, undefined);
+  await reader.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
 test('a pass is one transaction: a reader sees the previous pass until commit; abort drops the pass', async () => {
   const dir = tmp();
   const store = new SqliteStore(dir);
