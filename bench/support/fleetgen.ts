@@ -5,6 +5,7 @@ import { API_VERSION, type Component, type DeviceOperation, type DeviceType, typ
 import { desiredState, type DesiredState } from '../../controller/api/desired.ts';
 import { mulberry32 } from '../../controller/util/random.ts';
 import YAML from 'yaml';
+import { SHARD_LABEL } from '../../controller/operator/source.ts';
 
 export const BENCH_NOW = new Date('2026-11-18T12:00:00Z');
 const DAY = 86_400_000;
@@ -150,12 +151,16 @@ export function generateFleet(size: number, seed = 42): { desired: DesiredState;
   return { desired: benchConfig(), observed: { devices, releases, operations }, now: BENCH_NOW };
 }
 
+/** The shard name of device i among `shards` (s0, s1, …): round robin, so every shard gets an even share. */
+export const benchShard = (i: number, shards: number): string => `s${i % shards}`;
+
 /**
  * Writes what `fleetward plan` reads for a generated fleet: `<dir>/config/*.yaml` (the bench config) and
  * `<dir>/fleet.yaml` (YAML, as the `yaml` library writes it) or `<dir>/fleet.json`. Returns the paths.
  * Devices are written ten thousand at a time, so a million-device file needs no million-device string.
+ * With `shards` above 1 each device is labelled `fleetward.dev/shard: benchShard(i, shards)`.
  */
-export async function writeBenchInputs(dir: string, size: number, format: 'yaml' | 'json' = 'yaml'): Promise<{ config: string; fleet: string }> {
+export async function writeBenchInputs(dir: string, size: number, format: 'yaml' | 'json' = 'yaml', opts: { shards?: number } = {}): Promise<{ config: string; fleet: string }> {
   const { appendFileSync, mkdirSync, writeFileSync } = await import('node:fs');
   const { join } = await import('node:path');
   const YAML = (await import('yaml')).default;
@@ -163,6 +168,8 @@ export async function writeBenchInputs(dir: string, size: number, format: 'yaml'
   mkdirSync(config, { recursive: true });
   for (const o of benchObjects()) writeFileSync(join(config, `${o.kind.toLowerCase()}-${o.metadata.name.toLowerCase()}.yaml`), YAML.stringify(o));
   const { observed } = generateFleet(size);
+  const shards = opts.shards ?? 1;
+  if (shards > 1) observed.devices.forEach((d, i) => { d.labels = { ...d.labels, [SHARD_LABEL]: benchShard(i, shards) }; });
   const fleet = join(dir, `fleet.${format}`);
   const CHUNK = 10_000;
   if (format === 'json') {

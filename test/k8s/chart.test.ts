@@ -124,6 +124,14 @@ if ('skip' in assets) {
     assert.ok(c.resources.limits.memory && c.resources.requests.cpu);
     assert.ok(c.args.includes('--lease-duration=15s') && c.args.includes('--renew-deadline=10s') && c.args.includes('--retry-period=2s'));
     assert.ok(c.args.includes('--max-ops-per-pass=50') && !c.args.some((a: string) => a.startsWith('--max-ops-per-minute')), 'run\'s default rate limit, no per-minute limit');
+    // V8's heap limit follows the memory limit (three quarters of it), so garbage is collected before the kubelet kills the pod.
+    const heap = (args: string[]) => {
+      const d = render(args).find((o) => o.kind === 'Deployment') as unknown as { spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } };
+      return d.spec.template.spec.containers[0]!.env.find((e) => e.name === 'NODE_OPTIONS')?.value;
+    };
+    assert.is(heap([]), `--max-old-space-size=${(parseInt(c.resources.limits.memory) * 3) / 4}`);
+    assert.is(heap(['--set', 'resources.limits.memory=2Gi']), '--max-old-space-size=1536');
+    assert.is(heap(['--set', 'resources.limits.memory=2Gi,operator.heapMiB=1000']), '--max-old-space-size=1000');
   });
 
   test('state.backend sqlite: a kept PersistentVolumeClaim mounted as the state directory, one replica, Recreate', () => {

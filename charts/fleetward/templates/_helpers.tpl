@@ -100,3 +100,24 @@ The Secrets holding the provisioning codes and batch statuses: provisioning.code
 {{- .Values.replicaCount -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+V8's old-space limit in MiB (--max-old-space-size): operator.heapMiB, else three quarters of
+resources.limits.memory (Gi, Mi, G or M), else nothing (Node's own default). With a limit V8 collects garbage
+before it nears the container's memory limit, where without one it grows its heap lazily towards gigabytes and
+the kubelet OOM-kills the pod (docs/kubernetes.md "Sizing").
+*/}}
+{{- define "fleetward.heapMiB" -}}
+{{- if .Values.operator.heapMiB }}
+{{- .Values.operator.heapMiB }}
+{{- else }}
+{{- $mem := toString ((.Values.resources.limits | default dict).memory | default "") }}
+{{- $mib := 0 }}
+{{- if regexMatch "^[0-9]+Gi$" $mem }}{{ $mib = mul (trimSuffix "Gi" $mem | atoi) 1024 }}
+{{- else if regexMatch "^[0-9]+Mi$" $mem }}{{ $mib = trimSuffix "Mi" $mem | atoi }}
+{{- else if regexMatch "^[0-9]+G$" $mem }}{{ $mib = div (mul (trimSuffix "G" $mem | atoi) 1000000000) 1048576 }}
+{{- else if regexMatch "^[0-9]+M$" $mem }}{{ $mib = div (mul (trimSuffix "M" $mem | atoi) 1000000) 1048576 }}
+{{- end }}
+{{- if gt $mib 0 }}{{ div (mul $mib 3) 4 }}{{ end }}
+{{- end }}
+{{- end }}
