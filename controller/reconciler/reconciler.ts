@@ -311,6 +311,7 @@ export class Reconciler {
     this.#o.metrics?.setDevices(plan);
     this.#o.metrics?.setOutcomes(summary);
     this.#o.metrics?.setRevision(revision.id, this.#o.source.description);
+    this.#o.metrics?.setReleases(plan.releases, recorded, revision.objects);
     this.ready = true;
     log.info({ revision: revision.id, issued: acted.issued, due: plan.operations.length, inFlight: summary.operationsInFlight, ms }, 'reconciled');
     return {
@@ -750,6 +751,7 @@ export class Reconciler {
     this.#run.conditions = summarize(this.#run.conditions, s, at);
     this.#run.lastReconcileAt = at;
     this.#o.store.writeRun(this.#run);
+    this.#o.metrics?.setConditions(this.#recorded ?? {}, this.#inForce?.objects ?? [], this.#run.conditions);
   }
 }
 

@@ -1,10 +1,16 @@
 // Prometheus metrics (prom-client), served on /metrics. One registry per loop, so tests and a second loop in
 // the same process do not share counters.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Plan } from '../planner/types.ts';
+import type { Condition, FleetwardObject } from '../api/types.ts';
+import type { Plan, ReleasePlan } from '../planner/types.ts';
 import { OUTCOMES } from '../planner/outcomes.ts';
-import type { ProgressSummary } from '../store/records.ts';
+import type { ObjectStatus, ProgressSummary } from '../store/records.ts';
 import type { DriverRequestObserver } from '../drivers/driver.ts';
+
+/** The condition statuses a `fleetward_reconcile_condition` series exists for (one is 1, the others 0). */
+const CONDITION_STATUSES = ['True', 'False', 'Unknown'] as const;
+/** Per release and stage, the device counts `fleetward_release_devices` carries (planner/types.ts ReleasePlan stages). */
+const RELEASE_STAGE_COUNTS = ['devices', 'updated', 'failed', 'inProgress', 'held', 'rolledBack'] as const;
 
 export class Metrics {
   readonly registry = new Registry();
@@ -23,9 +29,13 @@ export class Metrics {
   readonly notificationRetries: Counter<'provider' | 'type'>;
   readonly notificationsDeadLettered: Counter<'provider' | 'type'>;
   readonly notificationsPending: Gauge<'provider'>;
+  readonly reconcileCondition: Gauge<'kind' | 'name' | 'namespace' | 'type' | 'status'>;
+  readonly paused: Gauge<'kind' | 'name' | 'namespace' | 'reason'>;
+  readonly releaseDevices: Gauge<'release' | 'stage' | 'outcome'>;
+  readonly releaseState: Gauge<'release' | 'state'>;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
-    if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'fleetward_process_' });
+    if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'fleetward_' });
     this.reconcileDuration = new Histogram({
       name: 'fleetward_reconcile_duration_seconds',
       help: 'Duration of one reconcile pass (load, validate, observe, plan, act, record), by outcome.',
@@ -111,6 +121,32 @@ export class Metrics {
       labelNames: ['provider'],
       registers: [this.registry],
     });
+    // Per-object gauges in the conventions platform teams already alert on (Flux's gotk_reconcile_condition,
+    // gotk_suspend_status): one series per object and condition status, 1 for the status it has now.
+    this.reconcileCondition = new Gauge({
+      name: 'fleetward_reconcile_condition',
+      help: 'Each object\'s conditions as of the last pass (Ready, Reconciling, Stalled, …): 1 for the status it has (True, False, Unknown), 0 for the others. kind="Fleetward" is the loop itself.',
+      labelNames: ['kind', 'name', 'namespace', 'type', 'status'],
+      registers: [this.registry],
+    });
+    this.paused = new Gauge({
+      name: 'fleetward_paused',
+      help: 'Objects that stop automatic updates until a person acts or a date passes, as of the last pass: a SoftwareRelease paused by its failure threshold (reason ThresholdExceeded), the tenant pause on FleetPolicy (reason TenantPaused).',
+      labelNames: ['kind', 'name', 'namespace', 'reason'],
+      registers: [this.registry],
+    });
+    this.releaseDevices = new Gauge({
+      name: 'fleetward_release_devices',
+      help: 'Per release (component@version) and stage (ring or phase): devices targeted (outcome="devices"), updated, failed, inProgress, held and rolledBack, as of the last pass.',
+      labelNames: ['release', 'stage', 'outcome'],
+      registers: [this.registry],
+    });
+    this.releaseState = new Gauge({
+      name: 'fleetward_release_state',
+      help: 'Each release\'s state (seed 001: Scheduled, InProgress, Paused, CompletedWithFailures, Completed, Deprecated), value 1, as of the last pass.',
+      labelNames: ['release', 'state'],
+      registers: [this.registry],
+    });
     this.gitFetchTriggers = new Counter({
       name: 'fleetward_git_fetch_triggers_total',
       help: 'Requests for a git fetch (accepted webhooks, the fetch interval), by outcome: fetch (a pass fetches now), absorbed (joined a fetch already due, running or deferred), deferred (waits for --min-fetch-interval).',
@@ -148,4 +184,48 @@ export class Metrics {
     this.revisionInfo.reset();
     this.revisionInfo.set({ revision, source }, 1);
   }
+
+  /**
+   * From the statuses the pass recorded (the same ones `status`, the store and Kubernetes show) and the loop's
+   * own conditions, after every pass, failed ones too. The gauge is rebuilt each time: objects no longer
+   * declared drop out.
+   */
+  setConditions(objects: Record<string, ObjectStatus>, declared: readonly FleetwardObject[], loop: readonly Condition[]): void {
+    const namespaces = namespacesOf(declared);
+    this.reconcileCondition.reset();
+    const put = (kind: string, name: string, namespace: string, conditions: readonly Condition[] | undefined) => {
+      for (const c of conditions ?? []) {
+        for (const status of CONDITION_STATUSES) this.reconcileCondition.set({ kind, name, namespace, type: c.type, status }, c.status === status ? 1 : 0);
+      }
+    };
+    put('Fleetward', 'loop', '', loop);
+    for (const [key, o] of Object.entries(objects)) put(o.kind, o.name, namespaces.get(key) ?? '', o.conditions);
+  }
+
+  /**
+   * From the plan's release view (planner releasePlans: the numbers `plan`, `status` and SoftwareRelease
+   * status show) and the recorded FleetPolicy status (the tenant pause), after each pass that planned.
+   */
+  setReleases(releases: readonly ReleasePlan[], objects: Record<string, ObjectStatus>, declared: readonly FleetwardObject[]): void {
+    this.releaseDevices.reset();
+    this.releaseState.reset();
+    this.paused.reset();
+    const namespaces = namespacesOf(declared);
+    for (const [key, o] of Object.entries(objects)) {
+      if (o.kind === 'FleetPolicy' && typeof o.autoUpdatesResumeAt === 'string') {
+        this.paused.set({ kind: 'FleetPolicy', name: o.name, namespace: namespaces.get(key) ?? '', reason: 'TenantPaused' }, 1);
+      }
+    }
+    for (const r of releases) {
+      if (r.state === 'NotRequired' && !r.stages.some((st) => st.devices > 0)) continue;
+      const release = `${r.component}@${r.version}`;
+      this.releaseState.set({ release, state: r.state }, 1);
+      if (r.state === 'Paused') this.paused.set({ kind: 'SoftwareRelease', name: release, namespace: '', reason: 'ThresholdExceeded' }, 1);
+      for (const st of r.stages) for (const outcome of RELEASE_STAGE_COUNTS) this.releaseDevices.set({ release, stage: st.name, outcome }, st[outcome] ?? 0);
+    }
+  }
+}
+
+function namespacesOf(declared: readonly FleetwardObject[]): Map<string, string> {
+  return new Map(declared.map((o) => [`${o.kind}/${o.metadata.name}`, o.metadata.namespace ?? '']));
 }

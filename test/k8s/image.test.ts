@@ -189,8 +189,8 @@ if ('skip' in assets) {
     assert.is(metrics.status, 200);
     assert.match(metrics.body, /^fleetward_last_applied_revision_info\{.*revision="k8s-[0-9a-f]{12}".*\} 1$/m);
     assert.match(metrics.body, /^fleetward_reconcile_duration_seconds_count\S* [1-9]/m);
-    assert.match(metrics.body, /^fleetward_process_\w*resident_memory_bytes \d/m);
-    assert.match(metrics.body, new RegExp(`^fleetward_process_nodejs_version_info\\{version="v${process.versions.node}"`, 'm'), 'the Node the project installs');
+    assert.match(metrics.body, /^fleetward_process_resident_memory_bytes \d/m);
+    assert.match(metrics.body, new RegExp(`^fleetward_nodejs_version_info\\{version="v${process.versions.node}"`, 'm'), 'the Node the project installs');
     // The root filesystem is read-only: what it keeps went to the volumes the chart mounts.
     const volumes = join(work, a.name, 'volumes');
     assert.ok(readdirSync(volumes).some((v) => readdirSync(join(volumes, v)).length > 0), 'the operator wrote its state into a mounted volume');

@@ -1,7 +1,8 @@
-// The real Kubernetes binaries the k8s suites run against: kube-apiserver, etcd, kubectl and helm.
+// The real Kubernetes binaries the k8s suites run against: kube-apiserver, etcd, kubectl and helm; and
+// Prometheus's promtool, which checks and unit-tests the chart's alert rules.
 //
 // envtest-style: an explicit path wins (TEST_ASSET_KUBE_APISERVER, TEST_ASSET_ETCD, TEST_ASSET_KUBECTL,
-// TEST_ASSET_HELM, or a KUBEBUILDER_ASSETS directory holding binaries of those names). Otherwise each
+// TEST_ASSET_HELM, TEST_ASSET_PROMTOOL, or a KUBEBUILDER_ASSETS directory holding binaries of those names). Otherwise each
 // binary is built once with `go build` from its upstream Go module, pinned below, into a cache
 // directory and reused from then on. Nothing is downloaded but Go modules through the module proxy.
 //
@@ -17,8 +18,10 @@ export const KUBERNETES_VERSION = 'v1.37.2';
 const STAGING_VERSION = 'v0.37.2';
 export const ETCD_VERSION = 'v3.7.3';
 export const HELM_VERSION = 'v3.22.0';
+/** Prometheus's Go module versions are v0.<minor>.<patch> for Prometheus 3.<minor>.<patch>. */
+export const PROMETHEUS_VERSION = 'v0.316.0';
 
-export type AssetName = 'kube-apiserver' | 'etcd' | 'kubectl' | 'helm';
+export type AssetName = 'kube-apiserver' | 'etcd' | 'kubectl' | 'helm' | 'promtool';
 export type K8sAssets = Record<AssetName, string>;
 
 const ENV_OVERRIDE: Record<AssetName, string> = {
@@ -26,6 +29,7 @@ const ENV_OVERRIDE: Record<AssetName, string> = {
   etcd: 'TEST_ASSET_ETCD',
   kubectl: 'TEST_ASSET_KUBECTL',
   helm: 'TEST_ASSET_HELM',
+  promtool: 'TEST_ASSET_PROMTOOL',
 };
 
 /** The modules each binary is built from, grouped by the throwaway module that builds them. */
@@ -68,9 +72,14 @@ const MODULES: BuildModule[] = [
       ...['helm.sh/helm/v3/pkg/lint/rules', 'helm.sh/helm/v3/pkg/chartutil'].flatMap((pkg) => [`${pkg}.k8sVersionMajor=${K8S_MAJOR}`, `${pkg}.k8sVersionMinor=${K8S_MINOR}`]),
     ],
   },
+  {
+    dir: 'prometheus', requires: [`github.com/prometheus/prometheus ${PROMETHEUS_VERSION}`], replaces: [],
+    packages: { promtool: 'github.com/prometheus/prometheus/cmd/promtool' },
+    stamps: [`github.com/prometheus/common/version.Version=${PROMETHEUS_VERSION}`],
+  },
 ];
 
-const ASSETS: AssetName[] = ['kube-apiserver', 'etcd', 'kubectl', 'helm'];
+const ASSETS: AssetName[] = ['kube-apiserver', 'etcd', 'kubectl', 'helm', 'promtool'];
 
 /** `$FLEETWARD_ASSET_CACHE/<version>`, else under the user's cache dir: outside the work tree, so a fresh clone (as CI makes) reuses the build. */
 export function assetCacheDir(): string {
@@ -107,7 +116,7 @@ export interface BuildRecord { asset: AssetName; seconds: number; ok: boolean; e
  * this order (kubectl reuses most of kube-apiserver's packages): what the progress lines promise until this
  * machine has its own figures in build-times.json. 35 min in all there; a quiet two-core machine takes ~17.
  */
-export const EXPECTED_BUILD_SECONDS: Record<AssetName, number> = { 'kube-apiserver': 1180, etcd: 220, kubectl: 180, helm: 560 };
+export const EXPECTED_BUILD_SECONDS: Record<AssetName, number> = { 'kube-apiserver': 1180, etcd: 220, kubectl: 180, helm: 560, promtool: 420 };
 
 function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): { ok: boolean; output: string } {
   const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });

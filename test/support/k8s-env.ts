@@ -171,7 +171,7 @@ export function k8sAssetsOrExplain(): { assets: K8sAssets } | { skip: string } {
   if (missing.length === 0) return { assets };
   const why = `Kubernetes test binaries missing: ${missing.join('; ')}.\n` +
     'Build them once with: node_modules/.bin/node test/support/k8s-assets.ts ' +
-    '(or set KUBEBUILDER_ASSETS / TEST_ASSET_KUBE_APISERVER / TEST_ASSET_ETCD / TEST_ASSET_KUBECTL / TEST_ASSET_HELM).';
+    '(or set KUBEBUILDER_ASSETS / TEST_ASSET_KUBE_APISERVER / TEST_ASSET_ETCD / TEST_ASSET_KUBECTL / TEST_ASSET_HELM / TEST_ASSET_PROMTOOL).';
   if (process.env.FLEETWARD_SKIP_K8S === '1' && !process.env.CI) {
     const banner = '!'.repeat(78);
     process.stderr.write(`${banner}\n!! SKIPPING the Kubernetes suite (FLEETWARD_SKIP_K8S=1). Nothing about k8s was tested.\n!! ${why}\n${banner}\n`);

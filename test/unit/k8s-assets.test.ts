@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assetCacheDir, locateK8sAssets } from '../support/k8s-assets.ts';
 
-const VARS = ['KUBEBUILDER_ASSETS', 'TEST_ASSET_KUBE_APISERVER', 'TEST_ASSET_ETCD', 'TEST_ASSET_KUBECTL', 'TEST_ASSET_HELM', 'FLEETWARD_ASSET_CACHE'];
+const VARS = ['KUBEBUILDER_ASSETS', 'TEST_ASSET_KUBE_APISERVER', 'TEST_ASSET_ETCD', 'TEST_ASSET_KUBECTL', 'TEST_ASSET_HELM', 'TEST_ASSET_PROMTOOL', 'FLEETWARD_ASSET_CACHE'];
 
 function withEnv<T>(vars: Record<string, string>, fn: () => T): T {
   const saved = Object.fromEntries(VARS.map((v) => [v, process.env[v]]));
@@ -24,7 +24,7 @@ function fakeBinaries(names: string[]): string {
   return dir;
 }
 
-test('KUBEBUILDER_ASSETS provides what it holds; helm, which envtest does not ship, comes from the cache', () => {
+test('KUBEBUILDER_ASSETS provides what it holds; helm and promtool, which envtest does not ship, come from the cache', () => {
   const kb = fakeBinaries(['kube-apiserver', 'etcd', 'kubectl']);
   const cache = mkdtempSync(join(tmpdir(), 'fleetward-cache-'));
   const { assets, missing } = withEnv({ KUBEBUILDER_ASSETS: kb, FLEETWARD_ASSET_CACHE: cache }, () => locateK8sAssets());
@@ -32,14 +32,15 @@ test('KUBEBUILDER_ASSETS provides what it holds; helm, which envtest does not sh
   assert.is(assets.etcd, join(kb, 'etcd'));
   assert.is(assets.kubectl, join(kb, 'kubectl'));
   assert.ok(assets.helm.startsWith(cache), assets.helm);
-  assert.equal(missing.map((m) => m.split(' ')[0]), ['helm']);
+  assert.ok(assets.promtool.startsWith(cache), assets.promtool);
+  assert.equal(missing.map((m) => m.split(' ')[0]), ['helm', 'promtool']);
 });
 
 test('TEST_ASSET_* wins over KUBEBUILDER_ASSETS, and a wrong path is reported, not replaced by a build', () => {
-  const kb = fakeBinaries(['kube-apiserver', 'etcd', 'kubectl', 'helm']);
+  const kb = fakeBinaries(['kube-apiserver', 'etcd', 'kubectl', 'helm', 'promtool']);
   const own = fakeBinaries(['my-etcd']);
   const { assets, missing } = withEnv({
-    KUBEBUILDER_ASSETS: kb, TEST_ASSET_ETCD: join(own, 'my-etcd'), TEST_ASSET_HELM: '/nonexistent/helm',
+    KUBEBUILDER_ASSETS: kb, FLEETWARD_ASSET_CACHE: mkdtempSync(join(tmpdir(), 'fleetward-cache-')), TEST_ASSET_ETCD: join(own, 'my-etcd'), TEST_ASSET_HELM: '/nonexistent/helm',
   }, () => locateK8sAssets());
   assert.is(assets.etcd, join(own, 'my-etcd'));
   assert.is(assets.helm, '/nonexistent/helm');

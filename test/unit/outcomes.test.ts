@@ -56,6 +56,12 @@ test('phones held after three failed attempts are counted held, never done, and 
   const metrics = await f.metrics.registry.metrics();
   assert.match(metrics, /fleetward_device_outcomes\{kind="phase",stage="Validation",outcome="held"\} 4/);
   assert.match(metrics, /fleetward_device_outcomes\{kind="phase",stage="Validation",outcome="updated"\} 0/);
+  // Per object, as the alert rules read it: the group is stalled (it needs a person), not Ready.
+  assert.match(metrics, /^fleetward_reconcile_condition\{kind="DeviceGroup",name="phones",namespace="",type="Stalled",status="True"\} 1$/m);
+  assert.match(metrics, /^fleetward_reconcile_condition\{kind="DeviceGroup",name="phones",namespace="",type="Ready",status="False"\} 1$/m);
+  assert.match(metrics, /^fleetward_reconcile_condition\{kind="DeviceGroup",name="phones",namespace="",type="Ready",status="True"\} 0$/m);
+  assert.match(metrics, /^fleetward_reconcile_condition\{kind="Fleetward",name="loop",namespace="",type="Ready",status="True"\} 1$/m);
+  assert.match(metrics, /^fleetward_release_devices\{release="firmware@122\.15\.0\.44",stage="Validation",outcome="held"\} 4$/m);
   await f.close();
 });
 
@@ -107,6 +113,13 @@ test('a ring paused by its failure threshold shows its failed and held rooms, an
   const paused = log.warnings().filter((w) => w.msg.startsWith('release paused'));
   assert.is(paused.length, 1, 'said once, when it paused');
   assert.is(paused[0]!.msg, 'release paused: teamsClient 5.2.0.0 in ring Staging, 1 of 10 devices failed (threshold 0%)');
+  // The metrics the chart's FleetwardReleasePaused and FleetwardDevicesHeld alerts read.
+  const metrics = await f.metrics.registry.metrics();
+  assert.match(metrics, /^fleetward_paused\{kind="SoftwareRelease",name="teamsClient@5\.2\.0\.0",namespace="",reason="ThresholdExceeded"\} 1$/m);
+  assert.match(metrics, /^fleetward_release_state\{release="teamsClient@5\.2\.0\.0",state="Paused"\} 1$/m);
+  assert.match(metrics, /^fleetward_release_devices\{release="teamsClient@5\.2\.0\.0",stage="Staging",outcome="held"\} 9$/m);
+  assert.match(metrics, /^fleetward_release_devices\{release="teamsClient@5\.2\.0\.0",stage="Staging",outcome="failed"\} 1$/m);
+  assert.match(metrics, /^fleetward_reconcile_condition\{kind="Ring",name="Staging",namespace="",type="Ready",status="False"\} 1$/m);
   await f.close();
 });
 
