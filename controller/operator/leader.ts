@@ -147,7 +147,8 @@ export class LeaderElector {
     const s = this.#o.state;
     if (s.leading) {
       s.lost();
-      await this.#release().catch((err) => this.#o.log('warn', { err: (err as Error).message }, 'lease release failed'));
+      const released = await this.#release().then(() => true, (err) => { this.#o.log('warn', { err: (err as Error).message }, 'lease release failed'); return false; });
+      this.#o.log('info', { lease: `${this.#o.namespace}/${this.#o.name}`, identity: this.#o.identity, term: s.term, released }, 'stopped leading');
       this.#o.onStoppedLeading(s.term);
     }
   }
