@@ -124,6 +124,17 @@ async function main(): Promise<void> {
     await new Promise((res) => setTimeout(res, SECONDS * 1000));
     stop = true;
     await Promise.all([...probes, leaseWatch]);
+    // What started the passes, and what was ignored (this checkout's /metrics; absent before issue 16).
+    const triggers: Record<string, Record<string, number>> = {};
+    for (const r of replicas) {
+      const text = await fetch(`http://127.0.0.1:${r.port}/metrics`).then((res) => res.text(), () => '');
+      const counts: Record<string, number> = {};
+      for (const line of text.split('\n')) {
+        const m = /^fleetward_operator_(pass_triggers|changes_ignored)_total\{(?:cause|reason)="([^"]+)"\} (\S+)$/.exec(line);
+        if (m) counts[`${m[1]}:${m[2]}`] = Number(m[3]);
+      }
+      triggers[r.name] = counts;
+    }
     const gaps = renewals.slice(1).map((t, i) => t - renewals[i]!);
     const passes = replicas.map((r) => {
       const lines = logLines(r.log).filter((l) => l.msg === 'reconciled');
@@ -138,7 +149,7 @@ async function main(): Promise<void> {
     });
     out({
       case: 'cold-start', seconds: SECONDS, holders: [...holders], maxRenewalGapMs: gaps.length ? Math.max(...gaps) : null, renewals: renewals.length,
-      maxHealthzMs: Object.fromEntries([...lag].map(([k, v]) => [k, Math.round(v)])), passes,
+      maxHealthzMs: Object.fromEntries([...lag].map(([k, v]) => [k, Math.round(v)])), passes, triggers,
     });
 
     // SIGKILL the leader; the standby (if any) takes over.

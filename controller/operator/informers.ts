@@ -24,6 +24,8 @@ export interface ResilientInformerOptions {
   onChange: (change: InformerChange) => void;
   /** Restart an informer that saw neither an event nor a (re)connect for this long. Default 10 min. */
   staleAfterMs?: number;
+  /** Called on each restart (an error or the staleness watchdog), with the target's name: a metric counts them. */
+  onRestart?: (informer: string) => void;
   /** First backoff after an error; doubles up to maxBackoffMs. Default 1 s / 30 s. */
   backoffMs?: number;
   maxBackoffMs?: number;
@@ -47,7 +49,7 @@ class Kept {
 }
 
 export class ResilientInformers {
-  readonly #o: Required<Omit<ResilientInformerOptions, 'kubeConfig' | 'logger' | 'onChange'>> & ResilientInformerOptions;
+  readonly #o: Required<Omit<ResilientInformerOptions, 'kubeConfig' | 'logger' | 'onChange' | 'onRestart'>> & ResilientInformerOptions;
   readonly #kept: Kept[];
   #stopped = true;
   #watchdog: NodeJS.Timeout | undefined;
@@ -132,6 +134,7 @@ export class ResilientInformers {
   async #restart(k: Kept, old: LiveInformer): Promise<void> {
     if (this.#stopped || k.informer !== old) return;
     k.restarts++;
+    this.#o.onRestart?.(k.target.name);
     await old.stop().catch(() => undefined);
     await this.#startOne(k);
   }

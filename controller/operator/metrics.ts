@@ -16,6 +16,7 @@ export class OperatorMetrics {
   readonly fencedWrites: Counter<'write'>;
   readonly statusWrites: Counter<'result'>;
   readonly eventsCreated: Counter<'reason'>;
+  readonly informerRestarts: Counter<'informer'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -47,6 +48,11 @@ export class OperatorMetrics {
       name: 'fleetward_operator_status_writes_total',
       help: 'Status subresource PATCHes, by result: written, failed (retried next pass), gone (the object was deleted).',
       labelNames: ['result'], registers,
+    });
+    this.informerRestarts = new Counter({
+      name: 'fleetward_operator_informer_restarts_total',
+      help: 'Informers restarted (and relisted) after a watch error or longer quiet than the staleness limit, by informer (kind, and namespace when limited).',
+      labelNames: ['informer'], registers,
     });
     this.eventsCreated = new Counter({ name: 'fleetward_operator_events_total', help: 'Kubernetes Events created (duplicates of an Event already reported are not counted), by reason.', labelNames: ['reason'], registers });
   }

@@ -139,6 +139,7 @@ export class Operator {
     // filters (inShard): a label selector cannot say "unlabelled or X".
     this.informers = new ResilientInformers(opts.client.watchTargets(opts.watchNamespaces ?? []), {
       kubeConfig: opts.client.kubeConfig, logger: log, onChange: (c) => this.#changed(c),
+      onRestart: (informer) => this.metrics.informerRestarts.inc({ informer }),
       ...(opts.staleAfterMs ? { staleAfterMs: opts.staleAfterMs } : {}),
     });
     const scopes = opts.watchNamespaces?.length ? `namespaces ${opts.watchNamespaces.join(',')}` : 'all namespaces';
