@@ -506,11 +506,11 @@ export class Reconciler {
     this.#provisioning = runStandaloneProvisioning({
       revision, driver: this.#o.driver.provisioning, stateDir: this.#o.store.dir, clock: this.#o.clock, log: this.#o.logger,
       ...this.#o.provisioningStores,
-    }).then(
-      (r) => {
-        this.#provisioned = new Map(r.batches.map((b) => [b.batch, b]));
-        this.#recordProvisioning();
-      },
+    }).then((r) => {
+      this.#provisioned = new Map(r.batches.map((b) => [b.batch, b]));
+      this.#recordProvisioning();
+    }).catch(
+      // Recording its result can fail too (the store unreachable, the operator's lease lost): logged, never unhandled.
       (err: unknown) => { this.#o.logger.warn({ err: (err as Error)?.message }, 'provisioning step failed'); },
     ).finally(() => { this.#provisioning = undefined; });
   }
