@@ -55,6 +55,8 @@ export class Notifier implements NotifyStep {
   #store: StateStore | undefined;
   #write: OutsidePassWriter | undefined;
   #config: NotifyConfig = notifyConfig(undefined);
+  /** A pass has told this process the providers (until then nothing is sent, nor given up). */
+  #configured = false;
   /** Announcements of the pass under way: their Kubernetes Events go out once it is committed. */
   #announced: { record: NotificationEventRecord; action: DeliveryRecord['action'] }[] = [];
   #draining: Promise<void> | undefined;
@@ -85,6 +87,7 @@ export class Notifier implements NotifyStep {
   step(facts: PassFacts): Record<string, ProviderStatus> {
     const store = this.#need();
     this.#config = notifyConfig(facts.revision);
+    this.#configured = true;
     const derived = deriveEvents(facts, { codesExpiringWithinMs: this.#config.codesExpiringWithinMs });
     const stored = store.readNotifications();
     const { changes, announced } = advance({
@@ -193,20 +196,28 @@ export class Notifier implements NotifyStep {
     return out;
   }
 
-  /** One round: every due message, per provider in the order they were enqueued, within its rate limit. */
-  async #round(): Promise<void> {
-    const book = this.#need().readNotifications();
-    const now = this.#o.clock.now().getTime();
-    const due = Object.values(book.deliveries)
-      .filter((d) => !d.deadLetteredAt && Date.parse(d.nextAttemptAt) <= now)
-      .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1));
+  /** Per provider, its messages not given up, in the order they were enqueued. */
+  #queues(): Map<string, DeliveryRecord[]> {
     const byProvider = new Map<string, DeliveryRecord[]>();
-    for (const d of due) {
+    const live = Object.values(this.#need().readNotifications().deliveries).filter((d) => !d.deadLetteredAt)
+      .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1));
+    for (const d of live) {
       let l = byProvider.get(d.provider);
       if (!l) byProvider.set(d.provider, (l = []));
       l.push(d);
     }
-    await Promise.all([...byProvider].map(async ([name, list]) => {
+    return byProvider;
+  }
+
+  /**
+   * One round: per provider, its messages in the order they were enqueued, while they are due and within its
+   * rate limit. A message waiting for its retry holds the ones behind it, so a person never reads an incident
+   * resolved before it was opened.
+   */
+  async #round(): Promise<void> {
+    if (!this.#configured) return; // no pass yet in this process: the providers are not known
+    const now = this.#o.clock.now().getTime();
+    await Promise.all([...this.#queues()].map(async ([name, list]) => {
       const p = this.#config.providers.get(name);
       if (!p) {
         // The provider was removed from the config: its messages cannot go anywhere.
@@ -216,12 +227,27 @@ export class Notifier implements NotifyStep {
       }
       if (p.spec.suspend) return;
       for (const d of list) {
-        if (this.#closed || !this.#takeToken(p)) return;
-        const ok = await this.#attempt(d, p);
-        // Keep the order a person reads (opened before resolved): a failure holds the provider's later messages.
-        if (!ok) return;
+        if (this.#closed || Date.parse(d.nextAttemptAt) > now || !this.#takeToken(p)) return;
+        if (!(await this.#attempt(d, p))) return;
       }
     }));
+  }
+
+  /** When a provider can next be sent to: its first message's retry time, or when its rate limit frees a send. */
+  #nextWake(): number | undefined {
+    if (!this.#configured) return undefined;
+    const now = this.#o.clock.now().getTime();
+    let wake: number | undefined;
+    for (const [name, list] of this.#queues()) {
+      const p = this.#config.providers.get(name);
+      if (!p || p.spec.suspend) continue;
+      let at = Date.parse(list[0]!.nextAttemptAt);
+      const sent = this.#sent.get(name) ?? [];
+      if (sent.length >= p.rate.messages) at = Math.max(at, sent[sent.length - p.rate.messages]! + p.rate.perMs);
+      at = Math.max(at, now + 1);
+      if (wake === undefined || at < wake) wake = at;
+    }
+    return wake;
   }
 
   /** The rate limit: at most `messages` sends per `perMs` to one provider. */
@@ -298,19 +324,15 @@ export class Notifier implements NotifyStep {
     return base ? `${base}/ui/#/${c.object}` : undefined;
   }
 
-  /** Sleeps (on the injected clock) until the next message is due, then delivers. */
+  /** Sleeps (on the injected clock) until a provider can next be sent to, then delivers. */
   #scheduleNext(): void {
     if (this.#closed || !this.#store) return;
-    const pending = Object.values(this.#store.readNotifications().deliveries).filter((d) => !d.deadLetteredAt);
-    if (!pending.length) return;
-    const nowMs = this.#o.clock.now().getTime();
-    const next = Math.min(...pending.map((d) => Date.parse(d.nextAttemptAt)));
-    // A rate-limited provider has messages due now: look again in a second.
-    const wait = Math.max(1000, next - nowMs);
+    const wake = this.#nextWake();
     this.#timer?.abort();
+    if (wake === undefined) return;
     const timer = new AbortController();
     this.#timer = timer;
-    void this.#o.clock.sleep(wait, timer.signal).then(() => {
+    void this.#o.clock.sleep(wake - this.#o.clock.now().getTime(), timer.signal).then(() => {
       if (!timer.signal.aborted && this.#timer === timer) this.kick();
     });
   }

@@ -189,6 +189,34 @@ test('a receiver that fails is retried with backoff, then dead-lettered and coun
   for (const x of Object.values(r)) await x.close();
 });
 
+test('a message waiting for its retry holds the ones behind it: the incident is opened before it is resolved', async () => {
+  const r = await receivers();
+  let refuse = true;
+  r.ticket.answer = () => (refuse ? { status: 502 } : { status: 201 });
+  const f = pausedRooms({ 'notify.yaml': `${aProvider('incidents', `type: ticket\naddress: ${r.ticket.url}/incidents`)}---\n${aRule('t', 'incidents')}` });
+  const n = new Notifier({ clock: f.clock, logger: silentLogger, settings: { groupWaitMs: 0 }, retry: { maxAttempts: 5, backoffMs: 10 * 60_000, maxBackoffMs: 3_600_000 } });
+  f.start({ notifier: n });
+  await passUntilPaused(f);
+  await n.deliverDue();
+  assert.equal(r.ticket.requests.map((q) => JSON.parse(q.body).action), ['open'], 'the open was refused');
+  // The pause is lifted before the retry is due: the resolve waits behind the open.
+  f.writeConfig({ 'ring.yaml': aRing('Staging', 1, 'rolloutDuration: 1h\n  testPeriod: 1d\n  failureThreshold: 100') });
+  await pass(f, n, 60_000);
+  assert.equal(r.ticket.requests.map((q) => JSON.parse(q.body).action), ['open']);
+  refuse = false;
+  await pass(f, n, 10 * 60_000);
+  assert.equal(r.ticket.accepted().map((q) => q.json.action), ['open', 'resolve']);
+  await n.close();
+  await f.close();
+  for (const x of Object.values(r)) await x.close();
+});
+
+async function pass(f: Fixture, n: Notifier, advanceMs: number): Promise<void> {
+  f.clock.advance(advanceMs);
+  await f.reconciler.reconcile();
+  await n.deliverDue();
+}
+
 test('a receiver that never answers does not hold up the passes', async () => {
   const r = await receivers();
   r.generic.answer = () => 'hang';
