@@ -2,7 +2,9 @@
 // navigation, the figures equal to `fleetward status -o json` for the same store, keyboard navigation, an
 // axe-core scan without serious or critical violations, a script-injection attempt through a device name,
 // and screenshots at desktop and phone widths (test/artifacts/console/, gitignored). The store is the demo
-// fleet run by the real CLI from a pinned simulated start; the browser's clock is pinned too.
+// fleet run by the real CLI from a pinned simulated start; the browser's clock is pinned too. About a minute on
+// a quiet machine (the fixture's 8 simulated days of passes, then ~20 page loads in one chromium); longer when
+// the machine is loaded, as every suite that starts real processes.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
