@@ -246,7 +246,10 @@ export async function runCommand(o: RunOptions): Promise<number> {
     }
   }
   if (!o.once) source.watch(loop.kick);
-  if (webConsole) consoleStore = await openStateStore({ stateDir }, { readOnly: true });
+  if (webConsole) {
+    consoleStore = await openStateStore({ stateDir }, { readOnly: true });
+    if (server) logger.info({ url: consoleUrl(o.host, server.port), auth: webConsole.authRequired ? 'token' : 'none (loopback)' }, 'admin console serving');
+  }
 
   const interactive = progressMs !== undefined;
   if (interactive) {
