@@ -181,13 +181,16 @@ export class Notifier implements NotifyStep {
 
   #providerStatus(book: NotificationRecords): Record<string, ProviderStatus> {
     const out: Record<string, ProviderStatus> = {};
-    for (const name of this.#config.providers.keys()) out[name] = { pending: 0, deadLettered: 0 };
+    for (const name of this.#config.providers.keys()) out[name] = { pending: 0, deadLettered: 0, failing: 0 };
     const last = new Map<string, { at: string; error: string }>();
     for (const d of Object.values(book.deliveries)) {
       const s = out[d.provider];
       if (!s) continue;
       if (d.deadLetteredAt) s.deadLettered++;
-      else s.pending++;
+      else {
+        s.pending++;
+        if (d.lastError) s.failing++;
+      }
       const at = d.deadLetteredAt ?? d.nextAttemptAt;
       if (d.lastError && (!last.has(d.provider) || last.get(d.provider)!.at < at)) last.set(d.provider, { at, error: d.lastError });
     }

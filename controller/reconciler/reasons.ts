@@ -39,3 +39,5 @@ export const AutoUpdatesResumed = 'AutoUpdatesResumed';
 export const RecordDamaged = 'RecordDamaged';
 /** The replica lost its leadership during the pass (FencedOut): the pass was abandoned and nothing of it recorded. */
 export const LeaseLost = 'LeaseLost';
+/** A NotificationProvider's last delivery attempt failed (retrying), or messages were given up after their attempts. */
+export const DeliveryFailing = 'DeliveryFailing';

@@ -84,7 +84,13 @@ export interface PassFacts {
 }
 
 /** A NotificationProvider's delivery counts, for its status (never a secret, never a receiver's answer). */
-export interface ProviderStatus { pending: number; deadLettered: number; lastError?: string }
+export interface ProviderStatus {
+  pending: number;
+  deadLettered: number;
+  /** Waiting messages whose last attempt failed. */
+  failing: number;
+  lastError?: string;
+}
 
 /**
  * The notify step of the pass (controller/notify/notifier.ts implements it): an interface here so the
@@ -289,7 +295,8 @@ export class Reconciler {
 
     // record, then say what changed for the worse (warn-level log lines a person alerts on)
     const before = this.#outcomesBefore(history);
-    const pauseBefore = this.#o.store.readObjects()[TENANT_POLICY];
+    const objectsBefore = this.#o.store.readObjects();
+    const pauseBefore = objectsBefore[TENANT_POLICY];
     const recorded = await this.record(plan, observed, revision, history, at, acted.started);
     this.#warnTransitions(plan, before);
     this.logTenantPause(pauseBefore, recorded[TENANT_POLICY], now);
@@ -306,7 +313,7 @@ export class Reconciler {
     this.#run.releases = plan.releases.filter((r) => r.state !== 'NotRequired' || r.stages.some((st) => st.devices > 0)).map(releaseStatus);
     this.#run.catalog = observed.releases;
     const complete = rolloutComplete(plan, observed.operations);
-    this.notify({ at, plan, revision, objects: recorded, complete, ...(loaded.problem ? { problem: loaded.problem } : {}) });
+    this.notify({ at, plan, revision, objects: recorded, complete, ...(loaded.problem ? { problem: loaded.problem } : {}) }, objectsBefore);
     this.#setRun(base, at, loaded.problem);
     this.#o.metrics?.setDevices(plan);
     this.#o.metrics?.setOutcomes(summary);
@@ -582,7 +589,7 @@ export class Reconciler {
    * notify: the events worth a message, from what this pass computed, into the store with the pass
    * (controller/notify/); each NotificationProvider's status says what waits and what was given up.
    */
-  notify(facts: PassFacts): void {
+  notify(facts: PassFacts, previous: Readonly<Record<string, ObjectStatus>> = {}): void {
     const n = this.#o.notifier;
     if (!n) return;
     const providers = n.step(facts);
@@ -593,7 +600,16 @@ export class Reconciler {
       const o = objects[key];
       if (!o) continue;
       const { lastError: _e, ...rest } = o;
-      objects[key] = { ...rest, pending: s.pending, deadLettered: s.deadLettered, ...(s.lastError ? { lastError: s.lastError } : {}) };
+      const given = s.deadLettered ? `; ${s.deadLettered} given up after their last attempt (kept 7 days)` : '';
+      const cond = s.failing || s.deadLettered
+        ? { ready: false, reason: R.DeliveryFailing, message: `${s.pending} message(s) waiting${s.failing ? `, the last attempt failed: ${s.lastError ?? 'error'}` : ''}${given}`, reconciling: s.failing > 0 }
+        : { ready: true, reason: R.ReconciliationSucceeded, message: s.pending ? `${s.pending} message(s) being delivered` : 'every message delivered' };
+      // The conditions as the previous pass left them, so a provider that stays failing keeps its transition time.
+      const gen = typeof o.observedGeneration === 'number' ? o.observedGeneration : undefined;
+      objects[key] = {
+        ...rest, pending: s.pending, deadLettered: s.deadLettered, ...(s.lastError ? { lastError: s.lastError } : {}),
+        conditions: summarize(previous[key]?.conditions ?? [], cond, facts.at, gen),
+      };
     }
     this.#recorded = objects;
     this.#o.store.writeObjects(objects);

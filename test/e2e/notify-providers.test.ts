@@ -134,7 +134,12 @@ test('a paused release reaches every provider once, in its own format, and its e
   assert.is(resolved.action, 'resolve');
   assert.is(resolved.status, 'resolved');
   assert.is(resolved.dedupKey, open.dedupKey, 'resolved under the key it was opened with');
-  assert.is(f.store.readNotifications().deliveries && Object.keys(f.store.readNotifications().deliveries).length, 0, 'nothing left to deliver');
+  assert.is(Object.keys(f.store.readNotifications().deliveries).length, 0, 'nothing left to deliver');
+  f.clock.advance(60_000);
+  await f.reconciler.reconcile();
+  const hook = f.store.readObjects()['NotificationProvider/hook']!;
+  assert.equal([hook.pending, hook.deadLettered, hook.lastError], [0, 0, undefined]);
+  assert.equal(hook.conditions!.filter((c) => c.type === 'Ready').map((c) => [c.status, c.message]), [['True', 'every message delivered']]);
   const sent = await metrics.registry.getSingleMetric('fleetward_notifications_sent_total')!.get();
   assert.is(sent.values.filter((v) => v.labels.provider === 'hook').reduce((a, v) => a + v.value, 0), 2);
   await n.close();
@@ -176,6 +181,10 @@ test('a receiver that fails is retried with backoff, then dead-lettered and coun
   assert.is(status.deadLettered, 1);
   assert.is(status.pending, 0);
   assert.is(status.lastError, 'HTTP 503');
+  const ready = status.conditions!.find((c) => c.type === 'Ready')!;
+  assert.is(ready.status, 'False');
+  assert.is(ready.reason, 'DeliveryFailing');
+  assert.match(ready.message, /0 message\(s\) waiting; 1 given up after their last attempt/);
   const dead = await metrics.registry.getSingleMetric('fleetward_notifications_dead_lettered_total')!.get();
   assert.is(dead.values.find((v) => v.labels.provider === 'hook')!.value, 1);
   // The providers whose secret is not set fail the same way, and say which reference is missing.
