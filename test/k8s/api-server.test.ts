@@ -195,6 +195,7 @@ spec:
     assert.is(ok.code, 0, ok.stderr);
     const stored = JSON.parse(env.kubectlOk(['get', 'fleetpolicy', 'default', '-n', 'freeze', '-o', 'json'])) as { spec: { freezes: { end: string; timeZone: string }[] } };
     assert.equal(stored.spec.freezes.map((f) => [f.end, f.timeZone]), [['2027-01-04T08:00', 'Europe/Paris']], 'not pruned');
+    env.kubectlOk(['delete', 'fleetpolicy', 'default', '-n', 'freeze']);
     env.kubectlOk(['delete', 'namespace', 'freeze', '--wait=false']);
   });
 
