@@ -220,6 +220,29 @@ test('a message waiting for its retry holds the ones behind it: the incident is 
   for (const x of Object.values(r)) await x.close();
 });
 
+test('a 429 with Retry-After is waited out, however short the backoff', async () => {
+  const r = await receivers();
+  let answers = 0;
+  r.ticket.answer = () => (answers++ === 0 ? { status: 429, headers: { 'retry-after': '300' } } : { status: 202 });
+  const f = pausedRooms({ 'notify.yaml': `${aProvider('incidents', `type: ticket\naddress: ${r.ticket.url}/incidents`)}---\n${aRule('t', 'incidents')}` });
+  const metrics = new Metrics();
+  const n = new Notifier({ clock: f.clock, logger: silentLogger, metrics, settings: { groupWaitMs: 0 }, retry: { maxAttempts: 5, backoffMs: 60_000, maxBackoffMs: 600_000 } });
+  f.start({ notifier: n });
+  await passUntilPaused(f);
+  await n.deliverDue();
+  f.clock.advance(4 * 60_000);
+  await n.deliverDue();
+  assert.is(r.ticket.requests.length, 1, 'not before the 5 minutes the receiver asked for');
+  f.clock.advance(60_000);
+  await n.deliverDue();
+  assert.is(r.ticket.accepted().length, 1);
+  const failures = await metrics.registry.getSingleMetric('fleetward_notification_failures_total')!.get();
+  assert.equal(failures.values.map((v) => [v.labels.provider, v.labels.cause, v.value]), [['incidents', 'http_429', 1]]);
+  await n.close();
+  await f.close();
+  for (const x of Object.values(r)) await x.close();
+});
+
 async function pass(f: Fixture, n: Notifier, advanceMs: number): Promise<void> {
   f.clock.advance(advanceMs);
   await f.reconciler.reconcile();
