@@ -316,6 +316,7 @@ const OUTCOME_COUNTS: Record<string, Schema> = {
   windowMissed: count('Devices whose update could not start in its window; planned for the next one.'),
   paused: count('Devices held by a paused release (counted in held or failed).'),
   failedDevices: stringList('Devices failed, held or rolled back, at most 100.', 100),
+  details: str({ description: 'Set when failedDevices was cut: where every device is (`fleetward status`, the console).', maxLength: 512 }),
 };
 
 const STATUS_EXTRA: Record<Kind, Record<string, Schema>> = {
@@ -333,14 +334,14 @@ const STATUS_EXTRA: Record<Kind, Record<string, Schema>> = {
     )),
     regenerateCodes: str({ description: 'The spec.regenerateCodes value already honoured.', maxLength: 253 }),
     devices: {
-      type: 'array', description: 'Per device provisioning state. Codes are never stored here, only their hash.', maxItems: 10_000,
+      type: 'array', description: 'At most 20 example devices, those that most need a person first (controller/provisioning/status.ts LISTED_PROVISIONING_DEVICES); every device is in the state store (`fleetward provision status`). Never a code.', maxItems: 20,
       items: obj('One device.', {
         macAddress: str({ maxLength: 32 }),
         state: str({ enum: ['AwaitingActivation', 'AwaitingSignIn', 'SignedIn', 'Expired', 'FirmwareTooOld', 'LockedOut'] }),
         location: str({ maxLength: 256 }),
         user: str({ maxLength: 320 }),
         source: str({ maxLength: 1280 }),
-        codeHash: str({ description: 'Hash of the verification code.', maxLength: 256 }),
+        codeHash: str({ description: 'No longer written (kept in the state store); accepted from older releases.', maxLength: 256 }),
         codeIssuedAt: instant('When the current code was made.'),
         codeExpiresAt: instant('When the code expires (24 hours after it was made).'),
         codesIssued: count('Codes issued for this device so far.'),
@@ -355,6 +356,8 @@ const STATUS_EXTRA: Record<Kind, Record<string, Schema>> = {
         message: str({ maxLength: 1024 }),
       }, ['macAddress']),
     },
+    moreDevices: count('Devices of the batch not named in devices.'),
+    details: str({ description: 'Where every device is: `fleetward provision status <batch>` or the console.', maxLength: 512 }),
   },
   SoftwareUpdate: {
     devices: count('Devices targeted.'),
@@ -385,6 +388,7 @@ const STATUS_EXTRA: Record<Kind, Record<string, Schema>> = {
     failedDevices: stringList('Failed devices, at most 100.', 100),
     heldDevices: stringList('Held devices, at most 100.', 100),
     rolledBackDevices: stringList('Devices that rolled it back, at most 100.', 100),
+    details: str({ description: 'Set when a device list was cut: where every device is (`fleetward status`, the console).', maxLength: 512 }),
     pause: obj('Set while failures beyond a ring\'s failure threshold pause it.', {
       ring: str({ maxLength: 253 }),
       threshold: { type: 'integer', description: 'The ring\'s failureThreshold, percent.', minimum: 0, maximum: 100 },

@@ -167,19 +167,17 @@ function provisioningOf(s: Snapshot, mac: string | undefined) {
 // ---- provisioning -------------------------------------------------------------------------------
 
 /**
- * Batches (seed 004), per-device state and code expiry, from each ProvisioningBatch's status as the last pass
- * recorded it (the same in the standalone store and the operator's). Never a code, nor its verifier.
+ * Batches (seed 004), per-device state and code expiry, from the state store's provisioning rows as the last
+ * run recorded them (the same in the standalone store and the operator's; the objects' status names at most
+ * 20 devices a batch). Never a code, nor its verifier.
  */
 export function provisioning(s: Snapshot) {
-  const batches = Object.values(s.objects)
-    .filter((o) => o.kind === 'ProvisioningBatch' && Array.isArray(o.devices))
-    .map((o) => ({
-      batch: o.name,
-      counts: (o.counts ?? {}) as Record<string, number>,
-      lastReconciledAt: s.run?.lastReconcileAt ?? null,
-      devices: (o.devices as (ProvisioningDeviceStatus & Record<string, unknown>)[]).map(({ codeHash: _h, regenerateToken: _t, ...d }) => d),
-    }))
-    .sort((a, b) => a.batch.localeCompare(b.batch));
+  const batches = s.provisioning.map((b) => ({
+    batch: b.batch,
+    counts: b.counts as Record<string, number>,
+    lastReconciledAt: b.lastReconciledAt ?? s.run?.lastReconcileAt ?? null,
+    devices: b.devices.map(({ codeHash: _h, regenerateToken: _t, ...d }: ProvisioningDeviceStatus) => d),
+  }));
   return { batches };
 }
 

@@ -5,11 +5,11 @@
 // 100k devices is a filter over a compact index rather than a scan of every record.
 import { IN_FLIGHT_STATUSES } from '../api/types.ts';
 import { deviceOutcome, emptyCounts, OUTCOMES, type Outcome, type OutcomeCounts } from '../planner/outcomes.ts';
-import type { DeviceRecord, ObjectStatus, RunStatus } from '../store/records.ts';
+import type { DeviceRecord, ObjectStatus, ProvisioningBatchStatus, RunStatus } from '../store/records.ts';
 import type { StateStore } from '../store/store.ts';
 
 /** The part of a store the console reads: read methods only (it never writes). */
-export type ConsoleStore = Pick<StateStore, 'readRun' | 'readObjects' | 'readDevice' | 'listDeviceIds' | 'eachDevice' | 'readLastGoodRevision' | 'dir'>;
+export type ConsoleStore = Pick<StateStore, 'readRun' | 'readObjects' | 'readDevice' | 'listDeviceIds' | 'eachDevice' | 'readLastGoodRevision' | 'readProvisioning' | 'dir'>;
 
 /** Every readable device record: the store's bulk read when it has one, else one read per device. Damaged ones are skipped (status names them). */
 export function* allDevices(store: ConsoleStore): Generator<DeviceRecord> {
@@ -48,6 +48,8 @@ export interface Snapshot {
   key: string;
   run: RunStatus | undefined;
   objects: Record<string, ObjectStatus>;
+  /** Every provisioning batch with every device (the objects' status names at most 20 of them). */
+  provisioning: ProvisioningBatchStatus[];
   rows: DeviceRow[];
   byId: Map<string, number>;
   facets: { group: Facet[]; stage: Facet[]; model: Facet[]; site: Facet[]; outcome: Facet[]; label: Facet[] };
@@ -123,7 +125,7 @@ export function buildSnapshot(store: ConsoleStore, now: () => number = () => per
   }
   const outcomeFacet = OUTCOMES.map((value) => ({ value, devices: outcomes[value] }));
   return {
-    key: passKey(run), run, objects, rows, byId,
+    key: passKey(run), run, objects, provisioning: store.readProvisioning(), rows, byId,
     facets: { group: facet(counts.group), stage: facet(counts.stage), model: facet(counts.model), site: facet(counts.site), outcome: outcomeFacet, label: facet(counts.label).slice(0, 200) },
     outcomes, indexMs: Math.round(now() - t0),
   };

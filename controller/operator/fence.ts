@@ -5,7 +5,7 @@
 import { observeFleet, type Driver, type StartOperationRequest, type StartOperationResult } from '../drivers/driver.ts';
 import type { ProvisioningDriver, RegisterProvisioningRequest } from '../drivers/provisioning.ts';
 import { FencedOut } from '../reconciler/fenced.ts';
-import type { DeviceRecord, NotificationChanges, NotificationRecords, ObjectStatus, RunStatus } from '../store/records.ts';
+import type { DeviceRecord, NotificationChanges, NotificationRecords, ObjectStatus, ProvisioningBatchStatus, RunStatus } from '../store/records.ts';
 import type { StateStore } from '../store/store.ts';
 import type { Revision } from '../api/types.ts';
 import type { Election } from './leader.ts';
@@ -113,6 +113,9 @@ export class FencedStore implements StateStore {
   listDeviceIds(): string[] { return this.#s.listDeviceIds(); }
   readNotifications(): NotificationRecords { return this.#s.readNotifications(); }
   writeNotifications(changes: NotificationChanges): boolean { this.#outside(); return this.#s.writeNotifications(changes); }
+  readProvisioning(): ProvisioningBatchStatus[] { return this.#s.readProvisioning(); }
+  writeProvisioning(status: ProvisioningBatchStatus): boolean { this.#outside(); return this.#s.writeProvisioning(status); }
+  removeProvisioning(batch: string): boolean { this.#outside(); return this.#s.removeProvisioning(batch); }
   async beginPass(): Promise<void> {
     this.#fence.check('store');
     await this.#s.beginPass();

@@ -43,7 +43,7 @@ import { DEFAULT_LEASE_TIMING, ThreadedLeaderElector } from './leader.ts';
 import { OperatorMetrics } from './metrics.ts';
 import { KubernetesSource, SHARD_LABEL, inShard } from './source.ts';
 import { clusterStatuses, OperatorStore, StatusPublisher } from './status.ts';
-import { KubernetesCodeSecretStore, KubernetesProvisioningStatusStore } from './secrets.ts';
+import { KubernetesCodeSecretStore } from './secrets.ts';
 import { SeenObjects, TriggerGate, type TriggerCause } from './triggers.ts';
 
 export interface OperatorOptions {
@@ -78,11 +78,11 @@ export interface OperatorOptions {
    */
   codesSecret?: string;
   /**
-   * Secret in `namespace` keeping provisioning batch statuses across leaders. Default: the codes Secret's name
-   * + `-status`, + `-<shard>` when sharded: a shard must not read another's batches as ones no longer declared
-   * (it would forget their devices at the back end).
+   * How many Secrets the codes are spread over: `<codesSecret>`, `<codesSecret>-1` … (default 4, about
+   * 36,000 devices awaiting activation at once; the chart's Role grants exactly these names). The
+   * per-device provisioning state is in `store`, a shard's rows apart from another's.
    */
-  statusSecret?: string;
+  codeSecrets?: number;
   /** Watch events are coalesced over coalesceMs, and start at most one pass per minIntervalMs (default 500 ms / 5 s). */
   triggers?: { coalesceMs?: number; minIntervalMs?: number };
   /** Called after each pass (tests, demo). */
@@ -237,11 +237,9 @@ export class Operator {
     const o = this.#o;
     const fence: Fence = this.elector ? new LeaseFence(this.elector, termNumber, (w) => this.metrics.refused(w)) : this.#stopFence;
     const client = o.client.fenced(fence);
-    // One pair of Secrets per shard: a shard drops the codes and statuses of batches it does not own.
+    // Code Secrets per shard: a shard drops the codes of batches it does not own.
     const base = o.codesSecret ?? 'fleetward-provisioning-codes';
-    const shardSuffix = o.shard ? `-${o.shard}` : '';
-    const codesSecret = `${base}${shardSuffix}`;
-    const statusSecret = o.statusSecret ?? `${base}-status${shardSuffix}`;
+    const codesSecret = `${base}${o.shard ? `-${o.shard}` : ''}`;
     const events = new KubernetesEventRecorder({ client, clock: o.clock, logger: o.logger, instance: this.identity, metrics: this.metrics });
     const publisher = new StatusPublisher({ client, source: this.source, objects: () => this.#owned(), clock: o.clock, logger: o.logger, metrics: this.metrics });
     const store = new OperatorStore({
@@ -264,11 +262,10 @@ export class Operator {
       ...(o.historyRetentionMs ? { historyRetentionMs: o.historyRetentionMs } : {}),
       ...(o.maxOperationsPerPass ? { maxOperationsPerPass: o.maxOperationsPerPass } : {}),
       ...(o.maxOperationsPerMinute ? { maxOperationsPerMinute: o.maxOperationsPerMinute } : {}),
-      // Codes go to a Secret in the operator's namespace, never to status or the pod's disk; batch statuses
-      // (code hashes, expiry) to another, so a new leader keeps the codes already handed out.
+      // Codes go to Secrets in the operator's namespace, never to status or the pod's disk; per-device
+      // provisioning state to the store, and a new leader on an empty store takes the codes back from them.
       provisioningStores: {
-        secrets: new KubernetesCodeSecretStore(client, o.namespace, codesSecret),
-        store: new KubernetesProvisioningStatusStore(client, o.namespace, statusSecret),
+        secrets: new KubernetesCodeSecretStore(client, o.namespace, codesSecret, o.codeSecrets ? { secrets: o.codeSecrets } : {}),
       },
     });
     const gate = new TriggerGate({ kick: () => loop.kick(), ...o.triggers });

@@ -1,14 +1,13 @@
 // Secrets in the operator's own namespace (the chart's Role grants nothing wider):
 //   - driver credentials, read once at start (`--credentials-secret`);
-//   - provisioning verification codes (seed 004), written by the provisioning step through CodeSecretStore.
-//     Codes never reach status, logs or git: status holds only their hash (controller/provisioning);
-//   - provisioning batch statuses (per device state, code hash and expiry), through ProvisioningStatusStore,
-//     so that a new leader carries on with the codes already handed out instead of issuing new ones.
+//   - provisioning verification codes (seed 004), written by the provisioning step through CodeSecretStore,
+//     spread over a fixed set of Secrets (docs/adr/0007-provisioning-codes-in-split-secrets.md). Codes never
+//     reach status, logs or git; the per-device provisioning state (verifier, expiry, state) lives in the
+//     state store, and a new leader whose store is empty takes each device's code back from these Secrets.
 import { registerSecret } from '../util/redact.ts';
 import type { V1Secret } from '@kubernetes/client-node';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { BatchCodes, CodeSecretStore } from '../provisioning/secrets.ts';
-import type { ProvisioningBatchStatus, ProvisioningStatusStore } from '../provisioning/status.ts';
 import { statusCode, type KubeClient } from './kube.ts';
 
 /**
@@ -27,103 +26,120 @@ export async function readCredentialsSecret(client: KubeClient, namespace: strin
   return values;
 }
 
+/** Devices per data key: a part of a batch's codes, gzipped, is about 100 KiB (docs/provisioning.md "Limits"). */
+export const CODES_PER_PART = 1_000;
+/** What one Secret may carry, below the API server's 1 MiB with room for its metadata. */
+export const SECRET_DATA_LIMIT = 900 * 1024;
+/** Secrets the codes are spread over by default: `<name>`, `<name>-1` … `<name>-3`, the names the chart's Role grants. */
+export const DEFAULT_CODE_SECRETS = 4;
+
+/** The Secret names a codes store spreads over: the first is `name` itself, so one batch of a small install stays where it was. */
+export function codeSecretNames(name: string, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => (i === 0 ? name : `${name}-${i}`));
+}
+
+const partKey = (batch: string, part: number): string => (part === 0 ? batch : `${batch}_${part}`);
+/** The batch a data key belongs to: `paris` or `paris_2` (a batch name has no `_`: it is a DNS subdomain). */
+const batchOfKey = (key: string): string => key.replace(/_\d+$/, '');
+
+function encodePart(codes: BatchCodes): string {
+  return gzipSync(JSON.stringify(codes)).toString('base64');
+}
+function decodePart(value: string): BatchCodes {
+  const raw = Buffer.from(value, 'base64');
+  // Plain JSON: written by a release before the codes were gzipped and split.
+  const text = raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw).toString('utf8') : raw.toString('utf8');
+  return JSON.parse(text) as BatchCodes;
+}
+
 /**
- * Provisioning codes in one Secret: one data key per batch (its name), holding that batch's codes as JSON.
- * One Secret with a fixed name keeps the operator's RBAC to that name. A Secret holds at most 1 MiB: about
- * 7 000 devices awaiting activation at once.
+ * Provisioning codes spread over a fixed set of Secrets in the operator's namespace (fixed names keep the
+ * operator's RBAC to those names). A batch's codes are cut into parts of CODES_PER_PART devices, gzipped
+ * (about 96 bytes a device once gzipped and base64-encoded: the code, its expiry, the device's location and
+ * the code's verifier, which does not compress), each part one data key (`<batch>`, `<batch>_1`, …) placed in
+ * the Secret with the most room. Four Secrets hold some
+ * 50,000 devices awaiting activation at once; more is refused with a message naming the setting to raise,
+ * and nothing is half-written that a load would misread (a part written twice is read once).
  */
 export class KubernetesCodeSecretStore implements CodeSecretStore {
   readonly #client: KubeClient;
   readonly #namespace: string;
-  readonly #name: string;
+  readonly #names: string[];
 
-  constructor(client: KubeClient, namespace: string, name: string) {
+  constructor(client: KubeClient, namespace: string, name: string, opts: { secrets?: number } = {}) {
     this.#client = client;
     this.#namespace = namespace;
-    this.#name = name;
+    this.#names = codeSecretNames(name, opts.secrets ?? DEFAULT_CODE_SECRETS);
+  }
+
+  async #readAll(): Promise<(V1Secret | undefined)[]> {
+    return Promise.all(this.#names.map((n) => this.#client.readSecret(this.#namespace, n)));
   }
 
   async load(batch: string): Promise<BatchCodes> {
-    const secret = await this.#client.readSecret(this.#namespace, this.#name);
-    const raw = secret?.data?.[batch];
-    return raw ? JSON.parse(Buffer.from(raw, 'base64').toString('utf8')) as BatchCodes : {};
+    const out: BatchCodes = {};
+    for (const secret of await this.#readAll()) {
+      for (const [key, value] of Object.entries(secret?.data ?? {})) {
+        if (batchOfKey(key) === batch) Object.assign(out, decodePart(value));
+      }
+    }
+    return out;
   }
 
   async save(batch: string, codes: BatchCodes): Promise<void> {
-    const value = Object.keys(codes).length === 0 ? undefined : Buffer.from(JSON.stringify(codes));
-    await setSecretKey(this.#client, this.#namespace, this.#name, batch, value, 'provisioning codes');
+    const macs = Object.keys(codes).sort();
+    const parts: [string, string][] = [];
+    for (let i = 0; i * CODES_PER_PART < macs.length; i++) {
+      const part: BatchCodes = {};
+      for (const mac of macs.slice(i * CODES_PER_PART, (i + 1) * CODES_PER_PART)) part[mac] = codes[mac]!;
+      parts.push([partKey(batch, i), encodePart(part)]);
+    }
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const secrets = await this.#readAll();
+      // The other batches' keys stay where they are; this batch's parts go where there is most room.
+      const data = secrets.map((s) => Object.fromEntries(Object.entries(s?.data ?? {}).filter(([k]) => batchOfKey(k) !== batch)));
+      const size = data.map((d) => Object.entries(d).reduce((n, [k, v]) => n + k.length + v.length, 0));
+      for (const [key, value] of parts) {
+        let best = -1;
+        for (let i = 0; i < data.length; i++) if (size[i]! + key.length + value.length <= SECRET_DATA_LIMIT && (best < 0 || size[i]! < size[best]!)) best = i;
+        if (best < 0) {
+          throw new Error(`provisioning codes: the codes of ProvisioningBatch/${batch} (${macs.length} devices awaiting activation) do not fit in the ${this.#names.length} Secrets ${this.#names.join(', ')}; raise provisioning.codeSecrets (--code-secrets) or provision fewer devices at once`);
+        }
+        data[best]![key] = value;
+        size[best]! += key.length + value.length;
+      }
+      // Secrets that gain a part first, then those that lose one: a crash between two writes leaves a part
+      // twice (read once), never a part missing.
+      const order = this.#names.map((_, i) => i).sort((a, b) => Object.keys(data[b]!).length - Object.keys(data[a]!).length);
+      try {
+        for (const i of order) {
+          const before = secrets[i]?.data ?? {};
+          if (JSON.stringify(before) === JSON.stringify(data[i])) continue;
+          await writeSecret(this.#client, this.#namespace, this.#names[i]!, secrets[i], data[i]!);
+        }
+        return;
+      } catch (err) {
+        if (statusCode(err) !== 409) throw err;
+      }
+    }
+    throw new Error(`provisioning codes: Secrets ${this.#names.join(', ')} kept changing; not saved`);
   }
 
   async batches(): Promise<string[]> {
-    const secret = await this.#client.readSecret(this.#namespace, this.#name);
-    return Object.keys(secret?.data ?? {}).sort();
+    const names = new Set<string>();
+    for (const secret of await this.#readAll()) for (const key of Object.keys(secret?.data ?? {})) names.add(batchOfKey(key));
+    return [...names].sort();
   }
 }
 
-/**
- * Provisioning batch statuses in one Secret beside the codes' (the pod's disk dies with the leader; a new
- * leader that found no status would issue every code again, invalidating those already handed out). One
- * data key per batch, its status as gzipped JSON: no code in it, only its hash and expiry, but a Secret keeps
- * the operator's RBAC to two fixed Secret names. Gzipped, a status takes about 65 bytes per device (measured
- * on 2 000 devices awaiting activation, the code hashes being what does not compress): a Secret's 1 MiB holds
- * some 12 000 devices.
- */
-export class KubernetesProvisioningStatusStore implements ProvisioningStatusStore {
-  readonly #client: KubeClient;
-  readonly #namespace: string;
-  readonly #name: string;
-
-  constructor(client: KubeClient, namespace: string, name: string) {
-    this.#client = client;
-    this.#namespace = namespace;
-    this.#name = name;
-  }
-
-  async loadAll(): Promise<ProvisioningBatchStatus[]> {
-    const secret = await this.#client.readSecret(this.#namespace, this.#name);
-    const data = secret?.data ?? {};
-    return Object.keys(data).sort().map((batch) => {
-      try {
-        return JSON.parse(gunzipSync(Buffer.from(data[batch]!, 'base64')).toString('utf8')) as ProvisioningBatchStatus;
-      } catch (err) {
-        // Failing the step beats starting afresh: a batch without status would have all its codes issued again.
-        throw new Error(`provisioning status: Secret ${this.#namespace}/${this.#name} key "${batch}" is unreadable: ${(err as Error).message}`);
-      }
-    });
-  }
-
-  async save(status: ProvisioningBatchStatus): Promise<void> {
-    await setSecretKey(this.#client, this.#namespace, this.#name, status.batch, gzipSync(JSON.stringify(status)), 'provisioning status');
-  }
-
-  async remove(batch: string): Promise<void> {
-    await setSecretKey(this.#client, this.#namespace, this.#name, batch, undefined, 'provisioning status');
-  }
+/** Replaces (or creates) a Secret with this data, at the resourceVersion read: a concurrent writer gets a 409. */
+async function writeSecret(client: KubeClient, namespace: string, name: string, was: V1Secret | undefined, data: Record<string, string>): Promise<void> {
+  const body: V1Secret = {
+    metadata: { name, namespace, ...(was?.metadata?.resourceVersion ? { resourceVersion: was.metadata.resourceVersion } : {}), labels: { 'app.kubernetes.io/managed-by': 'fleetward' } },
+    type: 'Opaque',
+    data,
+  };
+  if (was) await client.replaceSecret(namespace, body);
+  else await client.createSecret(namespace, body);
 }
 
-/**
- * Sets one data key of a Secret (undefined: deletes it), creating the Secret when missing. Read-modify-write
- * with the resourceVersion: a concurrent writer makes the write fail with 409, and it is tried again.
- */
-async function setSecretKey(client: KubeClient, namespace: string, name: string, key: string, value: Buffer | undefined, what: string): Promise<void> {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const secret = await client.readSecret(namespace, name);
-    if (!secret && value === undefined) return;
-    const data = { ...(secret?.data ?? {}) };
-    if (value === undefined) delete data[key];
-    else data[key] = value.toString('base64');
-    const body: V1Secret = {
-      metadata: { name, namespace, ...(secret?.metadata?.resourceVersion ? { resourceVersion: secret.metadata.resourceVersion } : {}), labels: { 'app.kubernetes.io/managed-by': 'fleetward' } },
-      type: 'Opaque',
-      data,
-    };
-    try {
-      if (secret) await client.replaceSecret(namespace, body);
-      else await client.createSecret(namespace, body);
-      return;
-    } catch (err) {
-      if (statusCode(err) !== 409) throw err;
-    }
-  }
-  throw new Error(`${what}: Secret ${namespace}/${name} kept changing; not saved`);
-}

@@ -13,7 +13,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { KINDS, type Condition, type Kind, type Revision } from '../api/types.ts';
-import type { DeviceRecord, NotificationChanges, NotificationRecords, ObjectStatus, RunStatus } from '../store/records.ts';
+import type { DeviceRecord, NotificationChanges, NotificationRecords, ObjectStatus, ProvisioningBatchStatus, RunStatus } from '../store/records.ts';
 import type { StateStore } from '../store/store.ts';
 import { summarize } from '../status/conditions.ts';
 import { InvalidRevision } from '../reconciler/reasons.ts';
@@ -83,6 +83,10 @@ export class OperatorStore implements StateStore {
   writeDevice(rec: DeviceRecord): boolean { return this.#inner.writeDevice(rec); }
   writeDevices(recs: Iterable<DeviceRecord>): number { return this.#inner.writeDevices(recs); }
   listDeviceIds(): string[] { return this.#inner.listDeviceIds(); }
+  // Per-device provisioning state lives in the store; the resource's status carries a bounded summary of it.
+  readProvisioning(): ProvisioningBatchStatus[] { return this.#inner.readProvisioning(); }
+  writeProvisioning(status: ProvisioningBatchStatus): boolean { return this.#inner.writeProvisioning(status); }
+  removeProvisioning(batch: string): boolean { return this.#inner.removeProvisioning(batch); }
 
   readObjects(): Record<string, ObjectStatus> {
     if (this.#staged) return this.#staged;

@@ -133,11 +133,19 @@ export async function reconcileProvisioning(input: ReconcileProvisioningInput): 
         const code = generateCode();
         const codeHash = await hashCode(code);
         const expiresAt = iso(now + CODE_LIFETIME_MS);
-        codes[x.status.macAddress] = { code, expiresAt, codeHash };
+        codes[x.status.macAddress] = { code, expiresAt, codeHash, ...(x.status.location ? { location: x.status.location } : {}) };
         Object.assign(x.status, { codeHash, codeIssuedAt: iso(now), codeExpiresAt: expiresAt, codesIssued: (x.status.codesIssued ?? 0) + 1 });
       }));
     }
     for (const mac of Object.keys(codes)) if (claims.get(mac) !== name) delete codes[mac];
+    // A device moved to another desk keeps its code; the export names its new place.
+    for (const x of devices) {
+      const kept = codes[x.status.macAddress];
+      if (kept && (kept.location ?? '') !== (x.status.location ?? '')) {
+        if (x.status.location) kept.location = x.status.location;
+        else delete kept.location;
+      }
+    }
     if (JSON.stringify(codes) !== codesBefore) await secrets.save(name, codes);
 
     // Act: register verifiers the back end lacks or holds out of date.
@@ -228,7 +236,7 @@ function decideBatch(batch: ProvisioningBatch, declared: readonly ResolvedProvis
     seen.add(mac);
     const p = prevByMac.get(mac);
     const b = f.backend.get(mac);
-    const status = carriedOver(d, p, b);
+    const status = carriedOver(d, p ?? keptCode(mac, f.codes), b);
     const x: DeviceInPass = { declared: d, status, ...(b ? { backend: b } : {}), ...(p ? { previousState: p.state } : {}) };
     out.push(x);
 
@@ -256,7 +264,7 @@ function decideBatch(batch: ProvisioningBatch, declared: readonly ResolvedProvis
 }
 
 /** The device's status to build on: what is declared, what the last run kept (code, token), what the back end reports. */
-function carriedOver(d: ResolvedProvisioningDevice, p: ProvisioningDeviceStatus | undefined, b: BackendProvisioningRecord | undefined): ProvisioningDeviceStatus {
+function carriedOver(d: ResolvedProvisioningDevice, p: Partial<ProvisioningDeviceStatus> | undefined, b: BackendProvisioningRecord | undefined): ProvisioningDeviceStatus {
   return {
     macAddress: d.macAddress,
     state: 'AwaitingActivation',
@@ -270,6 +278,17 @@ function carriedOver(d: ResolvedProvisioningDevice, p: ProvisioningDeviceStatus 
     ...(b?.model ? { model: b.model } : p?.model ? { model: p.model } : {}),
     ...(b?.firmwareVersion ? { firmwareVersion: b.firmwareVersion } : p?.firmwareVersion ? { firmwareVersion: p.firmwareVersion } : {}),
   };
+}
+
+/**
+ * A device the store has no status for, but whose code is kept (a new leader on an empty store: the state
+ * store of an operator may be a scratch SQLite file): its code, verifier and expiry come back from what is
+ * kept, so the code a technician holds stays valid instead of being issued again.
+ */
+function keptCode(mac: string, codes: BatchCodes): Pick<ProvisioningDeviceStatus, 'macAddress' | 'state' | 'codeHash' | 'codeIssuedAt' | 'codeExpiresAt'> | undefined {
+  const c = codes[mac];
+  if (!c) return undefined;
+  return { macAddress: mac, state: 'AwaitingActivation', codeHash: c.codeHash, codeIssuedAt: iso(ms(c.expiresAt) - CODE_LIFETIME_MS), codeExpiresAt: c.expiresAt };
 }
 
 /** Sets the state and the fields that go with it, clearing those of any other state. */

@@ -11,6 +11,8 @@ export interface StoredCode {
   expiresAt: Instant;
   /** The verifier issued with it, so a code and the status it belongs to can be told apart after a crash. */
   codeHash: string;
+  /** Where the device is, so the code Secrets alone make the technicians' export on Kubernetes. */
+  location?: string;
 }
 
 /** MAC (`AA-BB-…`) → its current code. */

@@ -8,7 +8,10 @@ import type { ProvisioningDriver } from '../drivers/provisioning.ts';
 import { reconcileProvisioning, type ProvisioningLogger } from './reconcile.ts';
 import { FileRegenerationRequests } from './requests.ts';
 import { FileCodeSecretStore, type CodeSecretStore } from './secrets.ts';
-import { FileProvisioningStatusStore, type ProvisioningBatchStatus, type ProvisioningStatusStore } from './status.ts';
+import {
+  FileProvisioningStatusStore, importLegacyStatuses, StateStoreProvisioningStatusStore, type ProvisioningBatchStatus, type ProvisioningStatusStore,
+} from './status.ts';
+import type { StateStore } from '../store/store.ts';
 
 export interface StandaloneProvisioningInput {
   revision: Revision;
@@ -19,7 +22,9 @@ export interface StandaloneProvisioningInput {
   log?: ProvisioningLogger;
   /** Where the codes go instead of `<state-dir>/provisioning/secrets` (the operator: a Secret). */
   secrets?: CodeSecretStore;
-  /** Where batch statuses go instead of `<state-dir>/provisioning/batches` (the operator: a Secret). */
+  /** Where batch statuses go: the run's state store (one row per device); files of an older release are imported into it. */
+  stateStore?: Pick<StateStore, 'readProvisioning' | 'writeProvisioning' | 'removeProvisioning'>;
+  /** Another status store (tests); without either, the legacy files of `<state-dir>/provisioning/batches`. */
   store?: ProvisioningStatusStore;
 }
 
@@ -30,7 +35,11 @@ export type StandaloneProvisioningResult =
 
 export async function runStandaloneProvisioning(input: StandaloneProvisioningInput): Promise<StandaloneProvisioningResult> {
   const batches = desiredState(input.revision.objects).provisioningBatches;
-  const store = input.store ?? new FileProvisioningStatusStore(input.stateDir);
+  if (input.stateStore && !input.store) {
+    const imported = await importLegacyStatuses(input.stateDir, input.stateStore);
+    if (imported) input.log?.info({ batches: imported }, 'provisioning statuses moved from provisioning/batches into the state store');
+  }
+  const store = input.store ?? (input.stateStore ? new StateStoreProvisioningStatusStore(input.stateStore) : new FileProvisioningStatusStore(input.stateDir));
   const secrets = input.secrets ?? new FileCodeSecretStore(input.stateDir);
   const previous = await store.loadAll();
   if (batches.length === 0 && previous.length === 0 && (await secrets.batches()).length === 0) {
@@ -51,9 +60,4 @@ export async function runStandaloneProvisioning(input: StandaloneProvisioningInp
     ...(input.log ? { log: input.log } : {}),
   });
   return { ran: true, batches: result };
-}
-
-/** What `fleetward status` prints about provisioning: read from the state directory. */
-export async function readProvisioningStatus(stateDir: string): Promise<ProvisioningBatchStatus[]> {
-  return new FileProvisioningStatusStore(stateDir).loadAll();
 }

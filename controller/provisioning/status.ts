@@ -1,54 +1,17 @@
 // Provisioning status (seed 004): per batch, counts per state; per device, state, location and code expiry.
-// Never a code: only its verifier (`codeHash`). The standalone state directory keeps this object per batch;
-// the ProvisioningBatch's own status (objects.json, or the status subresource on Kubernetes) carries
-// `toResourceStatus` of it directly in `status` (total, signedIn, counts, devices: the CRD status schema
-// in controller/api/schemas.ts), beside the conditions.
+// Never a code: only its verifier (`codeHash`). The state store keeps it, one row per device
+// (StateStoreProvisioningStatusStore; a release before kept one file per batch, imported once); the
+// ProvisioningBatch's own status (the status subresource on Kubernetes) carries `toResourceStatus` of it —
+// exact counts and a few example devices, bounded whatever the batch's size — beside the conditions.
 import { readdirSync, readFileSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Instant } from '../api/types.ts';
 import { readJson, safeFileName, writeFileAtomic } from './files.ts';
+import type { StateStore } from '../store/store.ts';
 
-export const PROVISIONING_STATES = [
-  'AwaitingActivation', 'AwaitingSignIn', 'SignedIn', 'Expired', 'FirmwareTooOld', 'LockedOut',
-] as const;
-export type ProvisioningState = (typeof PROVISIONING_STATES)[number];
-
-export interface ProvisioningDeviceStatus {
-  macAddress: string;
-  state: ProvisioningState;
-  location?: string;
-  /** The user to sign in remotely, when declared. */
-  user?: string;
-  /** Where the device was declared: `inline` or `file.csv:LINE`. */
-  source?: string;
-  /** Verifier of the current code (./codes.ts); absent once the device has activated. */
-  codeHash?: string;
-  codeIssuedAt?: Instant;
-  codeExpiresAt?: Instant;
-  /** The `regenerate.provisioning.fleetward.dev/<MAC>` annotation value already honoured. */
-  regenerateToken?: string;
-  /** Codes issued for this device so far. */
-  codesIssued?: number;
-  manufacturer?: string;
-  model?: string;
-  firmwareVersion?: string;
-  /** FirmwareTooOld: the version seed 004's table requires for this model. */
-  requiredFirmware?: string;
-  lockedUntil?: Instant;
-  signInRequestedAt?: Instant;
-  /** Why the device is where it is, for a person. */
-  message?: string;
-}
-
-export interface ProvisioningBatchStatus {
-  batch: string;
-  counts: Record<ProvisioningState, number>;
-  devices: ProvisioningDeviceStatus[];
-  /** The `spec.regenerateCodes` value already honoured. */
-  regenerateCodes?: string;
-  lastReconciledAt?: Instant;
-}
+export { PROVISIONING_STATES, type ProvisioningBatchStatus, type ProvisioningDeviceStatus, type ProvisioningState } from '../store/records.ts';
+import { PROVISIONING_STATES, type ProvisioningBatchStatus, type ProvisioningDeviceStatus, type ProvisioningState } from '../store/records.ts';
 
 export function countStates(devices: readonly ProvisioningDeviceStatus[]): Record<ProvisioningState, number> {
   const counts = Object.fromEntries(PROVISIONING_STATES.map((s) => [s, 0])) as Record<ProvisioningState, number>;
@@ -127,36 +90,113 @@ export function formatProvisioningStatus(statuses: readonly ProvisioningBatchSta
 }
 
 /** The fields `toResourceStatus` sets in a ProvisioningBatch's `status`: the reconciler replaces exactly these. */
-export const RESOURCE_STATUS_FIELDS = ['total', 'signedIn', 'counts', 'regenerateCodes', 'devices'] as const;
+export const RESOURCE_STATUS_FIELDS = ['total', 'signedIn', 'counts', 'regenerateCodes', 'devices', 'moreDevices', 'details'] as const;
 
-/** The per-device fields a resource status carries (all in the CRD status schema). Never a code: at most its hash. */
+/**
+ * Devices a ProvisioningBatch's status names, as examples; the counts beside them are exact and every device
+ * is in the state store (`fleetward provision status`). 20 examples of at most ~4 KiB each keep the status
+ * far below what etcd accepts (docs/kubernetes.md "Limits"), whatever the batch's size.
+ */
+export const LISTED_PROVISIONING_DEVICES = 20;
+
+/** The per-device fields a resource status carries (all in the CRD status schema). Never a code, nor its verifier. */
 const RESOURCE_DEVICE_FIELDS = [
-  'macAddress', 'state', 'location', 'user', 'source', 'codeHash', 'codeIssuedAt', 'codeExpiresAt', 'regenerateToken',
-  'codesIssued', 'manufacturer', 'model', 'firmwareVersion', 'requiredFirmware', 'lockedUntil', 'signInRequestedAt', 'message',
+  'macAddress', 'state', 'location', 'user', 'source', 'codeExpiresAt', 'manufacturer', 'model', 'firmwareVersion',
+  'requiredFirmware', 'lockedUntil', 'signInRequestedAt', 'message',
 ] as const satisfies readonly (keyof ProvisioningDeviceStatus)[];
+
+/** Which devices a person should see first: those that need someone to act, then those on their way, then the done. */
+const ATTENTION: Record<ProvisioningState, number> = {
+  FirmwareTooOld: 0, LockedOut: 1, Expired: 2, AwaitingSignIn: 3, AwaitingActivation: 4, SignedIn: 5,
+};
+
+/** Where the rest is: the per-device view a person can read (the console shows the same). */
+export function provisioningDetails(batch: string): string {
+  return `every device: fleetward provision status ${batch} (or the console)`;
+}
+
+/** The resource status: exact counts, at most LISTED_PROVISIONING_DEVICES examples, how many more, and where they are. */
+export interface ProvisioningResourceStatus {
+  total: number;
+  signedIn: number;
+  counts: Record<ProvisioningState, number>;
+  regenerateCodes?: string;
+  devices: ProvisioningDeviceStatus[];
+  /** Devices of the batch not named in `devices`. */
+  moreDevices?: number;
+  details?: string;
+}
 
 /**
  * The batch's provisioning status as the ProvisioningBatch resource's `status` carries it, directly (beside
- * conditions): the shape of the CRD status schema. Device fields are copied by name, so nothing else (and
- * never a plaintext code) can reach status through it.
+ * conditions): the shape of the CRD status schema, bounded whatever the batch's size (it grew by ~325 bytes
+ * a device, and etcd refused it from about 4,000). Examples are the devices that most need a person (a
+ * message first within a state), in the batch's order; device fields are copied by name, so nothing else —
+ * never a code — can reach status through it.
  */
-export function toResourceStatus(s: ProvisioningBatchStatus): {
-  total: number; signedIn: number; counts: Record<ProvisioningState, number>; regenerateCodes?: string; devices: ProvisioningDeviceStatus[];
-} {
+export function toResourceStatus(s: ProvisioningBatchStatus): ProvisioningResourceStatus {
+  const ranked = s.devices
+    .map((d, i) => ({ d, i, rank: ATTENTION[d.state] * 2 + (d.message ? 0 : 1) }))
+    .sort((a, b) => a.rank - b.rank || a.i - b.i)
+    .slice(0, LISTED_PROVISIONING_DEVICES)
+    .sort((a, b) => a.i - b.i);
+  const more = s.devices.length - ranked.length;
   return {
     total: s.devices.length,
-    signedIn: s.counts.SignedIn,
+    signedIn: s.counts.SignedIn ?? 0,
     counts: Object.fromEntries(PROVISIONING_STATES.map((st) => [st, s.counts[st] ?? 0])) as Record<ProvisioningState, number>,
     ...(s.regenerateCodes !== undefined ? { regenerateCodes: s.regenerateCodes } : {}),
-    devices: s.devices.map((d) => {
+    devices: ranked.map(({ d }) => {
       const out: Record<string, unknown> = {};
       for (const k of RESOURCE_DEVICE_FIELDS) if (d[k] !== undefined) out[k] = d[k];
       return out as unknown as ProvisioningDeviceStatus;
     }),
+    ...(more > 0 ? { moreDevices: more, details: provisioningDetails(s.batch) } : {}),
   };
 }
 
-/** The standalone batch statuses, read synchronously (for `fleetward status`, which reads files only). */
+/**
+ * Batch statuses in the state store (controller/store/store.ts readProvisioning): one row per device, so a
+ * batch of 10,000 devices is neither one Secret nor one status object. The operator's store (SQLite or
+ * PostgreSQL) and `fleetward run`'s are both StateStores.
+ */
+export class StateStoreProvisioningStatusStore implements ProvisioningStatusStore {
+  readonly #store: Pick<StateStore, 'readProvisioning' | 'writeProvisioning' | 'removeProvisioning'>;
+  constructor(store: Pick<StateStore, 'readProvisioning' | 'writeProvisioning' | 'removeProvisioning'>) {
+    this.#store = store;
+  }
+  async loadAll(): Promise<ProvisioningBatchStatus[]> {
+    return this.#store.readProvisioning();
+  }
+  async save(status: ProvisioningBatchStatus): Promise<void> {
+    this.#store.writeProvisioning(status);
+  }
+  async remove(batch: string): Promise<void> {
+    this.#store.removeProvisioning(batch);
+  }
+}
+
+/**
+ * Statuses of a release before the state store kept them (`<state-dir>/provisioning/batches/*.json`) move
+ * into the store on the first provisioning run after an upgrade, then the files go: one place, not two.
+ */
+export async function importLegacyStatuses(stateDir: string, store: Pick<StateStore, 'readProvisioning' | 'writeProvisioning'>): Promise<number> {
+  const files = new FileProvisioningStatusStore(stateDir);
+  const legacy = await files.loadAll();
+  if (legacy.length === 0) return 0;
+  const inStore = new Set(store.readProvisioning().map((s) => s.batch));
+  for (const s of legacy) if (!inStore.has(s.batch)) store.writeProvisioning(s);
+  for (const s of legacy) await files.remove(s.batch);
+  return legacy.length;
+}
+
+/** The store's batches, and those still in legacy files (not imported yet: no run since the upgrade), sorted. */
+export function withLegacy(inStore: readonly ProvisioningBatchStatus[], legacy: readonly ProvisioningBatchStatus[]): ProvisioningBatchStatus[] {
+  const names = new Set(inStore.map((s) => s.batch));
+  return [...inStore, ...legacy.filter((s) => !names.has(s.batch))].sort((a, b) => (a.batch < b.batch ? -1 : a.batch > b.batch ? 1 : 0));
+}
+
+/** The standalone batch statuses of a release before the state store kept them, read synchronously (for `fleetward status`, which reads files only). */
 export function readProvisioningStatusSync(stateDir: string): ProvisioningBatchStatus[] {
   const dir = join(stateDir, 'provisioning', 'batches');
   let names: string[];

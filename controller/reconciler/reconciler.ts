@@ -14,7 +14,7 @@ import { desiredState, type DesiredState } from '../api/desired.ts';
 import { observeFleet, type Driver } from '../drivers/driver.ts';
 import { applyInventory } from '../api/inventory.ts';
 import type { DevicePlan, Plan, PlannedOperation } from '../planner/types.ts';
-import { pauseSentence, releaseStatus } from './release-status.ts';
+import { pauseSentence, releaseStatus, STATUS_DETAILS } from './release-status.ts';
 import type { Clock } from '../util/clock.ts';
 import { runStandaloneProvisioning, type StandaloneProvisioningInput } from '../provisioning/standalone.ts';
 import { RESOURCE_STATUS_FIELDS, toResourceStatus, type ProvisioningBatchStatus } from '../provisioning/status.ts';
@@ -60,8 +60,8 @@ export interface ReconcilerOptions {
   /** Driver calls in flight at once while acting. Default 8. */
   concurrency?: number;
   /**
-   * Where the provisioning step keeps verification codes and batch statuses instead of the state directory
-   * (the Kubernetes operator: codes in a Secret, never in status).
+   * Where the provisioning step keeps verification codes instead of the state directory (the Kubernetes
+   * operator: Secrets, never status); batch statuses are in the state store either way.
    */
   provisioningStores?: Pick<StandaloneProvisioningInput, 'secrets' | 'store'>;
   /** The notify step and its delivery loop (controller/notify/); none: nothing is sent. */
@@ -511,7 +511,7 @@ export class Reconciler {
   provision(revision: Revision): void {
     if (this.#provisioning) return;
     this.#provisioning = runStandaloneProvisioning({
-      revision, driver: this.#o.driver.provisioning, stateDir: this.#o.store.dir, clock: this.#o.clock, log: this.#o.logger,
+      revision, driver: this.#o.driver.provisioning, stateDir: this.#o.store.dir, stateStore: this.#o.store, clock: this.#o.clock, log: this.#o.logger,
       ...this.#o.provisioningStores,
     }).then((r) => {
       this.#provisioned = new Map(r.batches.map((b) => [b.batch, b]));
@@ -868,7 +868,9 @@ function diagnosticsRef(op: DeviceOperation): NonNullable<HistoryEntry['diagnost
 
 // ---- per-object status --------------------------------------------------------------------------
 
-function objectStatuses(
+// Every kind's status is bounded whatever the fleet's size: counts, at most LISTED_IN_STATUS ids, NAMED_IN_MESSAGE in a
+// condition (test/unit/status-bounds.test.ts checks each kind at 100,000 devices; docs/kubernetes.md "Limits").
+export function objectStatuses(
   previous: Record<string, ObjectStatus>, plan: Plan, revision: Revision, at: string, inFlight: ReadonlySet<string>,
   inventoryCounts: ReadonlyMap<string, { matched: number; unmatched: number }> = new Map(),
 ): Record<string, ObjectStatus> {
@@ -1009,6 +1011,7 @@ export function outcomeStatus(plan: Plan, member: (d: DevicePlan) => boolean, in
     failed: counts.failed, held: counts.held, rolledBack: counts.rolledBack, windowMissed: counts.windowMissed, paused: pausedIds.length,
   };
   if (attention.length) fields.failedDevices = attention.slice(0, LISTED_IN_STATUS);
+  if (attention.length > LISTED_IN_STATUS) fields.details = STATUS_DETAILS;
   const moving = counts.inProgress + counts.waiting + counts.windowMissed + counts.failed;
   const tally = formatCounts(counts);
   if (pausedIds.length) {

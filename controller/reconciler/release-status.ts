@@ -8,6 +8,9 @@ import type { ReleaseStatus } from '../store/records.ts';
 /** Device ids kept in each list of a release's status; the counts beside them are exact. */
 export const LISTED_DEVICES = 100;
 
+/** A status whose device list was cut says where every device is (docs/kubernetes.md "Limits"). */
+export const STATUS_DETAILS = 'every device: fleetward status (or the console)';
+
 /** Without null dates (a status schema types every field; an unknown date is left out). */
 function dated<T extends { startsAt?: string | null; endsAt?: string | null }>(x: T): T {
   const out = { ...x };
@@ -24,6 +27,7 @@ export function releaseStatus(r: ReleasePlan): ReleaseStatus {
   if (failedDevices?.length) out.failedDevices = failedDevices.slice(0, LISTED_DEVICES);
   if (heldDevices?.length) out.heldDevices = heldDevices.slice(0, LISTED_DEVICES);
   if (rolledBackDevices?.length) out.rolledBackDevices = rolledBackDevices.slice(0, LISTED_DEVICES);
+  if ([failedDevices, heldDevices, rolledBackDevices, pause?.failedDevices].some((l) => (l?.length ?? 0) > LISTED_DEVICES)) out.details = STATUS_DETAILS;
   if (pause) out.pause = { ring: pause.ring, threshold: pause.threshold, targeted: pause.targeted, failed: pause.failedDevices.length, failedDevices: pause.failedDevices.slice(0, LISTED_DEVICES) };
   return out;
 }

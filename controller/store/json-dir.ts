@@ -4,15 +4,18 @@
 //   <state-dir>/revision.json            the last good revision (id + objects): stays in force across restarts
 //   <state-dir>/objects.json             per-object status (Kind/name → conditions, lastAppliedRevision, …)
 //   <state-dir>/devices/<id>.json        per-device plan (components) and operation history
+//   <state-dir>/provisioning/batches/<batch>.json   provisioning status per batch (code verifiers, never codes)
 //
 // Every file is written atomically and only when its content changed. There is no transaction: each write is
 // its own (one file), so the pass boundaries are no-ops.
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Revision } from '../api/types.ts';
 import { readJson, writeFileAtomic } from '../status/atomic.ts';
 import { DamagedRecord } from './damage.ts';
-import { revisionState, sortedObjects, type DeviceRecord, type NotificationChanges, type NotificationRecords, type ObjectStatus, type RunStatus } from './records.ts';
+import {
+  revisionState, sortedObjects, type DeviceRecord, type NotificationChanges, type NotificationRecords, type ObjectStatus, type ProvisioningBatchStatus, type RunStatus,
+} from './records.ts';
 import type { StateStore } from './store.ts';
 
 /** Whether `dir` holds a JSON state directory (what `fleetward run` wrote before the SQLite store). */
@@ -81,6 +84,27 @@ export class JsonDirStore implements StateStore {
     const sorted = sortedObjects(objects);
     this.#objects = sorted;
     return this.#write(this.#path('objects.json'), sorted);
+  }
+
+  #batchPath(batch: string): string {
+    return join(this.dir, 'provisioning', 'batches', `${encodeURIComponent(batch)}.json`);
+  }
+  readProvisioning(): ProvisioningBatchStatus[] {
+    const dir = join(this.dir, 'provisioning', 'batches');
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir).filter((f) => f.endsWith('.json') && !f.startsWith('.')).sort()
+      .map((f) => this.#read<ProvisioningBatchStatus>(join(dir, f)))
+      .filter((s): s is ProvisioningBatchStatus => s !== undefined)
+      .sort((a, b) => (a.batch < b.batch ? -1 : a.batch > b.batch ? 1 : 0));
+  }
+  writeProvisioning(status: ProvisioningBatchStatus): boolean {
+    return this.#write(this.#batchPath(status.batch), status);
+  }
+  removeProvisioning(batch: string): boolean {
+    const path = this.#batchPath(batch);
+    if (!existsSync(path)) return false;
+    rmSync(path, { force: true });
+    return true;
   }
 
   #devicePath(id: string): string {

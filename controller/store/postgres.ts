@@ -15,16 +15,18 @@ import pg from 'pg';
 import type { Revision } from '../api/types.ts';
 import { DamagedRecord } from './damage.ts';
 import {
-  revisionState, sortedObjects, type DeviceRecord, type HistoryEntry, type NotificationChanges, type NotificationRecords, type ObjectStatus, type RunStatus,
+  revisionState, sortedObjects, type DeviceRecord, type HistoryEntry, type NotificationChanges, type NotificationRecords, type ObjectStatus,
+  type ProvisioningBatchStatus, type RunStatus,
 } from './records.ts';
 import { NotificationRows, type NotificationRow } from './notifications.ts';
+import { provisioningRows, ProvisioningRows } from './provisioning-rows.ts';
 import { copyEntry, mergeHistory, planChanged, remember, type Remembered } from './rows.ts';
 import { StoreUnavailable, type StateStore } from './store.ts';
 import { describeUrl } from './url.ts';
 
 export { describeUrl, urlSecret } from './url.ts';
 
-export const PG_SCHEMA_VERSION = 2;
+export const PG_SCHEMA_VERSION = 3;
 
 const MIGRATIONS: Record<number, string> = {
   1: `
@@ -38,6 +40,13 @@ const MIGRATIONS: Record<number, string> = {
   // Notification bookkeeping (controller/store/notifications.ts): events tracked, messages not yet delivered.
   2: `
     CREATE TABLE fleetward_notifications (scope TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (scope, kind, key));
+  `,
+  // Remote provisioning (seed 004): a batch's own fields, and one row per device (store/provisioning-rows.ts).
+  3: `
+    CREATE TABLE fleetward_provisioning_batches (scope TEXT NOT NULL, batch TEXT NOT NULL, summary TEXT NOT NULL, PRIMARY KEY (scope, batch));
+    CREATE TABLE fleetward_provisioning_devices (
+      scope TEXT NOT NULL, batch TEXT NOT NULL, mac TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (scope, batch, mac)
+    );
   `,
 };
 
@@ -64,8 +73,13 @@ interface Pending {
   state: Map<string, string>;
   /** `kind\0key` → row text (null: delete). */
   notifications: Map<string, string | null>;
+  /** batch → its row (null: the batch is removed); (batch, mac) → device row (null: delete). */
+  provisioningBatches: Map<string, string | null>;
+  provisioningDevices: Map<string, Map<string, string | null>>;
 }
-const emptyPending = (): Pending => ({ devices: new Map(), history: new Map(), state: new Map(), notifications: new Map() });
+const emptyPending = (): Pending => ({
+  devices: new Map(), history: new Map(), state: new Map(), notifications: new Map(), provisioningBatches: new Map(), provisioningDevices: new Map(),
+});
 
 export class PostgresStore implements StateStore {
   readonly description: string;
@@ -81,6 +95,9 @@ export class PostgresStore implements StateStore {
   readonly #damaged = new Map<string, string>();
   readonly #state = new Map<string, string>();
   #objects: Record<string, ObjectStatus> | undefined;
+  #provisioning = new ProvisioningRows();
+  /** Why a read-only role could not read the provisioning tables, if it could not. */
+  #provisioningDenied: string | undefined;
   #pending = emptyPending();
   readonly #notifications = new NotificationRows();
 
@@ -152,8 +169,23 @@ export class PostgresStore implements StateStore {
       const devices = (await c.query('SELECT id, record FROM fleetward_devices WHERE scope = $1', [this.#scope])).rows as { id: string; record: string }[];
       const history = (await c.query('SELECT device, entry FROM fleetward_history WHERE scope = $1 ORDER BY device, created, operation', [this.#scope])).rows as { device: string; entry: string }[];
       const notifications = (await c.query('SELECT kind, key, value FROM fleetward_notifications WHERE scope = $1', [this.#scope])).rows as NotificationRow[];
+      // A read-only role granted SELECT before an upgrade added these tables may not read them: `plan` needs
+      // none of it, so only a reader of provisioning status is told (readProvisioning).
+      let batches: { batch: string; summary: string }[] = [];
+      let macs: { batch: string; mac: string; record: string }[] = [];
+      this.#provisioningDenied = undefined;
+      await c.query('SAVEPOINT provisioning');
+      try {
+        batches = (await c.query('SELECT batch, summary FROM fleetward_provisioning_batches WHERE scope = $1', [this.#scope])).rows as typeof batches;
+        macs = (await c.query('SELECT batch, mac, record FROM fleetward_provisioning_devices WHERE scope = $1', [this.#scope])).rows as typeof macs;
+      } catch (err) {
+        if (!this.readOnly || (err as { code?: string }).code !== '42501') throw err;
+        await c.query('ROLLBACK TO SAVEPOINT provisioning');
+        this.#provisioningDenied = (err as Error).message;
+      }
       await c.query('COMMIT');
       this.#notifications.load(notifications);
+      this.#provisioning = provisioningRows(batches, macs);
       this.#live.clear();
       this.#saved.clear();
       this.#damaged.clear();
@@ -229,7 +261,7 @@ export class PostgresStore implements StateStore {
   /** Sends what changed in one transaction, moving the generation on from the one this replica read. */
   async #flush(): Promise<void> {
     const p = this.#pending;
-    if (!p.devices.size && !p.history.size && !p.state.size && !p.notifications.size) return;
+    if (!p.devices.size && !p.history.size && !p.state.size && !p.notifications.size && !p.provisioningBatches.size && !p.provisioningDevices.size) return;
     let c: pg.PoolClient | undefined;
     try {
       c = await this.#pool.connect();
@@ -282,6 +314,7 @@ export class PostgresStore implements StateStore {
             ON CONFLICT (scope, kind, key) DO UPDATE SET value = excluded.value`, [this.#scope, ...put]);
         }
       }
+      await this.#flushProvisioning(c, p);
       await c.query('COMMIT');
       this.#generation = next;
       this.#state.set('generation', String(next));
@@ -299,6 +332,36 @@ export class PostgresStore implements StateStore {
 
   #writable(): void {
     if (this.readOnly) throw new Error(`${this.description}: opened read-only`);
+  }
+
+  /** The provisioning rows of the flush, batched like the rest (arrays unnested server-side). */
+  async #flushProvisioning(c: pg.PoolClient, p: Pending): Promise<void> {
+    const gone = [...p.provisioningBatches].filter(([, v]) => v === null).map(([b]) => b);
+    if (gone.length) {
+      await c.query('DELETE FROM fleetward_provisioning_devices WHERE scope = $1 AND batch = ANY($2::text[])', [this.#scope, gone]);
+      await c.query('DELETE FROM fleetward_provisioning_batches WHERE scope = $1 AND batch = ANY($2::text[])', [this.#scope, gone]);
+    }
+    const put = [...p.provisioningBatches].filter((e): e is [string, string] => e[1] !== null);
+    if (put.length) {
+      await c.query(`INSERT INTO fleetward_provisioning_batches (scope, batch, summary) SELECT $1, unnest($2::text[]), unnest($3::text[])
+        ON CONFLICT (scope, batch) DO UPDATE SET summary = excluded.summary`, [this.#scope, put.map((e) => e[0]), put.map((e) => e[1])]);
+    }
+    const up: [string[], string[], string[]] = [[], [], []];
+    const del: [string[], string[]] = [[], []];
+    for (const [batch, macs] of p.provisioningDevices) {
+      for (const [mac, record] of macs) {
+        if (record === null) { del[0].push(batch); del[1].push(mac); } else { up[0].push(batch); up[1].push(mac); up[2].push(record); }
+      }
+    }
+    if (del[0].length) {
+      await c.query(`DELETE FROM fleetward_provisioning_devices d USING (SELECT unnest($2::text[]) AS batch, unnest($3::text[]) AS mac) x
+        WHERE d.scope = $1 AND d.batch = x.batch AND d.mac = x.mac`, [this.#scope, ...del]);
+    }
+    if (up[0].length) {
+      await c.query(`INSERT INTO fleetward_provisioning_devices (scope, batch, mac, record)
+        SELECT $1, unnest($2::text[]), unnest($3::text[]), unnest($4::text[])
+        ON CONFLICT (scope, batch, mac) DO UPDATE SET record = excluded.record`, [this.#scope, ...up]);
+    }
   }
 
   // ---- records ---------------------------------------------------------------------------------------
@@ -344,6 +407,39 @@ export class PostgresStore implements StateStore {
     const rows = this.#notifications.apply(changes);
     for (const r of rows) this.#pending.notifications.set(`${r.kind}\0${r.key}`, r.value);
     return rows.length > 0;
+  }
+
+  readProvisioning(): ProvisioningBatchStatus[] {
+    if (this.#provisioningDenied !== undefined) {
+      throw new StoreUnavailable(`${this.description}: cannot read the provisioning tables (${this.#provisioningDenied}); grant the read-only role SELECT on them: GRANT SELECT ON ALL TABLES IN SCHEMA public TO <role> (docs/plan.md)`);
+    }
+    try {
+      return this.#provisioning.read();
+    } catch (err) {
+      throw new DamagedRecord('provisioning', this.description, (err as Error).message);
+    }
+  }
+  /** Sent with the next checkpoint or commit, like every write of this store. */
+  writeProvisioning(status: ProvisioningBatchStatus): boolean {
+    this.#writable();
+    const change = this.#provisioning.diff(status);
+    if (!change) return false;
+    if (change.summary !== undefined) this.#pending.provisioningBatches.set(status.batch, change.summary);
+    let macs = this.#pending.provisioningDevices.get(status.batch);
+    if (!macs) this.#pending.provisioningDevices.set(status.batch, (macs = new Map()));
+    for (const [mac, record] of change.devices) macs.set(mac, record);
+    for (const mac of change.dropped) macs.set(mac, null);
+    this.#provisioning.apply(status.batch, change);
+    return true;
+  }
+  removeProvisioning(batch: string): boolean {
+    this.#writable();
+    if (!this.#provisioning.has(batch)) return false;
+    // Each device row dropped by name too: the batch may be written again before the flush.
+    this.#pending.provisioningDevices.set(batch, new Map(this.#provisioning.macs(batch).map((mac) => [mac, null])));
+    this.#pending.provisioningBatches.set(batch, null);
+    this.#provisioning.remove(batch);
+    return true;
   }
 
   readDevice(id: string): DeviceRecord | undefined {

@@ -46,6 +46,8 @@ export interface ReleaseStatus extends Omit<ReleasePlan, 'failedDevices' | 'held
   heldDevices?: string[];
   rolledBackDevices?: string[];
   pause?: { ring: string; threshold: number; targeted: number; failed: number; failedDevices: string[] };
+  /** Set when a list above was cut: where every device is. */
+  details?: string;
 }
 
 /** Per phase / ring counts a person can follow (the live demo prints these). */
@@ -245,4 +247,48 @@ export interface NotificationRecords {
 export interface NotificationChanges {
   events?: Record<string, NotificationEventRecord | null>;
   deliveries?: Record<string, DeliveryRecord | null>;
+}
+
+// ---- provisioning (seed 004; controller/provisioning/status.ts) ------------------------------------------
+
+export const PROVISIONING_STATES = [
+  'AwaitingActivation', 'AwaitingSignIn', 'SignedIn', 'Expired', 'FirmwareTooOld', 'LockedOut',
+] as const;
+export type ProvisioningState = (typeof PROVISIONING_STATES)[number];
+
+export interface ProvisioningDeviceStatus {
+  macAddress: string;
+  state: ProvisioningState;
+  location?: string;
+  /** The user to sign in remotely, when declared. */
+  user?: string;
+  /** Where the device was declared: `inline` or `file.csv:LINE`. */
+  source?: string;
+  /** Verifier of the current code (./codes.ts); absent once the device has activated. */
+  codeHash?: string;
+  codeIssuedAt?: Instant;
+  codeExpiresAt?: Instant;
+  /** The `regenerate.provisioning.fleetward.dev/<MAC>` annotation value already honoured. */
+  regenerateToken?: string;
+  /** Codes issued for this device so far. */
+  codesIssued?: number;
+  manufacturer?: string;
+  model?: string;
+  firmwareVersion?: string;
+  /** FirmwareTooOld: the version seed 004's table requires for this model. */
+  requiredFirmware?: string;
+  lockedUntil?: Instant;
+  signInRequestedAt?: Instant;
+  /** Why the device is where it is, for a person. */
+  message?: string;
+}
+
+/** One batch's provisioning status: the store keeps the batch's fields and one row per device. */
+export interface ProvisioningBatchStatus {
+  batch: string;
+  counts: Record<ProvisioningState, number>;
+  devices: ProvisioningDeviceStatus[];
+  /** The `spec.regenerateCodes` value already honoured. */
+  regenerateCodes?: string;
+  lastReconciledAt?: Instant;
 }

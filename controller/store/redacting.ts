@@ -9,7 +9,7 @@
 import { redactValue } from '../util/redact.ts';
 
 /** The write methods whose records carry status text. */
-const STATUS_WRITES = new Set(['writeRun', 'writeObjects', 'writeDevice', 'writeDevices', 'writeNotifications']);
+const STATUS_WRITES = new Set(['writeRun', 'writeObjects', 'writeDevice', 'writeDevices', 'writeNotifications', 'writeProvisioning']);
 /** Keys holding identifiers that are read back and matched, never free text. */
 const IDENTIFIER_KEYS: ReadonlySet<string> = new Set([
   'id', 'deviceId', 'operationId', 'revision', 'lastAppliedRevision', 'lastAttemptedRevision', 'softwareUpdate', 'kind', 'name',

@@ -15,9 +15,11 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { Revision } from '../api/types.ts';
 import { DamagedRecord } from './damage.ts';
 import {
-  revisionState, sortedObjects, type DeviceRecord, type HistoryEntry, type NotificationChanges, type NotificationRecords, type ObjectStatus, type RunStatus,
+  revisionState, sortedObjects, type DeviceRecord, type HistoryEntry, type NotificationChanges, type NotificationRecords, type ObjectStatus,
+  type ProvisioningBatchStatus, type RunStatus,
 } from './records.ts';
 import { NotificationRows, type NotificationRow } from './notifications.ts';
+import { provisioningRows, type ProvisioningRows } from './provisioning-rows.ts';
 import {
   assemble, copyEntry, decodeHistory, decodeObserved, encodeObserved, decodePending, decodePlan, encodeHistory, encodePending, encodePlan, planChanged, remember,
   mergeHistory, Words, type Remembered,
@@ -28,7 +30,7 @@ import { StoreUnavailable, type StateStore } from './store.ts';
 export const DB_FILE = 'fleetward.db';
 
 /** The schema this code writes. Migrations below take any older file up to it, one step at a time. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const MIGRATIONS: Record<number, string> = {
   1: `
@@ -46,6 +48,11 @@ const MIGRATIONS: Record<number, string> = {
   // Notification bookkeeping (controller/store/notifications.ts): events tracked, messages not yet delivered.
   2: `
     CREATE TABLE notifications (kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID;
+  `,
+  // Remote provisioning (seed 004): a batch's own fields, and one row per device (store/provisioning-rows.ts).
+  3: `
+    CREATE TABLE provisioning_batches (batch TEXT PRIMARY KEY, summary TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TABLE provisioning_devices (batch TEXT NOT NULL, mac TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (batch, mac)) WITHOUT ROWID;
   `,
 };
 
@@ -101,6 +108,13 @@ function prepareStatements(db: DatabaseSync) {
     notifications: p('SELECT kind, key, value FROM notifications'),
     putNotification: p('INSERT INTO notifications (kind, key, value) VALUES (?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value'),
     dropNotification: p('DELETE FROM notifications WHERE kind = ? AND key = ?'),
+    provisioningBatches: p('SELECT batch, summary FROM provisioning_batches ORDER BY batch'),
+    provisioningDevices: p('SELECT batch, mac, record FROM provisioning_devices'),
+    putProvisioningBatch: p('INSERT INTO provisioning_batches (batch, summary) VALUES (?, ?) ON CONFLICT (batch) DO UPDATE SET summary = excluded.summary'),
+    dropProvisioningBatch: p('DELETE FROM provisioning_batches WHERE batch = ?'),
+    putProvisioningDevice: p('INSERT INTO provisioning_devices (batch, mac, record) VALUES (?, ?, ?) ON CONFLICT (batch, mac) DO UPDATE SET record = excluded.record'),
+    dropProvisioningDevice: p('DELETE FROM provisioning_devices WHERE batch = ? AND mac = ?'),
+    dropProvisioningDevices: p('DELETE FROM provisioning_devices WHERE batch = ?'),
   };
 }
 type Statements = ReturnType<typeof prepareStatements>;
@@ -138,6 +152,8 @@ export class SqliteStore implements StateStore {
   #objects: Record<string, ObjectStatus> | undefined;
   /** Notification rows as last read or written (undefined: read them on first use). */
   #notifications: NotificationRows | undefined;
+  /** Provisioning rows as last read or written (the writer sends only the differences). */
+  #provisioning: ProvisioningRows | undefined;
 
   constructor(dir: string, opts: SqliteOptions = {}) {
     this.dir = dir;
@@ -276,6 +292,7 @@ export class SqliteStore implements StateStore {
     this.#state.clear();
     this.#objects = undefined;
     this.#notifications = undefined;
+    this.#provisioning = undefined;
     this.#maxKey = (this.#st.maxDeviceKey.get() as { k: number | null }).k ?? 0;
     this.#maxWord = (this.#st.maxWord.get() as { k: number | null }).k ?? 0;
   }
@@ -384,6 +401,49 @@ export class SqliteStore implements StateStore {
         else this.#st.putNotification.run(r.kind, r.key, r.value);
       }
     });
+    return true;
+  }
+
+  // ---- provisioning --------------------------------------------------------------------------------
+
+  #provisioningRows(): ProvisioningRows {
+    if (this.#provisioning && !this.readOnly) return this.#provisioning;
+    const rows = provisioningRows(
+      this.#st.provisioningBatches.all() as { batch: string; summary: string }[],
+      this.#st.provisioningDevices.all() as { batch: string; mac: string; record: string }[],
+    );
+    this.#provisioning = rows;
+    return rows;
+  }
+  readProvisioning(): ProvisioningBatchStatus[] {
+    try {
+      return this.#provisioningRows().read();
+    } catch (err) {
+      throw new DamagedRecord('provisioning', this.path, (err as Error).message);
+    }
+  }
+  writeProvisioning(status: ProvisioningBatchStatus): boolean {
+    this.#writable();
+    const rows = this.#provisioningRows();
+    const change = rows.diff(status);
+    if (!change) return false;
+    this.#autocommit(() => {
+      if (change.summary !== undefined) this.#st.putProvisioningBatch.run(status.batch, change.summary);
+      for (const [mac, record] of change.devices) this.#st.putProvisioningDevice.run(status.batch, mac, record);
+      for (const mac of change.dropped) this.#st.dropProvisioningDevice.run(status.batch, mac);
+    });
+    rows.apply(status.batch, change);
+    return true;
+  }
+  removeProvisioning(batch: string): boolean {
+    this.#writable();
+    const rows = this.#provisioningRows();
+    if (!rows.has(batch)) return false;
+    this.#autocommit(() => {
+      this.#st.dropProvisioningDevices.run(batch);
+      this.#st.dropProvisioningBatch.run(batch);
+    });
+    rows.remove(batch);
     return true;
   }
 

@@ -12,7 +12,7 @@
 // crash until committed; abortPass() drops it. Writes outside a pass (a provisioning run finishing between
 // passes) are committed on their own.
 import type { Revision } from '../api/types.ts';
-import type { DeviceRecord, NotificationChanges, NotificationRecords, ObjectStatus, RunStatus } from './records.ts';
+import type { DeviceRecord, NotificationChanges, NotificationRecords, ObjectStatus, ProvisioningBatchStatus, RunStatus } from './records.ts';
 
 export interface StateStore {
   /** Where the state is, for logs and messages: `sqlite:/srv/state/fleetward.db`, `postgres://db:5432/fleetward`. */
@@ -55,6 +55,18 @@ export interface StateStore {
   readNotifications(): NotificationRecords;
   /** Writes and drops by key; returns whether anything changed. */
   writeNotifications(changes: NotificationChanges): boolean;
+
+  /**
+   * Remote provisioning (seed 004): every batch's status with each device's state, code verifier and expiry
+   * (never a code: those are kept apart, controller/provisioning/secrets.ts), sorted by batch. Stored as one
+   * row per batch and one per device, so a batch of 10,000 devices is not one value, and a write sends only
+   * the devices that changed.
+   */
+  readProvisioning(): ProvisioningBatchStatus[];
+  /** Replaces one batch's status (devices no longer in it are dropped). Returns whether anything changed. */
+  writeProvisioning(status: ProvisioningBatchStatus): boolean;
+  /** Forgets a batch no longer declared. Returns whether there was one. */
+  removeProvisioning(batch: string): boolean;
 
   /** Starts the pass's transaction. */
   beginPass(): Promise<void>;

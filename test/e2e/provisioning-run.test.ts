@@ -82,7 +82,8 @@ test('fleetward run issues the codes, fleetward status shows the batch, provisio
     };
     walk(stateDir);
     assert.ok(texts.some((t) => t.where === 'run log' && t.text.includes('provisioning code issued')), 'the run logged the issue of each code');
-    assert.ok(texts.some((t) => t.where === join('provisioning', 'batches', 'desks.json')));
+    assert.not.ok(texts.some((t) => t.where.startsWith(join('provisioning', 'batches'))), 'the batch status is in the state store, not a file of its own');
+    assert.ok(texts.some((t) => t.where.startsWith('fleetward.db')), 'the state store was searched too');
     for (const r of [...rows, after[0]!]) {
       assert.equal(texts.filter((t) => t.text.toUpperCase().includes(r.code)).map((t) => t.where), [], `${r.macAddress}'s code leaked`);
     }

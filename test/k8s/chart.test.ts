@@ -347,32 +347,33 @@ spec: { order: 4 }
       { verbs: ['get', 'update'], resources: [`leases.coordination.k8s.io/${RELEASE}-fleetward-leader`], allowed: true },
       { verbs: ['create'], resources: ['leases.coordination.k8s.io'], allowed: true },
       { verbs: ['get', 'update'], resources: ['leases.coordination.k8s.io/someone-elses-lease'], allowed: false },
-      { verbs: ['get', 'update'], resources: ['secrets/fleetward-provisioning-codes', 'secrets/fleetward-provisioning-codes-status'], allowed: true },
+      { verbs: ['get', 'update'], resources: ['secrets/fleetward-provisioning-codes', 'secrets/fleetward-provisioning-codes-1', 'secrets/fleetward-provisioning-codes-3'], allowed: true },
+      { verbs: ['get', 'update'], resources: ['secrets/fleetward-provisioning-codes-4', 'secrets/fleetward-provisioning-codes-status'], allowed: false },
       { verbs: ['get'], resources: ['secrets/unrelated'], allowed: false },
       { verbs: ['list', 'watch'], resources: ['secrets'], allowed: false },
     ], SYSTEM_NS);
     expectRights(sa, [
-      { verbs: ['get', 'create', 'update'], resources: ['secrets', 'secrets/fleetward-provisioning-codes', 'secrets/fleetward-provisioning-codes-status', 'leases.coordination.k8s.io'], allowed: false },
+      { verbs: ['get', 'create', 'update'], resources: ['secrets', 'secrets/fleetward-provisioning-codes', 'secrets/fleetward-provisioning-codes-1', 'leases.coordination.k8s.io'], allowed: false },
     ], OTHER_NS);
     expectRights(sa, [{ verbs: ['create', 'delete'], resources: ['pods', 'deployments.apps', 'clusterroles.rbac.authorization.k8s.io'], allowed: false }], FLEET_NS);
   });
 
-  test('a sharded release may write only its own shard\'s provisioning-codes and -status Secrets', () => {
+  test('a release may write only its own (shard\'s) provisioning code Secrets, as many as provisioning.codeSecrets', () => {
     type Rule = { resources?: string[]; resourceNames?: string[]; verbs: string[] };
     const secretNames = (args: string[]) => {
       const role = render(args).find((o) => o.kind === 'Role' && o.metadata.namespace === SYSTEM_NS) as unknown as { rules: Rule[] };
       return role.rules.filter((r) => r.resources?.includes('secrets') && r.verbs.includes('update')).flatMap((r) => r.resourceNames ?? []);
     };
-    assert.equal(secretNames([]), ['fleetward-provisioning-codes', 'fleetward-provisioning-codes-status']);
-    assert.equal(secretNames(['--set', 'operator.shard=emea']), ['fleetward-provisioning-codes-emea', 'fleetward-provisioning-codes-status-emea']);
+    assert.equal(secretNames([]), ['fleetward-provisioning-codes', 'fleetward-provisioning-codes-1', 'fleetward-provisioning-codes-2', 'fleetward-provisioning-codes-3']);
+    assert.equal(secretNames(['--set', 'operator.shard=emea', '--set', 'provisioning.codeSecrets=2']), ['fleetward-provisioning-codes-emea', 'fleetward-provisioning-codes-emea-1']);
   });
 
   test('upgraded to a shard, the release\'s operator and service admins reach that shard\'s codes Secret by name, and no other shard\'s', () => {
     const r = env.helm(['upgrade', RELEASE, CHART, '-n', SYSTEM_NS, '--reuse-values', '--set', 'operator.shard=emea', '--wait=false', '--timeout', '120s']);
     assert.is(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /verification codes are written to the Secret fleetward-provisioning-codes-emea in fleetward-system/); // NOTES.txt
-    const own = ['secrets/fleetward-provisioning-codes-emea', 'secrets/fleetward-provisioning-codes-status-emea'];
-    const others = ['secrets/fleetward-provisioning-codes', 'secrets/fleetward-provisioning-codes-status', 'secrets/fleetward-provisioning-codes-amer', 'secrets/fleetward-provisioning-codes-status-amer'];
+    assert.match(r.stdout, /verification codes are written to the Secrets "fleetward-provisioning-codes-emea", "fleetward-provisioning-codes-emea-1", "fleetward-provisioning-codes-emea-2", "fleetward-provisioning-codes-emea-3" in fleetward-system/); // NOTES.txt
+    const own = ['secrets/fleetward-provisioning-codes-emea', 'secrets/fleetward-provisioning-codes-emea-3'];
+    const others = ['secrets/fleetward-provisioning-codes', 'secrets/fleetward-provisioning-codes-1', 'secrets/fleetward-provisioning-codes-amer', 'secrets/fleetward-provisioning-codes-amer-1'];
     expectRights(OPERATOR_SA, [
       { verbs: ['get', 'update', 'patch'], resources: own, allowed: true },
       { verbs: ['get', 'update', 'patch'], resources: others, allowed: false },
@@ -380,8 +381,8 @@ spec: { order: 4 }
     ], SYSTEM_NS);
     expectRights(OPERATOR_SA, [{ verbs: ['get', 'update'], resources: own, allowed: false }], OTHER_NS);
     expectRights('carol', [
-      { verbs: ['get'], resources: ['secrets/fleetward-provisioning-codes-emea'], allowed: true },
-      { verbs: ['get'], resources: ['secrets/fleetward-provisioning-codes', 'secrets/fleetward-provisioning-codes-amer', 'secrets/fleetward-provisioning-codes-status-emea'], allowed: false },
+      { verbs: ['get'], resources: ['secrets/fleetward-provisioning-codes-emea', 'secrets/fleetward-provisioning-codes-emea-1'], allowed: true },
+      { verbs: ['get'], resources: ['secrets/fleetward-provisioning-codes', 'secrets/fleetward-provisioning-codes-amer', 'secrets/fleetward-provisioning-codes-amer-1'], allowed: false },
       { verbs: ['list'], resources: ['secrets'], allowed: false },
     ]);
     for (const who of ['alice', 'bob']) expectRights(who, [{ verbs: ['get'], resources: ['secrets/fleetward-provisioning-codes-emea'], allowed: false }]);

@@ -80,16 +80,20 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
 {{/*
-The Secrets holding the provisioning codes and batch statuses: provisioning.codesSecretName and its
--status, each with -<shard> appended for a sharded release, as `fleetward operator --shard` names them
-(each shard drops the codes and statuses of batches it does not own, so shards cannot share them).
+The Secrets holding the provisioning codes: provisioning.codesSecretName with -<shard> appended for a
+sharded release, as `fleetward operator --shard` names it (each shard drops the codes of batches it does
+not own, so shards cannot share them), and its -1 … siblings the codes are spread over.
 */}}
 {{- define "fleetward.codesSecretName" -}}
 {{- .Values.provisioning.codesSecretName }}{{ with .Values.operator.shard }}-{{ . }}{{ end }}
 {{- end }}
 
-{{- define "fleetward.statusSecretName" -}}
-{{- .Values.provisioning.codesSecretName }}-status{{ with .Values.operator.shard }}-{{ . }}{{ end }}
+{{/* Every Secret the codes are spread over: the codes Secret, then -1 … -(codeSecrets-1) (operator/secrets.ts codeSecretNames). */}}
+{{- define "fleetward.codeSecretNames" -}}
+{{- $base := include "fleetward.codesSecretName" . -}}
+{{- range $i := until (int (.Values.provisioning.codeSecrets | default 4)) -}}
+{{- if $i }}, {{ end }}{{ if eq $i 0 }}{{ $base | quote }}{{ else }}{{ printf "%s-%d" $base $i | quote }}{{ end }}
+{{- end -}}
 {{- end }}
 
 {{/* Replicas: as set, else 1 for the sqlite state store (one writer of its volume) and 2 for postgres. */}}

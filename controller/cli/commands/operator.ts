@@ -30,6 +30,7 @@ interface OperatorFlags extends DriverFlags, ClockFlags, RateLimitFlags {
   shard?: string;
   credentialsSecret?: string;
   codesSecret: string;
+  codeSecrets: string;
   leaderElect: string;
   leaseName: string;
   leaseDuration: string;
@@ -73,6 +74,7 @@ export function register(program: Command): void {
     .option('--shard <name>', 'manage only the devices labelled fleetward.dev/shard=<name>; read unlabelled objects and those labelled <name>, own the status of the latter (default: the whole fleet)')
     .option('--credentials-secret <name>', 'Secret in the operator namespace holding the driver credentials (key: token)')
     .option('--codes-secret <name>', 'Secret in the operator namespace receiving provisioning verification codes (-<shard> appended with --shard)', 'fleetward-provisioning-codes')
+    .option('--code-secrets <n>', 'how many Secrets the codes are spread over: the codes Secret, then -1, -2, … (about 9,000 devices awaiting activation each)', '4')
     .option('--leader-elect <bool>', 'take part in leader election (true|false)', 'true')
     .option('--lease-name <name>', 'name of the leader Lease', 'fleetward-leader')
     .option('--lease-duration <d>', 'Lease duration', '15s')
@@ -94,7 +96,7 @@ export function register(program: Command): void {
   addRateLimitOptions(command);
   command
     .action(async (flags: OperatorFlags) => {
-      // The shard names the Lease and the codes/status Secrets (`<codes-secret>-<shard>`, `<codes-secret>-status-<shard>`).
+      // The shard names the Lease and the codes Secrets (`<codes-secret>-<shard>`, then `-1`, `-2`, …).
       if (flags.shard !== undefined && (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(flags.shard) || flags.shard.length > 40 || /^status(-|$)/.test(flags.shard))) {
         throw new UsageError(`--shard ${JSON.stringify(flags.shard)}: a lowercase DNS label of at most 40 characters (a-z, 0-9, -), not starting with "status" (it names the shard's Lease and Secrets)`);
       }
@@ -160,6 +162,7 @@ export function register(program: Command): void {
         leaderElection: { enabled: flags.leaderElect === 'true', leaseName: flags.leaseName, leaseDurationMs, renewDeadlineMs, retryPeriodMs },
         resyncMs,
         codesSecret: flags.codesSecret,
+        codeSecrets: codeSecretsFlag(flags.codeSecrets),
         stateDir,
         historyRetentionMs,
         ...limits,
@@ -190,4 +193,11 @@ export function register(program: Command): void {
       setInterval(() => {}, 1 << 30);
       await new Promise<never>(() => {});
     });
+}
+
+/** `--code-secrets`: a whole number of Secrets, 1 to 64 (each is one name in the chart's Role). */
+function codeSecretsFlag(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`--code-secrets ${JSON.stringify(text)}: expected a whole number from 1 to 64`);
+  return n;
 }

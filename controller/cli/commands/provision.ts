@@ -12,7 +12,10 @@ import { normalizeMac } from '../../api/mac.ts';
 import { systemClock } from '../../util/clock.ts';
 import { UsageError } from '../errors.ts';
 import { FileCodeSecretStore } from '../../provisioning/secrets.ts';
-import { FileProvisioningStatusStore, formatProvisioningStatus, type ProvisioningBatchStatus } from '../../provisioning/status.ts';
+import { FileProvisioningStatusStore, formatProvisioningStatus, withLegacy, type ProvisioningBatchStatus } from '../../provisioning/status.ts';
+import { openStateStore, storeExists } from '../../store/open.ts';
+import { KubeClient, loadKubeConfig } from '../../operator/kube.ts';
+import { DEFAULT_CODE_SECRETS, KubernetesCodeSecretStore } from '../../operator/secrets.ts';
 import { FileRegenerationRequests } from '../../provisioning/requests.ts';
 import { writeFileAtomic } from '../../provisioning/files.ts';
 
@@ -47,13 +50,25 @@ function atFlag(at: string | undefined, stateDir: string): Date {
   return when;
 }
 
+/** Every batch's status: from the state store (read-only), and from the files of an older release not yet imported. */
+async function readBatches(stateDir: string): Promise<ProvisioningBatchStatus[]> {
+  const legacy = await new FileProvisioningStatusStore(stateDir).loadAll();
+  if (!storeExists({ stateDir })) return legacy;
+  const store = await openStateStore({ stateDir }, { readOnly: true });
+  try {
+    return withLegacy(store.readProvisioning(), legacy);
+  } finally {
+    await store.close();
+  }
+}
+
 export const EXPORT_COLUMNS = ['macAddress', 'location', 'code', 'expiresAt'] as const;
 
 export interface ExportedCode { macAddress: string; location: string; code: string; expiresAt: string }
 
 /** The batch's codes a technician can still use at `now`: issued, unexpired and not yet used to activate. */
 export async function exportCodes(stateDir: string, batch: string, now: Date): Promise<{ rows: ExportedCode[]; status: ProvisioningBatchStatus }> {
-  const status = (await new FileProvisioningStatusStore(stateDir).loadAll()).find((s) => s.batch === batch);
+  const status = (await readBatches(stateDir)).find((s) => s.batch === batch);
   if (!status) throw new UsageError(`no provisioning batch ${JSON.stringify(batch)} in ${stateDir}: has \`fleetward run\` reconciled it yet?`);
   const codes = await new FileCodeSecretStore(stateDir).load(batch);
   const rows: ExportedCode[] = [];
@@ -63,6 +78,20 @@ export async function exportCodes(stateDir: string, batch: string, now: Date): P
     rows.push({ macAddress: d.macAddress, location: d.location ?? '', code: c.code, expiresAt: c.expiresAt });
   }
   return { rows, status };
+}
+
+/**
+ * The same export on Kubernetes: the batch's usable codes from the operator's code Secrets (which carry each
+ * device's location), sorted by MAC. Reads Secrets only, by name: `fleetward-service-admin` may.
+ */
+export async function exportKubernetesCodes(
+  client: KubeClient, where: { namespace: string; codesSecret: string; codeSecrets: number }, batch: string, now: Date,
+): Promise<ExportedCode[]> {
+  const codes = await new KubernetesCodeSecretStore(client, where.namespace, where.codesSecret, { secrets: where.codeSecrets }).load(batch);
+  return Object.entries(codes)
+    .filter(([, c]) => now.getTime() < Date.parse(c.expiresAt))
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([macAddress, c]) => ({ macAddress, location: c.location ?? '', code: c.code, expiresAt: c.expiresAt }));
 }
 
 export function register(program: Command): void {
@@ -88,11 +117,25 @@ export function register(program: Command): void {
     .description('print the current verification codes of a batch as CSV (macAddress,location,code,expiresAt); the output is secret')
     .argument('<batch>', 'ProvisioningBatch name')
     .option('--state-dir <dir>', STATE_DIR_HELP)
+    .option('--namespace <ns>', 'on Kubernetes: read the codes from the operator\'s code Secrets in this namespace (kubeconfig: $KUBECONFIG or ~/.kube/config)')
+    .option('--codes-secret <name>', 'with --namespace: the operator\'s --codes-secret (with -<shard> for a sharded operator)', 'fleetward-provisioning-codes')
+    .option('--code-secrets <n>', 'with --namespace: the operator\'s --code-secrets', String(DEFAULT_CODE_SECRETS))
     .option('--output <file>', 'write to this file (mode 0600) instead of standard output')
     .option('--at <instant>', 'judge expiry at this ISO-8601 instant (default: now, on the run\'s simulated clock when it has one)')
-    .action(async (batch: string, opts: { stateDir?: string; output?: string; at?: string }) => {
+    .action(async (batch: string, opts: { stateDir?: string; namespace?: string; codesSecret: string; codeSecrets: string; output?: string; at?: string }) => {
       const at = atFlag(opts.at, stateDirOf(opts));
-      const { rows, status } = await exportCodes(stateDirOf(opts), batch, at);
+      let rows: ExportedCode[];
+      let without = 0;
+      if (opts.namespace !== undefined) {
+        const count = Number(opts.codeSecrets);
+        if (!Number.isInteger(count) || count < 1 || count > 64) throw new UsageError(`--code-secrets ${JSON.stringify(opts.codeSecrets)}: expected a whole number from 1 to 64`);
+        rows = await exportKubernetesCodes(new KubeClient(loadKubeConfig()), { namespace: opts.namespace, codesSecret: opts.codesSecret, codeSecrets: count }, batch, at);
+        if (rows.length === 0) throw new UsageError(`no usable code of ProvisioningBatch/${batch} in the Secrets ${opts.codesSecret}… of namespace ${opts.namespace}: has the operator reconciled it, and is it this shard's?`);
+      } else {
+        const exported = await exportCodes(stateDirOf(opts), batch, at);
+        rows = exported.rows;
+        without = exported.status.devices.length - rows.length;
+      }
       const csv = stringify(rows, { header: true, columns: [...EXPORT_COLUMNS], record_delimiter: 'unix' });
       if (opts.output) {
         // Replaced whole, and 0600 even when a readable file of that name was there before.
@@ -100,7 +143,6 @@ export function register(program: Command): void {
       } else {
         process.stdout.write(csv);
       }
-      const without = status.devices.length - rows.length;
       process.stderr.write(`${rows.length} code(s) exported from ProvisioningBatch/${batch}` +
         (without ? `; ${without} device(s) have no usable code (activated, signed in, or awaiting a new code on the next pass)` : '') +
         '. Share this file with the technicians only, and delete it after use.\n');
@@ -121,7 +163,7 @@ export function register(program: Command): void {
         mac = normalizeMac(opts.device);
         if (!mac) throw new UsageError(`--device ${JSON.stringify(opts.device)} is not a MAC address (write it as AA-BB-CC-DD-EE-FF)`);
       }
-      const status = (await new FileProvisioningStatusStore(stateDir).loadAll()).find((s) => s.batch === batch);
+      const status = (await readBatches(stateDir)).find((s) => s.batch === batch);
       if (!status) throw new UsageError(`no provisioning batch ${JSON.stringify(batch)} in ${stateDir}: has \`fleetward run\` reconciled it yet?`);
       if (mac && !status.devices.some((d) => d.macAddress === mac)) throw new UsageError(`ProvisioningBatch/${batch} has no device ${mac}`);
       await new FileRegenerationRequests(stateDir).add({ batch, ...(mac ? { macAddress: mac } : {}), requestedAt: at.toISOString() });
@@ -137,7 +179,7 @@ export function register(program: Command): void {
     .action(async (batch: string | undefined, opts: { stateDir?: string; output: string }) => {
       if (opts.output !== 'text' && opts.output !== 'json') throw new UsageError(`-o ${opts.output}: choose text or json`);
       const stateDir = stateDirOf(opts);
-      const all = (await new FileProvisioningStatusStore(stateDir).loadAll()).filter((s) => batch === undefined || s.batch === batch);
+      const all = (await readBatches(stateDir)).filter((s) => batch === undefined || s.batch === batch);
       if (batch !== undefined && all.length === 0) throw new UsageError(`no provisioning batch ${JSON.stringify(batch)} in ${stateDir}`);
       if (opts.output === 'json') process.stdout.write(JSON.stringify(all, null, 2) + '\n');
       else process.stdout.write(formatProvisioningStatus(all) || `no provisioning batches in ${stateDir}\n`);

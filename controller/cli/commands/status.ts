@@ -10,7 +10,7 @@ import { formatReleases } from '../format/releases.ts';
 import { storeError } from './state.ts';
 import { readStateUrl } from '../state-url.ts';
 import { UsageError } from '../errors.ts';
-import { formatProvisioningStatus, readProvisioningStatusSync } from '../../provisioning/status.ts';
+import { formatProvisioningStatus, readProvisioningStatusSync, withLegacy } from '../../provisioning/status.ts';
 import { WINDOW_MISSED } from '../../drivers/driver.ts';
 
 interface StatusOptions { device?: string; output: string; stateDir: string; history: string; stateUrlFile?: string; shard?: string }
@@ -65,7 +65,7 @@ function read(store: StateStore, o: StatusOptions): string {
   const objects = store.readObjects();
   const devices = store.listDeviceIds();
   // Remote provisioning (seed 004): per batch, devices per state; per device, state, location, code expiry.
-  const provisioning = readProvisioningStatusSync(o.stateDir);
+  const provisioning = withLegacy(store.readProvisioning(), readProvisioningStatusSync(o.stateDir));
   if (o.output === 'json') return JSON.stringify({ run: run ?? null, objects: Object.values(objects), devices, provisioning }, null, 2) + '\n';
   return runTable(run, objects, devices.length) + (provisioning.length ? `\n${formatProvisioningStatus(provisioning)}` : '');
 }
