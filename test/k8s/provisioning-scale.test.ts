@@ -24,6 +24,12 @@ const START = '2026-11-23T09:00:00Z';
 /** Far below what the API server accepts (1.5 MiB): the bound the status keeps whatever the batch's size. */
 const STATUS_BOUND = 64 * 1024;
 const assets = k8sAssetsOrExplain();
+/**
+ * The 10,000-device batch costs ~2 minutes of CPU (10,000 scrypt verifiers at ~12 ms each): on a shared,
+ * loaded machine that is far longer, so it runs when asked for (CI's scale job, or by hand):
+ * `FLEETWARD_SCALE_TESTS=1 node test/k8s/provisioning-scale.test.ts`. The capacity test below always runs.
+ */
+const SCALE = process.env.FLEETWARD_SCALE_TESTS === '1';
 
 const mac = (i: number): string => `44-DB-D2-${[i >> 16, (i >> 8) & 0xff, i & 0xff].map((b) => b.toString(16).toUpperCase().padStart(2, '0')).join('-')}`;
 
@@ -48,7 +54,7 @@ if ('skip' in assets) {
     await env?.stop();
   });
 
-  test('a batch of 10,000 devices is provisioned: status accepted and bounded, every code in the code Secrets, a device activates with its code', async () => {
+  (SCALE ? test : test.skip)('a batch of 10,000 devices is provisioned: status accepted and bounded, every code in the code Secrets, a device activates with its code (FLEETWARD_SCALE_TESTS=1)', async () => {
     // Server-side apply: a client-side apply keeps a copy of the object in an annotation, limited to 256 KiB.
     env.kubectlOk(['apply', '--server-side', '-n', NS, '-f', '-'], { input: batchYaml() });
     const clock = new ScaledClock(START, 1);
