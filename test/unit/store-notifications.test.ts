@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { PostgresStore } from '../../controller/store/postgres.ts';
-import { SqliteStore } from '../../controller/store/sqlite.ts';
+import { SCHEMA_VERSION, SqliteStore } from '../../controller/store/sqlite.ts';
 import type { DeliveryRecord, NotificationEventRecord } from '../../controller/store/records.ts';
 import type { StateStore } from '../../controller/store/store.ts';
 import { createDatabase, startPostgres, type TestPostgres } from '../support/postgres.ts';
@@ -66,10 +66,10 @@ test('SQLite: a store of the release before (schema 1) is migrated, its devices 
   await s.close();
   // Back to what the previous release wrote: no notifications table, schema 1.
   const raw = new DatabaseSync(join(dir, 'fleetward.db'));
-  raw.exec('DROP TABLE notifications; DELETE FROM schema_version WHERE version = 2');
+  raw.exec('DROP TABLE notifications; DROP TABLE provisioning_devices; DROP TABLE provisioning_batches; DELETE FROM schema_version WHERE version >= 2');
   raw.close();
   const t = new SqliteStore(dir);
-  assert.is(t.schemaVersion(), 2);
+  assert.is(t.schemaVersion(), SCHEMA_VERSION);
   assert.equal(t.listDeviceIds(), ['d1']);
   assert.equal(t.readNotifications(), { events: {}, deliveries: {} });
   await t.close();
