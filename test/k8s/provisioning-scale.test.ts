@@ -10,6 +10,8 @@ import { Operator } from '../../controller/operator/operator.ts';
 import { KubeClient, loadKubeConfig } from '../../controller/operator/kube.ts';
 import { codeSecretNames, KubernetesCodeSecretStore, SECRET_DATA_LIMIT } from '../../controller/operator/secrets.ts';
 import type { BatchCodes } from '../../controller/provisioning/secrets.ts';
+import { generateCode } from '../../controller/provisioning/codes.ts';
+import { randomBytes } from 'node:crypto';
 import { LISTED_PROVISIONING_DEVICES } from '../../controller/provisioning/status.ts';
 import { exportKubernetesCodes } from '../../controller/cli/commands/provision.ts';
 import { createDriver } from '../../controller/drivers/index.ts';
@@ -107,18 +109,20 @@ if ('skip' in assets) {
 
   test('codes beyond what the code Secrets hold are refused with the setting to raise, and the Secrets stay as they were', async () => {
     const client = new KubeClient(loadKubeConfig(env.kubeconfig));
+    // As random as real ones (a verifier does not compress): generated codes, random salts and hashes.
     const codes = (from: number, n: number): BatchCodes => Object.fromEntries(Array.from({ length: n }, (_, i) => [mac(from + i), {
-      code: `C${String(from + i).padStart(9, '0')}`, expiresAt: '2026-11-24T09:00:00Z', location: `desk ${from + i}`,
-      codeHash: `scrypt$4096$8$1$${Buffer.from(`salt-${from + i}-salt-salt`).toString('base64url')}$${Buffer.from(`hash-${from + i}`.padEnd(32, '#')).toString('base64url')}`,
+      code: generateCode(), expiresAt: '2026-11-24T09:00:00Z', location: `desk ${from + i}`,
+      codeHash: `scrypt$4096$8$1$${randomBytes(16).toString('base64url')}$${randomBytes(32).toString('base64url')}`,
     }]));
+    const east = codes(0, 6_000);
     const two = new KubernetesCodeSecretStore(client, NS, 'small-codes', { secrets: 2 });
-    await two.save('east', codes(0, 6_000));
+    await two.save('east', east);
     const before = ['small-codes', 'small-codes-1'].map((n) => env.kubectl(['get', 'secret', n, '-n', NS, '-o', 'jsonpath={.data}']).stdout);
     const err = await two.save('west', codes(100_000, 20_000)).then(() => undefined, (e: Error) => e);
     assert.match(err?.message ?? '', /the codes of ProvisioningBatch\/west \(20000 devices awaiting activation\) do not fit in the 2 Secrets small-codes, small-codes-1; raise provisioning.codeSecrets \(--code-secrets\)/);
     assert.equal(['small-codes', 'small-codes-1'].map((n) => env.kubectl(['get', 'secret', n, '-n', NS, '-o', 'jsonpath={.data}']).stdout), before, 'nothing written');
     assert.equal(await two.batches(), ['east']);
-    assert.equal(await two.load('east'), codes(0, 6_000), 'what fits is read back whole');
+    assert.equal(await two.load('east'), east, 'what fits is read back whole');
   });
 }
 

@@ -118,7 +118,7 @@ test('PostgreSQL: the same, and each shard reads and writes only its own batches
     const owner = new pg.Client({ connectionString: url });
     await owner.connect();
     for (const q of ["CREATE ROLE reader LOGIN PASSWORD 'reader-pw-1'", 'GRANT USAGE ON SCHEMA public TO reader',
-      'GRANT SELECT ON fleetward_state, fleetward_devices, fleetward_history, fleetward_schema_version TO reader']) await owner.query(q);
+      'GRANT SELECT ON fleetward_state, fleetward_devices, fleetward_history, fleetward_notifications, fleetward_schema_version TO reader']) await owner.query(q);
     await owner.end();
     const reader = await PostgresStore.open({ connectionString: url.replace('postgres://fleetward@', 'postgres://reader:reader-pw-1@'), dir: scratch, timeoutMs: 5000, scope: 'emea', readOnly: true });
     assert.equal(reader.readObjects(), {});
