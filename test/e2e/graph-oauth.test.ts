@@ -76,6 +76,22 @@ test('a token with less than five minutes left is renewed before it is used, not
   }
 });
 
+test('a token refused before its expiry (revoked) is replaced once, and the read goes through', async () => {
+  const { server, close } = await aTenant();
+  const seen: DriverRequest[] = [];
+  const driver = aDriver(server, { clientId: 'app-1', clientSecret: SECRET }, seen);
+  try {
+    await driver.inventory();
+    server.revokeTokens();
+    assert.equal((await driver.inventory()).map((d) => d.id), ['p1']);
+    assert.is(server.tokensIssued, 2);
+    assert.is(seen.filter((r) => r.code === '401').length, 1, 'one refusal, then the fresh token');
+  } finally {
+    await driver.close();
+    await close();
+  }
+});
+
 test('a certificate signs the client assertion; the registered certificate is checked', async () => {
   const { server, close } = await aTenant();
   const driver = aDriver(server, { clientId: 'app-2', certificate: appCert.cert, privateKey: appCert.key });

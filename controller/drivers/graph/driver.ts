@@ -13,7 +13,7 @@ import { HttpClient, errorMessage, type HttpClientOptions, type HttpResponse, ty
 import { HttpProvisioningDriver } from './provisioning.ts';
 import { StringPool } from '../../util/intern.ts';
 import { START_BY_HEADER, slimGraphDevice, fromGraphDevice, fromGraphOperation, type GraphDevice, type GraphDeviceHealth, type GraphOperation } from './shapes.ts';
-import { batchGet, graphEndpoint } from './requests.ts';
+import { batchGet, graphEndpoint, type BatchAnswer } from './requests.ts';
 import { FirstSeen, catalogFromHealth } from './catalog.ts';
 import { MsalTokenSource, type ClientCredentials } from './auth.ts';
 
@@ -265,7 +265,7 @@ export class GraphDriver implements Driver {
     const perDevice = await Promise.all(answers.map(async (a, i) => {
       const id = ids[i]!;
       if (a.status === 404) return []; // removed since it was listed
-      if (a.status !== 200) throw this.#http.failure({ status: a.status, headers: new Headers(), text: JSON.stringify(a.body ?? ''), json: a.body }, `list operations of ${id}`);
+      if (a.status !== 200) throw this.#batchFailure(a, `list operations of ${id}`);
       const body = a.body as { value?: GraphOperation[]; '@odata.nextLink'?: string } | undefined;
       const ops = [...(body?.value ?? [])];
       // A device with more operations than a page: the rest page by page, as any list.
@@ -273,6 +273,11 @@ export class GraphDriver implements Driver {
       return ops.map((g) => fromGraphOperation(g, id));
     }));
     return perDevice.flat().sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  /** A DriverError for a final non-2xx answer inside a batch, mapped as the same answer to a request of its own. */
+  #batchFailure(a: BatchAnswer, what: string): DriverError {
+    return this.#http.failure({ status: a.status, headers: new Headers(), text: JSON.stringify(a.body ?? ''), json: a.body }, what);
   }
 
   /** Devices with their health: as the list expanded it, else through `$batch` for those without. */
@@ -284,7 +289,7 @@ export class GraphDriver implements Driver {
       answers.forEach((a, i) => {
         const id = missing[i]!.id;
         if (a.status === 404) return;
-        if (a.status !== 200) throw this.#http.failure({ status: a.status, headers: new Headers(), text: JSON.stringify(a.body ?? ''), json: a.body }, `health of ${id}`);
+        if (a.status !== 200) throw this.#batchFailure(a, `health of ${id}`);
         fetched.set(id, a.body as GraphDeviceHealth);
       });
     }

@@ -42,6 +42,8 @@ export interface IdentityEndpoint {
   accepts(token: string): boolean;
   /** Tokens issued so far (tests assert when the driver fetched a new one). */
   readonly issued: number;
+  /** Revokes every token issued so far, before its expiry (an admin revoking the app's sessions). */
+  revokeAll(): void;
 }
 
 const oauthError = (status: number, error: string, description: string): Answer =>
@@ -132,6 +134,7 @@ export function identityEndpoint(o: IdentityOptions): IdentityEndpoint {
   return {
     routes,
     accepts: (token) => (tokens.get(token) ?? 0) > Date.now(),
+    revokeAll: () => tokens.clear(),
     get issued() {
       return issued;
     },

@@ -116,6 +116,8 @@ export interface SimulatorServer {
   url: string;
   /** Access tokens the identity endpoint issued so far (0 without `identity`). */
   readonly tokensIssued: number;
+  /** Revokes the identity endpoint's tokens before they expire. */
+  revokeTokens(): void;
   /** Adds a route (tried before the built-in ones). */
   mount(route: RouteDefinition): void;
   close(): Promise<void>;
@@ -540,6 +542,7 @@ export async function startSimulatorServer(options: SimulatorServerOptions): Pro
     get tokensIssued() {
       return identity?.issued ?? 0;
     },
+    revokeTokens: () => identity?.revokeAll(),
     mount(route) {
       extra.push(compile(route));
     },
