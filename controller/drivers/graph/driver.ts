@@ -315,7 +315,6 @@ export class GraphDriver implements Driver {
     return (await this.#servedCatalog()) ?? catalogFromHealth(read, this.#firstSeen);
   }
 
-  /** Every item of a paged collection, following `@odata.nextLink` (same origin only). */
   /** Every item of a paged list; `keep` maps each item as its page arrives (the page's parsed answer is then garbage). */
   async #list<T>(first: string, what: string, keep: (item: T) => T = (item) => item): Promise<T[]> {
     const out: T[] = [];
