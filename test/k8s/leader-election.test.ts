@@ -21,7 +21,7 @@ const NS = 'fleet';
 const RELEASE = 'fw';
 const LEASE = `${RELEASE}-fleetward-leader`;
 const START = '2026-11-23T10:00:00Z';
-/** One wall second is six simulated minutes: the six-hour phase rollout takes a minute. */
+/** One wall second is six simulated minutes: the twelve-hour phase rollout takes two minutes (time for a standby to start on a loaded machine). */
 const SPEED = 360;
 const FROM = '122.15.0.44';
 const TO = '122.15.0.60';
@@ -39,7 +39,7 @@ spec: { start: "00:00", end: "23:59", days: [Monday, Tuesday, Wednesday, Thursda
 apiVersion: fleetward.dev/v1alpha1
 kind: UpdatePhase
 metadata: { name: fast }
-spec: { deferrals: { firmware: 0d, teamsClient: 0d }, rolloutDuration: 6h }
+spec: { deferrals: { firmware: 0d, teamsClient: 0d }, rolloutDuration: 12h }
 ---
 apiVersion: fleetward.dev/v1alpha1
 kind: DeviceGroup
@@ -56,7 +56,7 @@ function fleet(): FleetFile {
     devices,
     releases: [
       { component: 'firmware', version: FROM, manufacturer: 'Yealink', models: ['MP58'], releasedAt: '2026-06-01T00:00:00Z', label: 'verified' },
-      // Released as the test starts: the phase spreads the phones over the six hours after it (a minute of wall time).
+      // Released as the test starts: the phase spreads the phones over the twelve hours after it (two minutes of wall time).
       { component: 'firmware', version: TO, manufacturer: 'Yealink', models: ['MP58'], releasedAt: START, label: 'verified' },
       // Held back by the group's pin until the fencing test lifts it.
       { component: 'firmware', version: NEXT, manufacturer: 'Yealink', models: ['MP58'], releasedAt: START, label: 'verified' },
@@ -145,7 +145,7 @@ if ('skip' in assets) {
     await eventually('operator-a to start some of the rollout', () => (updates().length >= 3 ? true : undefined), 60_000);
     // A standby knows when a lease expires from the renewals it has watched: let it watch a few.
     await eventually('operator-b to stand by', () => (readFileSync(join(env.dir, 'operator-b.log'), 'utf8').includes('standing by') ? true : undefined), 60_000);
-    await new Promise((r) => setTimeout(r, 6000));
+    await new Promise((r) => setTimeout(r, 4000));
     assert.is(lease().holderIdentity, 'operator-a', 'the standby did not take the lease while the leader renews it');
     const transitions = lease().leaseTransitions ?? 0;
 
