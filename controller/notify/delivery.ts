@@ -44,15 +44,8 @@ export function advance(input: AdvanceInput): { changes: NotificationChanges; en
   const announced: { record: NotificationEventRecord; action: DeliveryRecord['action'] }[] = [];
   const since = (iso: string | undefined, ms: number) => !iso || t >= Date.parse(iso) + ms;
 
-  const announce = (rec: NotificationEventRecord, action: DeliveryRecord['action']) => {
+  const enqueue = (rec: NotificationEventRecord, action: DeliveryRecord['action'], providers: readonly string[]) => {
     const content = contentOf(rec);
-    const providers = input.routes(content);
-    // No rule routes it (yet): it stays unannounced, so a rule added later still hears of it.
-    if (!providers.length && action !== 'resolve') return;
-    rec.announced = action === 'resolve' ? 'resolved' : 'open';
-    rec.announcedAt = now;
-    rec.announcedFingerprint = fingerprint(rec);
-    announced.push({ record: rec, action });
     for (const provider of providers) {
       // A commit status replaces the one still waiting for the same commit: only the newest state matters.
       if (rec.reason === 'RevisionStatus') {
@@ -65,6 +58,20 @@ export function advance(input: AdvanceInput): { changes: NotificationChanges; en
       enqueued.push(d);
     }
   };
+  /**
+   * Announces an event (a Kubernetes Event in operator mode, a log line) and enqueues its message for the
+   * providers whose rules take it; its end goes to those that were told it began.
+   */
+  const announce = (rec: NotificationEventRecord, action: DeliveryRecord['action']) => {
+    const providers = action === 'resolve' ? (rec.announcedTo ?? input.routes(contentOf(rec))) : input.routes(contentOf(rec));
+    rec.announced = action === 'resolve' ? 'resolved' : 'open';
+    rec.announcedAt = now;
+    rec.announcedFingerprint = fingerprint(rec);
+    if (action === 'resolve') delete rec.announcedTo;
+    else rec.announcedTo = [...providers];
+    announced.push({ record: rec, action });
+    enqueue(rec, action, providers);
+  };
 
   const seen = new Set<string>();
   for (const c of input.derived) {
@@ -73,6 +80,7 @@ export function advance(input: AdvanceInput): { changes: NotificationChanges; en
     const rec: NotificationEventRecord = {
       ...(prev ? { firstSeenAt: prev.firstSeenAt } : { firstSeenAt: now }),
       ...(prev?.announced ? { announced: prev.announced, announcedAt: prev.announcedAt!, announcedFingerprint: prev.announcedFingerprint! } : {}),
+      ...(prev?.announcedTo ? { announcedTo: prev.announcedTo } : {}),
       ...(prev?.resolvedAt && prev.status === 'resolved' ? { resolvedAt: prev.resolvedAt } : {}),
       ...c, status: 'open',
     };
@@ -88,6 +96,14 @@ export function advance(input: AdvanceInput): { changes: NotificationChanges; en
       }
     } else if (rec.announcedFingerprint !== fingerprint(rec) && since(rec.announcedAt, s.cooldownMs)) {
       announce(rec, 'update');
+    } else {
+      // A rule (or provider) added while the event is open: its provider hears of it now, once.
+      const told = new Set(rec.announcedTo ?? []);
+      const newcomers = input.routes(contentOf(rec)).filter((p) => !told.has(p));
+      if (newcomers.length) {
+        rec.announcedTo = [...told, ...newcomers];
+        enqueue(rec, 'open', newcomers);
+      }
     }
     if (!prev || JSON.stringify(prev) !== JSON.stringify(rec)) events[c.key] = rec;
   }
@@ -112,6 +128,6 @@ export function advance(input: AdvanceInput): { changes: NotificationChanges; en
 
 /** The message content of a tracked event (without its bookkeeping). */
 export function contentOf(r: NotificationEventRecord): NotificationContent {
-  const { status: _s, firstSeenAt: _f, resolvedAt: _r, announced: _a, announcedAt: _t, announcedFingerprint: _p, ...content } = r;
+  const { status: _s, firstSeenAt: _f, resolvedAt: _r, announced: _a, announcedAt: _t, announcedFingerprint: _p, announcedTo: _to, ...content } = r;
   return content;
 }

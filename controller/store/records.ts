@@ -221,6 +221,8 @@ export interface NotificationEventRecord extends NotificationContent {
   announcedAt?: Instant;
   /** What the last message said, in short (devices, state): a change after the cool-down sends an update. */
   announcedFingerprint?: string;
+  /** The providers told it began (its end goes to them; a provider added later is told once). */
+  announcedTo?: string[];
 }
 
 /** One message to one provider, kept until it is delivered or given up (dead-lettered). */

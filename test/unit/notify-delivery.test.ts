@@ -77,8 +77,13 @@ test('a commit status is sent at once on every change of state, and only then', 
   assert.equal(out, [['github:open:0'], [], ['github:update:0'], []]);
 });
 
-test('an event no rule routes enqueues nothing, and is announced once a rule routes it', () => {
-  assert.equal(passes([[0, [held(ids(1))], []], [2, [held(ids(1))], []], [3, [held(ids(1))], ['tickets']], [4, [held(ids(1))], ['tickets']]]), [[], [], ['tickets:open:1'], []]);
+test('a rule added while an event is open: its provider is told once, and of the end with the others', () => {
+  assert.equal(passes([
+    [0, [held(ids(1))], []], [2, [held(ids(1))], []], // announced (a Kubernetes Event, a log line), no provider yet
+    [3, [held(ids(1))], ['tickets']], [4, [held(ids(1))], ['tickets']], // the new rule's provider hears of it once
+    [5, [held(ids(1))], ['tickets', 'teams']], // and so does the next one
+    [6, [], ['tickets', 'teams']], // the end goes to both
+  ]), [[], [], ['tickets:open:1'], [], ['teams:open:1'], ['tickets:resolve:1', 'teams:resolve:1']]);
 });
 
 test.run();
