@@ -45,6 +45,21 @@ spec:
 `;
 }
 
+/** SoftwareUpdate `all-phones`: firmware 122.15.0.44 on group `phones`, `schedule: now`, forced; acknowledged for `ack` devices when given. */
+export function aForcedPhoneUpdate(ack?: number): string {
+  return `apiVersion: fleetward.dev/v1alpha1
+kind: SoftwareUpdate
+metadata:
+  name: all-phones
+spec:
+  target: { group: phones }
+  component: firmware
+  version: 122.15.0.44
+  schedule: now
+  force: true
+${ack ? `  acknowledgeForcedDevices: ${ack}\n` : ''}`;
+}
+
 export function aGroup(name: string, windowName: string, phase = 'Validation', deviceTypes = ['ipPhone']): string {
   return `apiVersion: fleetward.dev/v1alpha1
 kind: DeviceGroup

@@ -5,19 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ForcedUpdateHeld } from '../../controller/reconciler/reasons.ts';
 import { getCondition } from '../../controller/status/conditions.ts';
-import { Fixture, aPhone, aRelease, anAlwaysWindow, aGroup } from '../support/reconciler-fixture.ts';
-
-const forcedUpdate = (ack?: number) => `apiVersion: fleetward.dev/v1alpha1
-kind: SoftwareUpdate
-metadata:
-  name: all-phones
-spec:
-  target: { group: phones }
-  component: firmware
-  version: 122.15.0.44
-  schedule: now
-  force: true
-${ack ? `  acknowledgeForcedDevices: ${ack}\n` : ''}`;
+import { Fixture, aForcedPhoneUpdate, aPhone, aRelease, anAlwaysWindow, aGroup } from '../support/reconciler-fixture.ts';
 
 function fixture(): Fixture {
   // 47 phones, 18 of them in a meeting.
@@ -25,7 +13,7 @@ function fixture(): Fixture {
   return new Fixture({
     devices, releases: [aRelease('122.15.0.30', { releasedAt: '2026-06-01T00:00:00Z' }), aRelease('122.15.0.44')],
     behaviour: { busyDuringMeetings: 0 },
-    config: { 'window.yaml': anAlwaysWindow('weekend', '[Saturday]'), 'group.yaml': aGroup('phones', 'weekend'), 'update.yaml': forcedUpdate() },
+    config: { 'window.yaml': anAlwaysWindow('weekend', '[Saturday]'), 'group.yaml': aGroup('phones', 'weekend'), 'update.yaml': aForcedPhoneUpdate() },
   });
 }
 
@@ -50,7 +38,7 @@ test('held: no operation starts, and the SoftwareUpdate is Stalled with ForcedUp
 test('acknowledged for 47: forced, but no more than --max-ops-per-pass (10) per pass', async () => {
   const f = fixture();
   try {
-    f.writeConfig({ 'update.yaml': forcedUpdate(47) });
+    f.writeConfig({ 'update.yaml': aForcedPhoneUpdate(47) });
     await f.restart({ maxOperationsPerPass: 10 });
     const r = await f.reconciler.reconcile();
     assert.is(r.issued, 10);

@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { StartBudget } from '../../controller/reconciler/start-budget.ts';
-import { Fixture, aPhone, aRelease, anAlwaysWindow, aGroup } from '../support/reconciler-fixture.ts';
+import { Fixture, aForcedPhoneUpdate, aPhone, aRelease, anAlwaysWindow, aGroup } from '../support/reconciler-fixture.ts';
 
 const T0 = Date.parse('2026-11-28T10:00:00Z');
 
@@ -29,24 +29,11 @@ test('the budget: per-minute limit counts the last 60 s and frees each start a m
   assert.is(b.available(T0 + 80_000), 10, 'never more than the per-pass cap');
 });
 
-const forcedNow = `apiVersion: fleetward.dev/v1alpha1
-kind: SoftwareUpdate
-metadata:
-  name: all-phones
-spec:
-  target: { group: phones }
-  component: firmware
-  version: 122.15.0.44
-  schedule: now
-  force: true
-  acknowledgeForcedDevices: 30
-`;
-
 function fixture(): Fixture {
   const devices = Array.from({ length: 30 }, (_, i) => aPhone(`p${String(i).padStart(2, '0')}`));
   return new Fixture({
     devices, releases: [aRelease('122.15.0.30', { releasedAt: '2026-06-01T00:00:00Z' }), aRelease('122.15.0.44')],
-    config: { 'window.yaml': anAlwaysWindow('weekend', '[Saturday]'), 'group.yaml': aGroup('phones', 'weekend'), 'update.yaml': forcedNow },
+    config: { 'window.yaml': anAlwaysWindow('weekend', '[Saturday]'), 'group.yaml': aGroup('phones', 'weekend'), 'update.yaml': aForcedPhoneUpdate(30) },
   });
 }
 
