@@ -41,7 +41,8 @@ function can(who: string, verb: string, resource: string, ns: string): boolean {
   return answer === 'yes';
 }
 
-const ALL = ['devicegroups', 'updatephases', 'rings', 'maintenancewindows', 'provisioningbatches', 'softwareupdates', 'fleetpolicies', 'softwarereleases', 'deviceinventories'];
+const ALL = ['devicegroups', 'updatephases', 'rings', 'maintenancewindows', 'provisioningbatches', 'softwareupdates', 'fleetpolicies', 'softwarereleases', 'deviceinventories',
+  'notificationproviders', 'notificationrules'];
 const WRITE = ['create', 'update', 'patch', 'delete'];
 const FLEET_PLURALS = new Set(ALL);
 

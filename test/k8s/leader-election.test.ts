@@ -217,6 +217,9 @@ if ('skip' in assets) {
     assert.ok(taken.acquireTime);
 
     const world = () => ({ objects: resourceVersions(), events: eventNames(), operations: sim.operations().map((o) => o.id) });
+    // operator-c may have sent a write between taking the lease and being stopped (its first pass starts at
+    // once): let what is already in flight reach the API server before the world is read.
+    await new Promise((r) => setTimeout(r, 2000));
     const frozen = world();
     const exited = new Promise<number | null>((resolve) => b.once('exit', (code) => resolve(code)));
     process.kill(-b.pid!, 'SIGCONT');
