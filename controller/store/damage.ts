@@ -11,3 +11,12 @@ export class DamagedRecord extends Error {
     this.record = record;
   }
 }
+
+/** A stored JSON text as a value; text that does not parse is a DamagedRecord naming the record. */
+export function parseRecord<T>(text: string, record: string, where: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new DamagedRecord(record, where, `not valid JSON: ${(err as Error).message}`);
+  }
+}

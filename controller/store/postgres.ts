@@ -13,7 +13,7 @@
 // - Several shards share one database: every row carries its shard's scope.
 import pg from 'pg';
 import type { Revision } from '../api/types.ts';
-import { DamagedRecord } from './damage.ts';
+import { DamagedRecord, parseRecord } from './damage.ts';
 import {
   revisionState, sortedObjects, type DeviceRecord, type HistoryEntry, type NotificationChanges, type NotificationRecords, type ObjectStatus,
   type ProvisioningBatchStatus, type RunStatus,
@@ -369,11 +369,7 @@ export class PostgresStore implements StateStore {
   #readState<T>(name: string): T | undefined {
     const text = this.#state.get(name);
     if (text === undefined) return undefined;
-    try {
-      return JSON.parse(text) as T;
-    } catch (err) {
-      throw new DamagedRecord(name, this.description, `not valid JSON: ${(err as Error).message}`);
-    }
+    return parseRecord<T>(text, name, this.description);
   }
   #writeState(name: string, value: unknown): boolean {
     this.#writable();

@@ -13,7 +13,7 @@ import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { Revision } from '../api/types.ts';
-import { DamagedRecord } from './damage.ts';
+import { DamagedRecord, parseRecord } from './damage.ts';
 import {
   revisionState, sortedObjects, type DeviceRecord, type HistoryEntry, type NotificationChanges, type NotificationRecords, type ObjectStatus,
   type ProvisioningBatchStatus, type RunStatus,
@@ -338,13 +338,9 @@ export class SqliteStore implements StateStore {
   #readState<T>(name: string): T | undefined {
     const row = this.#st.getState.get(name) as { value: string } | undefined;
     if (!row) return undefined;
-    try {
-      const v = JSON.parse(row.value) as T;
-      this.#state.set(name, row.value);
-      return v;
-    } catch (err) {
-      throw new DamagedRecord(name, this.path, `not valid JSON: ${(err as Error).message}`);
-    }
+    const v = parseRecord<T>(row.value, name, this.path);
+    this.#state.set(name, row.value);
+    return v;
   }
   #writeState(name: string, value: unknown): boolean {
     this.#writable();
